@@ -1,0 +1,22 @@
+import type { ChatTable } from '../table.js'
+import { createMessageEntity } from './message.js'
+import { createRoomEntity } from './room.js'
+import { createRoomStateEntity } from './roomState.js'
+import { createSubscriptionEntity } from './subscription.js'
+
+export { createMessageEntity, type MessageEntity } from './message.js'
+export { createRoomEntity, type RoomEntity } from './room.js'
+export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
+export { createSubscriptionEntity, type SubscriptionEntity } from './subscription.js'
+
+/** The four entities of a chatdb table, bound to it. */
+export function createEntities(table: ChatTable) {
+  return {
+    Room: createRoomEntity(table),
+    RoomState: createRoomStateEntity(table),
+    Subscription: createSubscriptionEntity(table),
+    Message: createMessageEntity(table),
+  }
+}
+
+export type ChatEntities = ReturnType<typeof createEntities>

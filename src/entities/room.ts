@@ -1,0 +1,29 @@
+import { Entity } from 'dynamodb-toolbox/entity'
+import { boolean } from 'dynamodb-toolbox/schema/boolean'
+import { item } from 'dynamodb-toolbox/schema/item'
+import { number } from 'dynamodb-toolbox/schema/number'
+import { string } from 'dynamodb-toolbox/schema/string'
+import { roomKey } from '../keys.js'
+import type { ChatTable } from '../table.js'
+
+/**
+ * The listing record of a room: `{ pk: "Room", sk: "<active>|<created>|<room>", data: <room> }`.
+ * Exactly one per name once the room settles; `version` is the RoomState version it was
+ * written for, so a late writer of an older version can tell it lost (see roomUpkeep.ts).
+ */
+export function createRoomEntity(table: ChatTable) {
+  return new Entity({
+    name: 'Room',
+    table,
+    timestamps: false,
+    schema: item({
+      roomName: string().key().savedAs('data'),
+      active: boolean().key(),
+      createdAt: number().key(),
+      version: number(),
+    }),
+    computeKey: roomKey,
+  })
+}
+
+export type RoomEntity = ReturnType<typeof createRoomEntity>

@@ -1,0 +1,39 @@
+/**
+ * Every error chatdb raises on purpose. Callers branch on `code`, never on the wording.
+ */
+export type ChatDbErrorCode =
+  | 'validation.roomName'
+  | 'validation.userName'
+  | 'validation.message'
+  | 'validation.connectionId'
+  | 'validation.option'
+  | 'access.notSubscribed'
+  | 'store.unprocessedItems'
+  | 'store.contention'
+  | 'store.itemTooLarge'
+  | 'store.tableNotFound'
+  | 'store.unavailable'
+
+/**
+ * @example
+ * try {
+ *   await repository.postMessage({ roomName: 'general', connectionId, message: 'hi' })
+ * } catch (error) {
+ *   if (isChatDbError(error, 'access.notSubscribed')) { ... }
+ * }
+ */
+export class ChatDbError extends Error {
+  override name = 'ChatDbError'
+
+  constructor(
+    readonly code: ChatDbErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}
+
+export function isChatDbError(error: unknown, code?: ChatDbErrorCode): error is ChatDbError {
+  return error instanceof ChatDbError && (code === undefined || error.code === code)
+}

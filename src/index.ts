@@ -1,0 +1,16 @@
+export { type ClientOptions, createDocumentClient } from './client.js'
+export * from './entities/index.js'
+export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
+export * as keys from './keys.js'
+export {
+  BATCH_WRITE_LIMIT,
+  type BatchWriteOptions,
+  type WriteRequest,
+  writeInBatches,
+} from './repository/batchWrite.js'
+export * from './repository/chatRepository.js'
+export type { RoomSnapshot, RoomState, Subscriber } from './repository/roomSnapshot.js'
+export type { RoomTransition } from './repository/roomUpkeep.js'
+export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
+export { countRequests, type RequestCounter } from './util/requestCounter.js'
+export * from './validation.js'

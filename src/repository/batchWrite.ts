@@ -1,0 +1,68 @@
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { ChatDbError } from '../errors.js'
+import { chunk, mapWithConcurrency, sleep } from '../util/concurrency.js'
+
+/** One element of BatchWriteItem's `RequestItems[table]`. */
+export type WriteRequest = NonNullable<
+  NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string]
+>[number]
+
+export interface BatchWriteOptions {
+  /** Batches in flight at once (default 4). */
+  concurrency?: number
+  /** Attempts per batch while DynamoDB keeps returning UnprocessedItems (default 10). */
+  maxAttempts?: number
+  /** First backoff delay; doubled per attempt with full jitter, capped at `maxDelayMs`. */
+  baseDelayMs?: number
+  maxDelayMs?: number
+  /** Called after each batch lands, with the number of items it wrote. */
+  onProgress?: (written: number) => void
+}
+
+export interface BatchWriteResult {
+  /** BatchWriteItem requests sent, retries included. */
+  requests: number
+  /** Items that came back in UnprocessedItems at least once. */
+  retriedItems: number
+}
+
+/** BatchWriteItem takes at most 25 requests. */
+export const BATCH_WRITE_LIMIT = 25
+
+/**
+ * Writes `requests` with BatchWriteItem in chunks of 25, `concurrency` chunks at a time, and
+ * resends whatever comes back in `UnprocessedItems` with exponential backoff and full jitter
+ * (DynamoDB returns them under throttling; toolbox's BatchWriteCommand does not resend them).
+ * Throws `store.unprocessedItems` when a chunk is still unprocessed after `maxAttempts`.
+ */
+export async function writeInBatches(
+  documentClient: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  options: BatchWriteOptions = {},
+): Promise<BatchWriteResult> {
+  const { concurrency = 4, maxAttempts = 10, baseDelayMs = 25, maxDelayMs = 2_000, onProgress } = options
+  const result: BatchWriteResult = { requests: 0, retriedItems: 0 }
+  await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), concurrency, async (batch) => {
+    let pending = batch
+    for (let attempt = 1; ; attempt++) {
+      result.requests++
+      const { UnprocessedItems } = await documentClient.send(
+        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+      )
+      const unprocessed = UnprocessedItems?.[tableName] ?? []
+      onProgress?.(pending.length - unprocessed.length)
+      if (unprocessed.length === 0) return
+      result.retriedItems += unprocessed.length
+      if (attempt >= maxAttempts) {
+        throw new ChatDbError(
+          'store.unprocessedItems',
+          `${unprocessed.length} of ${batch.length} batch writes still unprocessed after ${maxAttempts} attempts`,
+        )
+      }
+      pending = unprocessed
+      await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)))
+    }
+  })
+  return result
+}

@@ -1,0 +1,380 @@
+import { randomUUID } from 'node:crypto'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { createEntities } from '../entities/index.js'
+import { ChatDbError } from '../errors.js'
+import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix } from '../keys.js'
+import { createTable, DATA_INDEX } from '../table.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
+import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
+import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
+import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
+import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
+import { translateStoreError } from './storeErrors.js'
+
+export interface ChatRepositoryOptions {
+  documentClient: DynamoDBDocumentClient
+  /** Table name (default `chat`). */
+  tableName?: string
+  /** Clock in epoch milliseconds (default `Date.now`). */
+  now?: () => number
+  /** Recent messages returned when no limit is given (default 50). */
+  recentMessagesLimit?: number
+  /** Page size for queries that read whole partitions; DynamoDB's 1 MB pages when unset. */
+  pageSize?: number
+  /** Rooms settled at once when a connection goes (default 8). */
+  concurrency?: number
+  batchWrite?: BatchWriteOptions
+}
+
+export interface ChatMessage {
+  roomName: string
+  userName: string
+  message: string
+  /** Epoch milliseconds. */
+  time: number
+  id: string
+  connectionId: string
+}
+
+export interface ActiveRoom {
+  roomName: string
+  createdAt: number
+}
+
+export interface SubscribeResult {
+  /** False when the connection was already subscribed (the call changed nothing). */
+  subscribed: boolean
+  /** The user name the subscription holds: the first subscribe binds it. */
+  userName: string
+  /** Everyone subscribed after the call, the caller included. */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+}
+
+export interface UnsubscribeResult {
+  /** False when the connection was not subscribed. */
+  unsubscribed: boolean
+  userName: string | undefined
+  /** Everyone still subscribed. */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+}
+
+export interface PostResult {
+  message: ChatMessage
+  /** The room's subscribers, sender included: the broadcast targets. */
+  recipients: Subscriber[]
+  /** False when a message with this id was already stored (a retried request). */
+  stored: boolean
+}
+
+export interface RemovedSubscription {
+  roomName: string
+  userName: string
+  /** Subscribers left in the room. */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+}
+
+export interface UserHistory {
+  roomName: string
+  messages: ChatMessage[]
+}
+
+const MESSAGE_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
+
+/**
+ * The data layer of the chat: every access pattern of the single-table design, one method each.
+ *
+ * @example
+ * const repository = createChatRepository({ documentClient, tableName: 'chat' })
+ * await repository.subscribe({ roomName: 'general', connectionId: 'abc=', userName: 'ada' })
+ * await repository.postMessage({ roomName: 'general', connectionId: 'abc=', message: 'hello' })
+ * const messages = await repository.recentMessages('general', { limit: 20 })
+ */
+export function createChatRepository(options: ChatRepositoryOptions) {
+  const {
+    documentClient,
+    tableName = 'chat',
+    now = Date.now,
+    recentMessagesLimit = 50,
+    pageSize,
+    concurrency = 8,
+  } = options
+  const table = createTable({ name: tableName, documentClient })
+  const entities = createEntities(table)
+  const { Room, Subscription, Message } = entities
+
+  const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
+  const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
+
+  /** Runs every page of a query built by `page(exclusiveStartKey)`. */
+  async function allPages<T>(
+    page: (
+      exclusiveStartKey: Record<string, unknown> | undefined,
+    ) => Promise<{ Items?: T[]; LastEvaluatedKey?: Record<string, unknown> }>,
+  ): Promise<T[]> {
+    const items: T[] = []
+    let exclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const result = await page(exclusiveStartKey)
+      items.push(...(result.Items ?? []))
+      exclusiveStartKey = result.LastEvaluatedKey
+    } while (exclusiveStartKey)
+    return items
+  }
+
+  const toChatMessage = (item: ChatMessage): ChatMessage => ({
+    roomName: item.roomName,
+    userName: item.userName,
+    message: item.message,
+    time: item.time,
+    id: item.id,
+    connectionId: item.connectionId,
+  })
+
+  const repository = {
+    table,
+    entities,
+    tableName,
+
+    /** Subscribers of a room and its guard, from one consistent Query. */
+    async roomSnapshot(roomName: string): Promise<RoomSnapshot> {
+      return readSnapshot(assertRoomName(roomName))
+    },
+
+    /** Broadcast targets: every connection subscribed to the room, with its user name. */
+    async connectionsInRoom(roomName: string): Promise<Subscriber[]> {
+      return (await readSnapshot(assertRoomName(roomName))).subscribers
+    },
+
+    /** The user name a connection subscribed to a room under, or undefined. */
+    async userNameFor(roomName: string, connectionId: string): Promise<string | undefined> {
+      const { Item } = await Subscription.build(GetItemCommand)
+        .key({ roomName: assertRoomName(roomName), connectionId: assertConnectionId(connectionId) })
+        .options({ consistent: true })
+        .send()
+      return Item?.userName
+    },
+
+    /** Distinct user names in a room, sorted. */
+    async userNamesInRoom(roomName: string): Promise<string[]> {
+      const { subscribers } = await readSnapshot(assertRoomName(roomName))
+      return distinctSorted(subscribers.map((s) => s.userName))
+    },
+
+    /** Room names a connection is subscribed to, through the GSI (eventually consistent). */
+    async roomsOfConnection(connectionId: string): Promise<{ roomName: string; userName: string }[]> {
+      const items = await allPages((exclusiveStartKey) =>
+        table
+          .build(QueryCommand)
+          .entities(Subscription)
+          .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+          .options({ limit: pageSize, exclusiveStartKey })
+          .send(),
+      )
+      return items.map(({ roomName, userName }) => ({ roomName, userName }))
+    },
+
+    /** The newest `limit` messages of a room, returned oldest first. */
+    async recentMessages(roomName: string, { limit = recentMessagesLimit } = {}): Promise<ChatMessage[]> {
+      assertRoomName(roomName)
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new ChatDbError('validation.option', `limit must be a positive integer (got ${limit})`)
+      }
+      const newestFirst: ChatMessage[] = []
+      let exclusiveStartKey: Record<string, unknown> | undefined
+      do {
+        const page = await table
+          .build(QueryCommand)
+          .entities(Message)
+          .query({ partition: messagePartition(roomName) })
+          .options({ reverse: true, limit: limit - newestFirst.length, exclusiveStartKey })
+          .send()
+        newestFirst.push(...(page.Items ?? []).map(toChatMessage))
+        exclusiveStartKey = page.LastEvaluatedKey
+      } while (exclusiveStartKey && newestFirst.length < limit)
+      return newestFirst.reverse()
+    },
+
+    /**
+     * Every message of a user, grouped by room (rooms in name order), oldest first in each,
+     * through the GSI on the user name. Only Message items count: rooms and connections whose
+     * name equals the user's share that GSI partition.
+     */
+    async historyOfUser(userName: string, { roomName }: { roomName?: string } = {}): Promise<UserHistory[]> {
+      assertUserName(userName)
+      const range =
+        roomName === undefined ? undefined : { beginsWith: `${assertRoomName(roomName)}${DELIMITER}` }
+      const items = await allPages((exclusiveStartKey) =>
+        table
+          .build(QueryCommand)
+          .entities(Message)
+          .query({ index: DATA_INDEX, partition: userName, range })
+          .options({ limit: pageSize, exclusiveStartKey })
+          .send(),
+      )
+      const groups: UserHistory[] = []
+      for (const item of items) {
+        const last = groups.at(-1)
+        if (last?.roomName === item.roomName) last.messages.push(toChatMessage(item))
+        else groups.push({ roomName: item.roomName, messages: [toChatMessage(item)] })
+      }
+      return groups
+    },
+
+    /** Rooms with at least one subscriber, in creation order. */
+    async activeRooms(): Promise<ActiveRoom[]> {
+      const items = await allPages((exclusiveStartKey) =>
+        table
+          .build(QueryCommand)
+          .entities(Room)
+          .query({ partition: ROOM_PARTITION, range: { beginsWith: roomSortKeyPrefix(true) } })
+          .options({ limit: pageSize, exclusiveStartKey })
+          .send(),
+      )
+      return items.map(({ roomName, createdAt }) => ({ roomName, createdAt }))
+    },
+
+    /**
+     * Subscribes a connection to a room under a user name, creating or reactivating the room.
+     * Idempotent: a second call changes nothing and reports `subscribed: false`.
+     * Requests: PutItem + Query (+ up to 3 when the room is created or reactivated).
+     */
+    async subscribe(input: {
+      roomName: string
+      connectionId: string
+      userName: string
+    }): Promise<SubscribeResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const userName = assertUserName(input.userName)
+      let subscribed = true
+      try {
+        await Subscription.build(PutItemCommand)
+          .item({ roomName, connectionId, userName, subscribedAt: now() })
+          .options({ condition: { attr: 'connectionId', exists: false } })
+          .send()
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+        subscribed = false
+      }
+      const snapshot = await readSnapshot(roomName)
+      const transition = await upkeep.settle(snapshot)
+      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      return {
+        subscribed,
+        userName: own?.userName ?? userName,
+        subscribers: snapshot.subscribers,
+        transition,
+      }
+    },
+
+    /**
+     * Unsubscribes a connection from a room, unlisting the room when it empties.
+     * Requests: DeleteItem + Query (+ up to 3 when the room empties).
+     */
+    async unsubscribe(input: { roomName: string; connectionId: string }): Promise<UnsubscribeResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const { Attributes } = await Subscription.build(DeleteItemCommand)
+        .key({ roomName, connectionId })
+        .options({ returnValues: 'ALL_OLD' })
+        .send()
+      const snapshot = await readSnapshot(roomName)
+      const transition = await upkeep.settle(snapshot)
+      return {
+        unsubscribed: Attributes !== undefined,
+        userName: Attributes?.userName,
+        subscribers: snapshot.subscribers,
+        transition,
+      }
+    },
+
+    /**
+     * Stores a message from a subscribed connection and returns the broadcast targets.
+     * The sender's membership and name come from the same Query as the targets.
+     * Pass `id` and `time` from the request to make a retried post idempotent.
+     * Requests: Query + PutItem. Throws `access.notSubscribed` (nothing written) otherwise.
+     */
+    async postMessage(input: {
+      roomName: string
+      connectionId: string
+      message: string
+      time?: number
+      id?: string
+    }): Promise<PostResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const text = assertMessageText(input.message)
+      const id = input.id ?? randomUUID()
+      if (!MESSAGE_ID.test(id))
+        throw new ChatDbError('validation.option', 'message id must be 1–128 URL-safe characters')
+      const time = input.time ?? now()
+      const { subscribers } = await readSnapshot(roomName)
+      const sender = subscribers.find((s) => s.connectionId === connectionId)
+      if (!sender) {
+        throw new ChatDbError('access.notSubscribed', `connection is not subscribed to room "${roomName}"`)
+      }
+      const message: ChatMessage = {
+        roomName,
+        time,
+        id,
+        userName: sender.userName,
+        connectionId,
+        message: text,
+      }
+      let stored = true
+      try {
+        await Message.build(PutItemCommand)
+          .item(message)
+          .options({ condition: { attr: 'id', exists: false } })
+          .send()
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+        stored = false
+      }
+      return { message, recipients: subscribers, stored }
+    },
+
+    /**
+     * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
+     * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
+     * The GSI is eventually consistent: a subscription written an instant ago may be missed;
+     * the broadcaster removes such leftovers when a post answers 410.
+     */
+    async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
+      const subscriptions = await repository.roomsOfConnection(connectionId)
+      await writeInBatches(
+        documentClient,
+        tableName,
+        subscriptions.map(({ roomName }) =>
+          Subscription.build(BatchDeleteRequest).key({ roomName, connectionId }).params(),
+        ),
+        options.batchWrite,
+      )
+      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
+        const snapshot = await readSnapshot(roomName)
+        const transition = await upkeep.settle(snapshot)
+        return { roomName, userName, subscribers: snapshot.subscribers, transition }
+      })
+    },
+
+    /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */
+    async settleRoom(roomName: string): Promise<RoomTransition | undefined> {
+      return upkeep.settle(await readSnapshot(assertRoomName(roomName)))
+    },
+  }
+  return translateStoreError(repository)
+}
+
+export type ChatRepository = ReturnType<typeof createChatRepository>
+
+function distinctSorted(values: string[]): string[] {
+  return [...new Set(values)].sort()
+}

@@ -1,0 +1,133 @@
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import type { ChatEntities, RoomEntity } from '../entities/index.js'
+import { ChatDbError } from '../errors.js'
+import type { RoomSnapshot, RoomState } from './roomSnapshot.js'
+
+export type RoomTransition = 'created' | 'reactivated' | 'emptied'
+
+export function isConditionalCheckFailure(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
+}
+
+/**
+ * Keeps "a room is listed iff it has subscribers" true without transactions.
+ *
+ * The room's listing record has its state in its key (`true|…` / `false|…`), so a change of
+ * state is a put of one key and a delete of the other: two writes that concurrent callers can
+ * interleave. Two conditional steps keep them honest:
+ *
+ * 1. **Claim.** The caller reads the room (guard + subscribers, one consistent Query), and if
+ *    the guard's `listed` disagrees with what it saw, updates the guard to the new state with
+ *    `version + 1`, on condition that `version` is still the one it read. Exactly one caller
+ *    wins each version; a loser re-reads and tries again, so the last claim is always made from
+ *    a read taken after the last subscription change.
+ * 2. **Apply.** The winner puts the record for its state and deletes the other, both carrying
+ *    its version and conditioned on no newer version being there. The race this prevents:
+ *
+ *        A claims v5 (listed)          B claims v6 (not listed)
+ *                                      B puts  false|… (v6), deletes true|…
+ *        A puts true|… (v5)   ← key was gone, so the put lands: a stale resurrection
+ *        A deletes false|… if version ≤ 5  → fails (it is v6): A knows it is stale
+ *        A deletes true|… if version = 5   → the resurrection is undone
+ *
+ *    The newest claimer's writes never fail, and every older writer either fails, is
+ *    overwritten, or undoes itself, so the records settle on the newest claim.
+ */
+export function createRoomUpkeep({
+  entities,
+  now,
+  readSnapshot,
+  maxAttempts = 25,
+}: {
+  entities: ChatEntities
+  now: () => number
+  readSnapshot: (roomName: string) => Promise<RoomSnapshot>
+  maxAttempts?: number
+}) {
+  const { Room, RoomState: RoomStateEntity } = entities
+
+  async function claim(current: RoomState | undefined, next: RoomState): Promise<boolean> {
+    try {
+      await RoomStateEntity.build(PutItemCommand)
+        .item(next)
+        .options({
+          condition: current ? { attr: 'version', eq: current.version } : { attr: 'version', exists: false },
+        })
+        .send()
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false
+      throw error
+    }
+  }
+
+  async function apply(state: RoomState): Promise<void> {
+    const record = { roomName: state.roomName, createdAt: state.createdAt }
+    const notNewer: Condition<RoomEntity> = {
+      or: [
+        { attr: 'version', exists: false },
+        { attr: 'version', lte: state.version },
+      ],
+    }
+    try {
+      await Room.build(PutItemCommand)
+        .item({ ...record, active: state.listed, version: state.version })
+        .options({ condition: notNewer })
+        .send()
+    } catch (error) {
+      // A newer claim with the same state wrote this key; it also removes the other one.
+      if (isConditionalCheckFailure(error)) return
+      throw error
+    }
+    try {
+      await Room.build(DeleteItemCommand)
+        .key({ ...record, active: !state.listed })
+        .options({ condition: notNewer })
+        .send()
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+      // The other key holds a newer version: this claim is stale; undo its put unless a newer
+      // claim has written that key since.
+      try {
+        await Room.build(DeleteItemCommand)
+          .key({ ...record, active: state.listed })
+          .options({ condition: { attr: 'version', eq: state.version } })
+          .send()
+      } catch (undoError) {
+        if (!isConditionalCheckFailure(undoError)) throw undoError
+      }
+    }
+  }
+
+  /**
+   * Brings the room's listing in line with its subscribers. Takes the snapshot the caller
+   * already read (so steady state costs no request) and returns the transition it made.
+   */
+  async function settle(snapshot: RoomSnapshot): Promise<RoomTransition | undefined> {
+    let current = snapshot
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const { state, subscribers, roomName } = current
+      const shouldList = subscribers.length > 0
+      if (state ? state.listed === shouldList : !shouldList) return undefined
+      const next: RoomState = {
+        roomName,
+        createdAt: state?.createdAt ?? now(),
+        listed: shouldList,
+        version: (state?.version ?? 0) + 1,
+      }
+      if (await claim(state, next)) {
+        await apply(next)
+        return !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
+      }
+      current = await readSnapshot(roomName)
+    }
+    throw new ChatDbError(
+      'store.contention',
+      `room "${snapshot.roomName}" changed ${maxAttempts} times while being settled; try again`,
+    )
+  }
+
+  return { settle, apply }
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto'
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { afterAll, beforeAll, inject } from 'vitest'
+import { createDocumentClient } from '../../src/client.js'
+import { type ChatRepositoryOptions, createChatRepository } from '../../src/repository/chatRepository.js'
+import { tableDefinition } from '../../src/table.js'
+import { countRequests, type RequestCounter } from '../../src/util/requestCounter.js'
+
+export function dynamoEndpoint(): string {
+  return inject('dynamoEndpoint')
+}
+
+export function newDocumentClient(): DynamoDBDocumentClient {
+  return createDocumentClient({ endpoint: dynamoEndpoint(), region: 'local' })
+}
+
+export async function createTestTable(
+  documentClient: DynamoDBDocumentClient,
+  prefix = 'test',
+): Promise<string> {
+  const tableName = `${prefix}-${randomUUID().slice(0, 8)}`
+  await documentClient.send(new CreateTableCommand(tableDefinition(tableName)))
+  return tableName
+}
+
+export interface TestTable {
+  tableName: string
+  documentClient: DynamoDBDocumentClient
+  counter: RequestCounter
+  repository: (options?: Partial<ChatRepositoryOptions>) => ReturnType<typeof createChatRepository>
+}
+
+/**
+ * A fresh table from `tableDefinition` for the calling test file, with a request counter on
+ * its client. Read the fields inside tests or hooks (they are set in `beforeAll`).
+ */
+export function useTestTable(): TestTable {
+  const handle = {} as TestTable
+  beforeAll(async () => {
+    handle.documentClient = newDocumentClient()
+    handle.counter = countRequests(handle.documentClient)
+    handle.tableName = await createTestTable(handle.documentClient)
+    handle.repository = (options = {}) =>
+      createChatRepository({
+        documentClient: handle.documentClient,
+        tableName: handle.tableName,
+        batchWrite: { baseDelayMs: 1 },
+        ...options,
+      })
+  })
+  afterAll(async () => {
+    await handle.documentClient.send(new DeleteTableCommand({ TableName: handle.tableName }))
+    handle.documentClient.destroy()
+  })
+  return handle
+}
