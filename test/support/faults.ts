@@ -1,4 +1,6 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { unmarshall } from '@aws-sdk/util-dynamodb'
 
 type HttpRequestLike = { headers: Record<string, string>; body?: unknown }
 type WriteRequestJson = Record<string, unknown>
@@ -18,16 +20,17 @@ export function injectUnprocessedItems(
   documentClient.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as HttpRequestLike
-      if (!request.headers['x-amz-target']?.endsWith('.BatchWriteItem') || typeof request.body !== 'string') {
+      const text = bodyText(request.body)
+      if (!request.headers['x-amz-target']?.endsWith('.BatchWriteItem') || text === undefined)
         return next(args)
-      }
-      const body = JSON.parse(request.body) as { RequestItems: Record<string, WriteRequestJson[]> }
+      const body = JSON.parse(text) as { RequestItems: Record<string, WriteRequestJson[]> }
       const [tableName, requests = []] = Object.entries(body.RequestItems)[0] ?? []
       const held = Math.min(requests.length, Math.max(0, drop(requests.length, calls++)))
       if (!tableName || held === 0) return next(args)
       injected += held
       const kept = requests.slice(0, requests.length - held)
-      const unprocessed = { [tableName]: requests.slice(requests.length - held) }
+      // The document client's deserializer already unmarshalled the output this middleware sees.
+      const unprocessed = { [tableName]: requests.slice(requests.length - held).map(unmarshallRequest) }
       if (kept.length === 0) {
         const output = { UnprocessedItems: unprocessed, $metadata: {} }
         return { response: { statusCode: 200, headers: {} }, output } as unknown as Awaited<
@@ -43,4 +46,22 @@ export function injectUnprocessedItems(
     { step: 'build', priority: 'low', name: 'injectUnprocessedItems', override: true },
   )
   return { injected: () => injected, calls: () => calls }
+}
+
+function unmarshallRequest(request: WriteRequestJson): WriteRequestJson {
+  const { PutRequest, DeleteRequest } = request as {
+    PutRequest?: { Item: Record<string, AttributeValue> }
+    DeleteRequest?: { Key: Record<string, AttributeValue> }
+  }
+  if (PutRequest) return { PutRequest: { Item: unmarshall(PutRequest.Item) } }
+  if (DeleteRequest) return { DeleteRequest: { Key: unmarshall(DeleteRequest.Key) } }
+  return request
+}
+
+/** The serialized JSON body: a string, or (in current SDKs) a Uint8Array of UTF-8. */
+function bodyText(body: unknown): string | undefined {
+  if (typeof body === 'string') return body
+  if (body instanceof Uint8Array)
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
+  return undefined
 }
