@@ -31,7 +31,7 @@ describe('room upkeep under concurrency', () => {
       const random = prng(seed)
       const rooms = Array.from({ length: 5 }, (_, i) => `s${seed}-room${i}`)
       const connections = Array.from({ length: 12 }, (_, i) => `s${seed}-conn${i}`)
-      const operations = Array.from({ length: 320 }, () => {
+      const operations = Array.from({ length: 320 }, (): (() => Promise<unknown>) => {
         const roll = random.next()
         const roomName = random.pick(rooms)
         const connectionId = random.pick(connections)
