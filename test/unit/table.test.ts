@@ -23,7 +23,11 @@ describe('table', () => {
           Projection: { ProjectionType: 'ALL' },
         },
       ])
-      expect(definition.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual(['data', 'pk', 'sk'])
+      expect(definition.AttributeDefinitions?.map((a) => a.AttributeName).sort()).toEqual([
+        'data',
+        'pk',
+        'sk',
+      ])
     })
 
     it('is pure: two calls give equal, independent objects', () => {
@@ -50,7 +54,9 @@ describe('table', () => {
 
     it('builds every key through src/keys.ts', () => {
       const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local' }))
-      const { Room, RoomState, Subscription, Message } = createEntities(createTable({ name: 'chat', documentClient }))
+      const { Room, RoomState, Subscription, Message } = createEntities(
+        createTable({ name: 'chat', documentClient }),
+      )
       expect(Room.computeKey?.({ roomName: 'r', active: false, createdAt: 0 })).toEqual({
         pk: 'Room',
         sk: 'false|1970-01-01T00:00:00.000Z|r',
