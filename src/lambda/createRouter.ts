@@ -1,0 +1,141 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
+import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
+import { createChatRepository } from '../repository/chatRepository.js'
+import { createBroadcaster } from '../service/broadcaster.js'
+import { type ChatService, createChatService } from '../service/chatService.js'
+import { createJsonLogger, describeError } from '../service/jsonLogger.js'
+import type { ServiceLogger } from '../service/types.js'
+import {
+  bodyOf,
+  managementEndpointOf,
+  type RouteResponse,
+  requestInfoOf,
+  type WebSocketHandler,
+} from './events.js'
+
+export interface RouterOptions {
+  documentClient: DynamoDBDocumentClient
+  /** Default `chat`. */
+  tableName?: string
+  /** The `@connections` endpoint; default `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}` from the event. */
+  managementEndpoint?: string
+  /** Region of the management API (default `AWS_REGION`). */
+  region?: string
+  /** Credentials for the management client; default the SDK's chain (the local gateway needs none). */
+  managementCredentials?: { accessKeyId: string; secretAccessKey: string }
+  /** Messages in a `subscribed` frame (default 50). */
+  recentMessagesLimit?: number
+  /** Posts in flight at once per invocation (default 16). */
+  postConcurrency?: number
+  logger?: ServiceLogger
+}
+
+const isActionName = (value: string): value is ActionName =>
+  (ACTION_NAMES as readonly string[]).includes(value)
+
+/**
+ * Builds every route handler on one set of clients: the repository over `documentClient`, and
+ * one management client (and service) per `@connections` endpoint, made on first use.
+ *
+ * @example
+ * const router = createRouter({ documentClient, tableName: 'chat' })
+ * export const handler = router.handler
+ */
+export function createRouter(options: RouterOptions) {
+  const { documentClient, tableName = 'chat', region = process.env.AWS_REGION } = options
+  const logger = options.logger ?? createJsonLogger()
+  const repository = createChatRepository({
+    documentClient,
+    tableName,
+    recentMessagesLimit: options.recentMessagesLimit,
+  })
+  const clients = new Map<string, ApiGatewayManagementApiClient>()
+  const services = new Map<string, ChatService>()
+
+  function serviceFor(event: APIGatewayProxyWebsocketEventV2): ChatService {
+    const endpoint = options.managementEndpoint ?? managementEndpointOf(event, region)
+    let service = services.get(endpoint)
+    if (!service) {
+      const client = new ApiGatewayManagementApiClient({
+        endpoint,
+        region: region ?? 'us-east-1',
+        ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
+      })
+      clients.set(endpoint, client)
+      const broadcaster = createBroadcaster({
+        client,
+        // A gone connection's subscriptions are deleted on the spot (its $disconnect may have
+        // missed them: the GSI it reads is eventually consistent).
+        onGone: (connectionId) => repository.removeConnection(connectionId),
+        concurrency: options.postConcurrency,
+        logger,
+      })
+      service = createChatService({
+        repository,
+        broadcaster,
+        recentMessagesLimit: options.recentMessagesLimit,
+        logger,
+      })
+      services.set(endpoint, service)
+    }
+    return service
+  }
+
+  /** Runs a route; anything that escapes the service (a bad endpoint, say) is logged and is a 500. */
+  const route =
+    (
+      name: string,
+      work: (service: ChatService, event: APIGatewayProxyWebsocketEventV2) => Promise<RouteResponse>,
+    ) =>
+    async (event: APIGatewayProxyWebsocketEventV2): Promise<RouteResponse> => {
+      try {
+        return await work(serviceFor(event), event)
+      } catch (error) {
+        logger.error('route.failed', {
+          route: name,
+          connectionId: event.requestContext?.connectionId,
+          error: describeError(error),
+        })
+        return { statusCode: 500 }
+      }
+    }
+
+  const named = (action: ActionName): WebSocketHandler =>
+    route(action, (service, event) => service.receive(requestInfoOf(event), bodyOf(event), action))
+
+  const routes = {
+    connect: route('$connect', (service, event) => service.connect(requestInfoOf(event))),
+    disconnect: route('$disconnect', (service, event) => service.disconnect(requestInfoOf(event))),
+    /** No route matched (or the body is not JSON): the body's `action` decides, if any. */
+    defaultRoute: route('$default', (service, event) => service.receive(requestInfoOf(event), bodyOf(event))),
+    subscribe: named('subscribe'),
+    unsubscribe: named('unsubscribe'),
+    sendMessage: named('sendMessage'),
+    listRooms: named('listRooms'),
+  } satisfies Record<string, WebSocketHandler>
+
+  /** One handler for every route, dispatching on `requestContext.routeKey`. */
+  const handler: WebSocketHandler = (event) => {
+    const routeKey = event.requestContext.routeKey
+    if (routeKey === '$connect') return routes.connect(event)
+    if (routeKey === '$disconnect') return routes.disconnect(event)
+    if (isActionName(routeKey)) return routes[routeKey](event)
+    return routes.defaultRoute(event)
+  }
+
+  return {
+    ...routes,
+    handler,
+    repository,
+    /** Releases the management clients (the document client belongs to the caller). */
+    close() {
+      for (const client of clients.values()) client.destroy()
+      clients.clear()
+      services.clear()
+    },
+  }
+}
+
+export type Router = ReturnType<typeof createRouter>

@@ -1,0 +1,94 @@
+/**
+ * Frames the server sends to clients (SPEC "Protocol decisions"). Every frame carries `type`.
+ * Client → server frames (actions) are in `actions.ts`.
+ */
+
+/** A chat message as clients see it: `time` is epoch milliseconds. */
+export interface ChatMessageFrame {
+  userName: string
+  message: string
+  time: number
+}
+
+/** How much a frame left out to stay under API Gateway's 128 KB (see docs/protocol.md). */
+export interface Truncation {
+  /** Oldest messages left out. */
+  messages: number
+  /** User names left out (from the end of the sorted list). */
+  users: number
+}
+
+/** The room state, answered to the subscriber. */
+export interface SubscribedFrame {
+  type: 'subscribed'
+  roomName: string
+  /** Distinct user names, sorted. */
+  users: string[]
+  /** Recent messages, oldest first. */
+  messages: ChatMessageFrame[]
+  /** Present only when the state was trimmed to fit 128 KB. */
+  truncated?: Truncation
+}
+
+/** Answered to the connection that left a room. */
+export interface UnsubscribedFrame {
+  type: 'unsubscribed'
+  roomName: string
+}
+
+/** Sent to every subscriber of the room, the sender included. */
+export interface NewMessageFrame {
+  type: 'newMessage'
+  roomName: string
+  message: ChatMessageFrame
+}
+
+/** Sent to a room's other subscribers when a user name joins it. */
+export interface UserSubscribedFrame {
+  type: 'userSubscribed'
+  roomName: string
+  userName: string
+}
+
+/** Sent to a room's remaining subscribers when a user name leaves it. */
+export interface UserUnsubscribedFrame {
+  type: 'userUnsubscribed'
+  roomName: string
+  userName: string
+}
+
+export interface RoomListEntry {
+  roomName: string
+  /** Epoch milliseconds. */
+  createdAt: number
+}
+
+/** The active rooms, in creation order. */
+export interface RoomListFrame {
+  type: 'roomList'
+  rooms: RoomListEntry[]
+  /** Present only when the list was trimmed to fit 128 KB: how many of the newest rooms were left out. */
+  truncated?: { rooms: number }
+}
+
+export type ErrorStatusCode = 400 | 500
+
+/** A failed action. `action` is the action's name when the frame parsed that far. */
+export interface ErrorFrame {
+  type: 'error'
+  action?: string
+  statusCode: ErrorStatusCode
+  error: 'Bad Request' | 'Internal Server Error'
+  message: string
+}
+
+export type ServerFrame =
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | NewMessageFrame
+  | UserSubscribedFrame
+  | UserUnsubscribedFrame
+  | RoomListFrame
+  | ErrorFrame
+
+export type ServerFrameType = ServerFrame['type']

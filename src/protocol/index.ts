@@ -1,0 +1,5 @@
+export * from './actions.js'
+export * from './errorFrame.js'
+export * from './fitFrame.js'
+export * from './frames.js'
+export { messageIdFor } from './messageId.js'

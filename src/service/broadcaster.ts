@@ -1,0 +1,88 @@
+import {
+  type ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi'
+import { frameBytes, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
+import type { ServerFrame } from '../protocol/frames.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
+import { createJsonLogger, describeError } from './jsonLogger.js'
+import type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
+
+export interface BroadcasterOptions {
+  /** Management API client bound to the API's `@connections` endpoint. */
+  client: Pick<ApiGatewayManagementApiClient, 'send'>
+  /** Called once per post call for each connection that answered 410 (gone). */
+  onGone: (connectionId: string) => Promise<unknown>
+  /** Posts in flight at once (default 16). */
+  concurrency?: number
+  logger?: ServiceLogger
+}
+
+/** API Gateway says "gone" with HTTP 410; the error's name alone is not a contract. */
+export function isGone(error: unknown): boolean {
+  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } }
+  return $metadata?.httpStatusCode === 410 || name === 'GoneException'
+}
+
+/**
+ * Posts frames through the API Gateway management API with bounded concurrency. A connection
+ * that is gone (410) is handed to `onGone` (which deletes its subscriptions) and the others
+ * still get their frames; no post failure rejects the call: it is reported and logged.
+ * Frames over 128 KB are never posted (API Gateway would refuse them): callers trim first.
+ *
+ * @example
+ * const broadcaster = createBroadcaster({
+ *   client: new ApiGatewayManagementApiClient({ endpoint }),
+ *   onGone: (connectionId) => repository.removeConnection(connectionId),
+ * })
+ * await broadcaster.post(ids.map((connectionId) => ({ connectionId, frame })))
+ */
+export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
+  const { client, onGone, concurrency = 16, logger = createJsonLogger() } = options
+
+  return {
+    async post(deliveries: readonly Delivery[]): Promise<BroadcastReport> {
+      const report: BroadcastReport = { delivered: [], gone: [], failed: [] }
+      // Each frame is serialized once, however many connections it goes to.
+      const encoded = new Map<ServerFrame, Uint8Array>()
+      const encode = (frame: ServerFrame) => {
+        let data = encoded.get(frame)
+        if (!data) {
+          const size = frameBytes(frame)
+          if (size > MAX_OUTGOING_FRAME_BYTES) {
+            throw new Error(`a "${frame.type}" frame of ${size} bytes exceeds ${MAX_OUTGOING_FRAME_BYTES}`)
+          }
+          data = Buffer.from(JSON.stringify(frame), 'utf8')
+          encoded.set(frame, data)
+        }
+        return data
+      }
+      const gone = new Set<string>()
+      await mapWithConcurrency(deliveries, concurrency, async ({ connectionId, frame }) => {
+        try {
+          await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encode(frame) }))
+          report.delivered.push(connectionId)
+        } catch (error) {
+          if (isGone(error)) {
+            if (!gone.has(connectionId)) {
+              gone.add(connectionId)
+              report.gone.push(connectionId)
+            }
+          } else {
+            report.failed.push({ connectionId, error })
+            logger.error('post.failed', { connectionId, frame: frame.type, error: describeError(error) })
+          }
+        }
+      })
+      // After the posts, so a slow cleanup never delays delivery to the others.
+      await mapWithConcurrency(report.gone, concurrency, async (connectionId) => {
+        try {
+          await onGone(connectionId)
+        } catch (error) {
+          logger.error('gone.cleanupFailed', { connectionId, error: describeError(error) })
+        }
+      })
+      return report
+    },
+  }
+}

@@ -1,0 +1,242 @@
+import type {
+  ActionName,
+  ClientAction,
+  ListRoomsAction,
+  SendMessageAction,
+  SubscribeAction,
+  UnsubscribeAction,
+} from '../protocol/actions.js'
+import { parseAction } from '../protocol/actions.js'
+import { badRequest, errorFrameFor } from '../protocol/errorFrame.js'
+import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
+import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
+import { messageIdFor } from '../protocol/messageId.js'
+import type { ChatRepository } from '../repository/chatRepository.js'
+import { assertConnectionId } from '../validation.js'
+import { createJsonLogger, describeError } from './jsonLogger.js'
+import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
+
+/** The repository methods the protocol needs (a fake with these is enough in tests). */
+export type ChatServiceRepository = Pick<
+  ChatRepository,
+  'subscribe' | 'unsubscribe' | 'postMessage' | 'removeConnection' | 'activeRooms' | 'recentMessages'
+>
+
+/** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
+export interface RequestInfo {
+  connectionId: string
+  /** API Gateway's request id: makes a retried `sendMessage` idempotent. */
+  requestId?: string
+  /** When API Gateway received the frame (epoch ms): the message time. */
+  requestTimeEpoch?: number
+}
+
+/** 200 when the work is done; otherwise the status of the error frame sent to the caller. */
+export interface RouteOutcome {
+  statusCode: 200 | 400 | 500
+}
+
+export interface ChatServiceOptions {
+  repository: ChatServiceRepository
+  broadcaster: Broadcaster
+  /** Messages in a `subscribed` frame (default 50). */
+  recentMessagesLimit?: number
+  /** Epoch ms, for message times when the request has none (default `Date.now`). */
+  clock?: () => number
+  logger?: ServiceLogger
+}
+
+const distinctSorted = (names: string[]) => [...new Set(names)].sort()
+
+/**
+ * The chat protocol: one method per WebSocket route, pure of AWS. Every failure becomes an
+ * `error` frame to the caller (400 for the client's mistakes, 500 for ours, logged) and the
+ * repository guarantees there is no partial write.
+ *
+ * @example
+ * const service = createChatService({ repository, broadcaster })
+ * await service.receive({ connectionId: 'Xk3a9cD1oAMCJzQ=' }, '{"action":"listRooms"}')
+ */
+export function createChatService(options: ChatServiceOptions) {
+  const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now } = options
+  const logger = options.logger ?? createJsonLogger()
+
+  const reply = (request: RequestInfo, frame: ServerFrame) =>
+    broadcaster.post([{ connectionId: request.connectionId, frame }])
+
+  async function refuse(request: RequestInfo, frame: ErrorFrame): Promise<RouteOutcome> {
+    await reply(request, frame)
+    return { statusCode: frame.statusCode }
+  }
+
+  async function run(request: RequestInfo, action: ActionName, work: () => Promise<void>) {
+    try {
+      await work()
+      return { statusCode: 200 } as RouteOutcome
+    } catch (error) {
+      const frame = errorFrameFor(error, action)
+      if (frame.statusCode === 500) {
+        logger.error('route.failed', {
+          route: action,
+          connectionId: request.connectionId,
+          error: describeError(error),
+        })
+      }
+      return refuse(request, frame)
+    }
+  }
+
+  const service = {
+    /** `$connect`: nothing is stored until the connection subscribes; only the id is checked. */
+    async connect(request: RequestInfo): Promise<RouteOutcome> {
+      try {
+        assertConnectionId(request.connectionId)
+        return { statusCode: 200 }
+      } catch {
+        return { statusCode: 400 }
+      }
+    },
+
+    /** `$disconnect`: every subscription goes; each room's remaining subscribers hear of it. */
+    async disconnect(request: RequestInfo): Promise<RouteOutcome> {
+      try {
+        const removed = await repository.removeConnection(request.connectionId)
+        const deliveries: Delivery[] = []
+        for (const { roomName, userName, subscribers } of removed) {
+          // The name stays in the room while another connection of it does.
+          if (subscribers.some((s) => s.userName === userName)) continue
+          const frame: ServerFrame = { type: 'userUnsubscribed', roomName, userName }
+          for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
+        }
+        await broadcaster.post(deliveries)
+        return { statusCode: 200 }
+      } catch (error) {
+        logger.error('route.failed', {
+          route: '$disconnect',
+          connectionId: request.connectionId,
+          error: describeError(error),
+        })
+        return { statusCode: 500 }
+      }
+    },
+
+    /**
+     * A raw frame (`$default`, or a named route when `route` is given): parsed and validated,
+     * then handled by its action's method. Bad frames get a 400 and touch nothing.
+     */
+    async receive(request: RequestInfo, body: string | undefined, route?: ActionName): Promise<RouteOutcome> {
+      const parsed = parseAction(body)
+      if (!parsed.ok) return refuse(request, badRequest(parsed.message, parsed.action))
+      if (route !== undefined && parsed.action.action !== route) {
+        return refuse(
+          request,
+          badRequest(`the "${route}" route takes "${route}" frames, not "${parsed.action.action}"`, route),
+        )
+      }
+      return service.handle(request, parsed.action)
+    },
+
+    /** Handles a validated action. */
+    handle(request: RequestInfo, action: ClientAction): Promise<RouteOutcome> {
+      switch (action.action) {
+        case 'subscribe':
+          return service.subscribe(request, action)
+        case 'unsubscribe':
+          return service.unsubscribe(request, action)
+        case 'sendMessage':
+          return service.sendMessage(request, action)
+        case 'listRooms':
+          return service.listRooms(request, action)
+      }
+    },
+
+    /**
+     * The subscriber gets the room state; the room's others get `userSubscribed` when the
+     * subscription is new and its user name was not in the room already.
+     * Requests: PutItem + Query (subscribe) and Query (recent messages), run side by side.
+     */
+    subscribe(request: RequestInfo, { roomName, userName }: SubscribeAction): Promise<RouteOutcome> {
+      return run(request, 'subscribe', async () => {
+        const { connectionId } = request
+        const [result, recent] = await Promise.all([
+          repository.subscribe({ roomName, connectionId, userName }),
+          repository.recentMessages(roomName, { limit: recentMessagesLimit }),
+        ])
+        const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
+        const state = fitSubscribedFrame({
+          type: 'subscribed',
+          roomName,
+          users: distinctSorted(result.subscribers.map((s) => s.userName)),
+          messages: recent.map(({ userName, message, time }) => ({ userName, message, time })),
+        })
+        const deliveries: Delivery[] = [{ connectionId, frame: state }]
+        if (result.subscribed && !others.some((s) => s.userName === result.userName)) {
+          const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
+          for (const other of others) deliveries.push({ connectionId: other.connectionId, frame: joined })
+        }
+        await broadcaster.post(deliveries)
+      })
+    },
+
+    /**
+     * The leaver gets `unsubscribed` (also when it was not subscribed: leaving is idempotent);
+     * the others get `userUnsubscribed` when the user name left the room with it.
+     */
+    unsubscribe(request: RequestInfo, { roomName }: UnsubscribeAction): Promise<RouteOutcome> {
+      return run(request, 'unsubscribe', async () => {
+        const { connectionId } = request
+        const result = await repository.unsubscribe({ roomName, connectionId })
+        const deliveries: Delivery[] = [{ connectionId, frame: { type: 'unsubscribed', roomName } }]
+        const { userName } = result
+        if (
+          result.unsubscribed &&
+          userName !== undefined &&
+          !result.subscribers.some((s) => s.userName === userName)
+        ) {
+          const left: ServerFrame = { type: 'userUnsubscribed', roomName, userName }
+          for (const other of result.subscribers)
+            deliveries.push({ connectionId: other.connectionId, frame: left })
+        }
+        await broadcaster.post(deliveries)
+      })
+    },
+
+    /**
+     * Stores the message and posts it to every subscriber, the sender included. The message id
+     * and time come from the request, so a retried request stores nothing new; it is posted
+     * again all the same (at-least-once: the first attempt may have died before posting).
+     */
+    sendMessage(request: RequestInfo, { roomName, message }: SendMessageAction): Promise<RouteOutcome> {
+      return run(request, 'sendMessage', async () => {
+        const posted = await repository.postMessage({
+          roomName,
+          connectionId: request.connectionId,
+          message,
+          id: messageIdFor(request.requestId),
+          time: request.requestTimeEpoch ?? clock(),
+        })
+        if (!posted.stored) {
+          logger.warn('message.repeated', { connectionId: request.connectionId, id: posted.message.id })
+        }
+        const { userName, time } = posted.message
+        const frame: ServerFrame = {
+          type: 'newMessage',
+          roomName,
+          message: { userName, message: posted.message.message, time },
+        }
+        await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
+      })
+    },
+
+    /** The active rooms, in creation order. Requests: one Query. */
+    listRooms(request: RequestInfo, _action?: ListRoomsAction): Promise<RouteOutcome> {
+      return run(request, 'listRooms', async () => {
+        const rooms = await repository.activeRooms()
+        await reply(request, fitRoomListFrame({ type: 'roomList', rooms }))
+      })
+    },
+  }
+  return service
+}
+
+export type ChatService = ReturnType<typeof createChatService>

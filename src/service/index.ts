@@ -1,0 +1,11 @@
+export { type BroadcasterOptions, createBroadcaster, isGone } from './broadcaster.js'
+export {
+  type ChatService,
+  type ChatServiceOptions,
+  type ChatServiceRepository,
+  createChatService,
+  type RequestInfo,
+  type RouteOutcome,
+} from './chatService.js'
+export { createJsonLogger, describeError } from './jsonLogger.js'
+export type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'

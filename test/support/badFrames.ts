@@ -1,0 +1,151 @@
+/** Frames a client might send that must each be refused with a 400 and touch nothing. */
+export interface BadFrame {
+  name: string
+  body: string
+  /** What the error message must say. */
+  expect: RegExp
+  /** The `action` the error frame names, when the frame got that far. */
+  action?: string
+}
+
+const subscribe = (fields: Record<string, unknown>) =>
+  JSON.stringify({ action: 'subscribe', roomName: 'general', userName: 'ada', ...fields })
+const send = (fields: Record<string, unknown>) =>
+  JSON.stringify({ action: 'sendMessage', roomName: 'general', message: 'hi', ...fields })
+
+export const badFrames: BadFrame[] = [
+  { name: 'invalid JSON', body: '{"action":"subscribe",', expect: /not valid JSON/ },
+  { name: 'plain text', body: 'hello there', expect: /not valid JSON/ },
+  { name: 'empty frame', body: '', expect: /empty frame/ },
+  { name: 'a JSON string', body: '"subscribe"', expect: /must be a JSON object.*not a string/ },
+  { name: 'a JSON array', body: '[{"action":"listRooms"}]', expect: /must be a JSON object.*not an array/ },
+  { name: 'JSON null', body: 'null', expect: /must be a JSON object.*not null/ },
+  { name: 'a JSON number', body: '42', expect: /must be a JSON object.*not a number/ },
+  { name: 'missing action', body: '{"roomName":"general"}', expect: /"action" is required/ },
+  {
+    name: 'unknown action',
+    body: '{"action":"shout","roomName":"general"}',
+    expect: /unknown action: expected one of/,
+  },
+  { name: 'action in the wrong case', body: '{"action":"ListRooms"}', expect: /unknown action/ },
+  { name: 'action not a string', body: '{"action":7}', expect: /"action" must be a string, not a number/ },
+  {
+    name: 'subscribe without userName',
+    body: '{"action":"subscribe","roomName":"general"}',
+    expect: /"userName" is required/,
+    action: 'subscribe',
+  },
+  {
+    name: 'roomName a number',
+    body: subscribe({ roomName: 42 }),
+    expect: /"roomName" must be a string, not a number/,
+    action: 'subscribe',
+  },
+  {
+    name: 'userName null',
+    body: subscribe({ userName: null }),
+    expect: /"userName" must be a string, not null/,
+    action: 'subscribe',
+  },
+  {
+    name: 'empty roomName',
+    body: subscribe({ roomName: '' }),
+    expect: /roomName must not be empty/,
+    action: 'subscribe',
+  },
+  {
+    name: '| in roomName',
+    body: subscribe({ roomName: 'a|b' }),
+    expect: /roomName must not contain "\|"/,
+    action: 'subscribe',
+  },
+  {
+    name: '| in userName',
+    body: subscribe({ userName: 'ada|admin' }),
+    expect: /userName must not contain "\|"/,
+    action: 'subscribe',
+  },
+  {
+    name: 'bell in roomName',
+    body: subscribe({ roomName: 'gen\u0007eral' }),
+    expect: /roomName must not contain control/,
+    action: 'subscribe',
+  },
+  {
+    name: 'newline in userName',
+    body: subscribe({ userName: 'ada\nbob' }),
+    expect: /userName must not contain control/,
+    action: 'subscribe',
+  },
+  {
+    name: 'roomName of 101 characters',
+    body: subscribe({ roomName: 'r'.repeat(101) }),
+    expect: /roomName must be at most 100 characters \(got 101\)/,
+    action: 'subscribe',
+  },
+  {
+    name: 'userName of 51 characters',
+    body: subscribe({ userName: 'é'.repeat(51) }),
+    expect: /userName must be at most 50 characters \(got 51\)/,
+    action: 'subscribe',
+  },
+  {
+    name: 'unpaired surrogate in roomName',
+    body: '{"action":"subscribe","roomName":"\\ud800x","userName":"ada"}',
+    expect: /unpaired surrogate/,
+    action: 'subscribe',
+  },
+  {
+    name: 'extra key',
+    body: subscribe({ admin: true }),
+    expect: /unexpected key "admin": "subscribe" takes action, roomName, userName/,
+    action: 'subscribe',
+  },
+  {
+    name: 'listRooms with a key',
+    body: '{"action":"listRooms","roomName":"general"}',
+    expect: /unexpected key "roomName"/,
+    action: 'listRooms',
+  },
+  {
+    name: 'unsubscribe roomName an object',
+    body: '{"action":"unsubscribe","roomName":{"S":"general"}}',
+    expect: /"roomName" must be a string, not an object/,
+    action: 'unsubscribe',
+  },
+  {
+    name: 'message of 4097 characters',
+    body: send({ message: 'm'.repeat(4097) }),
+    expect: /message must be at most 4096 characters/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'empty message',
+    body: send({ message: '' }),
+    expect: /message must not be empty/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'NUL in message',
+    body: send({ message: 'a\u0000b' }),
+    expect: /message must not contain control characters other than tab/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'message not a string',
+    body: send({ message: ['hi'] }),
+    expect: /"message" must be a string, not an array/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'sendMessage without roomName',
+    body: '{"action":"sendMessage","message":"hi"}',
+    expect: /"roomName" is required/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'oversized frame',
+    body: send({ message: 'x'.repeat(70_000) }),
+    expect: /frame is \d+ bytes; the limit is 65536/,
+  },
+]

@@ -1,0 +1,94 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { ServerFrame } from '../../src/protocol/frames.js'
+
+export interface ConnectionsFakeOptions {
+  /** Holds each POST this long before answering, so concurrency can be observed. */
+  delayMs?: number
+}
+
+/**
+ * A local HTTP stand-in for API Gateway's `@connections` API, for the real management SDK
+ * client: records every frame POSTed per connection id, answers 410 GoneException for ids it
+ * is told are gone, 500 for ids told to fail, and counts posts in flight.
+ */
+export async function startConnectionsFake(options: ConnectionsFakeOptions = {}) {
+  const frames = new Map<string, ServerFrame[]>()
+  const bytes: number[] = []
+  const gone = new Set<string>()
+  const failing = new Set<string>()
+  let inFlight = 0
+  let maxInFlight = 0
+  let posts = 0
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', async () => {
+      const match = /\/@connections\/([^/?]+)$/.exec(request.url ?? '')
+      const id = match ? decodeURIComponent(match[1] as string) : undefined
+      if (!id || request.method !== 'POST') {
+        response.writeHead(404).end()
+        return
+      }
+      posts++
+      inFlight++
+      maxInFlight = Math.max(maxInFlight, inFlight)
+      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
+      inFlight--
+      if (gone.has(id)) {
+        response.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' })
+        response.end('{"message":"Gone"}')
+        return
+      }
+      if (failing.has(id)) {
+        response.writeHead(500, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'InternalServerError',
+        })
+        response.end('{"message":"Internal server error"}')
+        return
+      }
+      const body = Buffer.concat(chunks)
+      bytes.push(body.length)
+      const list = frames.get(id) ?? []
+      list.push(JSON.parse(body.toString('utf8')) as ServerFrame)
+      frames.set(id, list)
+      response.writeHead(200).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    /** Frames delivered to `connectionId`, in arrival order. */
+    framesFor: (connectionId: string): ServerFrame[] => frames.get(connectionId) ?? [],
+    /** Every connection id that received something. */
+    recipients: () => [...frames.keys()],
+    /** Sizes in bytes of every delivered body. */
+    bodySizes: () => [...bytes],
+    markGone: (...ids: string[]) => {
+      for (const id of ids) gone.add(id)
+    },
+    markFailing: (...ids: string[]) => {
+      for (const id of ids) failing.add(id)
+    },
+    posts: () => posts,
+    maxInFlight: () => maxInFlight,
+    /** Forgets recorded frames and counters (not the gone/failing ids). */
+    clear: () => {
+      frames.clear()
+      bytes.length = 0
+      posts = 0
+      maxInFlight = 0
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export type ConnectionsFake = Awaited<ReturnType<typeof startConnectionsFake>>
