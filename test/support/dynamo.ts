@@ -11,8 +11,8 @@ export function dynamoEndpoint(): string {
   return inject('dynamoEndpoint')
 }
 
-export function newDocumentClient(): DynamoDBDocumentClient {
-  return createDocumentClient({ endpoint: dynamoEndpoint(), region: 'local' })
+export function newDocumentClient(options: { maxAttempts?: number } = {}): DynamoDBDocumentClient {
+  return createDocumentClient({ endpoint: dynamoEndpoint(), region: 'local', ...options })
 }
 
 export async function createTestTable(

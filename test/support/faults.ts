@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream'
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { unmarshall } from '@aws-sdk/util-dynamodb'
+import { prng } from './scan.js'
 
 type HttpRequestLike = { headers: Record<string, string>; body?: unknown }
 type WriteRequestJson = Record<string, unknown>
@@ -64,4 +66,98 @@ function bodyText(body: unknown): string | undefined {
   if (body instanceof Uint8Array)
     return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')
   return undefined
+}
+
+export type DynamoFault =
+  /** 400 ProvisionedThroughputExceededException (retryable throttling). */
+  | 'throughput'
+  /** 400 ThrottlingException. */
+  | 'throttling'
+  /** 500 InternalServerError. */
+  | 'internal'
+  /** No answer: the request never reaches DynamoDB and the call times out. */
+  | 'timeout'
+  /** The request is served (a write lands), then the answer is lost on the way back. */
+  | 'lostResponse'
+
+export interface DynamoFaultOptions {
+  /** Probability that a request attempt meets a fault (0..1). */
+  rate: number
+  faults?: readonly DynamoFault[]
+  /** Only these operations (`PutItem`, `Query`, ...) meet faults; all when unset. */
+  operations?: readonly string[]
+  seed?: number
+}
+
+const errorResponse = (statusCode: number, type: string, message: string) =>
+  // Shaped like the SDK's HttpResponse, which the deserializer reads.
+  ({
+    statusCode,
+    reason: undefined,
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'injected-fault' },
+    body: Readable.from([
+      Buffer.from(JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message })),
+    ]),
+  })
+
+/**
+ * Injects DynamoDB failures that dynalite never produces, per request attempt, below the SDK's
+ * retry strategy (so the SDK retries them as it would in AWS) and above its deserializer (so the
+ * errors the caller sees are the SDK's own exception classes). Deterministic for a seed.
+ *
+ * @example
+ * const faults = injectDynamoFaults(documentClient, { rate: 0.2, seed: 7 })
+ * // ... run operations ...
+ * faults.stop()
+ */
+export function injectDynamoFaults(documentClient: DynamoDBDocumentClient, options: DynamoFaultOptions) {
+  const { faults = ['throughput', 'throttling', 'internal', 'timeout', 'lostResponse'], operations } = options
+  const random = prng(options.seed ?? 1)
+  const injected: Record<string, number> = {}
+  let active = true
+  const name = `injectDynamoFaults${Math.floor(Math.random() * 1e9)}`
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request as HttpRequestLike
+      const target = request.headers['x-amz-target'] ?? ''
+      const operation = target.slice(target.indexOf('.') + 1)
+      if (!active || (operations && !operations.includes(operation)) || random.next() >= options.rate) {
+        return next(args)
+      }
+      const fault = random.pick(faults)
+      injected[fault] = (injected[fault] ?? 0) + 1
+      switch (fault) {
+        case 'throughput':
+          return {
+            response: errorResponse(
+              400,
+              'ProvisionedThroughputExceededException',
+              'injected: throughput exceeded',
+            ),
+          }
+        case 'throttling':
+          return { response: errorResponse(400, 'ThrottlingException', 'injected: rate exceeded') }
+        case 'internal':
+          return { response: errorResponse(500, 'InternalServerError', 'injected: internal server error') }
+        case 'timeout':
+          throw Object.assign(new Error('injected: connection timed out'), { name: 'TimeoutError' })
+        case 'lostResponse':
+          await next(args)
+          throw Object.assign(new Error('injected: socket hang up after the request was served'), {
+            name: 'TimeoutError',
+            code: 'ECONNRESET',
+          })
+      }
+    },
+    { step: 'deserialize', priority: 'low', name },
+  )
+  return {
+    /** Faults injected so far, by kind. */
+    injected: () => ({ ...injected }),
+    total: () => Object.values(injected).reduce((a, b) => a + b, 0),
+    stop: () => {
+      active = false
+      documentClient.middlewareStack.remove(name)
+    },
+  }
 }
