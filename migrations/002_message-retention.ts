@@ -1,0 +1,104 @@
+import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
+import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format'
+import { MigrationError } from '../src/migrator/errors.js'
+import { replaceItem } from '../src/migrator/rawItems.js'
+import type { Migration, MigrationContext, ScannedItem, TimeToLiveOutcome } from '../src/migrator/types.js'
+
+export const DEFAULT_RETENTION_DAYS = 90
+export const EXPIRY_ATTRIBUTE = 'expiresAt'
+const DAY_SECONDS = 86_400
+
+/**
+ * Retention in days: migration option `messageRetentionDays`, else the environment's
+ * `CHATDB_MESSAGE_RETENTION_DAYS`, else 90.
+ */
+export function retentionDays(ctx: Pick<MigrationContext, 'options' | 'env'>): number {
+  const raw = ctx.options.messageRetentionDays ?? ctx.env.CHATDB_MESSAGE_RETENTION_DAYS
+  if (raw === undefined || raw === '') return DEFAULT_RETENTION_DAYS
+  const days = Number(raw)
+  if (!Number.isFinite(days) || days <= 0) {
+    throw new MigrationError(
+      'migration.invalidOption',
+      `message retention must be a positive number of days (got "${String(raw)}" from ${
+        ctx.options.messageRetentionDays === undefined
+          ? 'CHATDB_MESSAGE_RETENTION_DAYS'
+          : 'messageRetentionDays'
+      })`,
+    )
+  }
+  return days
+}
+
+/** Epoch seconds (DynamoDB TTL's unit) at which a message sent at `timeMs` expires. */
+export function expiryOf(timeMs: number, days: number): number {
+  return Math.floor(timeMs / 1000) + Math.round(days * DAY_SECONDS)
+}
+
+/**
+ * Gives every message an `expiresAt` (epoch seconds: its time plus the retention) and turns on
+ * TTL for that attribute, so DynamoDB deletes old messages by itself. Messages that already
+ * have an `expiresAt` keep it. Endpoints without UpdateTimeToLive (dynalite) get the data part
+ * and a plain notice that TTL is not enabled. `down` removes the attribute and turns TTL off.
+ */
+export const migration: Migration = {
+  version: 2,
+  name: 'message-retention',
+  description: 'give messages an expiresAt (retention, default 90 days) and enable TTL on it',
+  checksum: 'message-retention/1',
+
+  async up(ctx) {
+    const days = retentionDays(ctx)
+    const format = ctx.entities.Message.build(EntityFormatter)
+    const nowSeconds = Math.floor(ctx.now() / 1000)
+    let expired = 0
+    await ctx.scanRewrite({
+      phase: 'messages',
+      transform(item) {
+        if (item._et !== 'Message' || item[EXPIRY_ATTRIBUTE] !== undefined) return undefined
+        const message = format.format(item)
+        const expiresAt = expiryOf(message.time, days)
+        if (expiresAt <= nowSeconds) expired++
+        const put = ctx.entities.Message.build(BatchPutRequest)
+          .item({ ...message, expiresAt })
+          .params()
+        return replaceItem(item, put, [])
+      },
+    })
+    if (expired > 0) {
+      ctx.notice(`${expired} message(s) are older than ${days} days: TTL will delete them once it is enabled`)
+    }
+    report(
+      ctx,
+      await ctx.setTimeToLive(EXPIRY_ATTRIBUTE, true),
+      `enabled on ${EXPIRY_ATTRIBUTE} (${days} days)`,
+    )
+  },
+
+  async down(ctx) {
+    await ctx.scanRewrite({
+      phase: 'messages',
+      transform(item: ScannedItem) {
+        if (item._et !== 'Message' || item[EXPIRY_ATTRIBUTE] === undefined) return undefined
+        const { [EXPIRY_ATTRIBUTE]: _dropped, ...rest } = item
+        return replaceItem(rest, { PutRequest: { Item: rest } }, [])
+      },
+    })
+    report(ctx, await ctx.setTimeToLive(EXPIRY_ATTRIBUTE, false), 'disabled')
+  },
+}
+
+export default migration
+
+function report(ctx: MigrationContext, outcome: TimeToLiveOutcome, what: string) {
+  const messages: Record<TimeToLiveOutcome, string> = {
+    changed: `TTL ${what}`,
+    unchanged: `TTL already ${what.split(' ')[0]}`,
+    unsupported: 'endpoint does not support UpdateTimeToLive; TTL not enabled (the data part is applied)',
+    'dry-run': `would set TTL: ${what}`,
+  }
+  const message =
+    outcome === 'unsupported' && ctx.direction === 'down'
+      ? 'endpoint does not support UpdateTimeToLive; TTL left as it is (the data part is applied)'
+      : messages[outcome]
+  ctx.notice(message)
+}

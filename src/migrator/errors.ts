@@ -1,0 +1,67 @@
+import { ChatDbError, type ChatDbErrorCode } from '../errors.js'
+import type { Direction } from './types.js'
+
+/** Codes of the migration toolkit, in the `migration.` namespace. */
+export type MigrationErrorCode =
+  | 'migration.locked'
+  | 'migration.lockLost'
+  | 'migration.drifted'
+  | 'migration.failed'
+  | 'migration.irreversible'
+  | 'migration.unknownVersion'
+  | 'migration.invalidList'
+  | 'migration.invalidOption'
+  | 'migration.exists'
+  | 'migration.crashInjected'
+
+/**
+ * A ChatDbError raised by the migrator. `migration` and `direction` name the migration that
+ * failed (when one did); the original error is kept as `cause`.
+ *
+ * The codes are a separate union until they join `ChatDbErrorCode`; at run time `code` holds
+ * the migration code, so `isChatDbError` and the CLI's `code: message` line work unchanged.
+ */
+export class MigrationError extends ChatDbError {
+  override name = 'MigrationError'
+  readonly migrationCode: MigrationErrorCode
+  readonly migration: { version: number; name: string } | undefined
+  readonly direction: Direction | undefined
+
+  constructor(
+    code: MigrationErrorCode,
+    message: string,
+    options?: ErrorOptions & { migration?: { version: number; name: string }; direction?: Direction },
+  ) {
+    super(code as unknown as ChatDbErrorCode, message, options)
+    this.migrationCode = code
+    this.migration = options?.migration
+    this.direction = options?.direction
+  }
+}
+
+export function isMigrationError(error: unknown, code?: MigrationErrorCode): error is MigrationError {
+  return error instanceof MigrationError && (code === undefined || error.migrationCode === code)
+}
+
+/** Wraps a migration's failure with its name and direction, keeping the cause. */
+export function wrapMigrationFailure(
+  error: unknown,
+  migration: { version: number; name: string },
+  direction: Direction,
+): MigrationError {
+  if (error instanceof MigrationError && error.migration) return error
+  const reason =
+    error instanceof Error
+      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+      : String(error)
+  const code = error instanceof MigrationError ? error.migrationCode : 'migration.failed'
+  return new MigrationError(code, `migration ${label(migration)} failed (${direction}): ${reason}`, {
+    cause: error,
+    migration,
+    direction,
+  })
+}
+
+export function label(migration: { version: number; name: string }): string {
+  return `${String(migration.version).padStart(3, '0')}_${migration.name}`
+}

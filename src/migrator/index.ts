@@ -1,0 +1,22 @@
+export { migrationChecksum } from './checksum.js'
+export {
+  createDynamoLedgerStore,
+  LEDGER_SORT_PREFIX,
+  LOCK_SORT_KEY,
+  ledgerSortKey,
+  MIGRATION_PARTITION,
+} from './dynamoLedgerStore.js'
+export { isMigrationError, MigrationError, type MigrationErrorCode } from './errors.js'
+export { createMemoryLedgerStore } from './memoryLedgerStore.js'
+export {
+  createMigrator,
+  type Migrator,
+  type MigratorOptions,
+  type RunOptions,
+  type RunReport,
+  type StatusReport,
+} from './migrator.js'
+export type { MigrationState, MigrationStatus } from './plan.js'
+export { deleteRequestFor, queryPartition, replaceItem } from './rawItems.js'
+export { createMigrationFile } from './scaffold.js'
+export type * from './types.js'

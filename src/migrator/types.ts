@@ -1,0 +1,227 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { ChatEntities } from '../entities/index.js'
+import type { WriteRequest } from '../repository/batchWrite.js'
+import type { ChatRepository } from '../repository/chatRepository.js'
+import type { ChatTable } from '../table.js'
+
+export type Direction = 'up' | 'down'
+
+/** A raw DynamoDB item, as Scan returns it (document-client types). */
+export type ScannedItem = Record<string, unknown>
+
+/**
+ * One versioned migration. Listed in order in `migrations/index.ts`; the runner gives each
+ * function a {@link MigrationContext}.
+ *
+ * @example
+ * export const migration: Migration = {
+ *   version: 3,
+ *   name: 'room-topics',
+ *   description: 'gives every room listing record an empty topic',
+ *   async up(ctx) {
+ *     await ctx.scanRewrite({ phase: 'rooms', transform: (item) => ... })
+ *   },
+ * }
+ */
+export interface Migration {
+  /** Positive integer, unique, increasing along the list. */
+  version: number
+  /** Short kebab-case name (`legacy-seed-layout`). */
+  name: string
+  description: string
+  /**
+   * A declared checksum source (any string, hashed with sha256): bump it when the migration's
+   * behaviour changes. When absent the checksum is the sha256 of the `up`/`down` source text.
+   */
+  checksum?: string
+  up(context: MigrationContext): Promise<void>
+  down?(context: MigrationContext): Promise<void>
+}
+
+/** What a transform asks the scan-and-rewrite helper to write for one item. */
+export interface Rewrite {
+  /** BatchWriteItem PutRequests, e.g. `Entity.build(BatchPutRequest).item(...).params()`. */
+  puts?: WriteRequest[]
+  /** BatchWriteItem DeleteRequests; sent after every put of the same page has landed. */
+  deletes?: WriteRequest[]
+}
+
+export interface ScanRewriteSpec {
+  /** Names the checkpoint: unique within a migration and direction. */
+  phase: string
+  /**
+   * Called for every scanned item; returns what to write, or undefined to leave it alone.
+   * Must be idempotent: after a crash a page may be transformed again.
+   */
+  transform(item: ScannedItem): Rewrite | undefined | Promise<Rewrite | undefined>
+  /**
+   * Runs after a page's writes landed and before its checkpoint is saved (and in a dry run,
+   * without the writes). Returns how many further changes it made (or would make).
+   */
+  afterPage?(page: { items: ScannedItem[]; dryRun: boolean }): Promise<number>
+}
+
+export interface PhaseResult {
+  scanned: number
+  changed: number
+  /** True when the phase had finished in an earlier, interrupted run and was skipped. */
+  skipped: boolean
+}
+
+/** What the runner hands to `up` and `down`. */
+export interface MigrationContext {
+  migration: Pick<Migration, 'version' | 'name'>
+  direction: Direction
+  /** True under `--dry-run`: nothing may be written, counts say what would change. */
+  dryRun: boolean
+  tableName: string
+  documentClient: DynamoDBDocumentClient
+  table: ChatTable
+  entities: ChatEntities
+  /** A repository on the same table and clock. */
+  repository: ChatRepository
+  /** The migrator's clock (epoch ms). */
+  now(): number
+  /** When this migration's first attempt started: stable across resumed runs. */
+  startedAt: number
+  /** Options given to the migrator for migrations (`migrationOptions`). */
+  options: Readonly<Record<string, unknown>>
+  env: Readonly<Record<string, string | undefined>>
+  /** Parallel-segment Scan, BatchWriteItem rewrite, checkpoint per page; see scanRewrite.ts. */
+  scanRewrite(spec: ScanRewriteSpec): Promise<PhaseResult>
+  /**
+   * Runs `fn` once per migration run: when a resumed run finds the step finished, it is skipped.
+   * `fn` must be idempotent (it reruns when it was interrupted) and honour `dryRun`.
+   */
+  step(phase: string, fn: () => Promise<{ scanned: number; changed: number }>): Promise<PhaseResult>
+  /** Writes through writeInBatches, or counts them under `dryRun`. */
+  write(requests: { puts?: WriteRequest[]; deletes?: WriteRequest[] }): Promise<void>
+  /** Turns TTL on or off; reports instead of failing where the endpoint lacks UpdateTimeToLive. */
+  setTimeToLive(attributeName: string, enabled: boolean): Promise<TimeToLiveOutcome>
+  /** A line for the operator (printed by the CLI, kept in the run result). */
+  notice(message: string): void
+}
+
+export type TimeToLiveOutcome = 'changed' | 'unchanged' | 'unsupported' | 'dry-run'
+
+export type LedgerStatus = 'running' | 'applied' | 'failed' | 'rolled-back'
+
+export interface SegmentCheckpoint {
+  /** The LastEvaluatedKey after the last page whose writes landed; null before the first. */
+  lastKey: ScannedItem | null
+  done: boolean
+}
+
+export interface PhaseCheckpoint {
+  done: boolean
+  scanned: number
+  changed: number
+  /** Scan phases only: one entry per segment (TotalSegments is fixed by the first attempt). */
+  segments?: SegmentCheckpoint[]
+}
+
+export type Checkpoints = Record<string, PhaseCheckpoint>
+
+/** The ledger's record of one migration version (one item per version, updated per run). */
+export interface LedgerEntry {
+  version: number
+  name: string
+  checksum: string
+  status: LedgerStatus
+  /** Direction of the latest run. */
+  direction: Direction
+  startedAt: number
+  finishedAt?: number
+  itemsScanned: number
+  itemsChanged: number
+  /** `user@host` of the latest run. */
+  ranBy: string
+  /** Progress of the latest run, kept when it failed so the next run resumes. */
+  checkpoints: Checkpoints
+  error?: string
+  /** Set when `up --force` accepted a changed migration: the checksum it replaced. */
+  previousChecksum?: string
+}
+
+export interface LockInfo {
+  owner: string
+  acquiredAt: number
+  leaseUntil: number
+}
+
+/**
+ * Where the ledger and the lock live (umzug's storage contract, plus progress and a lock).
+ * `createDynamoLedgerStore` keeps them in the table; `createMemoryLedgerStore` in memory.
+ */
+export interface LedgerStore {
+  /** Every ledger record, in version order. */
+  executed(): Promise<LedgerEntry[]>
+  /** Writes (replaces) the record of `entry.version`. */
+  log(entry: LedgerEntry): Promise<void>
+  /** Marks a version rolled back, keeping who did it and when. */
+  unlog(
+    version: number,
+    run: Pick<LedgerEntry, 'finishedAt' | 'itemsScanned' | 'itemsChanged' | 'ranBy'>,
+  ): Promise<void>
+  /** Saves a running migration's checkpoints and counters. */
+  saveProgress(
+    version: number,
+    progress: Pick<LedgerEntry, 'checkpoints' | 'itemsScanned' | 'itemsChanged'>,
+  ): Promise<void>
+  /**
+   * Takes the lock, or throws `migration.locked` naming the holder. With `takeOverExpired`
+   * an expired lease is taken over; a live one never is.
+   */
+  acquireLock(request: {
+    owner: string
+    now: number
+    leaseMs: number
+    takeOverExpired: boolean
+  }): Promise<LockInfo>
+  /** Extends the lease; false when `owner` no longer holds the lock. */
+  renewLock(owner: string, leaseUntil: number): Promise<boolean>
+  /** Releases the lock if `owner` still holds it. */
+  releaseLock(owner: string): Promise<void>
+  readLock(): Promise<LockInfo | undefined>
+}
+
+export interface ProgressEvent {
+  version: number
+  name: string
+  direction: Direction
+  phase: string
+  /** Totals of this migration run so far (phases of a resumed run included). */
+  scanned: number
+  changed: number
+}
+
+/** Receives the runner's progress; the CLI draws a bar on a TTY and summary lines otherwise. */
+export interface MigrationReporter {
+  migrationStarted?(event: {
+    version: number
+    name: string
+    direction: Direction
+    dryRun: boolean
+    resumed: boolean
+  }): void
+  progress?(event: ProgressEvent): void
+  notice?(event: { version: number; name: string; message: string }): void
+  migrationFinished?(result: MigrationRunResult): void
+}
+
+export interface MigrationRunResult {
+  version: number
+  name: string
+  direction: Direction
+  dryRun: boolean
+  /** `applied` / `rolled-back`, or what would happen under `dryRun`. */
+  outcome: 'applied' | 'rolled-back' | 'would-apply' | 'would-roll-back'
+  /** True when the run continued from checkpoints of an interrupted one. */
+  resumed: boolean
+  itemsScanned: number
+  itemsChanged: number
+  /** Write requests (items) sent, or that would be sent under `dryRun`. */
+  puts: number
+  deletes: number
+  notices: string[]
+}
