@@ -1,0 +1,168 @@
+import type { Argv, CommandModule } from 'yargs'
+import { cleanupConnection, cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
+import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
+import { parseDuration } from '../../src/admin/duration.js'
+import { assertConnectionId } from '../../src/validation.js'
+import { type GlobalOptions, withContext } from '../context.js'
+import { confirmOrRefuse } from '../output.js'
+
+interface DryRun extends GlobalOptions {
+  dryRun: boolean
+}
+
+const dryRunOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'Count what would be done, change nothing',
+} as const
+const wouldOr = (dryRun: boolean, done: string, would: string) => (dryRun ? `dry run: would ${would}` : done)
+
+const connection: CommandModule<GlobalOptions, DryRun & { id: string }> = {
+  command: 'connection <id>',
+  describe: 'Remove every subscription of a connection, as $disconnect does',
+  builder: (y) =>
+    y.positional('id', { type: 'string', demandOption: true }).option('dry-run', dryRunOption) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, output }) => {
+      const connectionId = assertConnectionId(String(args.id))
+      if (!args.dryRun) {
+        await confirmOrRefuse(output, {
+          yes: args.yes,
+          question: `Remove every subscription of connection ${connectionId}?`,
+          refusal: `refusing to remove the subscriptions of ${connectionId}`,
+        })
+      }
+      const result = await cleanupConnection(repository, connectionId, { dryRun: args.dryRun })
+      output.result(result, (r) =>
+        wouldOr(
+          r.dryRun,
+          `removed ${r.subscriptions} subscriptions of ${r.connectionId}${r.rooms.length ? ` (${r.rooms.map((x) => x.roomName).join(', ')})` : ''}`,
+          `remove ${r.subscriptions} subscriptions of ${r.connectionId}${r.rooms.length ? ` (${r.rooms.map((x) => x.roomName).join(', ')})` : ''}`,
+        ),
+      )
+    }),
+}
+
+const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string; concurrency: number }> = {
+  command: 'stale',
+  describe: 'Probe every subscribed connection with GetConnection; remove those that answer 410 Gone',
+  builder: (y) =>
+    y
+      .option('management-endpoint', {
+        type: 'string',
+        demandOption: true,
+        describe: 'The @connections API: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
+      })
+      .option('concurrency', { type: 'number', default: 8, describe: 'Probes in flight' })
+      .option('dry-run', dryRunOption) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, documentClient, output }) => {
+      if (!args.dryRun) {
+        await confirmOrRefuse(output, {
+          yes: args.yes,
+          question: 'Remove the subscriptions of every connection that answers 410 Gone?',
+          refusal: 'refusing to remove stale subscriptions',
+        })
+      }
+      // Same region and credentials as the DynamoDB client, whatever chain resolved them.
+      const { probe, close } = createConnectionProbe({
+        endpoint: args.managementEndpoint,
+        region: documentClient.config.region,
+        credentials: documentClient.config.credentials,
+      })
+      try {
+        const result = await cleanupStale(repository, documentClient, probe, {
+          dryRun: args.dryRun,
+          concurrency: args.concurrency,
+        })
+        output.result(result, (r) =>
+          [
+            `probed ${r.probed} connections: ${r.stale.length} gone, ${r.errors.length} unanswered`,
+            wouldOr(
+              r.dryRun,
+              `removed ${r.subscriptions} subscriptions`,
+              `remove ${r.subscriptions} subscriptions`,
+            ),
+            ...r.errors.map((e) => `  ${e.connectionId}: ${e.error}`),
+          ].join('\n'),
+        )
+      } finally {
+        close()
+      }
+    }),
+}
+
+const rooms: CommandModule<GlobalOptions, DryRun> = {
+  command: 'rooms',
+  describe: "Reconcile every room's active flag with its actual subscriptions",
+  builder: (y) => y.option('dry-run', dryRunOption) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, documentClient, output }) => {
+      const result = await reconcileRooms(repository, documentClient, { dryRun: args.dryRun })
+      output.result(result, (r) =>
+        [
+          `${r.rooms} rooms checked, ${r.changes.length} ${r.dryRun ? 'would change' : 'changed'}`,
+          ...(r.changes.length
+            ? [
+                output.table(
+                  ['room', 'action'],
+                  r.changes.map((c) => [c.roomName, c.action]),
+                ),
+              ]
+            : []),
+        ].join('\n'),
+      )
+    }),
+}
+
+const messages: CommandModule<GlobalOptions, DryRun & { olderThan: string }> = {
+  command: 'messages',
+  describe: 'Delete messages older than a duration',
+  builder: (y) =>
+    y
+      .option('older-than', {
+        type: 'string',
+        demandOption: true,
+        describe: 'e.g. 30d, 12h, 2w (units s, m, h, d, w)',
+      })
+      .option('dry-run', dryRunOption) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, documentClient, output }) => {
+      const olderThanMs = parseDuration(args.olderThan)
+      if (!args.dryRun) {
+        await confirmOrRefuse(output, {
+          yes: args.yes,
+          question: `Delete every message older than ${args.olderThan}?`,
+          refusal: 'refusing to delete messages',
+        })
+      }
+      const result = await pruneMessages(repository, documentClient, { olderThanMs, dryRun: args.dryRun })
+      output.result(result, (r) =>
+        [
+          wouldOr(
+            r.dryRun,
+            `deleted ${r.messages} messages older than ${r.cutoff}`,
+            `delete ${r.messages} messages older than ${r.cutoff}`,
+          ),
+          ...(r.messages ? [output.table(['room', 'messages'], Object.entries(r.rooms).sort())] : []),
+        ].join('\n'),
+      )
+    }),
+}
+
+export const cleanupCommand: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'cleanup <what>',
+  describe: 'Remove a connection, stale connections or old messages; reconcile rooms',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .command(connection as never)
+      .command(stale as never)
+      .command(rooms as never)
+      .command(messages as never)
+      .demandCommand(1, 'Name what to clean up: connection <id>, stale, rooms or messages.')
+      .example(
+        '$0 cleanup messages --older-than 30d --dry-run',
+        'count messages older than 30 days',
+      ) as never,
+  handler: () => {},
+}

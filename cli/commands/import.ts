@@ -1,0 +1,51 @@
+import { createReadStream } from 'node:fs'
+import { access } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import type { CommandModule } from 'yargs'
+import { importTable } from '../../src/admin/importTable.js'
+import { type GlobalOptions, withContext } from '../context.js'
+import { CliError } from '../errors.js'
+
+interface Args extends GlobalOptions {
+  file: string
+  dryRun: boolean
+}
+
+export const importCommand: CommandModule<GlobalOptions, Args> = {
+  command: 'import <file>',
+  describe: 'Restore a backup written by export',
+  builder: (y) =>
+    y
+      .positional('file', {
+        type: 'string',
+        demandOption: true,
+        describe: 'A file written by `chatdb export`',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Check the file and count its items, write nothing',
+      })
+      .example('$0 import chat.jsonl --table chat-restored', 'restore a backup into another table') as never,
+  handler: (args) =>
+    withContext(args, async ({ documentClient, tableName, output }) => {
+      const file = String(args.file)
+      await access(file).catch((error: Error) => {
+        throw new CliError(
+          'cli.input',
+          `cannot read ${file}: ${error.message}`,
+          'pass the path of a file written by `chatdb export`',
+        )
+      })
+      const lines = createInterface({
+        input: createReadStream(file, 'utf8'),
+        crlfDelay: Number.POSITIVE_INFINITY,
+      })
+      const result = await importTable(documentClient, tableName, lines, { dryRun: args.dryRun })
+      output.result({ ...result, file }, (r) =>
+        r.dryRun
+          ? `dry run: ${r.file} holds ${r.items} valid items`
+          : `imported ${r.items} items from ${r.file} into "${r.tableName}"`,
+      )
+    }),
+}

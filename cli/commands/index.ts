@@ -1,0 +1,28 @@
+import type { CommandModule } from 'yargs'
+import type { GlobalOptions } from '../context.js'
+import { cleanupCommand } from './cleanup.js'
+import { createTableCommand } from './createTable.js'
+import { deleteTableCommand } from './deleteTable.js'
+import { devCommand } from './dev.js'
+import { exportCommand } from './export.js'
+import { importCommand } from './import.js'
+import { inspectCommand } from './inspect.js'
+import { seedCommand } from './seed.js'
+import { serveCommand } from './serve.js'
+
+/**
+ * Every `chatdb` command, in the order `--help` lists them. A new command is one module in this
+ * folder and one entry here.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: each module declares its own arguments on top of the globals
+export const commands: CommandModule<GlobalOptions, any>[] = [
+  createTableCommand,
+  deleteTableCommand,
+  seedCommand,
+  inspectCommand,
+  cleanupCommand,
+  exportCommand,
+  importCommand,
+  serveCommand,
+  devCommand,
+]

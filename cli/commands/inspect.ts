@@ -1,0 +1,183 @@
+import type { Argv, CommandModule } from 'yargs'
+import {
+  inspectConnection,
+  inspectRoom,
+  inspectRooms,
+  inspectTable,
+  inspectUser,
+} from '../../src/admin/inspect.js'
+import { assertConnectionId, assertRoomName, assertUserName } from '../../src/validation.js'
+import { type GlobalOptions, withContext } from '../context.js'
+import { CliError } from '../errors.js'
+import { isoTime } from '../output.js'
+
+interface NameArgs extends GlobalOptions {
+  name: string
+  limit: number
+}
+
+const rooms: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'rooms',
+  describe: 'Every room (active and inactive) with its subscriber and user counts',
+  handler: (args) =>
+    withContext(args, async ({ repository, output }) => {
+      const result = await inspectRooms(repository)
+      output.result(result, (list) =>
+        list.length === 0
+          ? 'no rooms'
+          : output.table(
+              ['room', 'active', 'created', 'subscribers', 'users'],
+              list.map((r) => [r.roomName, r.active, isoTime(r.createdAt), r.subscribers, r.users]),
+            ),
+      )
+    }),
+}
+
+const room: CommandModule<GlobalOptions, NameArgs> = {
+  command: 'room <name>',
+  describe: 'A room: its state, users and recent messages',
+  builder: (y) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, describe: 'Room name' })
+      .option('limit', { type: 'number', default: 20, describe: 'Recent messages to show' }) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, output, tableName }) => {
+      const result = await inspectRoom(repository, assertRoomName(String(args.name)), { limit: args.limit })
+      if (!result)
+        throw notFound(
+          `no room "${args.name}" in table "${tableName}"`,
+          'list the rooms: chatdb inspect rooms',
+        )
+      output.result(result, (r) =>
+        [
+          `room "${r.roomName}": ${r.listed === undefined ? 'no state record' : r.listed ? 'active' : 'inactive'}, created ${isoTime(r.createdAt)}`,
+          `users (${r.users.length}): ${r.users.join(', ') || '-'}`,
+          output.table(
+            ['connection', 'user', 'subscribed'],
+            r.subscribers.map((s) => [s.connectionId, s.userName, isoTime(s.subscribedAt)]),
+          ),
+          `recent messages (${r.messages.length}, oldest first):`,
+          output.table(
+            ['time', 'user', 'message'],
+            r.messages.map((m) => [isoTime(m.time), m.userName, m.message]),
+          ),
+        ].join('\n'),
+      )
+    }),
+}
+
+const user: CommandModule<GlobalOptions, NameArgs> = {
+  command: 'user <name>',
+  describe: "A user's messages, grouped by room",
+  builder: (y) =>
+    y.positional('name', { type: 'string', demandOption: true, describe: 'User name' }) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, output, tableName }) => {
+      const history = await inspectUser(repository, assertUserName(String(args.name)))
+      if (!history) {
+        throw notFound(
+          `no messages from user "${args.name}" in table "${tableName}"`,
+          'chatdb inspect room <room> lists who is where',
+        )
+      }
+      const result = { userName: args.name, rooms: history }
+      output.result(result, (r) =>
+        r.rooms
+          .map(
+            (group) =>
+              `${group.roomName} (${group.messages.length}):\n${output.table(
+                ['time', 'message'],
+                group.messages.map((m) => [isoTime(m.time), m.message]),
+              )}`,
+          )
+          .join('\n'),
+      )
+    }),
+}
+
+const connection: CommandModule<GlobalOptions, GlobalOptions & { id: string }> = {
+  command: 'connection <id>',
+  describe: 'The rooms a connection is subscribed to',
+  builder: (y) =>
+    y.positional('id', { type: 'string', demandOption: true, describe: 'Connection id' }) as never,
+  handler: (args) =>
+    withContext(args, async ({ repository, output, tableName }) => {
+      const rooms = await inspectConnection(repository, assertConnectionId(String(args.id)))
+      if (!rooms) {
+        throw notFound(
+          `no subscriptions of connection "${args.id}" in table "${tableName}"`,
+          'connection ids are listed by `chatdb inspect room <room>`',
+        )
+      }
+      const result = { connectionId: args.id, rooms }
+      output.result(result, (r) =>
+        output.table(
+          ['room', 'user'],
+          r.rooms.map((s) => [s.roomName, s.userName]),
+        ),
+      )
+    }),
+}
+
+const table: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'table',
+  describe: 'Table status, key schema, GSI, TTL and item counts by entity (scans the table)',
+  handler: (args) =>
+    withContext(args, async ({ repository, documentClient, output, tableName }) => {
+      const report = await inspectTable(documentClient, tableName, repository.table.entityAttributeSavedAs)
+      if (!report)
+        throw new CliError(
+          'cli.notFound',
+          `table "${tableName}" does not exist`,
+          `create it with \`chatdb create-table --table ${tableName}\``,
+        )
+      output.result(report, (r) =>
+        [
+          output.table(
+            ['table', 'status', 'billing', 'keys', 'items (approx.)', 'bytes', 'TTL'],
+            [
+              [
+                r.tableName,
+                r.status,
+                r.billingMode,
+                r.keySchema,
+                r.approximateItemCount,
+                r.sizeBytes,
+                `${r.timeToLive.status}${r.timeToLive.attribute ? ` (${r.timeToLive.attribute})` : ''}`,
+              ],
+            ],
+          ),
+          output.table(
+            ['GSI', 'status', 'keys', 'projection'],
+            r.indexes.map((i) => [i.name, i.status, i.keySchema, i.projection]),
+          ),
+          output.table(
+            ['entity', 'items'],
+            Object.entries(r.entities)
+              .sort()
+              .map(([entity, n]) => [entity, n]),
+          ),
+          `${r.scannedItems} items scanned`,
+        ].join('\n'),
+      )
+    }),
+}
+
+export const inspectCommand: CommandModule<GlobalOptions, GlobalOptions> = {
+  command: 'inspect <what>',
+  describe: 'Look at rooms, a room, a user, a connection or the table',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .command(rooms)
+      .command(room as never)
+      .command(user as never)
+      .command(connection as never)
+      .command(table)
+      .demandCommand(1, 'Name what to inspect: rooms, room <name>, user <name>, connection <id> or table.')
+      .example('$0 inspect room general --limit 5', 'users and the last 5 messages of "general"') as never,
+  handler: () => {},
+}
+
+function notFound(message: string, hint: string): CliError {
+  return new CliError('cli.notFound', message, hint)
+}

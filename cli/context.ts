@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { resolve } from 'node:path'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import dynalite from 'dynalite'
+import { createDocumentClient } from '../src/client.js'
+import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { CliError, CommandFailure } from './errors.js'
+import { createOutput, type Output } from './output.js'
+
+/** Options every command takes (cli/configure.ts declares them). */
+export interface GlobalOptions {
+  table: string
+  endpoint?: string | undefined
+  region?: string | undefined
+  profile?: string | undefined
+  /** Directory of the embedded dynalite; undefined when --local was not given. */
+  local?: string | undefined
+  json: boolean
+  debug: boolean
+  yes: boolean
+}
+
+/** The default directory of the embedded dynalite (`--local` without a value, and `dev`). */
+export const DEFAULT_LOCAL_DIR = '.chatdb'
+
+export interface CliContext {
+  tableName: string
+  documentClient: DynamoDBDocumentClient
+  repository: ChatRepository
+  output: Output
+  /** The DynamoDB endpoint in use, when not the SDK's default. */
+  endpoint: string | undefined
+  /** Set when running against the embedded dynalite. */
+  local: { dir: string } | undefined
+  close(): Promise<void>
+}
+
+// Bounded so that an unreachable endpoint fails within seconds rather than after the SDK's
+// default three attempts with no connection timeout.
+const MAX_ATTEMPTS = 2
+const TIMEOUT_MS = 2_000
+
+/**
+ * Everything a command needs, from the global options: an embedded dynalite for `--local`,
+ * a document client and the repository. `close()` destroys the client and stops dynalite.
+ */
+export async function openContext(options: GlobalOptions): Promise<CliContext> {
+  const output = createOutput({ json: options.json })
+  // The SDK reads the profile from the environment, for credentials and region alike.
+  if (options.profile) process.env.AWS_PROFILE = options.profile
+  let endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL
+  let region = options.region
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined
+  let server: Server | undefined
+  let local: { dir: string } | undefined
+  if (options.local !== undefined) {
+    const dir = resolve(options.local || DEFAULT_LOCAL_DIR)
+    server = await startDynalite(dir)
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // dynalite checks neither signatures nor regions; the SDK still wants both.
+    region ??= 'local'
+    credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
+    local = { dir }
+  }
+  const documentClient = createDocumentClient({
+    endpoint,
+    region,
+    credentials,
+    maxAttempts: MAX_ATTEMPTS,
+    requestTimeoutMs: TIMEOUT_MS,
+  })
+  const repository = createChatRepository({ documentClient, tableName: options.table })
+  return {
+    tableName: options.table,
+    documentClient,
+    repository,
+    output,
+    endpoint,
+    local,
+    async close() {
+      documentClient.destroy()
+      if (server) await new Promise<void>((done) => server.close(() => done()))
+    },
+  }
+}
+
+async function startDynalite(dir: string): Promise<Server> {
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (error) {
+    throw new CliError(
+      'cli.local',
+      `cannot create ${dir}: ${(error as Error).message}`,
+      'pass a writable directory: --local <dir>',
+    )
+  }
+  const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  await new Promise<void>((listening, failed) => {
+    server.once('error', failed)
+    server.listen(0, '127.0.0.1', () => listening())
+  })
+  return server
+}
+
+/**
+ * The body of every command: open the context, run `body`, close the context whatever happens.
+ * `body` may return an exit code (a command that printed its result but must still fail).
+ */
+export async function withContext(
+  options: GlobalOptions,
+  body: (context: CliContext) => Promise<unknown>,
+): Promise<void> {
+  let context: CliContext | undefined
+  try {
+    context = await openContext(options)
+    const exitCode = await body(context)
+    if (typeof exitCode === 'number' && exitCode !== 0) process.exitCode = exitCode
+  } catch (error) {
+    throw new CommandFailure(error, {
+      tableName: options.table,
+      endpoint: context?.endpoint ?? options.endpoint,
+      localDir: context?.local?.dir,
+    })
+  } finally {
+    await context?.close()
+  }
+}

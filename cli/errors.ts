@@ -1,0 +1,168 @@
+import { isChatDbError } from '../src/errors.js'
+
+/** Errors the CLI raises itself (the library's are `ChatDbError`s). */
+export type CliErrorCode =
+  | 'cli.usage'
+  | 'cli.notFound'
+  | 'cli.confirmationRequired'
+  | 'cli.tableMismatch'
+  | 'cli.input'
+  | 'cli.local'
+
+export class CliError extends Error {
+  override name = 'CliError'
+
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+    readonly hint?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
+  }
+}
+
+/** What the CLI says about a failure: one line, a hint, an exit code. */
+export interface ErrorReport {
+  code: string
+  message: string
+  hint?: string | undefined
+  exitCode: number
+}
+
+/** Exit codes: 0 success, 1 a failed operation, 2 a usage error (bad or missing arguments). */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+])
+
+/** Where the failing command was pointed, for the wording of the hints. */
+export interface ErrorScene {
+  tableName: string
+  /** The DynamoDB endpoint in use, when one was set. */
+  endpoint?: string | undefined
+  /** The embedded dynalite's directory, with --local. */
+  localDir?: string | undefined
+}
+
+/** An error thrown by a command, with where the command was pointed (see `withContext`). */
+export class CommandFailure extends Error {
+  override name = 'CommandFailure'
+
+  constructor(
+    readonly error: unknown,
+    readonly scene: ErrorScene,
+  ) {
+    super(error instanceof Error ? error.message : String(error), { cause: error })
+  }
+}
+
+/**
+ * Turns anything a command throws into one line and a hint. SDK and network errors are
+ * recognised by name and code (never by instance: they come from several packages).
+ */
+export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
+  const failure = (code: string, message: string, hint?: string): ErrorReport => ({
+    code,
+    message,
+    hint,
+    exitCode: EXIT.failure,
+  })
+  if (error instanceof CliError) {
+    return {
+      code: error.code,
+      message: error.message,
+      hint: error.hint,
+      exitCode: error.code === 'cli.usage' ? EXIT.usage : EXIT.failure,
+    }
+  }
+  const cause = isChatDbError(error) && error.cause instanceof Error ? error.cause : undefined
+  const name = (cause ?? (error as Error | undefined))?.name
+  const where = scene.localDir
+    ? `in the embedded dynalite (${scene.localDir})`
+    : scene.endpoint
+      ? `at ${scene.endpoint}`
+      : 'at the AWS endpoint of the configured region'
+  if (isUnreachable(error) || isUnreachable(cause)) {
+    return failure(
+      'aws.unreachable',
+      `cannot reach DynamoDB ${where}`,
+      'check --endpoint / AWS_ENDPOINT_URL_DYNAMODB and that the server runs, or use --local for an embedded dynalite',
+    )
+  }
+  if (isChatDbError(error, 'store.tableNotFound') || name === 'ResourceNotFoundException') {
+    return failure(
+      'store.tableNotFound',
+      `table "${scene.tableName}" does not exist ${where}`,
+      `create it with \`chatdb create-table --table ${scene.tableName}\`, or pick another with --table / CHATDB_TABLE`,
+    )
+  }
+  if (isChatDbError(error)) {
+    const hint = error.code.startsWith('validation.')
+      ? 'check the arguments; `chatdb <command> --help` lists them'
+      : error.code === 'store.unavailable' || error.code === 'store.contention'
+        ? 'try again in a moment'
+        : undefined
+    return failure(error.code, error.message, hint)
+  }
+  if (name === 'CredentialsProviderError') {
+    return failure(
+      'aws.credentials',
+      'no AWS credentials found',
+      'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile (or AWS_PROFILE), or use --local',
+    )
+  }
+  if (error instanceof Error && /region is missing/i.test(error.message)) {
+    return failure('aws.region', 'no AWS region configured', 'pass --region or set AWS_REGION')
+  }
+  if (
+    name &&
+    [
+      'UnrecognizedClientException',
+      'InvalidSignatureException',
+      'AccessDeniedException',
+      'ExpiredTokenException',
+    ].includes(name)
+  ) {
+    return failure(
+      'aws.accessDenied',
+      `${name}: ${(error as Error).message}`,
+      'check the credentials and the profile in use',
+    )
+  }
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
+  if (name === 'Unknown' && status) {
+    return failure(
+      'aws.badResponse',
+      `${scene.endpoint ?? 'the endpoint'} answered HTTP ${status}, not as DynamoDB does`,
+      'check --endpoint / AWS_ENDPOINT_URL_DYNAMODB (and any HTTP proxy in between)',
+    )
+  }
+  const message =
+    error instanceof Error
+      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
+      : String(error)
+  return failure('internal', message, 'run again with --debug for the stack trace')
+}
+
+function isUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const { code } = error as { code?: string }
+  if (code && UNREACHABLE.has(code)) return true
+  if (error.name === 'TimeoutError' || error.name === 'RequestTimeout') return true
+  if (error instanceof AggregateError) return error.errors.some(isUnreachable)
+  return error.cause !== undefined && error.cause !== error && isUnreachable(error.cause)
+}
+
+/** `code: message` and the hint, as printed on stderr. */
+export function formatError(report: ErrorReport): string {
+  return `${report.code}: ${report.message}${report.hint ? `\nhint: ${report.hint}` : ''}`
+}

@@ -1,0 +1,117 @@
+import { createInterface } from 'node:readline/promises'
+import { SingleBar } from 'cli-progress'
+import Table from 'cli-table3'
+import { CliError, type ErrorReport, formatError } from './errors.js'
+
+export interface Progress {
+  update(done: number): void
+  stop(): void
+}
+
+interface Streams {
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+  stdin: NodeJS.ReadStream
+}
+
+/**
+ * All terminal I/O of the CLI. With `json`, stdout carries exactly one JSON document per command
+ * (or JSON lines, for `export` to stdout) and everything meant for people goes to stderr.
+ *
+ * @example
+ * const output = createOutput({ json: false })
+ * output.result(rooms, (rows) => output.table(['room', 'users'], rows.map((r) => [r.roomName, r.users])))
+ */
+export function createOutput({ json, streams = process }: { json: boolean; streams?: Streams }) {
+  const { stdout, stderr, stdin } = streams
+  const write = (stream: NodeJS.WriteStream, text: string) =>
+    stream.write(text.endsWith('\n') ? text : `${text}\n`)
+  return {
+    json,
+    /** Whether someone can answer a question (stdin and stderr are terminals). */
+    interactive: Boolean(stdin.isTTY && stderr.isTTY),
+
+    /** The command's result: JSON for scripts, `render(data)` for people. */
+    result<T>(data: T, render: (data: T) => string): void {
+      write(stdout, json ? JSON.stringify(data, null, 2) : render(data))
+    },
+
+    /** A line for people (stderr under --json, so stdout stays parseable). */
+    info(text: string): void {
+      write(json ? stderr : stdout, text)
+    },
+
+    /** Raw text to stdout (the JSONL of `export`); resolves when the stream can take more. */
+    async raw(text: string): Promise<void> {
+      if (!stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()))
+    },
+
+    error(report: ErrorReport): void {
+      if (json)
+        write(
+          stdout,
+          JSON.stringify({ error: { code: report.code, message: report.message, hint: report.hint } }),
+        )
+      write(stderr, formatError(report))
+    },
+
+    table(head: string[], rows: (string | number | boolean | undefined)[][]): string {
+      const table = new Table({
+        head,
+        style: { head: stdout.isTTY ? ['cyan'] : [], border: stdout.isTTY ? ['grey'] : [] },
+      })
+      for (const row of rows) table.push(row.map((cell) => (cell === undefined ? '' : String(cell))))
+      return table.toString()
+    },
+
+    /** Asks a yes/no question on the terminal; false without one (callers then demand --yes). */
+    async confirm(question: string): Promise<boolean> {
+      if (!(stdin.isTTY && stderr.isTTY)) return false
+      const prompt = createInterface({ input: stdin, output: stderr })
+      try {
+        return /^y(es)?$/i.test((await prompt.question(`${question} [y/N] `)).trim())
+      } finally {
+        prompt.close()
+      }
+    },
+
+    /** A progress bar on stderr when it is a terminal; silent otherwise. */
+    progress(total: number, label: string): Progress {
+      if (!stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} }
+      const bar = new SingleBar({
+        stream: stderr,
+        format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta}s`,
+        hideCursor: true,
+        clearOnComplete: true,
+      })
+      bar.start(total, 0)
+      return { update: (done) => bar.update(done), stop: () => bar.stop() }
+    },
+  }
+}
+
+export type Output = ReturnType<typeof createOutput>
+
+/** Epoch milliseconds as an ISO-8601 UTC string, for tables. */
+export const isoTime = (epochMs: number | undefined): string =>
+  epochMs === undefined ? '' : new Date(epochMs).toISOString()
+
+/**
+ * Goes ahead when `--yes` was given or the person at the terminal agrees; otherwise throws
+ * `cli.confirmationRequired` (a script without --yes never deletes anything).
+ */
+export async function confirmOrRefuse(
+  output: Output,
+  { yes, question, refusal }: { yes: boolean; question: string; refusal: string },
+) {
+  if (yes) return
+  if (output.interactive) {
+    if (await output.confirm(question)) return
+    throw new CliError('cli.confirmationRequired', `${refusal}: not confirmed`)
+  }
+  throw new CliError(
+    'cli.confirmationRequired',
+    `${refusal} without confirmation`,
+    'pass --yes (stdin is not a terminal, so nobody can be asked)',
+  )
+}

@@ -1,0 +1,199 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { sortableTime } from '../keys.js'
+import { type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
+import type { ChatRepository } from '../repository/chatRepository.js'
+import { createRoomUpkeep, type RoomTransition } from '../repository/roomUpkeep.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
+import type { ConnectionProbe } from './connectionProbe.js'
+import { scanEntity, scanPages } from './scanTable.js'
+
+export interface ConnectionCleanup {
+  connectionId: string
+  /** Subscriptions removed, or that would be with `dryRun`. */
+  subscriptions: number
+  rooms: { roomName: string; userName: string; transition?: RoomTransition | undefined }[]
+  dryRun: boolean
+}
+
+/**
+ * Removes every subscription of a connection and settles its rooms, as `$disconnect` does.
+ *
+ * @example
+ * const { subscriptions } = await cleanupConnection(repository, 'L0SM9cOFvHcCIhw=')
+ */
+export async function cleanupConnection(
+  repository: ChatRepository,
+  connectionId: string,
+  { dryRun = false } = {},
+): Promise<ConnectionCleanup> {
+  if (dryRun) {
+    const rooms = await repository.roomsOfConnection(connectionId)
+    return { connectionId, subscriptions: rooms.length, rooms, dryRun }
+  }
+  const removed = await repository.removeConnection(connectionId)
+  const rooms = removed.map(({ roomName, userName, transition }) => ({ roomName, userName, transition }))
+  return { connectionId, subscriptions: removed.length, rooms, dryRun }
+}
+
+/** Connection ids that hold at least one subscription (a Scan of Subscription items). */
+export async function subscribedConnections(
+  repository: ChatRepository,
+  documentClient: DynamoDBDocumentClient,
+) {
+  const items = await scanEntity(documentClient, repository.tableName, {
+    entityAttribute: repository.table.entityAttributeSavedAs,
+    entity: repository.entities.Subscription.entityName,
+    attributes: ['data'],
+  })
+  return [...new Set(items.map((item) => item.data?.S).filter((id) => id !== undefined))].sort()
+}
+
+export interface StaleCleanup {
+  /** Distinct subscribed connections probed with GetConnection. */
+  probed: number
+  /** Connections that answered 410 Gone. */
+  stale: string[]
+  /** Connections whose probe failed otherwise (kept). */
+  errors: { connectionId: string; error: string }[]
+  /** Subscriptions removed (or that would be, with `dryRun`). */
+  subscriptions: number
+  dryRun: boolean
+}
+
+/**
+ * Probes every subscribed connection through the management API and removes the subscriptions
+ * of those that are gone (HTTP 410), like the broadcaster does when a post answers 410.
+ */
+export async function cleanupStale(
+  repository: ChatRepository,
+  documentClient: DynamoDBDocumentClient,
+  probe: ConnectionProbe,
+  { dryRun = false, concurrency = 8 } = {},
+): Promise<StaleCleanup> {
+  const connections = await subscribedConnections(repository, documentClient)
+  const results = await mapWithConcurrency(connections, concurrency, async (connectionId) => ({
+    connectionId,
+    state: await probe(connectionId),
+  }))
+  const stale = results.filter((r) => r.state.status === 'gone').map((r) => r.connectionId)
+  const errors = results.flatMap(({ connectionId, state }) =>
+    state.status === 'error' ? [{ connectionId, error: state.error }] : [],
+  )
+  const cleaned = await mapWithConcurrency(stale, concurrency, (id) =>
+    cleanupConnection(repository, id, { dryRun }),
+  )
+  const subscriptions = cleaned.reduce((n, c) => n + c.subscriptions, 0)
+  return { probed: connections.length, stale, errors, subscriptions, dryRun }
+}
+
+export interface RoomReconciliation {
+  roomName: string
+  /** What was (or would be) done: `created`/`reactivated`/`emptied` from settling, `repaired` records. */
+  action: RoomTransition | 'repaired'
+}
+
+/**
+ * Brings every room's listing in line with its subscribers. A room whose guard disagrees with
+ * its subscriptions is settled (`repository.settleRoom`); one whose guard is right but whose
+ * `Room` records are not (a writer that died between its claim and its writes) has them rewritten.
+ */
+export async function reconcileRooms(
+  repository: ChatRepository,
+  documentClient: DynamoDBDocumentClient,
+  { dryRun = false, concurrency = 8 } = {},
+): Promise<{ rooms: number; changes: RoomReconciliation[]; dryRun: boolean }> {
+  const entityAttribute = repository.table.entityAttributeSavedAs
+  const { Room, RoomState, Subscription } = repository.entities
+  const upkeep = createRoomUpkeep({
+    entities: repository.entities,
+    now: Date.now,
+    readSnapshot: (roomName) => repository.roomSnapshot(roomName),
+  })
+  // Every name the table knows a room by: guards, records and subscription partitions.
+  const names = new Set<string>()
+  const records = new Map<string, { active: boolean; version: number }[]>()
+  for await (const page of scanPages(documentClient, repository.tableName, {
+    FilterExpression: '#et IN (:room, :state, :subscription)',
+    ProjectionExpression: '#et, roomName, #data, active, version',
+    ExpressionAttributeNames: { '#et': entityAttribute, '#data': 'data' },
+    ExpressionAttributeValues: {
+      ':room': { S: Room.entityName },
+      ':state': { S: RoomState.entityName },
+      ':subscription': { S: Subscription.entityName },
+    },
+  })) {
+    for (const item of page) {
+      const isRoom = item[entityAttribute]?.S === Room.entityName
+      const name = isRoom ? item.data?.S : item.roomName?.S
+      if (name === undefined) continue
+      names.add(name)
+      if (isRoom) {
+        const list = records.get(name) ?? []
+        list.push({ active: item.active?.BOOL === true, version: Number(item.version?.N ?? 0) })
+        records.set(name, list)
+      }
+    }
+  }
+  const changes = await mapWithConcurrency([...names].sort(), concurrency, async (roomName) => {
+    const { state, subscribers } = await repository.roomSnapshot(roomName)
+    const shouldList = subscribers.length > 0
+    if (state ? state.listed !== shouldList : shouldList) {
+      if (dryRun)
+        return { roomName, action: !state ? 'created' : shouldList ? 'reactivated' : 'emptied' } as const
+      const transition = await repository.settleRoom(roomName)
+      return transition ? { roomName, action: transition } : undefined
+    }
+    const held = records.get(roomName) ?? []
+    const consistent = state
+      ? held.length === 1 && held[0]?.active === state.listed && held[0].version === state.version
+      : held.length === 0
+    if (consistent || !state) return undefined
+    if (!dryRun) await upkeep.apply(state)
+    return { roomName, action: 'repaired' } as const
+  })
+  return {
+    rooms: names.size,
+    changes: changes.filter((c): c is RoomReconciliation => c !== undefined),
+    dryRun,
+  }
+}
+
+export interface MessagePruning {
+  /** Messages older than the cutoff, deleted (or that would be, with `dryRun`). */
+  messages: number
+  /** Per room. */
+  rooms: Record<string, number>
+  cutoff: string
+  dryRun: boolean
+}
+
+/**
+ * Deletes messages older than `olderThanMs` (a Scan filtered on entity and time, then
+ * BatchWriteItem deletes in chunks of 25).
+ */
+export async function pruneMessages(
+  repository: ChatRepository,
+  documentClient: DynamoDBDocumentClient,
+  { olderThanMs, now = Date.now(), dryRun = false }: { olderThanMs: number; now?: number; dryRun?: boolean },
+): Promise<MessagePruning> {
+  const cutoffMs = now - olderThanMs
+  const deletes: WriteRequest[] = []
+  const rooms: Record<string, number> = {}
+  for await (const page of scanPages(documentClient, repository.tableName, {
+    FilterExpression: '#et = :message AND #time < :cutoff',
+    ProjectionExpression: 'pk, sk, roomName',
+    ExpressionAttributeNames: { '#et': repository.table.entityAttributeSavedAs, '#time': 'time' },
+    ExpressionAttributeValues: {
+      ':message': { S: repository.entities.Message.entityName },
+      ':cutoff': { N: String(cutoffMs) },
+    },
+  })) {
+    for (const item of page) {
+      const roomName = item.roomName?.S ?? '(unknown)'
+      rooms[roomName] = (rooms[roomName] ?? 0) + 1
+      deletes.push({ DeleteRequest: { Key: { pk: item.pk?.S, sk: item.sk?.S } } })
+    }
+  }
+  if (!dryRun) await writeInBatches(documentClient, repository.tableName, deletes)
+  return { messages: deletes.length, rooms, cutoff: sortableTime(cutoffMs), dryRun }
+}

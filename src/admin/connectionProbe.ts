@@ -1,0 +1,50 @@
+import {
+  ApiGatewayManagementApiClient,
+  type ApiGatewayManagementApiClientConfig,
+  GetConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi'
+
+export type ConnectionState =
+  | { status: 'connected' }
+  | { status: 'gone' }
+  | { status: 'error'; error: string }
+
+/** Asks whether a WebSocket connection still exists. */
+export type ConnectionProbe = (connectionId: string) => Promise<ConnectionState>
+
+/**
+ * A probe that calls GetConnection on the API Gateway management API (`https://{apiId}.execute-api.
+ * {region}.amazonaws.com/{stage}`, or the local gateway's). HTTP 410 means gone; the status code
+ * is checked, not only the error name, as the SPEC asks of every 410.
+ *
+ * @example
+ * const { probe, close } = createConnectionProbe({ endpoint: 'http://127.0.0.1:3001', region: 'local' })
+ * await probe('L0SM9cOFvHcCIhw=') // { status: 'gone' }
+ */
+export function createConnectionProbe(options: {
+  endpoint: string
+  region?: ApiGatewayManagementApiClientConfig['region']
+  credentials?: ApiGatewayManagementApiClientConfig['credentials']
+}): { probe: ConnectionProbe; close: () => void } {
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: options.endpoint,
+    region: options.region,
+    credentials: options.credentials,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+  })
+  const probe: ConnectionProbe = async (connectionId) => {
+    try {
+      await client.send(new GetConnectionCommand({ ConnectionId: connectionId }))
+      return { status: 'connected' }
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+      if (status === 410 || (error as Error).name === 'GoneException') return { status: 'gone' }
+      return {
+        status: 'error',
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      }
+    }
+  }
+  return { probe, close: () => client.destroy() }
+}

@@ -1,0 +1,34 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { encodeItemLine } from './dynamoJson.js'
+import { scanPages } from './scanTable.js'
+
+export interface ExportResult {
+  tableName: string
+  items: number
+  /** Scan pages read. */
+  pages: number
+}
+
+/**
+ * Writes every item of the table, one `{"Item": ...}` DynamoDB JSON line each (a full Scan, all
+ * pages). `writeLine` may return a promise to apply backpressure.
+ *
+ * @example
+ * const out = createWriteStream('backup.jsonl')
+ * await exportTable(documentClient, 'chat', (line) => { out.write(`${line}\n`) })
+ */
+export async function exportTable(
+  documentClient: DynamoDBDocumentClient,
+  tableName: string,
+  writeLine: (line: string) => void | Promise<void>,
+): Promise<ExportResult> {
+  const result: ExportResult = { tableName, items: 0, pages: 0 }
+  for await (const page of scanPages(documentClient, tableName)) {
+    result.pages++
+    for (const item of page) {
+      await writeLine(encodeItemLine(item))
+      result.items++
+    }
+  }
+  return result
+}

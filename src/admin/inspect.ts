@@ -1,0 +1,171 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { ROOM_PARTITION } from '../keys.js'
+import type { ChatMessage, ChatRepository, UserHistory } from '../repository/chatRepository.js'
+import type { Subscriber } from '../repository/roomSnapshot.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
+import { scanPages } from './scanTable.js'
+import { describeTimeToLive, findTable, type TimeToLiveStatus } from './tableAdmin.js'
+import { keySchemaText } from './tableDiff.js'
+
+export interface RoomSummary {
+  roomName: string
+  active: boolean
+  createdAt: number
+  subscribers: number
+  users: number
+}
+
+/**
+ * Every room record (active and inactive, creation order) with its subscriber and user counts:
+ * one Query of the room partition, then one consistent Query per room, 8 at a time.
+ *
+ * @example
+ * const rooms = await inspectRooms(repository)
+ */
+export async function inspectRooms(
+  repository: ChatRepository,
+  { concurrency = 8 } = {},
+): Promise<RoomSummary[]> {
+  const { table, entities } = repository
+  const records: { roomName: string; active: boolean; createdAt: number }[] = []
+  let exclusiveStartKey: Record<string, unknown> | undefined
+  do {
+    const page = await table
+      .build(QueryCommand)
+      .entities(entities.Room)
+      .query({ partition: ROOM_PARTITION })
+      .options({ exclusiveStartKey })
+      .send()
+    for (const { roomName, active, createdAt } of page.Items ?? [])
+      records.push({ roomName, active, createdAt })
+    exclusiveStartKey = page.LastEvaluatedKey
+  } while (exclusiveStartKey)
+  // The sort key starts with the state: order by creation instead, one line per name (a room
+  // caught mid-transition can briefly have both records).
+  const byName = new Map<string, (typeof records)[number]>()
+  for (const record of records.sort(
+    (a, b) => a.createdAt - b.createdAt || a.roomName.localeCompare(b.roomName),
+  )) {
+    const seen = byName.get(record.roomName)
+    if (!seen || record.active) byName.set(record.roomName, record)
+  }
+  return mapWithConcurrency([...byName.values()], concurrency, async (record) => {
+    const { subscribers } = await repository.roomSnapshot(record.roomName)
+    return {
+      ...record,
+      subscribers: subscribers.length,
+      users: new Set(subscribers.map((s) => s.userName)).size,
+    }
+  })
+}
+
+export interface RoomDetails {
+  roomName: string
+  /** Whether the room is listed as active; undefined when it has no guard (never subscribed). */
+  listed: boolean | undefined
+  createdAt: number | undefined
+  users: string[]
+  subscribers: Subscriber[]
+  /** Most recent messages, oldest first. */
+  messages: ChatMessage[]
+}
+
+/** A room's state, subscribers and recent messages; undefined when the table knows nothing of it. */
+export async function inspectRoom(
+  repository: ChatRepository,
+  roomName: string,
+  { limit = 20 }: { limit?: number } = {},
+): Promise<RoomDetails | undefined> {
+  const [snapshot, messages] = await Promise.all([
+    repository.roomSnapshot(roomName),
+    repository.recentMessages(roomName, { limit }),
+  ])
+  if (!snapshot.state && snapshot.subscribers.length === 0 && messages.length === 0) return undefined
+  return {
+    roomName,
+    listed: snapshot.state?.listed,
+    createdAt: snapshot.state?.createdAt,
+    users: [...new Set(snapshot.subscribers.map((s) => s.userName))].sort(),
+    subscribers: snapshot.subscribers,
+    messages,
+  }
+}
+
+/** A user's messages grouped by room; undefined when the user has posted nothing. */
+export async function inspectUser(
+  repository: ChatRepository,
+  userName: string,
+): Promise<UserHistory[] | undefined> {
+  const history = await repository.historyOfUser(userName)
+  return history.length > 0 ? history : undefined
+}
+
+/** The rooms a connection is subscribed to; undefined when it has no subscription. */
+export async function inspectConnection(
+  repository: ChatRepository,
+  connectionId: string,
+): Promise<{ roomName: string; userName: string }[] | undefined> {
+  const rooms = await repository.roomsOfConnection(connectionId)
+  return rooms.length > 0 ? rooms : undefined
+}
+
+export interface TableReport {
+  tableName: string
+  status: string
+  billingMode: string
+  keySchema: string
+  indexes: { name: string; status: string; keySchema: string; projection: string }[]
+  /** DescribeTable's item count: DynamoDB refreshes it about every six hours. */
+  approximateItemCount: number
+  sizeBytes: number
+  timeToLive: TimeToLiveStatus
+  /** Exact counts by toolbox entity from a full Scan; items without one count as `(none)`. */
+  entities: Record<string, number>
+  scannedItems: number
+}
+
+/**
+ * Status, key schema, GSI, TTL and item counts by entity (a projected Scan of the whole table).
+ * Throws `store.tableNotFound` through the caller's error mapping when the table is missing.
+ */
+export async function inspectTable(
+  documentClient: DynamoDBDocumentClient,
+  tableName: string,
+  entityAttribute: string,
+): Promise<TableReport | undefined> {
+  const table = await findTable(documentClient, tableName)
+  if (!table) return undefined
+  const timeToLive = await describeTimeToLive(documentClient, tableName)
+  const entities: Record<string, number> = {}
+  let scannedItems = 0
+  for await (const page of scanPages(documentClient, tableName, {
+    ProjectionExpression: '#et',
+    ExpressionAttributeNames: { '#et': entityAttribute },
+  })) {
+    for (const item of page) {
+      const entity = item[entityAttribute]?.S ?? '(none)'
+      entities[entity] = (entities[entity] ?? 0) + 1
+    }
+    scannedItems += page.length
+  }
+  return {
+    tableName,
+    status: table.TableStatus ?? 'UNKNOWN',
+    billingMode:
+      table.BillingModeSummary?.BillingMode ??
+      (table.ProvisionedThroughput?.ReadCapacityUnits ? 'PROVISIONED' : 'PAY_PER_REQUEST'),
+    keySchema: keySchemaText(table.KeySchema),
+    indexes: (table.GlobalSecondaryIndexes ?? []).map((index) => ({
+      name: index.IndexName ?? '',
+      status: index.IndexStatus ?? 'UNKNOWN',
+      keySchema: keySchemaText(index.KeySchema),
+      projection: index.Projection?.ProjectionType ?? '',
+    })),
+    approximateItemCount: table.ItemCount ?? 0,
+    sizeBytes: table.TableSizeBytes ?? 0,
+    timeToLive,
+    entities,
+    scannedItems,
+  }
+}
