@@ -73,10 +73,11 @@ export async function serveConnectionsApi(
     request.resume()
     answer(response, 410, { message: 'Gone' }, 'GoneException')
   } else if (request.method === 'GET') {
+    // The wire names are camelCase; the SDK presents them as ConnectedAt, Identity.SourceIp, ...
     answer(response, 200, {
-      ConnectedAt: new Date(connection.connectedAt).toISOString(),
-      Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
-      LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+      connectedAt: new Date(connection.connectedAt).toISOString(),
+      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
+      lastActiveAt: new Date(connection.lastActiveAt).toISOString(),
     })
   } else if (request.method === 'DELETE') {
     connection.close()

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
@@ -206,7 +207,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       closing ??= (async () => {
         server.off('upgrade', accept)
         server.on('upgrade', (_request, socket: Duplex) => refuse(socket, 503))
-        for (const connection of connections.values()) connection.socket.terminate()
+        // Each socket's own close listener (registered first) queues its $disconnect; waiting
+        // for 'close' here means every one of them is queued before the pending work is awaited.
+        await Promise.all(
+          [...connections.values()].map(({ socket }) => {
+            const closed = once(socket, 'close')
+            socket.terminate()
+            return closed
+          }),
+        )
         // Every $disconnect runs before the router's clients go away.
         while (pending.size > 0) await Promise.allSettled([...pending])
         router?.close()
