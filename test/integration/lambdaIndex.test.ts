@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { managementEndpointOf } from '../../src/lambda/events.js'
+import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
+import { dynamoEndpoint, useTestTable } from '../support/dynamo.js'
+import { fixtureEvent, gatewayId } from '../support/websocketEvents.js'
+
+const t = useTestTable()
+let fake: ConnectionsFake
+const saved = { ...process.env }
+
+beforeAll(async () => {
+  fake = await startConnectionsFake()
+  // Configured the way a deployed function is: only through the environment.
+  process.env.CHATDB_TABLE = t.tableName
+  process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint()
+})
+afterAll(async () => {
+  process.env = saved
+  await fake.close()
+})
+
+describe('chatdb/lambda', () => {
+  it('serves every route from the environment configuration', async () => {
+    const lambda = await import('../../src/lambda/index.js')
+    const ada = gatewayId()
+    const bob = gatewayId()
+    const ev = (name: Parameters<typeof fixtureEvent>[0], connectionId: string, body?: unknown) =>
+      fixtureEvent(name, { connectionId, body })
+    expect(await lambda.handler(ev('connect', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.subscribe(ev('subscribe', ada))).toEqual({ statusCode: 200 })
+    expect(
+      await lambda.handler(
+        ev('subscribe', bob, { action: 'subscribe', roomName: 'general', userName: 'bob' }),
+      ),
+    ).toEqual({ statusCode: 200 })
+    expect(await lambda.sendMessage(ev('sendMessage', bob))).toEqual({ statusCode: 200 })
+    expect(await lambda.listRooms(ev('listRooms', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.defaultRoute(ev('default', ada))).toEqual({ statusCode: 400 })
+    expect(await lambda.unsubscribe(ev('unsubscribe', bob))).toEqual({ statusCode: 200 })
+    expect(await lambda.disconnect(ev('disconnect', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.connect(ev('connect', bob))).toEqual({ statusCode: 200 })
+
+    expect(fake.framesFor(ada).map((f) => f.type)).toEqual([
+      'subscribed',
+      'userSubscribed',
+      'newMessage',
+      'roomList',
+      'error',
+      'userUnsubscribed',
+    ])
+    expect(fake.framesFor(ada)[2]).toMatchObject({
+      message: { userName: 'bob', message: 'Hello, everyone!' },
+    })
+    expect(fake.framesFor(ada)[3]).toEqual({
+      type: 'roomList',
+      rooms: [{ roomName: 'general', createdAt: expect.any(Number) }],
+    })
+    expect(fake.framesFor(bob).map((f) => f.type)).toEqual(['subscribed', 'newMessage', 'unsubscribed'])
+    expect(await t.repository().connectionsInRoom('general')).toEqual([])
+    expect((await t.repository().recentMessages('general')).map((m) => m.message)).toEqual([
+      'Hello, everyone!',
+    ])
+  })
+
+  it('builds the management endpoint from the event when none is configured', () => {
+    const event = fixtureEvent('sendMessage', { connectionId: 'Xk3a9cD1oAMCJzQ=' })
+    expect(managementEndpointOf(event, 'eu-west-1')).toBe(
+      'https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod',
+    )
+    expect(() => managementEndpointOf(event, undefined)).toThrow(/AWS_REGION or CHATDB_MANAGEMENT_ENDPOINT/)
+  })
+})
