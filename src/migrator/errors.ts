@@ -1,4 +1,4 @@
-import { ChatDbError, type ChatDbErrorCode } from '../errors.js'
+import { ChatDbError, type ChatDbErrorCode, isChatDbError } from '../errors.js'
 import type { Direction } from './types.js'
 
 /** Codes of the migration toolkit, in the `migration.` namespace. */
@@ -50,8 +50,9 @@ export function wrapMigrationFailure(
   direction: Direction,
 ): MigrationError {
   if (error instanceof MigrationError && error.migration) return error
-  const reason =
-    error instanceof Error
+  const reason = isChatDbError(error)
+    ? `${error.code}: ${error.message}`
+    : error instanceof Error
       ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
       : String(error)
   const code = error instanceof MigrationError ? error.migrationCode : 'migration.failed'

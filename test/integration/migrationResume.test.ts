@@ -1,0 +1,133 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { migrations } from '../../migrations/index.js'
+import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
+import { isMigrationError, MigrationError } from '../../src/migrator/errors.js'
+import { createMigrator } from '../../src/migrator/migrator.js'
+import { writeInBatches } from '../../src/repository/batchWrite.js'
+import { useTestTable } from '../support/dynamo.js'
+import { scanAll } from '../support/scan.js'
+
+const ROOMS = 20
+const MESSAGES_PER_ROOM = 1_000
+const CLOCK = 1_764_000_000_000
+const legacySeedLayout = migrations.slice(0, 1)
+
+/** A legacy (seed-layout) table: 20 rooms, 2 subscriptions each, 20,000 messages. */
+function legacyItems() {
+  const items: Record<string, unknown>[] = []
+  for (let r = 0; r < ROOMS; r++) {
+    const room = `room-${r}`
+    items.push({ pk: 'Room', sk: `true|${1_700_000_000_000 + r}`, data: room })
+    for (const user of ['ada', 'bob']) {
+      items.push({
+        pk: `Subscription|${room}`,
+        sk: `${room}|conn-${user}-${r}`,
+        data: `conn-${user}-${r}`,
+        userName: user,
+      })
+    }
+    for (let m = 0; m < MESSAGES_PER_ROOM; m++) {
+      const time = 1_700_000_000_000 + m * 1_000
+      items.push({
+        pk: `Message|${room}`,
+        sk: `${room}|${time}|id-${m}`,
+        data: `conn-${m % 2 ? 'ada' : 'bob'}-${r}`,
+        userName: m % 2 ? 'ada' : 'bob',
+        message: `message ${m} in ${room}`,
+      })
+    }
+  }
+  return items
+}
+
+async function chatItems(documentClient: DynamoDBDocumentClient, tableName: string) {
+  return (await scanAll(documentClient, tableName)).filter((item) => item.pk !== MIGRATION_PARTITION)
+}
+
+describe('a migration over 20,000 items killed halfway', () => {
+  const interrupted = useTestTable()
+  const uninterrupted = useTestTable()
+  const items = legacyItems()
+  const options = {
+    segments: 4,
+    pageSize: 500,
+    now: () => CLOCK,
+    batchWrite: { concurrency: 8, baseDelayMs: 1 },
+  }
+
+  beforeAll(async () => {
+    const requests = items.map((Item) => ({ PutRequest: { Item } }))
+    await Promise.all(
+      [interrupted, uninterrupted].map((t) =>
+        writeInBatches(t.documentClient, t.tableName, requests, { concurrency: 8 }),
+      ),
+    )
+  })
+
+  it('resumes from its checkpoints and ends in the same state as an uninterrupted run', async () => {
+    const crashAfter = 10
+    const crashing = createMigrator({
+      ...options,
+      documentClient: interrupted.documentClient,
+      tableName: interrupted.tableName,
+      migrations: legacySeedLayout,
+      hooks: {
+        afterCheckpoint: ({ count }) => {
+          if (count === crashAfter)
+            throw new MigrationError('migration.crashInjected', 'crash injected by the test')
+        },
+      },
+    })
+    const crash = await crashing.up().catch((error: unknown) => error)
+    expect(isMigrationError(crash, 'migration.crashInjected')).toBe(true)
+
+    const [status] = (await crashing.status()).migrations
+    expect(status).toMatchObject({ state: 'failed', resumable: true })
+    const checkpoint = status?.ledger?.checkpoints.items
+    expect(checkpoint?.segments).toHaveLength(4)
+    expect(checkpoint?.done).toBe(false)
+    // Some pages landed before the crash, far from all of them.
+    expect(status?.ledger?.itemsScanned).toBeGreaterThan(0)
+    expect(status?.ledger?.itemsScanned).toBeLessThan(items.length / 2)
+    expect(status?.ledger?.error).toMatch(
+      /001_legacy-seed-layout failed \(up\): migration.crashInjected: crash injected/,
+    )
+    // The lock went with the failed run.
+    expect((await crashing.status()).lock).toBeUndefined()
+
+    interrupted.counter.reset()
+    const resumed = await createMigrator({
+      ...options,
+      documentClient: interrupted.documentClient,
+      tableName: interrupted.tableName,
+      migrations: legacySeedLayout,
+    }).up()
+    expect(resumed.results[0]).toMatchObject({ outcome: 'applied', resumed: true })
+    const resumedScans = interrupted.counter.counts().Scan ?? 0
+
+    uninterrupted.counter.reset()
+    const whole = await createMigrator({
+      ...options,
+      documentClient: uninterrupted.documentClient,
+      tableName: uninterrupted.tableName,
+      migrations: legacySeedLayout,
+    }).up()
+    expect(whole.results[0]).toMatchObject({ outcome: 'applied', resumed: false })
+    // The resumed run did not start over: it scanned fewer pages than a whole run.
+    expect(resumedScans).toBeLessThan(uninterrupted.counter.counts().Scan ?? 0)
+
+    const [a, b] = await Promise.all([
+      chatItems(interrupted.documentClient, interrupted.tableName),
+      chatItems(uninterrupted.documentClient, uninterrupted.tableName),
+    ])
+    expect(a.length).toBe(items.length + ROOMS) // + one RoomState guard per room
+    expect(a.filter((item) => item._et === 'Message')).toHaveLength(ROOMS * MESSAGES_PER_ROOM)
+    expect(a.filter((item) => item._et === undefined)).toEqual([])
+    expect(a).toEqual(b)
+    const ledger = (await scanAll(interrupted.documentClient, interrupted.tableName)).filter(
+      (item) => item.pk === MIGRATION_PARTITION,
+    )
+    expect(ledger).toEqual([expect.objectContaining({ status: 'applied', checkpoints: {} })])
+  })
+})

@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest'
+import { parseLegacyMessageSortKey, parseLegacyRoomSortKey } from '../../migrations/001_legacy-seed-layout.js'
+import { expiryOf, retentionDays } from '../../migrations/002_message-retention.js'
+import { migrations } from '../../migrations/index.js'
+import { createDocumentClient } from '../../src/client.js'
+import { migrationChecksum } from '../../src/migrator/checksum.js'
+import { isMigrationError } from '../../src/migrator/errors.js'
+import { createMemoryLedgerStore } from '../../src/migrator/memoryLedgerStore.js'
+import { createMigrator } from '../../src/migrator/migrator.js'
+import type { Migration, MigrationReporter } from '../../src/migrator/types.js'
+
+// Never used for a request: these migrations touch no table.
+const documentClient = createDocumentClient({ endpoint: 'http://127.0.0.1:9', region: 'local' })
+
+const migration = (version: number, name: string, up: Migration['up'] = async () => {}): Migration => ({
+  version,
+  name,
+  description: name,
+  up,
+  down: async () => {},
+})
+
+const migratorWith = (list: Migration[], store = createMemoryLedgerStore(), reporter?: MigrationReporter) =>
+  createMigrator({ documentClient, migrations: list, store, reporter, ranBy: 'test@unit', now: () => 1_000 })
+
+describe('createMigrator (memory ledger)', () => {
+  describe('the list', () => {
+    it('rejects versions out of order and duplicate names', () => {
+      expect(() => migratorWith([migration(2, 'b'), migration(1, 'a')])).toThrowError(/increasing order/)
+      expect(() => migratorWith([migration(1, 'a'), migration(2, 'a')])).toThrowError(
+        /two migrations are named "a"/,
+      )
+      expect(() => migratorWith([migration(0, 'zero')])).toThrowError(/positive integers/)
+    })
+
+    it('ships legacy-seed-layout then message-retention, both reversible, with declared checksums', () => {
+      expect(migrations.map((m) => [m.version, m.name, typeof m.down, typeof m.checksum])).toEqual([
+        [1, 'legacy-seed-layout', 'function', 'string'],
+        [2, 'message-retention', 'function', 'string'],
+      ])
+    })
+  })
+
+  describe('up', () => {
+    it('runs pending migrations in order, records them, and reports progress', async () => {
+      const events: string[] = []
+      const store = createMemoryLedgerStore()
+      const reporter: MigrationReporter = {
+        migrationStarted: (e) => events.push(`start ${e.name}`),
+        notice: (e) => events.push(`notice ${e.message}`),
+        migrationFinished: (r) => events.push(`finish ${r.name} ${r.outcome}`),
+      }
+      const list = [migration(1, 'a', async (ctx) => ctx.notice('hello')), migration(2, 'b')]
+      const report = await migratorWith(list, store, reporter).up()
+      expect(report.results.map((r) => r.outcome)).toEqual(['applied', 'applied'])
+      expect(events).toEqual(['start a', 'notice hello', 'finish a applied', 'start b', 'finish b applied'])
+      expect((await store.executed()).map((e) => [e.version, e.status, e.ranBy, e.startedAt])).toEqual([
+        [1, 'applied', 'test@unit', 1_000],
+        [2, 'applied', 'test@unit', 1_000],
+      ])
+      expect(await store.readLock()).toBeUndefined()
+    })
+
+    it('dry run: the store receives no write at all, and the migration sees dryRun', async () => {
+      const store = createMemoryLedgerStore()
+      let sawDryRun: boolean | undefined
+      const list = [
+        migration(1, 'a', async (ctx) => {
+          sawDryRun = ctx.dryRun
+          await ctx.write({ puts: [{ PutRequest: { Item: { pk: 'x', sk: 'y' } } }] })
+        }),
+      ]
+      const report = await migratorWith(list, store).up({ dryRun: true })
+      expect(sawDryRun).toBe(true)
+      expect(report.results[0]).toMatchObject({ outcome: 'would-apply', puts: 1, deletes: 0 })
+      expect(store.writes()).toBe(0)
+    })
+
+    it('resumes a failed run: finished steps are skipped, the rest runs', async () => {
+      const store = createMemoryLedgerStore()
+      const calls: string[] = []
+      let failOnce = true
+      const list = [
+        migration(1, 'two-steps', async (ctx) => {
+          await ctx.step('first', async () => {
+            calls.push('first')
+            return { scanned: 3, changed: 2 }
+          })
+          await ctx.step('second', async () => {
+            calls.push('second')
+            if (failOnce) {
+              failOnce = false
+              throw new Error('interrupted')
+            }
+            return { scanned: 1, changed: 1 }
+          })
+        }),
+      ]
+      const failure = await migratorWith(list, store)
+        .up()
+        .catch((e: unknown) => e)
+      expect(isMigrationError(failure, 'migration.failed')).toBe(true)
+      const [failed] = (await migratorWith(list, store).status()).migrations
+      expect(failed).toMatchObject({ state: 'failed', resumable: true })
+      const report = await migratorWith(list, store).up()
+      expect(report.results[0]).toMatchObject({ resumed: true, itemsScanned: 4, itemsChanged: 3 })
+      expect(calls).toEqual(['first', 'second', 'second'])
+    })
+
+    it('starts over instead of resuming when the failed migration changed', async () => {
+      const store = createMemoryLedgerStore()
+      const failing = migration(1, 'x', async (ctx) => {
+        await ctx.step('only', async () => ({ scanned: 1, changed: 1 }))
+        throw new Error('after the step')
+      })
+      await migratorWith([failing], store)
+        .up()
+        .catch(() => undefined)
+      const fixed = migration(1, 'x', async (ctx) => {
+        await ctx.step('only', async () => ({ scanned: 5, changed: 5 }))
+      })
+      const report = await migratorWith([fixed], store).up()
+      expect(report.results[0]).toMatchObject({ resumed: false, itemsScanned: 5 })
+    })
+  })
+
+  describe('status', () => {
+    it('reports pending, applied, drifted and ledger records the code no longer has', async () => {
+      const store = createMemoryLedgerStore()
+      await migratorWith([migration(1, 'a'), migration(2, 'b'), migration(3, 'gone')], store).up()
+      const changedB = migration(2, 'b', async (ctx) => ctx.notice('changed'))
+      const status = await migratorWith([migration(1, 'a'), changedB, migration(4, 'new')], store).status()
+      expect(status.migrations.map((m) => [m.name, m.state])).toEqual([
+        ['a', 'applied'],
+        ['b', 'drifted'],
+        ['new', 'pending'],
+      ])
+      expect(status.unknown.map((e) => e.name)).toEqual(['gone'])
+    })
+  })
+})
+
+describe('migrationChecksum', () => {
+  it('follows the code but not its formatting, and a declared checksum when there is one', () => {
+    const a = migrationChecksum(migration(1, 'a', async (ctx) => ctx.notice('x')))
+    // biome-ignore format: the point is the spacing
+    const spaced = migrationChecksum(migration(1, 'a', async (ctx) =>   ctx.notice('x')))
+    const other = migrationChecksum(migration(1, 'a', async (ctx) => ctx.notice('y')))
+    expect(a).toMatch(/^[0-9a-f]{64}$/)
+    expect(spaced).toBe(a)
+    expect(other).not.toBe(a)
+    const declared = (up: Migration['up']) => migrationChecksum({ ...migration(1, 'a', up), checksum: 'a/1' })
+    expect(declared(async () => {})).toBe(declared(async (ctx) => ctx.notice('z')))
+  })
+})
+
+describe('createMemoryLedgerStore lock', () => {
+  it('gives the lock to one owner; an expired lease only with takeOverExpired', async () => {
+    const store = createMemoryLedgerStore()
+    await store.acquireLock({ owner: 'a', now: 0, leaseMs: 100, takeOverExpired: false })
+    await expect(
+      store.acquireLock({ owner: 'b', now: 50, leaseMs: 100, takeOverExpired: true }),
+    ).rejects.toThrow(/locked by a since 1970-01-01T00:00:00.000Z/)
+    await expect(
+      store.acquireLock({ owner: 'b', now: 200, leaseMs: 100, takeOverExpired: false }),
+    ).rejects.toThrow(/--force-unlock/)
+    await store.acquireLock({ owner: 'b', now: 200, leaseMs: 100, takeOverExpired: true })
+    expect(await store.renewLock('a', 500)).toBe(false)
+    expect(await store.renewLock('b', 500)).toBe(true)
+    await store.releaseLock('a')
+    expect(await store.readLock()).toMatchObject({ owner: 'b', leaseUntil: 500 })
+  })
+})
+
+describe('legacy-seed-layout keys', () => {
+  it('parses the seed literal room and message sort keys', () => {
+    expect(parseLegacyRoomSortKey('true|1700000000000')).toEqual({ active: true, createdAt: 1700000000000 })
+    expect(parseLegacyRoomSortKey('false|1')).toEqual({ active: false, createdAt: 1 })
+    expect(parseLegacyRoomSortKey('true|2023-11-14T22:13:20.000Z|general')).toBeUndefined()
+    expect(parseLegacyMessageSortKey('general', 'general|1700000000000|m-1')).toEqual({
+      time: 1700000000000,
+      id: 'm-1',
+    })
+    expect(parseLegacyMessageSortKey('general', 'general|2023-11-14T22:13:20.000Z|m-1')).toBeUndefined()
+    expect(parseLegacyMessageSortKey('general', 'random|1700000000000|m-1')).toBeUndefined()
+    expect(parseLegacyMessageSortKey('general', 'general|1700000000000|')).toBeUndefined()
+  })
+})
+
+describe('message-retention options', () => {
+  it('takes the option, else the environment, else 90 days, and rejects nonsense', () => {
+    expect(retentionDays({ options: {}, env: {} })).toBe(90)
+    expect(retentionDays({ options: {}, env: { CHATDB_MESSAGE_RETENTION_DAYS: '30' } })).toBe(30)
+    expect(
+      retentionDays({ options: { messageRetentionDays: 7 }, env: { CHATDB_MESSAGE_RETENTION_DAYS: '30' } }),
+    ).toBe(7)
+    expect(() => retentionDays({ options: {}, env: { CHATDB_MESSAGE_RETENTION_DAYS: 'soon' } })).toThrowError(
+      /positive number of days .*CHATDB_MESSAGE_RETENTION_DAYS/,
+    )
+    expect(() => retentionDays({ options: { messageRetentionDays: -1 }, env: {} })).toThrowError(
+      /messageRetentionDays/,
+    )
+  })
+
+  it('expires a message retention days after it was sent, in epoch seconds', () => {
+    expect(expiryOf(1_700_000_000_999, 1)).toBe(1_700_000_000 + 86_400)
+  })
+})
