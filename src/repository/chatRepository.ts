@@ -14,6 +14,7 @@ import { assertConnectionId, assertMessageText, assertRoomName, assertUserName }
 import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
 import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
+import { queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
 import { translateStoreError } from './storeErrors.js'
 
 export interface ChatRepositoryOptions {
@@ -113,31 +114,6 @@ export function createChatRepository(options: ChatRepositoryOptions) {
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
 
-  /** Runs every page of a query built by `page(exclusiveStartKey)`. */
-  async function allPages<T>(
-    page: (
-      exclusiveStartKey: Record<string, unknown> | undefined,
-    ) => Promise<{ Items?: T[]; LastEvaluatedKey?: Record<string, unknown> }>,
-  ): Promise<T[]> {
-    const items: T[] = []
-    let exclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const result = await page(exclusiveStartKey)
-      items.push(...(result.Items ?? []))
-      exclusiveStartKey = result.LastEvaluatedKey
-    } while (exclusiveStartKey)
-    return items
-  }
-
-  const toChatMessage = (item: ChatMessage): ChatMessage => ({
-    roomName: item.roomName,
-    userName: item.userName,
-    message: item.message,
-    time: item.time,
-    id: item.id,
-    connectionId: item.connectionId,
-  })
-
   const repository = {
     table,
     entities,
@@ -170,15 +146,17 @@ export function createChatRepository(options: ChatRepositoryOptions) {
 
     /** Room names a connection is subscribed to, through the GSI (eventually consistent). */
     async roomsOfConnection(connectionId: string): Promise<{ roomName: string; userName: string }[]> {
-      const items = await allPages((exclusiveStartKey) =>
-        table
-          .build(QueryCommand)
-          .entities(Subscription)
-          .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
-          .options({ limit: pageSize, exclusiveStartKey })
-          .send(),
+      const params = table
+        .build(QueryCommand)
+        .entities(Subscription)
+        .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+        .options({ limit: pageSize })
+        .params()
+      const rooms: { roomName: string; userName: string }[] = []
+      await queryPages(documentClient, params, (item) =>
+        rooms.push({ roomName: item.roomName as string, userName: item.userName as string }),
       )
-      return items.map(({ roomName, userName }) => ({ roomName, userName }))
+      return rooms
     },
 
     /** The newest `limit` messages of a room, returned oldest first. */
@@ -188,17 +166,21 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         throw new ChatDbError('validation.option', `limit must be a positive integer (got ${limit})`)
       }
       const newestFirst: ChatMessage[] = []
-      let exclusiveStartKey: Record<string, unknown> | undefined
-      do {
-        const page = await table
-          .build(QueryCommand)
-          .entities(Message)
-          .query({ partition: messagePartition(roomName) })
-          .options({ reverse: true, limit: limit - newestFirst.length, exclusiveStartKey })
-          .send()
-        newestFirst.push(...(page.Items ?? []).map(toChatMessage))
-        exclusiveStartKey = page.LastEvaluatedKey
-      } while (exclusiveStartKey && newestFirst.length < limit)
+      const params = table
+        .build(QueryCommand)
+        .entities(Message)
+        .query({ partition: messagePartition(roomName) })
+        // Only messages live in this partition; the entity filter would only cost the server time.
+        .options({ reverse: true, limit, entityAttrFilter: false })
+        .params()
+      await queryPages(
+        documentClient,
+        params,
+        (item) => {
+          if (newestFirst.length < limit) newestFirst.push(savedMessage(item))
+        },
+        () => newestFirst.length < limit,
+      )
       return newestFirst.reverse()
     },
 
@@ -211,34 +193,34 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       assertUserName(userName)
       const range =
         roomName === undefined ? undefined : { beginsWith: `${assertRoomName(roomName)}${DELIMITER}` }
-      const items = await allPages((exclusiveStartKey) =>
-        table
-          .build(QueryCommand)
-          .entities(Message)
-          .query({ index: DATA_INDEX, partition: userName, range })
-          .options({ limit: pageSize, exclusiveStartKey })
-          .send(),
-      )
+      const params = table
+        .build(QueryCommand)
+        .entities(Message)
+        .query({ index: DATA_INDEX, partition: userName, range })
+        .options({ limit: pageSize })
+        .params()
+      // Sorted by sk = <room>|<time>|<id>: each room's messages are consecutive and in time order.
       const groups: UserHistory[] = []
-      for (const item of items) {
+      await queryPages(documentClient, params, (item) => {
+        const message = savedMessage(item)
         const last = groups.at(-1)
-        if (last?.roomName === item.roomName) last.messages.push(toChatMessage(item))
-        else groups.push({ roomName: item.roomName, messages: [toChatMessage(item)] })
-      }
+        if (last?.roomName === message.roomName) last.messages.push(message)
+        else groups.push({ roomName: message.roomName, messages: [message] })
+      })
       return groups
     },
 
     /** Rooms with at least one subscriber, in creation order. */
     async activeRooms(): Promise<ActiveRoom[]> {
-      const items = await allPages((exclusiveStartKey) =>
-        table
-          .build(QueryCommand)
-          .entities(Room)
-          .query({ partition: ROOM_PARTITION, range: { beginsWith: roomSortKeyPrefix(true) } })
-          .options({ limit: pageSize, exclusiveStartKey })
-          .send(),
-      )
-      return items.map(({ roomName, createdAt }) => ({ roomName, createdAt }))
+      const params = table
+        .build(QueryCommand)
+        .entities(Room)
+        .query({ partition: ROOM_PARTITION, range: { beginsWith: roomSortKeyPrefix(true) } })
+        .options({ limit: pageSize, entityAttrFilter: false })
+        .params()
+      const rooms: ActiveRoom[] = []
+      await queryPages(documentClient, params, (item) => rooms.push(savedActiveRoom(item)))
+      return rooms
     },
 
     /**

@@ -2,6 +2,7 @@ import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import type { ChatEntities } from '../entities/index.js'
 import { subscriptionPartition } from '../keys.js'
 import type { ChatTable } from '../table.js'
+import { ENTITY_ATTRIBUTE, queryPages, savedRoomState, savedSubscriber } from './savedItems.js'
 
 export interface Subscriber {
   connectionId: string
@@ -28,7 +29,7 @@ export interface RoomSnapshot {
 /**
  * Reads a room's subscription partition: its subscribers and its RoomState guard, in one
  * strongly consistent Query (more pages only past 1 MB, or past `pageSize` when set).
- * Filtered by entity, so nothing else that might share the partition is mistaken for either.
+ * Items are told apart by their entity attribute; anything else in the partition is ignored.
  */
 export async function readRoomSnapshot(
   table: ChatTable,
@@ -37,24 +38,17 @@ export async function readRoomSnapshot(
   pageSize?: number,
 ): Promise<RoomSnapshot> {
   const snapshot: RoomSnapshot = { roomName, state: undefined, subscribers: [] }
-  let exclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await table
-      .build(QueryCommand)
-      .entities(RoomState, Subscription)
-      .query({ partition: subscriptionPartition(roomName) })
-      .options({ consistent: true, showEntityAttr: true, limit: pageSize, exclusiveStartKey })
-      .send()
-    for (const item of page.Items ?? []) {
-      if (item.entity === 'RoomState') {
-        const { roomName: name, createdAt, listed, version } = item
-        snapshot.state = { roomName: name, createdAt, listed, version }
-      } else {
-        const { connectionId, userName, subscribedAt } = item
-        snapshot.subscribers.push({ connectionId, userName, subscribedAt })
-      }
-    }
-    exclusiveStartKey = page.LastEvaluatedKey
-  } while (exclusiveStartKey)
+  const params = table
+    .build(QueryCommand)
+    .entities(RoomState, Subscription)
+    .query({ partition: subscriptionPartition(roomName) })
+    // The partition holds only these two entities by key design: no server-side filter needed.
+    .options({ consistent: true, limit: pageSize, entityAttrFilter: false })
+    .params()
+  await queryPages(table.getDocumentClient(), params, (item) => {
+    const entity = item[ENTITY_ATTRIBUTE]
+    if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
+    else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
+  })
   return snapshot
 }
