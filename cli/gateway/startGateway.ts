@@ -197,6 +197,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     region: 'local',
     // The local @connections API checks no signature; these only let the SDK sign without an AWS profile.
     managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    // Every connection's invocations share this one client (in Lambda each has its own).
+    managementMaxSockets: 256,
   })
 
   let closing: Promise<void> | undefined

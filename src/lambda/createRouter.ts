@@ -29,6 +29,8 @@ export interface RouterOptions {
   recentMessagesLimit?: number
   /** Posts in flight at once per invocation (default 16). */
   postConcurrency?: number
+  /** Sockets of each management client (SDK default 50); the local gateway runs many invocations at once. */
+  managementMaxSockets?: number
   logger?: ServiceLogger
 }
 
@@ -62,6 +64,9 @@ export function createRouter(options: RouterOptions) {
         endpoint,
         region: region ?? 'us-east-1',
         ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
+        ...(options.managementMaxSockets
+          ? { requestHandler: { maxSockets: options.managementMaxSockets } }
+          : {}),
       })
       clients.set(endpoint, client)
       const broadcaster = createBroadcaster({

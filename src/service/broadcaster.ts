@@ -15,6 +15,8 @@ export interface BroadcasterOptions {
   onGone: (connectionId: string) => Promise<unknown>
   /** Posts in flight at once (default 16). */
   concurrency?: number
+  /** Gone connection ids remembered, so they are not posted to (or cleaned up) again (default 10,000). */
+  goneMemory?: number
   logger?: ServiceLogger
 }
 
@@ -38,7 +40,15 @@ export function isGone(error: unknown): boolean {
  * await broadcaster.post(ids.map((connectionId) => ({ connectionId, frame })))
  */
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
-  const { client, onGone, concurrency = 16, logger = createJsonLogger() } = options
+  const { client, onGone, concurrency = 16, goneMemory = 10_000, logger = createJsonLogger() } = options
+  // API Gateway never reuses a connection id, so one that answered 410 stays gone: skipping it
+  // spares a post and a cleanup each time a stale subscription (or a mass disconnect, where
+  // every $disconnect posts to the others) brings it up again. Oldest forgotten first.
+  const knownGone = new Set<string>()
+  const rememberGone = (connectionId: string) => {
+    knownGone.add(connectionId)
+    if (knownGone.size > goneMemory) knownGone.delete(knownGone.values().next().value as string)
+  }
 
   return {
     async post(deliveries: readonly Delivery[]): Promise<BroadcastReport> {
@@ -59,6 +69,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
       }
       const gone = new Set<string>()
       await mapWithConcurrency(deliveries, concurrency, async ({ connectionId, frame }) => {
+        if (knownGone.has(connectionId)) return
         try {
           await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encode(frame) }))
           report.delivered.push(connectionId)
@@ -67,6 +78,7 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
             if (!gone.has(connectionId)) {
               gone.add(connectionId)
               report.gone.push(connectionId)
+              rememberGone(connectionId)
             }
           } else {
             report.failed.push({ connectionId, error })

@@ -6,6 +6,7 @@ export interface Delivery {
   frame: ServerFrame
 }
 
+/** What became of each delivery; connections already known to be gone are in no list (they are skipped). */
 export interface BroadcastReport {
   /** Connections that got their frame. */
   delivered: string[]

@@ -1,3 +1,4 @@
+import type { APIGatewayProxyWebsocketHandlerV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { managementEndpointOf } from '../../src/lambda/events.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
@@ -23,6 +24,18 @@ afterAll(async () => {
 describe('chatdb/lambda', () => {
   it('serves every route from the environment configuration', async () => {
     const lambda = await import('../../src/lambda/index.js')
+    // Each export is a Lambda handler as @types/aws-lambda types WebSocket routes (checked by tsc).
+    const typed: APIGatewayProxyWebsocketHandlerV2[] = [
+      lambda.handler,
+      lambda.connect,
+      lambda.disconnect,
+      lambda.defaultRoute,
+      lambda.subscribe,
+      lambda.unsubscribe,
+      lambda.sendMessage,
+      lambda.listRooms,
+    ]
+    expect(typed.every((fn) => typeof fn === 'function')).toBe(true)
     const ada = gatewayId()
     const bob = gatewayId()
     const ev = (name: Parameters<typeof fixtureEvent>[0], connectionId: string, body?: unknown) =>

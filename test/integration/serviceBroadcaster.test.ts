@@ -61,6 +61,19 @@ describe('createBroadcaster', () => {
       expect(logs).toEqual([])
     })
 
+    it('skips a connection once it is known to be gone', async () => {
+      let cleanups = 0
+      const broadcaster = createBroadcaster({ client, onGone: async () => cleanups++, logger })
+      fake.markGone('k0=')
+      const deliveries = ids(3, 'k').map((connectionId) => ({ connectionId, frame }))
+      expect((await broadcaster.post(deliveries)).gone).toEqual(['k0='])
+      const postsBefore = fake.posts()
+      const again = await broadcaster.post(deliveries)
+      expect(again).toEqual({ delivered: ['k1=', 'k2='], gone: [], failed: [] })
+      expect(fake.posts() - postsBefore).toBe(2)
+      expect(cleanups).toBe(1)
+    })
+
     it('reports and logs other failures, delivering to the rest', async () => {
       const broadcaster = createBroadcaster({ client, onGone: async () => {}, logger })
       fake.markFailing('f1=')
