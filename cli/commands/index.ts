@@ -7,6 +7,7 @@ import { devCommand } from './dev.js'
 import { exportCommand } from './export.js'
 import { importCommand } from './import.js'
 import { inspectCommand } from './inspect.js'
+import { migrateCommand } from './migrate.js'
 import { seedCommand } from './seed.js'
 import { serveCommand } from './serve.js'
 
@@ -21,6 +22,7 @@ export const commands: CommandModule<GlobalOptions, any>[] = [
   seedCommand,
   inspectCommand,
   cleanupCommand,
+  migrateCommand,
   exportCommand,
   importCommand,
   serveCommand,

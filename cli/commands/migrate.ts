@@ -1,0 +1,285 @@
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { SingleBar } from 'cli-progress'
+import type { CommandModule } from 'yargs'
+import { migrations as shippedMigrations } from '../../migrations/index.js'
+import { label } from '../../src/migrator/errors.js'
+import { createMigrator, type RunReport, type StatusReport } from '../../src/migrator/migrator.js'
+import { type MigrationStatus, planDown, planUp } from '../../src/migrator/plan.js'
+import { createMigrationFile } from '../../src/migrator/scaffold.js'
+import type { Migration, MigrationReporter, MigrationRunResult } from '../../src/migrator/types.js'
+import type { GlobalOptions } from '../context.js'
+import { withContext } from '../context.js'
+import { CliError } from '../errors.js'
+import { confirmOrRefuse, createOutput, isoTime, type Output } from '../output.js'
+
+interface Args extends GlobalOptions {
+  action: 'status' | 'up' | 'down' | 'create'
+  name?: string
+  to?: string
+  dryRun: boolean
+  force: boolean
+  forceUnlock: boolean
+  segments: number
+  retentionDays?: number
+  migrations?: string
+  dir: string
+}
+
+export const migrateCommand: CommandModule<GlobalOptions, Args> = {
+  command: 'migrate <action> [name]',
+  describe: 'Versioned data migrations: status, up, down, create <name> (ledger and lock in the table)',
+  builder: (y) =>
+    y
+      .positional('action', { choices: ['status', 'up', 'down', 'create'] as const, demandOption: true })
+      .positional('name', { type: 'string', describe: 'create: the new migration, in kebab-case' })
+      .option('to', {
+        type: 'string',
+        describe: 'up: last version to apply; down: version to roll back to (0 = all). Number or name',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Count what each migration would change; write nothing (not even the ledger or the lock)',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Accept applied migrations whose checksum changed',
+      })
+      .option('force-unlock', {
+        type: 'boolean',
+        default: false,
+        describe: 'Take over a lock whose lease expired (its run died)',
+      })
+      .option('segments', {
+        type: 'number',
+        default: 4,
+        describe: 'Parallel scan segments of data migrations',
+      })
+      .option('retention-days', {
+        type: 'number',
+        describe: 'message-retention: days a message is kept (default $CHATDB_MESSAGE_RETENTION_DAYS or 90)',
+      })
+      .option('migrations', {
+        type: 'string',
+        describe: "A module exporting your own `migrations` list (default: chatdb's)",
+      })
+      .option('dir', { type: 'string', default: 'migrations', describe: 'create: the migrations directory' })
+      .example('$0 migrate status', 'what is applied, pending or drifted, and who holds the lock')
+      .example('$0 migrate up --dry-run', 'what every pending migration would change, counts included')
+      .example('$0 migrate up --yes', 'apply every pending migration')
+      .example('$0 migrate down --to 1 --yes', 'roll back every migration after version 1')
+      .example(
+        '$0 migrate create room-topics',
+        'scaffold migrations/003_room-topics.ts and list it',
+      ) as never,
+  handler: async (args) => {
+    if (args.action === 'create') return create(args)
+    if (args.name !== undefined) {
+      throw new CliError('cli.usage', `migrate ${args.action} takes no name (got "${args.name}")`)
+    }
+    if (!Number.isInteger(args.segments) || args.segments < 1 || args.segments > 64) {
+      throw new CliError('cli.usage', '--segments must be an integer from 1 to 64', 'e.g. --segments 8')
+    }
+    if (args.retentionDays !== undefined && !(args.retentionDays > 0)) {
+      throw new CliError(
+        'cli.usage',
+        '--retention-days must be a positive number',
+        'e.g. --retention-days 30',
+      )
+    }
+    const list = await loadMigrations(args.migrations)
+    await withContext(args, async ({ documentClient, tableName, output }) => {
+      const reporter = createReporter(output)
+      const migrator = createMigrator({
+        documentClient,
+        tableName,
+        migrations: list,
+        segments: args.segments,
+        reporter,
+        migrationOptions:
+          args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays },
+      })
+      if (args.action === 'status') {
+        output.result(await migrator.status(), renderStatus(output))
+        return
+      }
+      const direction = args.action
+      if (!args.dryRun) {
+        const { migrations: statuses } = await migrator.status()
+        const to = args.to === undefined ? undefined : toNumber(list, args.to)
+        const { targets } = direction === 'up' ? planUp(statuses, to) : planDown(statuses, to)
+        if (targets.length > 0) {
+          await confirmOrRefuse(output, {
+            yes: args.yes,
+            question: `${direction === 'up' ? 'Apply' : 'Roll back'} ${targets.map(label).join(', ')} on table "${tableName}"?`,
+            refusal: `refusing to migrate ${direction}`,
+          })
+        }
+      }
+      const options = { to: args.to, dryRun: args.dryRun, force: args.force, forceUnlock: args.forceUnlock }
+      const report = await (direction === 'up' ? migrator.up(options) : migrator.down(options)).finally(() =>
+        reporter.stop(),
+      )
+      output.result(report, renderReport)
+    })
+  },
+}
+
+async function create(args: Args) {
+  if (!args.name)
+    throw new CliError('cli.usage', 'migrate create needs a name', 'e.g. chatdb migrate create room-topics')
+  const dir = resolve(args.dir)
+  // Inside chatdb's own repository the template imports the type relatively; elsewhere from the package.
+  const inRepository = existsSync(join(dirname(dir), 'src', 'migrator', 'types.ts'))
+  const created = await createMigrationFile({
+    dir,
+    name: args.name,
+    typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb',
+  })
+  createOutput({ json: args.json }).result(created, (c) =>
+    c.indexUpdated
+      ? `created ${c.file} (version ${c.version}) and added it to ${join(args.dir, 'index.ts')}`
+      : `created ${c.file} (version ${c.version}); add it to your migrations list`,
+  )
+}
+
+/** `--to` for the confirmation question; the migrator validates it again (and reports unknown ones). */
+function toNumber(list: readonly Migration[], to: string): number | undefined {
+  if (/^\d+$/.test(to)) return Number(to)
+  return list.find((m) => m.name === to || label(m) === to)?.version
+}
+
+async function loadMigrations(modulePath: string | undefined): Promise<readonly Migration[]> {
+  if (modulePath === undefined) return shippedMigrations
+  let loaded: { migrations?: unknown; default?: unknown }
+  try {
+    loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as typeof loaded
+  } catch (error) {
+    throw new CliError('cli.input', `cannot load ${modulePath}: ${(error as Error).message}`)
+  }
+  const list = loaded.migrations ?? loaded.default
+  if (!Array.isArray(list)) {
+    throw new CliError('cli.input', `${modulePath} exports no \`migrations\` array`)
+  }
+  return list as Migration[]
+}
+
+/**
+ * Progress on a terminal: one line per migration with items scanned and changed and items/s
+ * (a scan's total is unknown up front, so no bar to fill). Without a terminal: a summary line
+ * per migration as it finishes. Notices are printed with the summary, not over the progress line.
+ */
+function createReporter(output: Output): MigrationReporter & { stop(): void } {
+  const tty = Boolean(process.stderr.isTTY) && !output.json
+  let bar: SingleBar | undefined
+  let started = 0
+  const stop = () => {
+    bar?.stop()
+    bar = undefined
+  }
+  return {
+    migrationStarted(event) {
+      started = Date.now()
+      if (!tty) return
+      bar = new SingleBar({
+        stream: process.stderr,
+        format: `${label(event)} ${event.direction}{resumed} {phase}: {scanned} scanned, {changed} changed, {rate} items/s`,
+        hideCursor: true,
+        clearOnComplete: true,
+      })
+      bar.start(1, 0, {
+        phase: '',
+        scanned: 0,
+        changed: 0,
+        rate: 0,
+        resumed: event.resumed ? ' (resumed)' : '',
+      })
+    },
+    progress(event) {
+      const seconds = Math.max(0.001, (Date.now() - started) / 1000)
+      bar?.update(0, { ...event, rate: Math.round(event.scanned / seconds) })
+    },
+    migrationFinished(result) {
+      stop()
+      if (output.json) return
+      output.info(summary(result, Date.now() - started))
+    },
+    stop,
+  }
+}
+
+function summary(r: MigrationRunResult, ms: number): string {
+  const verb = {
+    applied: 'applied',
+    'rolled-back': 'rolled back',
+    'would-apply': 'would apply',
+    'would-roll-back': 'would roll back',
+  }[r.outcome]
+  const writes = r.dryRun
+    ? `would write ${r.puts} puts and ${r.deletes} deletes`
+    : `${r.puts} puts, ${r.deletes} deletes`
+  const lines = [
+    `${label(r)}: ${verb}${r.resumed ? ' (resumed from its checkpoints)' : ''} — ${r.itemsScanned} items scanned, ${r.itemsChanged} ${r.dryRun ? 'to change' : 'changed'} (${writes}) in ${(ms / 1000).toFixed(1)}s`,
+  ]
+  for (const notice of r.notices) lines.push(`  ${notice}`)
+  return lines.join('\n')
+}
+
+function renderReport(report: RunReport): string {
+  const lines: string[] = []
+  if (report.acceptedDrift.length > 0) {
+    lines.push(`accepted the changed checksum of version(s) ${report.acceptedDrift.join(', ')}`)
+  }
+  if (report.results.length === 0) {
+    lines.push(
+      report.direction === 'up' ? 'nothing to migrate: every migration is applied' : 'nothing to roll back',
+    )
+  } else if (report.dryRun) {
+    lines.push('dry run: nothing was written')
+  } else {
+    lines.push(
+      `${report.results.length} migration(s) ${report.direction === 'up' ? 'applied' : 'rolled back'}`,
+    )
+  }
+  return lines.join('\n')
+}
+
+function renderStatus(output: Output) {
+  return (status: StatusReport): string => {
+    const rows = status.migrations.map((m: MigrationStatus) => [
+      String(m.version).padStart(3, '0'),
+      m.name,
+      m.resumable ? `${m.state} (resumable)` : m.state,
+      isoTime(m.ledger?.finishedAt ?? m.ledger?.startedAt),
+      m.ledger?.ranBy,
+      m.ledger?.itemsScanned,
+      m.ledger?.itemsChanged,
+      m.checksum.slice(0, 12),
+    ])
+    const lines = [
+      output.table(['version', 'name', 'state', 'when', 'by', 'scanned', 'changed', 'checksum'], rows),
+    ]
+    for (const entry of status.unknown) {
+      lines.push(
+        `ledger has version ${entry.version} (${entry.name}, ${entry.status}) that this code does not list`,
+      )
+    }
+    for (const m of status.migrations) {
+      if (m.state === 'drifted') {
+        lines.push(
+          `${label(m)} changed since it was applied (ledger ${m.ledger?.checksum.slice(0, 12)}): up refuses without --force`,
+        )
+      }
+      if (m.ledger?.error && m.state === 'failed') lines.push(`${label(m)}: ${m.ledger.error}`)
+    }
+    lines.push(
+      status.lock
+        ? `locked by ${status.lock.owner} since ${isoTime(status.lock.acquiredAt)}${status.lock.expired ? ' (lease expired: --force-unlock takes it over)' : ''}`
+        : 'not locked',
+    )
+    return lines.join('\n')
+  }
+}
