@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+const env = {
+  ...process.env,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  npm_config_loglevel: 'error',
+}
+
+interface PackResult {
+  filename: string
+  files: { path: string }[]
+}
+
+let scratch: string
+let packed: PackResult
+
+beforeAll(async () => {
+  scratch = mkdtempSync(join(tmpdir(), 'chatdb-pack-'))
+  // `npm test` has just built dist/; packing must not rebuild it under the other tests' feet.
+  const { stdout } = await run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', scratch], {
+    cwd: root,
+    env,
+  })
+  packed = (JSON.parse(stdout) as PackResult[])[0] as PackResult
+  writeFileSync(
+    join(scratch, 'package.json'),
+    JSON.stringify({ name: 'scratch', private: true, type: 'module' }),
+  )
+  await run(
+    npm,
+    [
+      'install',
+      join(scratch, packed.filename),
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+    ],
+    { cwd: scratch, env, timeout: 240_000 },
+  )
+}, 300_000)
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true })
+})
+
+describe('the npm package', () => {
+  it('ships the built library, CLI and migrations with types, and no tests or sources', () => {
+    const paths = packed.files.map((f) => f.path)
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'dist/src/index.js',
+        'dist/src/index.d.ts',
+        'dist/src/lambda/index.js',
+        'dist/src/lambda/index.d.ts',
+        'dist/cli/main.js',
+        'dist/migrations/index.js',
+        'fixtures/seed/default.json',
+      ]),
+    )
+    expect(paths.filter((p) => /^(test|bench|src|cli|migrations|scripts|deploy)\//.test(p))).toEqual([])
+    expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([])
+  })
+
+  it('imports chatdb and chatdb/lambda from a project that installed the tarball', async () => {
+    const script = [
+      "const lib = await import('chatdb')",
+      "const lambda = await import('chatdb/lambda')",
+      'console.log(JSON.stringify({',
+      "  lib: ['createChatRepository', 'tableDefinition', 'createTable', 'createEntities', 'ChatDbError', 'createChatService', 'createMigrator'].filter((k) => typeof lib[k] !== 'function'),",
+      "  lambda: ['handler', 'connect', 'disconnect', 'defaultRoute', 'subscribe', 'unsubscribe', 'sendMessage', 'listRooms'].filter((k) => typeof lambda[k] !== 'function'),",
+      "  table: lib.tableDefinition('chat').TableName,",
+      '}))',
+    ].join('\n')
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: scratch,
+      env,
+    })
+    expect(JSON.parse(stdout)).toEqual({ lib: [], lambda: [], table: 'chat' })
+  })
+
+  it('runs `npx chatdb --help`', async () => {
+    const { stdout, stderr } = await run('npx', ['--no-install', 'chatdb', '--help'], { cwd: scratch, env })
+    expect(stdout).toMatch(/chatdb <command>/)
+    expect(stdout).toMatch(/create-table/)
+    expect(stderr).not.toMatch(/NodeVersionSupportWarning/)
+  })
+})
