@@ -82,7 +82,8 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
       // Errors thrown by handlers come through here too: let them reach `run` unchanged.
       if (error && error.name !== 'YError') throw error
       // recommendCommands words an unknown command as just "Did you mean x?": name it too.
-      const text = message ?? error?.message ?? 'invalid arguments'
+      // yargs words some errors over several lines ("Invalid values:\n  Argument: ..."): make it one.
+      const text = (message ?? error?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')
       const unknown = text.startsWith('Did you mean')
         ? `unknown command "${argv.find((a) => !a.startsWith('-'))}". `
         : ''

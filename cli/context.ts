@@ -3,7 +3,6 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import dynalite from 'dynalite'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
 import { CliError, CommandFailure } from './errors.js'
@@ -96,6 +95,8 @@ async function startDynalite(dir: string): Promise<Server> {
       'pass a writable directory: --local <dir>',
     )
   }
+  // Loaded only for --local: most commands talk to a DynamoDB elsewhere.
+  const { default: dynalite } = await import('dynalite')
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
   await new Promise<void>((listening, failed) => {
     server.once('error', failed)

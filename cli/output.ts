@@ -1,12 +1,19 @@
+import { createRequire } from 'node:module'
 import { createInterface } from 'node:readline/promises'
-import { SingleBar } from 'cli-progress'
-import Table from 'cli-table3'
+import type { SingleBar } from 'cli-progress'
+import type Table from 'cli-table3'
 import { CliError, type ErrorReport, formatError } from './errors.js'
 
 export interface Progress {
   update(done: number): void
   stop(): void
 }
+
+// Both are CommonJS and only needed for people (tables) or terminals (bars): required on first
+// use, so `--json` runs in scripts do not load them.
+const require = createRequire(import.meta.url)
+const loadTable = () => require('cli-table3') as typeof Table
+const loadBar = () => (require('cli-progress') as { SingleBar: typeof SingleBar }).SingleBar
 
 interface Streams {
   stdout: NodeJS.WriteStream
@@ -56,7 +63,7 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
     },
 
     table(head: string[], rows: (string | number | boolean | undefined)[][]): string {
-      const table = new Table({
+      const table = new (loadTable())({
         head,
         style: { head: stdout.isTTY ? ['cyan'] : [], border: stdout.isTTY ? ['grey'] : [] },
       })
@@ -78,7 +85,7 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
     /** A progress bar on stderr when it is a terminal; silent otherwise. */
     progress(total: number, label: string): Progress {
       if (!stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} }
-      const bar = new SingleBar({
+      const bar = new (loadBar())({
         stream: stderr,
         format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta}s`,
         hideCursor: true,

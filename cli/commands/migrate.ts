@@ -9,8 +9,7 @@ import { createMigrator, type RunReport, type StatusReport } from '../../src/mig
 import { type MigrationStatus, planDown, planUp } from '../../src/migrator/plan.js'
 import { createMigrationFile } from '../../src/migrator/scaffold.js'
 import type { Migration, MigrationReporter, MigrationRunResult } from '../../src/migrator/types.js'
-import type { GlobalOptions } from '../context.js'
-import { withContext } from '../context.js'
+import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { confirmOrRefuse, createOutput, isoTime, type Output } from '../output.js'
 
@@ -282,4 +281,20 @@ function renderStatus(output: Output) {
     )
     return lines.join('\n')
   }
+}
+
+/**
+ * The `chatdb dev` setup step that applies pending migrations, meant for `devSetupSteps` in
+ * cli/commands/dev.ts between `table` and `fixtures`.
+ */
+export const migrateDevStep = {
+  name: 'migrations',
+  async run({ documentClient, tableName }: CliContext): Promise<string> {
+    const { results } = await createMigrator({
+      documentClient,
+      tableName,
+      migrations: shippedMigrations,
+    }).up()
+    return results.length === 0 ? 'up to date' : `applied ${results.map(label).join(', ')}`
+  },
 }

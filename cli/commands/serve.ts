@@ -2,7 +2,6 @@ import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
-import { startGateway } from '../gateway/startGateway.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
@@ -47,6 +46,8 @@ export async function serveUntilSignal(
   extra: Record<string, unknown>,
 ): Promise<void> {
   const { output, documentClient, tableName } = context
+  // The gateway pulls in ws and every handler: load it only for the commands that run it.
+  const { startGateway } = await import('../gateway/startGateway.js')
   const gateway = await startGateway({
     port: args.port,
     host: args.host,

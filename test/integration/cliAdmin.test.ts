@@ -1,0 +1,268 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
+import type { ConnectionProbe } from '../../src/admin/connectionProbe.js'
+import type { RawItem } from '../../src/admin/dynamoJson.js'
+import { exportTable } from '../../src/admin/exportTable.js'
+import { importTable } from '../../src/admin/importTable.js'
+import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../../src/admin/inspect.js'
+import { scanPages } from '../../src/admin/scanTable.js'
+import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
+import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
+import { createChatTable, deleteChatTable } from '../../src/admin/tableAdmin.js'
+import { roomKey, subscriptionKey } from '../../src/keys.js'
+import { createTestTable, useTestTable } from '../support/dynamo.js'
+import { injectUnprocessedItems } from '../support/faults.js'
+
+const dataset = loadSeedDataset(bundledDatasetPath())
+const connectionOf = (userName: string) =>
+  dataset.users.find((u) => u.userName === userName)?.connectionId as string
+
+async function scanAll(t: { documentClient: Parameters<typeof scanPages>[0] }, tableName: string) {
+  const items: RawItem[] = []
+  for await (const page of scanPages(t.documentClient, tableName)) items.push(...page)
+  return items.map((item) => JSON.stringify(Object.fromEntries(Object.entries(item).sort()))).sort()
+}
+
+describe('src/admin', () => {
+  const t = useTestTable()
+
+  // Each test seeds a fresh table of its own: the file's table stays empty for the table-level tests.
+  async function seededTable() {
+    const tableName = await createTestTable(t.documentClient, 'admin')
+    const repository = t.repository({ tableName })
+    await seedTable(repository, t.documentClient, dataset, { batchWrite: { baseDelayMs: 1 } })
+    t.counter.reset()
+    return { tableName, repository }
+  }
+
+  beforeEach(() => t.counter.reset())
+
+  describe('seedTable', () => {
+    it('writes the bundled dataset with 25-item BatchWriteItems and nothing new the second time', async () => {
+      const repository = t.repository()
+      expect(await hasChatData(repository)).toBe(false)
+      const first = await seedTable(repository, t.documentClient, dataset)
+      expect(first).toEqual({
+        rooms: 5,
+        users: 8,
+        subscriptions: { created: 22, existing: 0 },
+        messages: 33,
+        batchRequests: 2,
+      })
+      expect(t.counter.counts().BatchWriteItem).toBe(2)
+      const items = await scanAll(t, t.tableName)
+      t.counter.reset()
+
+      const second = await seedTable(repository, t.documentClient, dataset)
+      expect(second.subscriptions).toEqual({ created: 0, existing: 22 })
+      // A subscribe that changes nothing costs its PutItem and one Query: no room transitions.
+      expect(t.counter.counts()).toEqual({ PutItem: 22, Query: 22, BatchWriteItem: 2 })
+      expect(await scanAll(t, t.tableName)).toEqual(items)
+      expect(items.filter((i) => i.includes('"_et":{"S":"Message"}'))).toHaveLength(33)
+      expect(await hasChatData(repository)).toBe(true)
+    })
+
+    it('retries the messages DynamoDB leaves unprocessed', async () => {
+      const tableName = await createTestTable(t.documentClient, 'admin')
+      const faults = injectUnprocessedItems(t.documentClient, (n, call) => (call === 0 ? n - 1 : 0))
+      const result = await seedTable(t.repository({ tableName }), t.documentClient, dataset, {
+        batchWrite: { baseDelayMs: 1 },
+      })
+      expect(faults.injected()).toBe(24)
+      expect(result.batchRequests).toBe(3)
+      expect(
+        (await inspectRoom(t.repository({ tableName }), 'general', { limit: 100 }))?.messages,
+      ).toHaveLength(12)
+    })
+  })
+
+  describe('inspect', () => {
+    it('lists rooms with subscriber counts, shows a room, a user and a connection', async () => {
+      const { repository } = await seededTable()
+      const rooms = await inspectRooms(repository)
+      // Rooms come in creation order; seeding creates them in parallel, so compare as sets.
+      const byName = (a: { roomName: string }, b: { roomName: string }) =>
+        a.roomName.localeCompare(b.roomName)
+      expect(rooms.sort(byName).map((r) => [r.roomName, r.active, r.subscribers])).toEqual(
+        [...dataset.rooms].sort(byName).map((r) => [r.roomName, true, r.subscribers.length]),
+      )
+      t.counter.reset()
+      const general = await inspectRoom(repository, 'general', { limit: 3 })
+      expect(t.counter.counts()).toEqual({ Query: 2 })
+      expect(general?.users).toEqual([...(dataset.rooms[0]?.subscribers ?? [])].sort())
+      expect(general?.messages.map((m) => m.message)).toEqual(
+        dataset.messages
+          .filter((m) => m.roomName === 'general')
+          .slice(-3)
+          .map((m) => m.message),
+      )
+      const ada = await inspectUser(repository, 'ada')
+      expect(ada?.map((g) => g.roomName)).toEqual(['dynamodb', 'general', 'release-planning'])
+      expect(await inspectConnection(repository, connectionOf('ada'))).toHaveLength(3)
+      expect(await inspectRoom(repository, 'nowhere')).toBeUndefined()
+      expect(await inspectUser(repository, 'nobody')).toBeUndefined()
+      expect(await inspectConnection(repository, 'gone=')).toBeUndefined()
+    })
+  })
+
+  describe('reconcileRooms', () => {
+    it('unlists a room whose subscriptions vanished and rewrites a lost room record; dry run writes nothing', async () => {
+      const { tableName, repository } = await seededTable()
+      // 'websockets' loses its subscriptions behind the repository's back; 'random' its Room record.
+      for (const userName of dataset.rooms.find((r) => r.roomName === 'websockets')?.subscribers ?? []) {
+        const Key = subscriptionKey('websockets', connectionOf(userName))
+        await t.documentClient.send(new DeleteCommand({ TableName: tableName, Key }))
+      }
+      const random = (await repository.roomSnapshot('random')).state
+      if (!random) throw new Error('random has no state')
+      await t.documentClient.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: roomKey({ roomName: 'random', active: true, createdAt: random.createdAt }),
+        }),
+      )
+      t.counter.reset()
+
+      const preview = await reconcileRooms(repository, t.documentClient, { dryRun: true })
+      expect(t.counter.writes()).toBe(0)
+      const expected = [
+        { roomName: 'random', action: 'repaired' },
+        { roomName: 'websockets', action: 'emptied' },
+      ]
+      expect(preview).toEqual({ rooms: 5, changes: expected, dryRun: true })
+
+      expect(await reconcileRooms(repository, t.documentClient)).toEqual({
+        rooms: 5,
+        changes: expected,
+        dryRun: false,
+      })
+      expect((await repository.activeRooms()).map((r) => r.roomName).sort()).toEqual([
+        'dynamodb',
+        'general',
+        'random',
+        'release-planning',
+      ])
+      expect((await reconcileRooms(repository, t.documentClient)).changes).toEqual([])
+    })
+  })
+
+  describe('pruneMessages', () => {
+    it('deletes messages older than the cutoff, counted per room; a dry run only counts', async () => {
+      const { repository } = await seededTable()
+      const now = Date.parse('2026-01-12T09:30:00.000Z')
+      const olderThanMs = 20 * 60_000
+      const old = dataset.messages.filter((m) => m.time < now - olderThanMs)
+      expect(old.length).toBeGreaterThan(0)
+      expect(old.length).toBeLessThan(dataset.messages.length)
+
+      const preview = await pruneMessages(repository, t.documentClient, { olderThanMs, now, dryRun: true })
+      expect(preview).toMatchObject({
+        messages: old.length,
+        cutoff: '2026-01-12T09:10:00.000Z',
+        dryRun: true,
+      })
+      expect(t.counter.writes()).toBe(0)
+
+      const result = await pruneMessages(repository, t.documentClient, { olderThanMs, now })
+      expect(result.messages).toBe(old.length)
+      expect(t.counter.counts().BatchWriteItem).toBe(Math.ceil(old.length / 25))
+      const left = await inspectRoom(repository, 'general', { limit: 100 })
+      expect(left?.messages.every((m) => m.time >= now - olderThanMs)).toBe(true)
+    })
+  })
+
+  describe('cleanupStale', () => {
+    it('removes the subscriptions of gone connections only, and keeps those that failed to answer', async () => {
+      const { repository } = await seededTable()
+      const probed: string[] = []
+      const probe: ConnectionProbe = async (connectionId) => {
+        probed.push(connectionId)
+        if (connectionId === connectionOf('ada')) return { status: 'gone' }
+        if (connectionId === connectionOf('grace')) return { status: 'error', error: 'Forbidden' }
+        return { status: 'connected' }
+      }
+      const preview = await cleanupStale(repository, t.documentClient, probe, { dryRun: true })
+      expect(preview).toMatchObject({
+        probed: 8,
+        stale: [connectionOf('ada')],
+        subscriptions: 3,
+        dryRun: true,
+      })
+      expect(await repository.roomsOfConnection(connectionOf('ada'))).toHaveLength(3)
+
+      const result = await cleanupStale(repository, t.documentClient, probe)
+      expect(result.errors).toEqual([{ connectionId: connectionOf('grace'), error: 'Forbidden' }])
+      expect(result.subscriptions).toBe(3)
+      expect(await repository.roomsOfConnection(connectionOf('ada'))).toEqual([])
+      expect(await repository.roomsOfConnection(connectionOf('grace'))).toHaveLength(3)
+      expect(new Set(probed).size).toBe(8)
+    })
+  })
+
+  describe('exportTable / importTable', () => {
+    it('round-trips every attribute type exactly, retrying unprocessed items', async () => {
+      const source = await createTestTable(t.documentClient, 'export')
+      const odd: RawItem = {
+        pk: { S: 'Odd' },
+        sk: { S: 'all types' },
+        n: { N: '1.10' },
+        big: { N: '123456789012345678901234567890' },
+        b: { B: new Uint8Array([0, 255]) },
+        ss: { SS: ['a', 'b'] },
+        ns: { NS: ['1', '2.5'] },
+        bs: { BS: [new Uint8Array([1])] },
+        m: { M: { l: { L: [{ NULL: true }, { BOOL: true }, { S: '' }] } } },
+      }
+      await t.documentClient.send(new PutItemCommand({ TableName: source, Item: odd }))
+      await seedTable(t.repository({ tableName: source }), t.documentClient, dataset)
+      const lines: string[] = []
+      const exported = await exportTable(t.documentClient, source, (line) => {
+        lines.push(line)
+      })
+      expect(exported.items).toBe(lines.length)
+
+      const target = await createTestTable(t.documentClient, 'import')
+      const faults = injectUnprocessedItems(t.documentClient, (_n, call) => (call === 1 ? 5 : 0))
+      const imported = await importTable(t.documentClient, target, lines, { batchWrite: { baseDelayMs: 1 } })
+      expect(faults.injected()).toBe(5)
+      expect(imported).toMatchObject({ items: lines.length, requests: Math.ceil(lines.length / 25) + 1 })
+      expect(await scanAll(t, target)).toEqual(await scanAll(t, source))
+    })
+
+    it('writes nothing when any line is malformed', async () => {
+      const target = await createTestTable(t.documentClient, 'import')
+      const good = '{"Item":{"pk":{"S":"a"},"sk":{"S":"b"}}}'
+      await expect(importTable(t.documentClient, target, [good, good, '{"Item":{}}'])).rejects.toThrow(
+        /line 3/,
+      )
+      expect(t.counter.writes()).toBe(0)
+      expect(await scanAll(t, target)).toEqual([])
+    })
+  })
+
+  describe('createChatTable / deleteChatTable', () => {
+    it('creates once, then reports the existing table as matching; deleting a missing table fails', async () => {
+      const tableName = `admin-create-${Date.now()}`
+      expect(await createChatTable(t.documentClient, tableName, { dryRun: true })).toMatchObject({
+        action: 'would-create',
+      })
+      expect(t.counter.counts()).toEqual({ DescribeTable: 1 })
+      expect(await createChatTable(t.documentClient, tableName, { pollMs: 10 })).toMatchObject({
+        action: 'created',
+        status: 'ACTIVE',
+      })
+      expect(await createChatTable(t.documentClient, tableName, { pollMs: 10 })).toMatchObject({
+        action: 'exists',
+        differences: [],
+      })
+      expect(await deleteChatTable(t.documentClient, tableName, { pollMs: 10 })).toMatchObject({
+        action: 'deleted',
+      })
+      await expect(deleteChatTable(t.documentClient, tableName)).rejects.toMatchObject({
+        code: 'store.tableNotFound',
+      })
+    })
+  })
+})

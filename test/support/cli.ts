@@ -1,0 +1,107 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { resolve } from 'node:path'
+import { expect } from 'vitest'
+import { dynamoEndpoint } from './dynamo.js'
+
+/** The built CLI: `npm test` builds before running vitest. */
+export const CLI_MAIN = resolve(import.meta.dirname, '../../dist/cli/main.js')
+
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as one JSON document (throws, failing the test, when it is not). */
+  json<T = Record<string, unknown>>(): T
+}
+
+export interface CliOptions {
+  /** Table (CHATDB_TABLE); the test dynalite's endpoint is set through AWS_ENDPOINT_URL_DYNAMODB. */
+  table?: string
+  env?: Record<string, string | undefined>
+  cwd?: string
+}
+
+/** The test's environment plus the dynalite endpoint and table; `undefined` in `env` removes a variable. */
+function cliEnv({ table, env = {} }: CliOptions): NodeJS.ProcessEnv {
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
+    ...(table ? { CHATDB_TABLE: table } : {}),
+    ...env,
+  }
+  // child_process would pass an undefined value on as the string "undefined".
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined))
+}
+
+/**
+ * Runs `node dist/cli/main.js ...args` to completion. stdin is a pipe, never a terminal, as in CI.
+ *
+ * @example
+ * const run = await runCli(['inspect', 'rooms', '--json'], { table })
+ * expect(run.code).toBe(0)
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [CLI_MAIN, ...args],
+      { env: cliEnv(options), cwd: options.cwd, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        done({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T })
+      },
+    )
+  })
+}
+
+export interface RunningCli {
+  child: ChildProcess
+  /** The first JSON document the command printed (serve and dev print one when ready). */
+  ready: Promise<Record<string, unknown>>
+  /** Sends `signal` and resolves with the exit code and everything printed. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }>
+}
+
+/** Starts a long-running command (serve, dev) with `--json`. */
+export function startCli(args: string[], options: CliOptions = {}): RunningCli {
+  const child = spawn(process.execPath, [CLI_MAIN, ...args, '--json'], {
+    env: cliEnv(options),
+    cwd: options.cwd,
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
+  const ready = new Promise<Record<string, unknown>>((done, fail) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      try {
+        done(JSON.parse(stdout))
+      } catch {
+        // not a whole document yet
+      }
+    })
+    exited.then((code) => fail(new Error(`exited with ${code} before it was ready: ${stderr}`)))
+  })
+  return {
+    child,
+    ready,
+    async stop(signal = 'SIGINT') {
+      child.kill(signal)
+      const code = await exited
+      return { code, stdout, stderr }
+    },
+  }
+}
+
+/** A line of a stack trace: printed with --debug only. */
+export const STACK_FRAME = /\n\s+at .+:\d+:\d+/
+
+/** A failed run: its exit code, `code: message` then `hint: ...` on stderr, no stack trace. */
+export function expectFailure(run: CliRun, code: string, exitCode = 1) {
+  expect(run.code, run.stderr).toBe(exitCode)
+  expect(run.stderr).toMatch(new RegExp(`^${code.replace('.', '\\.')}: .+\nhint: .+`, 'm'))
+  expect(run.stderr).not.toMatch(STACK_FRAME)
+}
