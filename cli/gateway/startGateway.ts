@@ -1,19 +1,8 @@
-import { once } from 'node:events'
-import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import type { Duplex } from 'node:stream'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { type RawData, WebSocket, WebSocketServer } from 'ws'
 import { createRouter } from '../../src/lambda/createRouter.js'
-import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
-import { type ManagedConnection, serveConnectionsApi } from './connectionsApi.js'
-import {
-  buildEvent,
-  type ConnectionInfo,
-  type GatewayStage,
-  newGatewayId,
-  selectRoute,
-} from './gatewayEvents.js'
+import { type Gateway, startGatewayServer } from './gatewayServer.js'
+
+export type { Gateway } from './gatewayServer.js'
 
 export interface GatewayOptions {
   /** 0 picks a free port. */
@@ -26,45 +15,13 @@ export interface GatewayOptions {
   log?: (line: string) => void
 }
 
-export interface Gateway {
-  /** `ws://host:port`, for WebSocket clients. */
-  url: string
-  /** `http://host:port`, the `@connections` API the handlers post through. */
-  managementEndpoint: string
-  /** Closes every connection (running `$disconnect` for each), then the server. */
-  close(): Promise<void>
-}
-
-interface LiveConnection extends ConnectionInfo, ManagedConnection {
-  socket: WebSocket
-  /** Frames of one connection are handled one after another, in order. */
-  queue: Promise<void>
-}
-
-function urlHost(host: string): string {
-  // A wildcard address is not somewhere to post to; the gateway posts to itself on loopback.
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-  return reachable.includes(':') ? `[${reachable}]` : reachable
-}
-
-function refuse(socket: Duplex, statusCode: number) {
-  socket.end(
-    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Refused'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-  )
-  socket.destroy()
-}
-
-const textOf = (data: RawData): string =>
-  Array.isArray(data)
-    ? Buffer.concat(data).toString('utf8')
-    : Buffer.from(data as ArrayBuffer).toString('utf8')
-
 /**
- * A local stand-in for API Gateway's WebSocket API: a real `ws` server that turns connections
- * and frames into API Gateway v2 events for the Lambda router (`$connect` on upgrade, a non-200
- * refusing it; route selection on `$request.body.action`; `$disconnect` on close), and serves
- * the `@connections` management API on the same port, so the handlers post through the real SDK.
- * Unlike API Gateway, it handles one frame per connection at a time, in arrival order.
+ * A local stand-in for API Gateway's WebSocket API (`chatdb serve`): a real `ws` server that
+ * turns connections and frames into API Gateway v2 events for the Lambda router built by
+ * `createRouter` (`$connect` on upgrade, a non-200 refusing it; route selection on
+ * `$request.body.action`, `$default` otherwise; `$disconnect` on close), and serves the
+ * `@connections` management API on the same port, so the handlers post through the real SDK
+ * client. Unlike API Gateway, it handles one frame per connection at a time, in arrival order.
  *
  * @example
  * const gateway = await startGateway({ port: 3001, documentClient, tableName: 'chat', log: console.log })
@@ -72,160 +29,21 @@ const textOf = (data: RawData): string =>
  * await gateway.close()
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { documentClient, tableName, host = '127.0.0.1', log = () => {} } = options
-  const connections = new Map<string, LiveConnection>()
-  const pending = new Set<Promise<unknown>>()
-  let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
-  let managementEndpoint = ''
-  let router: ReturnType<typeof createRouter> | undefined
-
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    pending.add(promise)
-    void promise.finally(() => pending.delete(promise)).catch(() => {})
-    return promise
-  }
-
-  async function invoke(connection: ConnectionInfo, route: Parameters<typeof buildEvent>[2]) {
-    const started = performance.now()
-    const event = buildEvent(stage, connection, route)
-    const { statusCode } = await (router as NonNullable<typeof router>).handler(event)
-    // Timing is for the developer reading the log; nothing depends on it.
-    log(
-      `${route.routeKey} ${connection.connectionId} ${statusCode} ${Math.round(performance.now() - started)}ms`,
-    )
-    return statusCode
-  }
-
-  const server = createServer((request, response) => {
-    serveConnectionsApi(request, response, (id) => {
-      const connection = connections.get(id)
-      return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
-    })
-      .then((served) => {
-        if (served) return
-        request.resume()
-        response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
-        response.end('chatdb local gateway: connect with a WebSocket client, or use /@connections/{id}\n')
-      })
-      .catch((error: unknown) => {
-        log(`@connections error ${error instanceof Error ? error.message : String(error)}`)
-        if (!response.headersSent) response.writeHead(500)
-        response.end()
-      })
+  const { port, host, log, documentClient, tableName } = options
+  return startGatewayServer({
+    port,
+    host,
+    log,
+    router: (managementEndpoint) =>
+      createRouter({
+        documentClient,
+        tableName,
+        managementEndpoint,
+        region: 'local',
+        // The local @connections API checks no signature; these let the SDK sign without an AWS profile.
+        managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        // Every connection's invocations share this one client (in Lambda each has its own).
+        managementMaxSockets: 256,
+      }),
   })
-  // API Gateway takes messages up to 128 KB; ws closes bigger ones with 1009.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_OUTGOING_FRAME_BYTES })
-
-  function accept(request: IncomingMessage, socket: Duplex, head: Buffer) {
-    socket.on('error', () => socket.destroy())
-    const info: ConnectionInfo = {
-      connectionId: newGatewayId(),
-      connectedAt: Date.now(),
-      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-      userAgent: request.headers['user-agent'],
-      headers: request.headers,
-    }
-    track(
-      invoke(info, { routeKey: '$connect' })
-        .catch(() => 500)
-        .then((statusCode) => {
-          if (statusCode !== 200) return refuse(socket, statusCode)
-          wss.handleUpgrade(request, socket, head, (ws) => open(info, ws))
-        }),
-    )
-  }
-
-  function open(info: ConnectionInfo, socket: WebSocket) {
-    const connection: LiveConnection = {
-      ...info,
-      socket,
-      lastActiveAt: info.connectedAt,
-      queue: Promise.resolve(),
-      send: (data) =>
-        new Promise<void>((resolve, reject) =>
-          socket.send(data, (error) => (error ? reject(error) : resolve())),
-        ),
-      close: () => socket.close(1000, 'Closed by the server'),
-    }
-    connections.set(info.connectionId, connection)
-    const enqueue = (work: () => Promise<unknown>) => {
-      connection.queue = track(
-        connection.queue.then(work).then(
-          () => undefined,
-          (error: unknown) => {
-            log(
-              `gateway error ${info.connectionId} ${error instanceof Error ? error.message : String(error)}`,
-            )
-          },
-        ),
-      )
-    }
-    socket.on('message', (data) => {
-      connection.lastActiveAt = Date.now()
-      const body = textOf(data)
-      enqueue(() => invoke(info, { routeKey: selectRoute(body), body }))
-    })
-    socket.on('close', (code, reason) => {
-      // Gone before $disconnect runs, as in API Gateway: posts to it answer 410.
-      connections.delete(info.connectionId)
-      enqueue(() =>
-        invoke(info, {
-          routeKey: '$disconnect',
-          disconnect: { statusCode: code, reason: reason.toString('utf8') },
-        }),
-      )
-    })
-    socket.on('error', () => socket.terminate())
-  }
-
-  server.on('upgrade', accept)
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { port } = server.address() as AddressInfo
-  const authority = `${urlHost(host)}:${port}`
-  managementEndpoint = `http://${authority}`
-  stage = { apiId: 'local', stage: 'local', domainName: authority }
-  router = createRouter({
-    documentClient,
-    tableName,
-    managementEndpoint,
-    region: 'local',
-    // The local @connections API checks no signature; these only let the SDK sign without an AWS profile.
-    managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    // Every connection's invocations share this one client (in Lambda each has its own).
-    managementMaxSockets: 256,
-  })
-
-  let closing: Promise<void> | undefined
-  return {
-    url: `ws://${authority}`,
-    managementEndpoint,
-    close() {
-      closing ??= (async () => {
-        server.off('upgrade', accept)
-        server.on('upgrade', (_request, socket: Duplex) => refuse(socket, 503))
-        // Each socket's own close listener (registered first) queues its $disconnect; waiting
-        // for 'close' here means every one of them is queued before the pending work is awaited.
-        await Promise.all(
-          [...connections.values()].map(({ socket }) => {
-            const closed = once(socket, 'close')
-            socket.terminate()
-            return closed
-          }),
-        )
-        // Every $disconnect runs before the router's clients go away.
-        while (pending.size > 0) await Promise.allSettled([...pending])
-        router?.close()
-        await new Promise<void>((resolve) => wss.close(() => resolve()))
-        server.closeAllConnections()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
-      })()
-      return closing
-    },
-  }
 }

@@ -1,0 +1,221 @@
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
+import { type RawData, WebSocket, WebSocketServer } from 'ws'
+import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
+import { type ManagedConnection, serveConnectionsApi } from './connectionsApi.js'
+import {
+  buildEvent,
+  type ConnectionInfo,
+  type GatewayStage,
+  newGatewayId,
+  selectRoute,
+} from './gatewayEvents.js'
+
+/** What the gateway invokes: the Lambda router, or anything shaped like it. */
+export interface GatewayRouter {
+  handler(event: APIGatewayProxyWebsocketEventV2): Promise<{ statusCode: number }>
+  close(): void
+}
+
+export interface GatewayServerOptions {
+  /** 0 picks a free port. */
+  port: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Builds the router once the `@connections` endpoint (this server) is known. */
+  router: (managementEndpoint: string) => GatewayRouter
+  /** One line per route invocation: route, connection id, status, milliseconds. */
+  log?: (line: string) => void
+}
+
+export interface Gateway {
+  /** `ws://host:port`, for WebSocket clients. */
+  url: string
+  /** `http://host:port`, the `@connections` API the handlers post through. */
+  managementEndpoint: string
+  /** Closes every connection (running `$disconnect` for each), then the server. */
+  close(): Promise<void>
+}
+
+interface LiveConnection extends ConnectionInfo, ManagedConnection {
+  socket: WebSocket
+  /** Frames of one connection are handled one after another, in order. */
+  queue: Promise<void>
+}
+
+function urlHost(host: string): string {
+  // A wildcard address is not somewhere to post to; the gateway posts to itself on loopback.
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  return reachable.includes(':') ? `[${reachable}]` : reachable
+}
+
+function refuse(socket: Duplex, statusCode: number) {
+  socket.end(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Refused'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  )
+  socket.destroy()
+}
+
+const textOf = (data: RawData): string =>
+  Array.isArray(data)
+    ? Buffer.concat(data).toString('utf8')
+    : Buffer.from(data as ArrayBuffer).toString('utf8')
+
+/**
+ * The WebSocket server and `@connections` API behind `startGateway`, over any router: connections
+ * and frames become API Gateway v2 events (`$connect` on upgrade, a non-200 refusing it with that
+ * status; route selection on `$request.body.action`; `$disconnect` on close, with its code and
+ * reason). Frames of one connection are handled one at a time, in arrival order.
+ */
+export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
+  const { host = '127.0.0.1', log = () => {} } = options
+  const connections = new Map<string, LiveConnection>()
+  const pending = new Set<Promise<unknown>>()
+  let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
+  let managementEndpoint = ''
+  let router: GatewayRouter | undefined
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise)
+    void promise.finally(() => pending.delete(promise)).catch(() => {})
+    return promise
+  }
+
+  async function invoke(connection: ConnectionInfo, route: Parameters<typeof buildEvent>[2]) {
+    const started = performance.now()
+    const event = buildEvent(stage, connection, route)
+    const { statusCode } = await (router as NonNullable<typeof router>).handler(event)
+    // Timing is for the developer reading the log; nothing depends on it.
+    log(
+      `${route.routeKey} ${connection.connectionId} ${statusCode} ${Math.round(performance.now() - started)}ms`,
+    )
+    return statusCode
+  }
+
+  const server = createServer((request, response) => {
+    serveConnectionsApi(request, response, (id) => {
+      const connection = connections.get(id)
+      return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
+    })
+      .then((served) => {
+        if (served) return
+        request.resume()
+        response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
+        response.end('chatdb local gateway: connect with a WebSocket client, or use /@connections/{id}\n')
+      })
+      .catch((error: unknown) => {
+        log(`@connections error ${error instanceof Error ? error.message : String(error)}`)
+        if (!response.headersSent) response.writeHead(500)
+        response.end()
+      })
+  })
+  // API Gateway takes messages up to 128 KB; ws closes bigger ones with 1009.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_OUTGOING_FRAME_BYTES })
+
+  function accept(request: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => socket.destroy())
+    const info: ConnectionInfo = {
+      connectionId: newGatewayId(),
+      connectedAt: Date.now(),
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      userAgent: request.headers['user-agent'],
+      headers: request.headers,
+    }
+    track(
+      invoke(info, { routeKey: '$connect' })
+        .catch(() => 500)
+        .then((statusCode) => {
+          if (statusCode !== 200) return refuse(socket, statusCode)
+          wss.handleUpgrade(request, socket, head, (ws) => open(info, ws))
+        }),
+    )
+  }
+
+  function open(info: ConnectionInfo, socket: WebSocket) {
+    const connection: LiveConnection = {
+      ...info,
+      socket,
+      lastActiveAt: info.connectedAt,
+      queue: Promise.resolve(),
+      send: (data) =>
+        new Promise<void>((resolve, reject) =>
+          socket.send(data, (error) => (error ? reject(error) : resolve())),
+        ),
+      close: () => socket.close(1000, 'Closed by the server'),
+    }
+    connections.set(info.connectionId, connection)
+    const enqueue = (work: () => Promise<unknown>) => {
+      connection.queue = track(
+        connection.queue.then(work).then(
+          () => undefined,
+          (error: unknown) => {
+            log(
+              `gateway error ${info.connectionId} ${error instanceof Error ? error.message : String(error)}`,
+            )
+          },
+        ),
+      )
+    }
+    socket.on('message', (data) => {
+      connection.lastActiveAt = Date.now()
+      const body = textOf(data)
+      enqueue(() => invoke(info, { routeKey: selectRoute(body), body }))
+    })
+    socket.on('close', (code, reason) => {
+      // Gone before $disconnect runs, as in API Gateway: posts to it answer 410.
+      connections.delete(info.connectionId)
+      enqueue(() =>
+        invoke(info, {
+          routeKey: '$disconnect',
+          disconnect: { statusCode: code, reason: reason.toString('utf8') },
+        }),
+      )
+    })
+    socket.on('error', () => socket.terminate())
+  }
+
+  server.on('upgrade', accept)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  const authority = `${urlHost(host)}:${port}`
+  managementEndpoint = `http://${authority}`
+  stage = { apiId: 'local', stage: 'local', domainName: authority }
+  router = options.router(managementEndpoint)
+
+  let closing: Promise<void> | undefined
+  return {
+    url: `ws://${authority}`,
+    managementEndpoint,
+    close() {
+      closing ??= (async () => {
+        server.off('upgrade', accept)
+        server.on('upgrade', (_request, socket: Duplex) => refuse(socket, 503))
+        // Each socket's own close listener (registered first) queues its $disconnect; waiting
+        // for 'close' here means every one of them is queued before the pending work is awaited.
+        await Promise.all(
+          [...connections.values()].map(({ socket }) => {
+            const closed = once(socket, 'close')
+            socket.terminate()
+            return closed
+          }),
+        )
+        // Every $disconnect runs before the router's clients go away.
+        while (pending.size > 0) await Promise.allSettled([...pending])
+        router?.close()
+        await new Promise<void>((resolve) => wss.close(() => resolve()))
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+      })()
+      return closing
+    },
+  }
+}
