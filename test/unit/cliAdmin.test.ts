@@ -1,3 +1,4 @@
+import type { TableDescription } from '@aws-sdk/client-dynamodb'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseDuration } from '../../src/admin/duration.js'
@@ -67,12 +68,12 @@ describe('dynamoJson', () => {
 })
 
 describe('tableDiff', () => {
-  const described = (definition: ReturnType<typeof tableDefinition>) => ({
+  const described = (definition: ReturnType<typeof tableDefinition>): TableDescription => ({
     KeySchema: definition.KeySchema,
     AttributeDefinitions: definition.AttributeDefinitions,
     GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes?.map((index) => ({
       ...index,
-      IndexStatus: 'ACTIVE',
+      IndexStatus: 'ACTIVE' as const,
     })),
   })
 
