@@ -2,8 +2,11 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
+import { coldStart } from './measures/coldStart.js'
+import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
+import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
 import { passes, renderReport, type Section } from './report.js'
 
@@ -25,11 +28,16 @@ async function main() {
     process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
   }
   try {
+    await step('requests per route', () => routeRequests(env))
+    await step('sendMessage fan-out', () =>
+      fanOut(env, quick ? [10, 100] : [10, 100, 1_000], 10_000, compareOptions),
+    )
     await step('library overhead', () => libraryOverhead(env, compareOptions))
     await step('history growth', () =>
       historyGrowth(env, quick ? [100, 1_000, 10_000] : [100, 10_000, 100_000], compareOptions),
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
+    await step('cold start', () => coldStart(quick ? 4 : 10))
   } finally {
     await env.close()
   }
