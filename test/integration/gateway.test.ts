@@ -136,9 +136,12 @@ describe('startGateway', () => {
     expect(info.ConnectedAt).toBeInstanceOf(Date)
     expect(info.Identity?.SourceIp).toBe('127.0.0.1')
     await management.send(
-      new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"type":"hello"}') }),
+      new PostToConnectionCommand({
+        ConnectionId: id,
+        Data: Buffer.from('{"type":"unsubscribed","roomName":"posted"}'),
+      }),
     )
-    expect(await c.next('hello' as 'error')).toEqual({ type: 'hello' })
+    expect(await c.next('unsubscribed')).toEqual({ type: 'unsubscribed', roomName: 'posted' })
     await expect(
       management.send(
         new PostToConnectionCommand({ ConnectionId: 'Nope0000000000A=', Data: Buffer.from('{}') }),
