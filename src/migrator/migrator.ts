@@ -406,7 +406,9 @@ export function createMigrator(options: MigratorOptions) {
         )
       }
     } finally {
-      await lock.release()
+      // A failed release must not hide how the run went: the lease then expires by itself
+      // (the lock names the owner, and --force-unlock takes it over once expired).
+      await lock.release().catch(() => undefined)
     }
     return report
   }

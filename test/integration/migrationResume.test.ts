@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../migrations/index.js'
 import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
 import { isMigrationError, MigrationError } from '../../src/migrator/errors.js'
-import { createMigrator } from '../../src/migrator/migrator.js'
+import { createMigrator, type MigratorOptions } from '../../src/migrator/migrator.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { useTestTable } from '../support/dynamo.js'
 import { scanAll } from '../support/scan.js'
@@ -67,55 +67,56 @@ describe('a migration over 20,000 items killed halfway', () => {
 
   it('resumes from its checkpoints and ends in the same state as an uninterrupted run', async () => {
     const crashAfter = 10
-    const crashing = createMigrator({
-      ...options,
-      documentClient: interrupted.documentClient,
-      tableName: interrupted.tableName,
-      migrations: legacySeedLayout,
-      hooks: {
+    const migratorOn = (t: typeof interrupted, hooks?: MigratorOptions['hooks']) =>
+      createMigrator({
+        ...options,
+        documentClient: t.documentClient,
+        tableName: t.tableName,
+        migrations: legacySeedLayout,
+        hooks,
+      })
+
+    // The interrupted table and the uninterrupted one migrate at the same time (the test is
+    // bound by dynalite's throughput, not by either client).
+    const interruptedRun = async () => {
+      const crashing = migratorOn(interrupted, {
         afterCheckpoint: ({ count }) => {
           if (count === crashAfter)
             throw new MigrationError('migration.crashInjected', 'crash injected by the test')
         },
-      },
-    })
-    const crash = await crashing.up().catch((error: unknown) => error)
-    expect(isMigrationError(crash, 'migration.crashInjected')).toBe(true)
+      })
+      const crash = await crashing.up().catch((error: unknown) => error)
+      expect(isMigrationError(crash, 'migration.crashInjected')).toBe(true)
 
-    const [status] = (await crashing.status()).migrations
-    expect(status).toMatchObject({ state: 'failed', resumable: true })
-    const checkpoint = status?.ledger?.checkpoints.items
-    expect(checkpoint?.segments).toHaveLength(4)
-    expect(checkpoint?.done).toBe(false)
-    // Some pages landed before the crash, far from all of them.
-    expect(status?.ledger?.itemsScanned).toBeGreaterThan(0)
-    expect(status?.ledger?.itemsScanned).toBeLessThan(items.length / 2)
-    expect(status?.ledger?.error).toMatch(
-      /001_legacy-seed-layout failed \(up\): migration.crashInjected: crash injected/,
-    )
-    // The lock went with the failed run.
-    expect((await crashing.status()).lock).toBeUndefined()
+      const status = await crashing.status()
+      const [entry] = status.migrations
+      expect(entry).toMatchObject({ state: 'failed', resumable: true })
+      const checkpoint = entry?.ledger?.checkpoints.items
+      expect(checkpoint?.segments).toHaveLength(4)
+      expect(checkpoint?.done).toBe(false)
+      // Some pages landed before the crash, far from all of them.
+      expect(entry?.ledger?.itemsScanned).toBeGreaterThan(0)
+      expect(entry?.ledger?.itemsScanned).toBeLessThan(items.length / 2)
+      expect(entry?.ledger?.error).toMatch(
+        /001_legacy-seed-layout failed \(up\): migration.crashInjected: crash injected/,
+      )
+      // The lock went with the failed run.
+      expect(status.lock).toBeUndefined()
 
-    interrupted.counter.reset()
-    const resumed = await createMigrator({
-      ...options,
-      documentClient: interrupted.documentClient,
-      tableName: interrupted.tableName,
-      migrations: legacySeedLayout,
-    }).up()
-    expect(resumed.results[0]).toMatchObject({ outcome: 'applied', resumed: true })
-    const resumedScans = interrupted.counter.counts().Scan ?? 0
-
-    uninterrupted.counter.reset()
-    const whole = await createMigrator({
-      ...options,
-      documentClient: uninterrupted.documentClient,
-      tableName: uninterrupted.tableName,
-      migrations: legacySeedLayout,
-    }).up()
-    expect(whole.results[0]).toMatchObject({ outcome: 'applied', resumed: false })
+      interrupted.counter.reset()
+      const resumed = await migratorOn(interrupted).up()
+      expect(resumed.results[0]).toMatchObject({ outcome: 'applied', resumed: true })
+      return interrupted.counter.counts().Scan ?? 0
+    }
+    const uninterruptedRun = async () => {
+      uninterrupted.counter.reset()
+      const whole = await migratorOn(uninterrupted).up()
+      expect(whole.results[0]).toMatchObject({ outcome: 'applied', resumed: false })
+      return uninterrupted.counter.counts().Scan ?? 0
+    }
+    const [resumedScans, wholeScans] = await Promise.all([interruptedRun(), uninterruptedRun()])
     // The resumed run did not start over: it scanned fewer pages than a whole run.
-    expect(resumedScans).toBeLessThan(uninterrupted.counter.counts().Scan ?? 0)
+    expect(resumedScans).toBeLessThan(wholeScans)
 
     const [a, b] = await Promise.all([
       chatItems(interrupted.documentClient, interrupted.tableName),
