@@ -23,7 +23,7 @@ export interface RouterOptions {
   managementEndpoint?: string
   /** Region of the management API (default `AWS_REGION`). */
   region?: string
-  /** Credentials for the management client; default the SDK's chain (the local gateway needs none). */
+  /** Credentials for the management client; default the SDK's chain (the local gateway passes dummies). */
   managementCredentials?: { accessKeyId: string; secretAccessKey: string }
   /** Messages in a `subscribed` frame (default 50). */
   recentMessagesLimit?: number
@@ -62,6 +62,7 @@ export function createRouter(options: RouterOptions) {
     if (!service) {
       const client = new ApiGatewayManagementApiClient({
         endpoint,
+        // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
         region: region ?? 'us-east-1',
         ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
         ...(options.managementMaxSockets
@@ -71,8 +72,8 @@ export function createRouter(options: RouterOptions) {
       clients.set(endpoint, client)
       const broadcaster = createBroadcaster({
         client,
-        // A gone connection's subscriptions are deleted on the spot (its $disconnect may have
-        // missed them: the GSI it reads is eventually consistent).
+        // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
+        // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
         onGone: (connectionId) => repository.removeConnection(connectionId),
         concurrency: options.postConcurrency,
         logger,
