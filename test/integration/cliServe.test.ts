@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { afterAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
+import { seedTable } from '../../src/admin/seedTable.js'
+import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { tableDefinition } from '../../src/table.js'
+import { runCli, startCli } from '../support/cli.js'
+import { newDocumentClient } from '../support/dynamo.js'
+
+type Frame = Record<string, unknown> & { type: string }
+
+/** A WebSocket client that queues the frames it receives. */
+async function connect(url: string) {
+  const socket = new WebSocket(url)
+  const frames: Frame[] = []
+  const waiting: ((frame: Frame) => void)[] = []
+  socket.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as Frame
+    const next = waiting.shift()
+    if (next) next(frame)
+    else frames.push(frame)
+  })
+  await new Promise((opened, failed) => socket.once('open', opened).once('error', failed))
+  return {
+    send: (frame: Record<string, unknown>) => socket.send(JSON.stringify(frame)),
+    next: () =>
+      new Promise<Frame>((resolve) =>
+        frames.length ? resolve(frames.shift() as Frame) : waiting.push(resolve),
+      ),
+    closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    close: () => socket.close(),
+  }
+}
+
+const dataset = loadSeedDataset(bundledDatasetPath())
+const general = dataset.rooms.find((r) => r.roomName === 'general')
+
+// Each test talks to a long-running `serve` or `dev`; both stop on a signal and exit 0.
+describe('chatdb serve / dev (built CLI)', () => {
+  const documentClient = newDocumentClient()
+  const dirs: string[] = []
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatdb-serve-'))
+    dirs.push(dir)
+    return dir
+  }
+  afterAll(() => {
+    documentClient.destroy()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('serve runs the chat on a table, and cleanup stale removes only gone connections through its @connections API', async () => {
+    const table = `serve-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    const repository = createChatRepository({ documentClient, tableName: table })
+    await seedTable(repository, documentClient, dataset)
+    // Connections that never existed on this gateway: GetConnection answers 410 for them.
+    for (const connectionId of ['ghost-1=', 'ghost-2=']) {
+      await repository.subscribe({ roomName: 'quiet', connectionId, userName: 'ghost' })
+    }
+
+    const server = startCli(['serve', '--port', '0'], { table })
+    try {
+      const ready = await server.ready
+      expect(ready).toMatchObject({
+        tableName: table,
+        url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/),
+      })
+      const client = await connect(ready.url as string)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      const subscribed = await client.next()
+      expect(subscribed).toMatchObject({ type: 'subscribed', roomName: 'general' })
+      expect(subscribed.users).toEqual(expect.arrayContaining([...(general?.subscribers ?? []), 'zed']))
+      client.send({ action: 'sendMessage', roomName: 'general', message: 'hello from the test' })
+      expect(await client.next()).toMatchObject({
+        type: 'newMessage',
+        roomName: 'general',
+        message: { userName: 'zed', message: 'hello from the test' },
+      })
+      const zed = (await repository.connectionsInRoom('general')).find((s) => s.userName === 'zed')
+      expect(zed).toBeDefined()
+
+      const stale = [
+        'cleanup',
+        'stale',
+        '--management-endpoint',
+        ready.managementEndpoint as string,
+        '--json',
+      ]
+      const preview = (await runCli([...stale, '--dry-run'], { table })).json<{
+        stale: string[]
+        errors: unknown[]
+      }>()
+      expect(preview.stale).toEqual(expect.arrayContaining(['ghost-1=', 'ghost-2=']))
+      expect(preview.stale).not.toContain(zed?.connectionId)
+      expect(preview.errors).toEqual([])
+      expect(await repository.connectionsInRoom('quiet')).toHaveLength(2)
+
+      const cleaned = await runCli([...stale, '--yes'], { table })
+      expect(cleaned.code, cleaned.stderr).toBe(0)
+      expect(cleaned.json()).toMatchObject({ stale: preview.stale, dryRun: false })
+      expect(await repository.connectionsInRoom('quiet')).toEqual([])
+      expect((await repository.connectionsInRoom('general')).map((s) => s.connectionId)).toEqual([
+        zed?.connectionId,
+      ])
+
+      const stopped = await server.stop('SIGTERM')
+      expect(stopped.code).toBe(0)
+      await client.closed
+      // Closing the gateway disconnected zed: the room emptied.
+      expect(await repository.connectionsInRoom('general')).toEqual([])
+    } finally {
+      server.child.kill('SIGKILL')
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
+  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; state survives a restart', async () => {
+    const cwd = tempDir()
+    // A fresh clone: no credentials, region or endpoint anywhere.
+    const env = {
+      HOME: cwd,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_REGION: undefined,
+      AWS_ENDPOINT_URL_DYNAMODB: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
+    const first = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await first.ready
+      expect(ready).toMatchObject({
+        local: join(cwd, '.chatdb'),
+        tableName: 'chat',
+        steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
+        connect: `npx wscat -c ${ready.url}`,
+        sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
+      })
+      const client = await connect(ready.url as string)
+      client.send(ready.sampleFrame as Record<string, unknown>)
+      const subscribed = await client.next()
+      expect(subscribed).toMatchObject({
+        type: 'subscribed',
+        roomName: 'general',
+        users: [...(general?.subscribers ?? [])].sort(),
+      })
+      expect((subscribed.messages as unknown[]).length).toBe(
+        dataset.messages.filter((m) => m.roomName === 'general').length,
+      )
+      client.close()
+      expect((await first.stop('SIGINT')).code).toBe(0)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      expect(await second.ready).toMatchObject({
+        steps: { table: 'exists', fixtures: 'skipped (the table has rooms already)' },
+      })
+      expect((await second.stop('SIGINT')).code).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  })
+
+  it('--local <dir> keeps the table between invocations', async () => {
+    const dir = join(tempDir(), 'db')
+    const created = await runCli(['create-table', `--local=${dir}`, '--json'])
+    expect(created.json()).toMatchObject({ action: 'created' })
+    const inspected = await runCli(['inspect', 'table', `--local=${dir}`, '--json'])
+    expect(inspected.json()).toMatchObject({ tableName: 'chat', status: 'ACTIVE', scannedItems: 0 })
+  })
+})
