@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
@@ -95,14 +95,49 @@ async function startDynalite(dir: string): Promise<Server> {
       'pass a writable directory: --local <dir>',
     )
   }
+  const releaseLock = lockDirectory(dir)
   // Loaded only for --local: most commands talk to a DynamoDB elsewhere.
   const { default: dynalite } = await import('dynalite')
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
+  server.once('close', releaseLock)
   await new Promise<void>((listening, failed) => {
     server.once('error', failed)
     server.listen(0, '127.0.0.1', () => listening())
   })
   return server
+}
+
+/**
+ * LevelDB lets one process open a directory; a second dynalite on it fails on every request
+ * with an uncatchable "Database is closed". A pid file turns that into a clear error up front
+ * (a pid file left by a process that died is taken over).
+ */
+function lockDirectory(dir: string): () => void {
+  const file = join(dir, 'chatdb.pid')
+  try {
+    writeFileSync(file, String(process.pid), { flag: 'wx' })
+  } catch {
+    const holder = Number(readFileSync(file, 'utf8'))
+    if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+      throw new CliError(
+        'cli.local',
+        `${dir} is in use by another chatdb process (pid ${holder})`,
+        'stop that process (chatdb dev or serve), or pass another directory: --local <dir>',
+      )
+    }
+    writeFileSync(file, String(process.pid))
+  }
+  return () => rmSync(file, { force: true })
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 /**

@@ -48,6 +48,11 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
       write(json ? stderr : stdout, text)
     },
 
+    /** A status line that must never mix with stdout (e.g. while stdout carries an export). */
+    status(text: string): void {
+      write(stderr, text)
+    },
+
     /** Raw text to stdout (the JSONL of `export`); resolves when the stream can take more. */
     async raw(text: string): Promise<void> {
       if (!stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()))

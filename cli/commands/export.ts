@@ -30,7 +30,7 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
       }
       if (args.out === undefined) {
         const result = await exportTable(documentClient, tableName, (line) => output.raw(`${line}\n`))
-        process.stderr.write(`exported ${result.items} items from "${tableName}"\n`)
+        output.status(`exported ${result.items} items from "${tableName}"`)
         return
       }
       const file = createWriteStream(args.out)

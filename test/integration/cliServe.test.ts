@@ -9,7 +9,7 @@ import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset
 import { seedTable } from '../../src/admin/seedTable.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { tableDefinition } from '../../src/table.js'
-import { runCli, startCli } from '../support/cli.js'
+import { expectFailure, runCli, startCli } from '../support/cli.js'
 import { newDocumentClient } from '../support/dynamo.js'
 
 type Frame = Record<string, unknown> & { type: string }
@@ -153,6 +153,10 @@ describe('chatdb serve / dev (built CLI)', () => {
         dataset.messages.filter((m) => m.roomName === 'general').length,
       )
       client.close()
+      // LevelDB allows one process per directory: a second one is told so, instead of crashing.
+      const busy = await runCli(['inspect', 'rooms', '--local=.chatdb'], { cwd, env })
+      expectFailure(busy, 'cli.local')
+      expect(busy.stderr).toContain('is in use by another chatdb process')
       expect((await first.stop('SIGINT')).code).toBe(0)
     } finally {
       first.child.kill('SIGKILL')
