@@ -16,7 +16,7 @@ export async function setTimeToLive(
 ): Promise<TimeToLiveOutcome> {
   try {
     // The document client passes low-level commands through unchanged.
-    await (documentClient as unknown as { send(command: UpdateTimeToLiveCommand): Promise<unknown> }).send(
+    await documentClient.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
         TimeToLiveSpecification: { AttributeName: attributeName, Enabled: enabled },
@@ -33,11 +33,6 @@ export async function setTimeToLive(
 }
 
 function isUnsupportedOperation(error: Error): boolean {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
-  return (
-    error.name === 'UnknownOperationException' ||
-    error.name === 'UnrecognizedClientException' ||
-    /unknown operation|not supported|unsupported/i.test(error.message) ||
-    (status === 400 && error.name === 'SerializationException')
-  )
+  // dynalite: `UnknownOperationException` ("UnknownError"), HTTP 400.
+  return error.name === 'UnknownOperationException' || /unknown operation/i.test(error.message)
 }

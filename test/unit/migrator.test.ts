@@ -7,6 +7,7 @@ import { migrationChecksum } from '../../src/migrator/checksum.js'
 import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMemoryLedgerStore } from '../../src/migrator/memoryLedgerStore.js'
 import { createMigrator } from '../../src/migrator/migrator.js'
+import { setTimeToLive } from '../../src/migrator/timeToLive.js'
 import type { Migration, MigrationReporter } from '../../src/migrator/types.js'
 
 // Never used for a request: these migrations touch no table.
@@ -124,6 +125,49 @@ describe('createMigrator (memory ledger)', () => {
     })
   })
 
+  describe('lock', () => {
+    it('stops a run whose lock was taken over, and leaves the new holder its lock', async () => {
+      const store = createMemoryLedgerStore()
+      let denied = () => {}
+      const renewalDenied = new Promise<void>((resolve) => {
+        denied = resolve
+      })
+      const renew = store.renewLock
+      store.renewLock = async (owner, leaseUntil) => {
+        const held = await renew(owner, leaseUntil)
+        if (!held) denied()
+        return held
+      }
+      const list = [
+        migration(1, 'stalls', async () => {
+          // Another run takes the lock over, as if this one had stalled past its lease...
+          await store.acquireLock({
+            owner: 'intruder',
+            now: 10_000_000,
+            leaseMs: 60_000,
+            takeOverExpired: true,
+          })
+          // ...and this run's next renewal (every 10 ms here) finds out.
+          await renewalDenied
+          await new Promise((resolve) => setTimeout(resolve, 0))
+        }),
+      ]
+      const error = await createMigrator({
+        documentClient,
+        migrations: list,
+        store,
+        leaseMs: 30,
+        now: () => 1_000,
+      })
+        .up()
+        .catch((e: unknown) => e)
+      expect(isMigrationError(error, 'migration.lockLost')).toBe(true)
+      expect((error as Error).message).toMatch(/001_stalls failed \(up\).*took the migration lock over/)
+      expect(await store.readLock()).toMatchObject({ owner: 'intruder' })
+      expect((await store.executed())[0]?.status).toBe('failed')
+    })
+  })
+
   describe('status', () => {
     it('reports pending, applied, drifted and ledger records the code no longer has', async () => {
       const store = createMemoryLedgerStore()
@@ -204,5 +248,33 @@ describe('message-retention options', () => {
 
   it('expires a message retention days after it was sent, in epoch seconds', () => {
     expect(expiryOf(1_700_000_000_999, 1)).toBe(1_700_000_000 + 86_400)
+  })
+})
+
+describe('setTimeToLive', () => {
+  const failingWith = (name: string, message: string) =>
+    ({
+      send: async () => {
+        throw Object.assign(new Error(message), { name })
+      },
+    }) as unknown as typeof documentClient
+
+  it('tells unsupported (dynalite) and already-set apart from real failures', async () => {
+    expect(
+      await setTimeToLive(failingWith('UnknownOperationException', 'UnknownError'), 't', 'e', true),
+    ).toBe('unsupported')
+    expect(
+      await setTimeToLive(
+        failingWith('ValidationException', 'TimeToLive is already enabled'),
+        't',
+        'e',
+        true,
+      ),
+    ).toBe('unchanged')
+    await expect(setTimeToLive(failingWith('AccessDeniedException', 'no'), 't', 'e', true)).rejects.toThrow(
+      'no',
+    )
+    const ok = { send: async () => ({}) } as unknown as typeof documentClient
+    expect(await setTimeToLive(ok, 't', 'e', true)).toBe('changed')
   })
 })
