@@ -73,6 +73,12 @@ describe('chatdb migrate', () => {
     )
     expect(message?.expiresAt).toBe(1700000010 + 30 * 86_400)
 
+    // The operator's inspect reads the upgraded table, per-user history included.
+    const history = await runCli(['inspect', 'user', 'ada'], { table })
+    expect(history.code).toBe(0)
+    expect(history.stdout).toMatch(/from my second connection/)
+    expect(history.stdout).toMatch(/last one here\?/)
+
     const applied = await runCli(['migrate', 'status'], { table })
     expect(applied.code).toBe(0)
     expect(applied.stdout).toMatch(/001 .*legacy-seed-layout .*applied/)
