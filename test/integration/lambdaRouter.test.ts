@@ -219,6 +219,22 @@ describe('router', () => {
       expect(h.frames(leaver)).toEqual([])
     })
 
+    it('deletes more than 25 subscriptions in ceil(k/25) batches, each emptied room within its +3', async () => {
+      const leaver = h.newConnection()
+      const rooms = Array.from({ length: 26 }, () => newRoom())
+      await Promise.all(
+        rooms.map((roomName) => h.send(leaver, { action: 'subscribe', roomName, userName: 'lee' })),
+      )
+      t.counter.reset()
+      expect(await h.invoke('disconnect', leaver)).toBe(200)
+      const counts = t.counter.counts()
+      expect(counts.BatchWriteItem).toBe(2)
+      expect(counts.Query).toBe(1 + 26)
+      expect(t.counter.total()).toBeLessThanOrEqual(1 + 2 + 26 + 3 * 26)
+      const listed = new Set((await t.repository().activeRooms()).map((r) => r.roomName))
+      expect(rooms.filter((roomName) => listed.has(roomName))).toEqual([])
+    })
+
     it('does nothing for a connection without subscriptions but the one GSI query', async () => {
       expect(await h.invoke('disconnect', h.newConnection())).toBe(200)
       expect(t.counter.counts()).toEqual({ Query: 1 })
