@@ -104,7 +104,7 @@ export interface StatusReport {
  * and dry runs that write nothing.
  *
  * @example
- * import { migrations } from 'chatdb/migrations'
+ * import { createMigrator, migrations } from 'chatdb'
  * const migrator = createMigrator({ documentClient, tableName: 'chat', migrations })
  * console.table((await migrator.status()).migrations)
  * await migrator.up({ dryRun: true }) // counts only
