@@ -14,7 +14,7 @@ const logger = {
 }
 
 beforeAll(async () => {
-  fake = await startConnectionsFake({ delayMs: 15 })
+  fake = await startConnectionsFake({ delayMs: 40 })
   client = new ApiGatewayManagementApiClient({ endpoint: fake.endpoint, region: 'local', maxAttempts: 1 })
 })
 afterAll(async () => {
