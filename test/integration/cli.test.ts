@@ -127,25 +127,23 @@ describe('chatdb (built CLI against dynalite)', () => {
   })
 
   it('inspect of an unknown room, user or connection says so and exits 1', async () => {
-    const [room, user, connection, roomJson] = await Promise.all([
-      cli('inspect', 'room', 'nowhere'),
+    const [room, user, connection] = await Promise.all([
+      cli('inspect', 'room', 'nowhere', '--json'),
       cli('inspect', 'user', 'nobody'),
       cli('inspect', 'connection', 'gone='),
-      cli('inspect', 'room', 'nowhere', '--json'),
     ])
     expectFailure(room, 'cli.notFound')
-    expect(room.stderr).toContain('no room "nowhere"')
-    expectFailure(user, 'cli.notFound')
-    expect(user.stderr).toContain('no messages from user "nobody"')
-    expectFailure(connection, 'cli.notFound')
-    expect(roomJson.code).toBe(1)
-    expect(roomJson.json()).toEqual({
+    expect(room.json()).toEqual({
       error: {
         code: 'cli.notFound',
         message: `no room "nowhere" in table "${table}"`,
         hint: expect.any(String),
       },
     })
+    expectFailure(user, 'cli.notFound')
+    expect(user.stderr).toContain('no messages from user "nobody"')
+    expectFailure(connection, 'cli.notFound')
+    expect(connection.stderr).toContain('no subscriptions of connection "gone="')
   })
 
   it('cleanup connection: dry run counts, refuses without --yes, removes with it; cleanup rooms finds all in order', async () => {
@@ -233,14 +231,12 @@ describe('chatdb (built CLI against dynalite)', () => {
   it('cleanup messages --older-than: dry run counts, refuses without --yes, deletes with it', async () => {
     const total = (await entityCounts()).Message
     // Every seeded message is from early 2026, more than a day before any test run.
-    const [dry, refused, badDuration] = await Promise.all([
+    const [dry, refused] = await Promise.all([
       json('cleanup', 'messages', '--older-than', '1d', '--dry-run'),
       cli('cleanup', 'messages', '--older-than', '1d'),
-      cli('cleanup', 'messages', '--older-than', '30 days'),
     ])
     expect(dry).toMatchObject({ messages: total, dryRun: true })
     expectFailure(refused, 'cli.confirmationRequired')
-    expectFailure(badDuration, 'validation.option')
     expect((await entityCounts()).Message).toBe(total)
     expect(await json('cleanup', 'messages', '--older-than', '1d', '--yes')).toMatchObject({
       messages: total,

@@ -27,7 +27,7 @@ describe('chatdb errors (built CLI)', () => {
       refusedJson,
       refusedDebug,
       missingTable,
-      missingTableSeed,
+      badDuration,
       noCredentials,
       noRegion,
       badNumber,
@@ -41,7 +41,7 @@ describe('chatdb errors (built CLI)', () => {
       runCli(['inspect', 'rooms', ...unreachable, '--json']),
       runCli(['inspect', 'rooms', ...unreachable, '--debug']),
       runCli(['inspect', 'rooms', '--table', 'no-such-table']),
-      runCli(['seed'], { table: 'no-such-table' }),
+      runCli(['cleanup', 'messages', '--older-than', '30 days', '--dry-run']),
       runCli(['inspect', 'rooms'], { env: bareMachine }),
       runCli(['inspect', 'rooms'], {
         env: { ...bareMachine, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: undefined },
@@ -63,7 +63,8 @@ describe('chatdb errors (built CLI)', () => {
     expectFailure(missingTable, 'store.tableNotFound')
     expect(missingTable.stderr).toContain('table "no-such-table" does not exist')
     expect(missingTable.stderr).toContain('chatdb create-table --table no-such-table')
-    expectFailure(missingTableSeed, 'store.tableNotFound')
+    expectFailure(badDuration, 'validation.option')
+    expect(badDuration.stderr).toContain('"30 days" is not a duration')
 
     expectFailure(noCredentials, 'aws.credentials')
     expectFailure(noRegion, 'aws.region')
