@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
@@ -23,6 +25,7 @@ describe('chatdb migrate', () => {
 
   beforeAll(async () => {
     expect(existsSync(CLI_MAIN), 'the CLI is built (npm test builds it)').toBe(true)
+    await untilActive(t.documentClient, t.tableName)
     await writeInBatches(
       t.documentClient,
       t.tableName,
@@ -113,6 +116,7 @@ describe('chatdb migrate', () => {
 
   it('two concurrent `migrate up` processes: exactly one runs, the other fails at once naming the holder', async () => {
     const table = await createTestTable(t.documentClient, 'migrate-lock')
+    await untilActive(t.documentClient, table)
     const dir = await mkdtemp(join(tmpdir(), 'chatdb-lock-'))
     const release = join(dir, 'release')
     const module = join(dir, 'slow.mjs')
@@ -148,3 +152,13 @@ export const migrations = [{
     ])
   })
 })
+
+/** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
+async function untilActive(documentClient: DynamoDBDocumentClient, tableName: string) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await documentClient.send(new DescribeTableCommand({ TableName: tableName }))
+    if (Table?.TableStatus === 'ACTIVE') return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`table ${tableName} never became ACTIVE`)
+}
