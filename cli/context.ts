@@ -29,7 +29,7 @@ export interface CliContext {
   documentClient: DynamoDBDocumentClient
   repository: ChatRepository
   output: Output
-  /** The DynamoDB endpoint in use, when not the SDK's default. */
+  /** The DynamoDB endpoint in use, when not AWS's (for messages). */
   endpoint: string | undefined
   /** Set when running against the embedded dynalite. */
   local: { dir: string } | undefined
@@ -49,7 +49,10 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   const output = createOutput({ json: options.json })
   // The SDK reads the profile from the environment, for credentials and region alike.
   if (options.profile) process.env.AWS_PROFILE = options.profile
-  let endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL
+  // Passed to the client only when given: otherwise the SDK applies its own endpoint variables
+  // (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL); they are read here for error messages only.
+  let endpoint = options.endpoint
+  let endpointLabel = endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL
   let region = options.region
   let credentials: { accessKeyId: string; secretAccessKey: string } | undefined
   let server: Server | undefined
@@ -58,6 +61,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     const dir = resolve(options.local || DEFAULT_LOCAL_DIR)
     server = await startDynalite(dir)
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    endpointLabel = endpoint
     // dynalite checks neither signatures nor regions; the SDK still wants both.
     region ??= 'local'
     credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
@@ -76,7 +80,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     documentClient,
     repository,
     output,
-    endpoint,
+    endpoint: endpointLabel,
     local,
     async close() {
       documentClient.destroy()
