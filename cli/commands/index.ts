@@ -14,6 +14,10 @@ import { serveCommand } from './serve.js'
 /**
  * Every `chatdb` command, in the order `--help` lists them. A new command is one module in this
  * folder and one entry here.
+ *
+ * Builders end in `as never`: yargs types the parsed options under their kebab-case names only
+ * (`'dry-run'`), while handlers read the camel-case aliases yargs also sets (`dryRun`), which
+ * each module declares in its own `Args` interface.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each module declares its own arguments on top of the globals
 export const commands: CommandModule<GlobalOptions, any>[] = [
