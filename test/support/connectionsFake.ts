@@ -1,10 +1,18 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerFrame } from '../../src/protocol/frames.js'
+import { prng } from './scan.js'
 
 export interface ConnectionsFakeOptions {
   /** Holds each POST this long before answering, so concurrency can be observed. */
   delayMs?: number
+  /**
+   * Transient faults: this share of POST attempts (seeded, deterministic per run order) answers
+   * 429 or 500 instead of delivering. The same frame to the same connection fails at most twice
+   * in a row, so the SDK's three attempts always get it through, as they do against a healthy
+   * API Gateway that throttles now and then.
+   */
+  faults?: { rate: number; seed?: number }
 }
 
 /**
@@ -17,6 +25,9 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
   const bytes: number[] = []
   const gone = new Set<string>()
   const failing = new Set<string>()
+  const random = prng(options.faults?.seed ?? 1)
+  const attempts = new Map<string, number>()
+  let faultsInjected = 0
   let inFlight = 0
   let maxInFlight = 0
   let posts = 0
@@ -50,6 +61,22 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
         return
       }
       const body = Buffer.concat(chunks)
+      if (options.faults) {
+        const key = `${id}\u0000${body.toString('utf8')}`
+        const attempt = attempts.get(key) ?? 0
+        attempts.set(key, attempt + 1)
+        if (attempt < 2 && random.next() < options.faults.rate) {
+          faultsInjected++
+          const throttled = random.next() < 0.5
+          response.writeHead(throttled ? 429 : 500, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': throttled ? 'LimitExceededException' : 'InternalServerError',
+          })
+          response.end(`{"message":"injected ${throttled ? 'throttling' : 'internal error'}"}`)
+          return
+        }
+        attempts.delete(key)
+      }
       bytes.push(body.length)
       const list = frames.get(id) ?? []
       list.push(JSON.parse(body.toString('utf8')) as ServerFrame)
@@ -75,6 +102,8 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
       for (const id of ids) failing.add(id)
     },
     posts: () => posts,
+    /** Transient faults answered so far. */
+    faultsInjected: () => faultsInjected,
     maxInFlight: () => maxInFlight,
     /** Forgets recorded frames and counters (not the gone/failing ids). */
     clear: () => {
