@@ -10,11 +10,12 @@ import { useTestTable } from '../support/dynamo.js'
 import { scanAll } from '../support/scan.js'
 
 const ROOMS = 20
-const MESSAGES_PER_ROOM = 1_000
+// 20 rooms + 40 subscriptions + 19,940 messages = 20,000 items.
+const MESSAGES_PER_ROOM = 997
 const CLOCK = 1_764_000_000_000
 const legacySeedLayout = migrations.slice(0, 1)
 
-/** A legacy (seed-layout) table: 20 rooms, 2 subscriptions each, 20,000 messages. */
+/** A legacy (seed-layout) table: 20 rooms, 2 subscriptions each, 997 messages each. */
 function legacyItems() {
   const items: Record<string, unknown>[] = []
   for (let r = 0; r < ROOMS; r++) {
@@ -46,6 +47,7 @@ async function chatItems(documentClient: DynamoDBDocumentClient, tableName: stri
   return (await scanAll(documentClient, tableName)).filter((item) => item.pk !== MIGRATION_PARTITION)
 }
 
+// Bound by dynalite's write throughput: generous timeouts for a loaded CI machine.
 describe('a migration over 20,000 items killed halfway', () => {
   const interrupted = useTestTable()
   const uninterrupted = useTestTable()
@@ -65,9 +67,10 @@ describe('a migration over 20,000 items killed halfway', () => {
         writeInBatches(t.documentClient, t.tableName, requests, { concurrency: 8 }),
       ),
     )
-  })
+  }, 300_000)
 
   it('resumes from its checkpoints and ends in the same state as an uninterrupted run', async () => {
+    expect(items).toHaveLength(20_000)
     const crashAfter = 10
     const migratorOn = (t: typeof interrupted, hooks?: MigratorOptions['hooks']) =>
       createMigrator({
@@ -132,7 +135,7 @@ describe('a migration over 20,000 items killed halfway', () => {
       (item) => item.pk === MIGRATION_PARTITION,
     )
     expect(ledger).toEqual([expect.objectContaining({ status: 'applied', checkpoints: {} })])
-  })
+  }, 300_000)
 })
 
 /** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
