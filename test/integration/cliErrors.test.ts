@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -83,6 +83,19 @@ describe('chatdb errors (built CLI)', () => {
     expect(noCommand.stderr).toContain('Commands:')
     for (const run of [refused, missingTable, noCredentials, badNumber, unknownCommand])
       expect(run.stdout).toBe('')
+  })
+
+  it('--profile takes credentials from that profile', async () => {
+    const credentials = join(home, 'credentials')
+    writeFileSync(credentials, '[other]\naws_access_key_id = other\naws_secret_access_key = other\n')
+    const env = { ...bareMachine, AWS_SHARED_CREDENTIALS_FILE: credentials }
+    const [withProfile, withoutProfile] = await Promise.all([
+      runCli(['inspect', 'rooms', '--table', 'no-such-table', '--profile', 'other'], { env }),
+      runCli(['inspect', 'rooms', '--table', 'no-such-table'], { env }),
+    ])
+    // With the profile the request reaches dynalite, which answers that the table is missing.
+    expectFailure(withProfile, 'store.tableNotFound')
+    expectFailure(withoutProfile, 'aws.credentials')
   })
 
   it('--help lists every command and exits 0', async () => {
