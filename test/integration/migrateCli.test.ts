@@ -86,7 +86,7 @@ describe('chatdb migrate', () => {
     expect(applied.code).toBe(0)
     expect(applied.stdout).toMatch(/001 .*legacy-seed-layout .*applied/)
     expect(applied.stdout).toMatch(/not locked/)
-  })
+  }, 120_000)
 
   it('reports usage and migration errors as one line with a non-zero exit', async () => {
     const table = t.tableName
@@ -150,7 +150,7 @@ export const migrations = [{
     expect(items.filter((item) => item.pk === MIGRATION_PARTITION)).toEqual([
       expect.objectContaining({ name: 'slow', status: 'applied' }),
     ])
-  })
+  }, 120_000)
 })
 
 /** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
