@@ -8,6 +8,8 @@ export type ChatDbErrorCode =
   | 'validation.connectionId'
   | 'validation.option'
   | 'access.notSubscribed'
+  | 'limit.roomsPerConnection'
+  | 'limit.roomFull'
   | 'store.unprocessedItems'
   | 'store.contention'
   | 'store.itemTooLarge'

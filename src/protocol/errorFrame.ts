@@ -19,11 +19,11 @@ export function internalError(message: string, action?: string): ErrorFrame {
 
 /** ChatDbError codes the client caused: their messages are written for clients and safe to send. */
 export function isClientError(code: ChatDbErrorCode): boolean {
-  return code.startsWith('validation.') || code === 'access.notSubscribed'
+  return code.startsWith('validation.') || code.startsWith('limit.') || code === 'access.notSubscribed'
 }
 
 /**
- * The error frame for a failure: `validation.*` and `access.notSubscribed` become 400 with the
+ * The error frame for a failure: `validation.*`, `limit.*` and `access.notSubscribed` become 400 with the
  * error's own message; anything else is a 500 that names the code but not the internals.
  *
  * @example

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand as DocumentQueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
@@ -29,6 +29,10 @@ export interface ChatRepositoryOptions {
   pageSize?: number
   /** Rooms settled at once when a connection goes (default 8). */
   concurrency?: number
+  /** Rooms one connection may be subscribed to (default 100): `limit.roomsPerConnection`. */
+  maxRoomsPerConnection?: number
+  /** Subscribers one room may have (default 10,000; every broadcast reads them all): `limit.roomFull`. */
+  maxSubscribersPerRoom?: number
   batchWrite?: BatchWriteOptions
 }
 
@@ -106,6 +110,8 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     recentMessagesLimit = 50,
     pageSize,
     concurrency = 8,
+    maxRoomsPerConnection = 100,
+    maxSubscribersPerRoom = 10_000,
   } = options
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table)
@@ -113,6 +119,24 @@ export function createChatRepository(options: ChatRepositoryOptions) {
 
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
+
+  /** How many rooms a connection is in, counted through the GSI (one COUNT Query per 1 MB). */
+  async function countRoomsOfConnection(connectionId: string): Promise<number> {
+    const params = table
+      .build(QueryCommand)
+      .entities(Subscription)
+      .query({ index: DATA_INDEX, partition: connectionId })
+      .options({ select: 'COUNT' })
+      .params()
+    let count = 0
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await documentClient.send(new DocumentQueryCommand({ ...params, ExclusiveStartKey }))
+      count += page.Count ?? 0
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return count
+  }
 
   const repository = {
     table,
@@ -226,7 +250,9 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     /**
      * Subscribes a connection to a room under a user name, creating or reactivating the room.
      * Idempotent: a second call changes nothing and reports `subscribed: false`.
-     * Requests: PutItem + Query (+ up to 3 when the room is created or reactivated).
+     * Refuses a connection already in `maxRoomsPerConnection` rooms (`limit.roomsPerConnection`,
+     * nothing written) and a room of `maxSubscribersPerRoom` (`limit.roomFull`, write undone).
+     * Requests: GSI COUNT Query + PutItem + Query (+ up to 3 when the room is created or reactivated).
      */
     async subscribe(input: {
       roomName: string
@@ -236,10 +262,25 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
       const userName = assertUserName(input.userName)
+      const key = { roomName, connectionId }
+      // The cap on rooms per connection reads the GSI, which is eventually consistent: a burst of
+      // subscribes may pass it by what the index has not seen yet, never by more.
+      if ((await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection) {
+        const { Item } = await Subscription.build(GetItemCommand)
+          .key(key)
+          .options({ consistent: true })
+          .send()
+        if (!Item) {
+          throw new ChatDbError(
+            'limit.roomsPerConnection',
+            `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
+          )
+        }
+      }
       let subscribed = true
       try {
         await Subscription.build(PutItemCommand)
-          .item({ roomName, connectionId, userName, subscribedAt: now() })
+          .item({ ...key, userName, subscribedAt: now() })
           .options({ condition: { attr: 'connectionId', exists: false } })
           .send()
       } catch (error) {
@@ -247,6 +288,14 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         subscribed = false
       }
       const snapshot = await readSnapshot(roomName)
+      if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
+        // Full: take back this subscription (the room keeps its others, so its listing stands).
+        await Subscription.build(DeleteItemCommand).key(key).send()
+        throw new ChatDbError(
+          'limit.roomFull',
+          `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
+        )
+      }
       const transition = await upkeep.settle(snapshot)
       const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
       return {

@@ -25,18 +25,18 @@ describe('createChatRepository', () => {
   beforeEach(() => t.counter.reset())
 
   describe('subscribe', () => {
-    it('creates and lists a new room, in 2 requests plus 3 for the creation', async () => {
+    it('creates and lists a new room, in 3 requests plus 3 for the creation', async () => {
       const repo = t.repository()
       const roomName = freshRoom()
       t.counter.reset()
       const result = await repo.subscribe({ roomName, connectionId: 'c1', userName: 'ada' })
       expect(result).toMatchObject({ subscribed: true, userName: 'ada', transition: 'created' })
       expect(result.subscribers.map((s) => s.connectionId)).toEqual(['c1'])
-      expect(t.counter.counts()).toEqual({ PutItem: 3, Query: 1, DeleteItem: 1 })
+      expect(t.counter.counts()).toEqual({ PutItem: 3, Query: 2, DeleteItem: 1 })
       expect((await repo.activeRooms()).map((r) => r.roomName)).toContain(roomName)
     })
 
-    it('costs a PutItem and a Query when the room is already active', async () => {
+    it('costs a GSI count, a PutItem and a Query when the room is already active', async () => {
       const repo = t.repository()
       const roomName = freshRoom()
       await repo.subscribe({ roomName, connectionId: 'c1', userName: 'ada' })
@@ -44,7 +44,7 @@ describe('createChatRepository', () => {
       const result = await repo.subscribe({ roomName, connectionId: 'c2', userName: 'bob' })
       expect(result.transition).toBeUndefined()
       expect(result.subscribers.map((s) => s.userName).sort()).toEqual(['ada', 'bob'])
-      expect(t.counter.counts()).toEqual({ PutItem: 1, Query: 1 })
+      expect(t.counter.counts()).toEqual({ PutItem: 1, Query: 2 })
     })
 
     it('is idempotent and keeps the user name bound by the first subscribe', async () => {
@@ -55,6 +55,37 @@ describe('createChatRepository', () => {
       expect(again).toMatchObject({ subscribed: false, userName: 'ada', transition: undefined })
       expect(again.subscribers).toHaveLength(1)
       expect(await repo.userNameFor(roomName, 'c1')).toBe('ada')
+    })
+
+    it('refuses a connection already in the maximum number of rooms, writing nothing', async () => {
+      const repo = t.repository({ maxRoomsPerConnection: 3 })
+      const rooms = [freshRoom(), freshRoom(), freshRoom()]
+      for (const roomName of rooms) await repo.subscribe({ roomName, connectionId: 'busy', userName: 'ada' })
+      t.counter.reset()
+      await expectChatDbError(
+        repo.subscribe({ roomName: freshRoom(), connectionId: 'busy', userName: 'ada' }),
+        'limit.roomsPerConnection',
+      )
+      expect(t.counter.writes()).toBe(0)
+      // Subscribing again to a room it is in stays idempotent at the cap.
+      expect(
+        (await repo.subscribe({ roomName: rooms[0] as string, connectionId: 'busy', userName: 'ada' }))
+          .subscribed,
+      ).toBe(false)
+      expect(await repo.roomsOfConnection('busy')).toHaveLength(3)
+    })
+
+    it('refuses a subscriber beyond the room maximum and takes its write back', async () => {
+      const repo = t.repository({ maxSubscribersPerRoom: 2 })
+      const roomName = freshRoom('full')
+      await repo.subscribe({ roomName, connectionId: 'f1', userName: 'ada' })
+      await repo.subscribe({ roomName, connectionId: 'f2', userName: 'bob' })
+      await expectChatDbError(
+        repo.subscribe({ roomName, connectionId: 'f3', userName: 'cy' }),
+        'limit.roomFull',
+      )
+      expect((await repo.connectionsInRoom(roomName)).map((c) => c.connectionId)).toEqual(['f1', 'f2'])
+      expect((await repo.activeRooms()).map((r) => r.roomName)).toContain(roomName)
     })
 
     it('rejects invalid names with a ChatDbError before any request', async () => {
@@ -390,7 +421,7 @@ describe('createChatRepository', () => {
       t.counter.reset()
       const back = await repo.subscribe({ roomName, connectionId: 'c2', userName: 'bob' })
       expect(back.transition).toBe('reactivated')
-      expect(t.counter.total()).toBeLessThanOrEqual(2 + 3)
+      expect(t.counter.total()).toBeLessThanOrEqual(3 + 3)
       expect((await repo.activeRooms()).find((r) => r.roomName === roomName)?.createdAt).toBe(createdAt)
       const records = (await scanAll(t.documentClient, t.tableName)).filter(
         (i) => i.pk === 'Room' && i.data === roomName,
