@@ -7,7 +7,7 @@ import type { Output } from '../output.js'
 
 interface Args extends GlobalOptions {
   wait: boolean
-  billingMode: BillingMode
+  billingMode?: BillingMode
   readCapacity: number
   writeCapacity: number
   dryRun: boolean
@@ -25,7 +25,8 @@ export const createTableCommand: CommandModule<GlobalOptions, Args> = {
       })
       .option('billing-mode', {
         choices: ['PAY_PER_REQUEST', 'PROVISIONED'] as BillingMode[],
-        default: 'PAY_PER_REQUEST' as BillingMode,
+        describe:
+          'For a new table (default PAY_PER_REQUEST); when given, an existing table is checked for it too',
       })
       .option('read-capacity', {
         type: 'number',

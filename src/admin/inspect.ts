@@ -6,7 +6,7 @@ import type { Subscriber } from '../repository/roomSnapshot.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { scanPages } from './scanTable.js'
 import { describeTimeToLive, findTable, type TimeToLiveStatus } from './tableAdmin.js'
-import { keySchemaText } from './tableDiff.js'
+import { billingModeOf, keySchemaText } from './tableDiff.js'
 
 export interface RoomSummary {
   roomName: string
@@ -152,9 +152,7 @@ export async function inspectTable(
   return {
     tableName,
     status: table.TableStatus ?? 'UNKNOWN',
-    billingMode:
-      table.BillingModeSummary?.BillingMode ??
-      (table.ProvisionedThroughput?.ReadCapacityUnits ? 'PROVISIONED' : 'PAY_PER_REQUEST'),
+    billingMode: billingModeOf(table),
     keySchema: keySchemaText(table.KeySchema),
     indexes: (table.GlobalSecondaryIndexes ?? []).map((index) => ({
       name: index.IndexName ?? '',

@@ -21,6 +21,7 @@ export interface WaitOptions {
 }
 
 export interface CreateChatTableOptions extends WaitOptions {
+  /** For a new table (default PAY_PER_REQUEST); when given, an existing table's is compared too. */
   billingMode?: BillingMode
   /** Capacity units for PROVISIONED tables, applied to the table and its GSI (default 5 each). */
   readCapacity?: number
@@ -89,7 +90,11 @@ export async function createChatTable(
   const existing = await findTable(documentClient, tableName)
   if (existing) {
     const ready = wait && !dryRun ? await waitForTable(documentClient, tableName, options) : existing
-    const differences = tableDiff(definition, existing)
+    // Billing is an operating choice, not part of the layout: checked only when asked for.
+    const differences = tableDiff(
+      options.billingMode ? definition : { ...definition, BillingMode: undefined },
+      existing,
+    )
     return { tableName, action: 'exists', status: ready?.TableStatus ?? 'UNKNOWN', differences, definition }
   }
   if (dryRun) return { tableName, action: 'would-create', status: 'NONE', differences: [], definition }

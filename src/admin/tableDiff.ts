@@ -46,11 +46,20 @@ export function tableDiff(expected: CreateTableCommandInput, actual: TableDescri
   }
   for (const name of actualIndexes.keys()) differences.push(`GSI ${name}: not in the definition`)
 
-  // DescribeTable omits BillingModeSummary for tables created as PROVISIONED (and dynalite
-  // always omits it), so only a summary that is there and disagrees counts.
-  const billing = actual.BillingModeSummary?.BillingMode
-  if (billing && expected.BillingMode) compare('billing mode', expected.BillingMode, billing)
+  if (expected.BillingMode) compare('billing mode', expected.BillingMode, billingModeOf(actual))
   return differences
+}
+
+/**
+ * A table's billing mode. DescribeTable omits `BillingModeSummary` for tables created as
+ * PROVISIONED (and dynalite always omits it), so capacity units decide then: on-demand tables
+ * report 0.
+ */
+export function billingModeOf(table: TableDescription): string {
+  return (
+    table.BillingModeSummary?.BillingMode ??
+    (table.ProvisionedThroughput?.ReadCapacityUnits ? 'PROVISIONED' : 'PAY_PER_REQUEST')
+  )
 }
 
 /** `pk HASH, sk RANGE`: a key schema as one comparable line. */

@@ -57,8 +57,15 @@ describe('src/admin', () => {
 
       const second = await seedTable(repository, t.documentClient, dataset)
       expect(second.subscriptions).toEqual({ created: 0, existing: 22 })
-      // A subscribe that changes nothing costs its PutItem and one Query: no room transitions.
-      expect(t.counter.counts()).toEqual({ PutItem: 22, Query: 22, BatchWriteItem: 2 })
+      // No room transition: the only writes are the subscription puts (refused, they exist) and
+      // the same two message batches again.
+      const { PutItem, BatchWriteItem, DeleteItem, UpdateItem } = t.counter.counts()
+      expect({ PutItem, BatchWriteItem, DeleteItem, UpdateItem }).toEqual({
+        PutItem: 22,
+        BatchWriteItem: 2,
+        DeleteItem: undefined,
+        UpdateItem: undefined,
+      })
       expect(await scanAll(t, t.tableName)).toEqual(items)
       expect(items.filter((i) => i.includes('"_et":{"S":"Message"}'))).toHaveLength(33)
       expect(await hasChatData(repository)).toBe(true)
@@ -263,6 +270,20 @@ describe('src/admin', () => {
       await expect(deleteChatTable(t.documentClient, tableName)).rejects.toMatchObject({
         code: 'store.tableNotFound',
       })
+
+      const provisioned = await createChatTable(t.documentClient, tableName, {
+        billingMode: 'PROVISIONED',
+        pollMs: 10,
+      })
+      expect(provisioned).toMatchObject({ action: 'created', differences: [] })
+      // Billing is an operating choice: compared only when asked for.
+      expect(await createChatTable(t.documentClient, tableName)).toMatchObject({ differences: [] })
+      expect(
+        await createChatTable(t.documentClient, tableName, { billingMode: 'PAY_PER_REQUEST' }),
+      ).toMatchObject({
+        differences: ['billing mode: expected PAY_PER_REQUEST, found PROVISIONED'],
+      })
+      await deleteChatTable(t.documentClient, tableName, { pollMs: 10 })
     })
   })
 })
