@@ -143,6 +143,9 @@ export async function reconcileRooms(
       const transition = await repository.settleRoom(roomName)
       return transition ? { roomName, action: transition } : undefined
     }
+    // The records come from the Scan, the guard from a later read: if the room moved on in
+    // between, this "repair" rewrites what its last writer wrote, which `apply`'s version
+    // conditions make harmless.
     const held = records.get(roomName) ?? []
     const consistent = state
       ? held.length === 1 && held[0]?.active === state.listed && held[0].version === state.version
