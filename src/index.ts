@@ -1,7 +1,11 @@
+export { migrations } from '../migrations/index.js'
+export * from './admin/index.js'
 export { type ClientOptions, createDocumentClient } from './client.js'
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export * as keys from './keys.js'
+export * from './migrator/index.js'
+export * from './protocol/index.js'
 export {
   BATCH_WRITE_LIMIT,
   type BatchWriteOptions,
@@ -11,11 +15,7 @@ export {
 export * from './repository/chatRepository.js'
 export type { RoomSnapshot, RoomState, Subscriber } from './repository/roomSnapshot.js'
 export type { RoomTransition } from './repository/roomUpkeep.js'
+export * from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
 export { countRequests, type RequestCounter } from './util/requestCounter.js'
 export * from './validation.js'
-export * from './admin/index.js'
-export * from './migrator/index.js'
-export * from './protocol/index.js'
-export * from './service/index.js'
-export { migrations } from '../migrations/index.js'
