@@ -30,6 +30,11 @@ export function createRunProgress({
   const checkpoints: Checkpoints = structuredClone(initial)
   let chain: Promise<void> = Promise.resolve()
 
+  const phase = (name: string): PhaseCheckpoint => {
+    checkpoints[name] ??= { done: false, scanned: 0, changed: 0 }
+    return checkpoints[name]
+  }
+
   const totals = () => {
     let scanned = 0
     let changed = 0
@@ -42,12 +47,9 @@ export function createRunProgress({
 
   return {
     checkpoints,
-    phase(name) {
-      checkpoints[name] ??= { done: false, scanned: 0, changed: 0 }
-      return checkpoints[name]
-    },
-    record(phase, scanned, changed) {
-      const checkpoint = this.phase(phase)
+    phase,
+    record(name, scanned, changed) {
+      const checkpoint = phase(name)
       checkpoint.scanned += scanned
       checkpoint.changed += changed
     },
