@@ -21,6 +21,8 @@ interface Args extends GlobalOptions {
   force: boolean
   forceUnlock: boolean
   segments: number
+  pageSize: number
+  leaseSeconds: number
   retentionDays?: number
   migrations?: string
   dir: string
@@ -57,6 +59,16 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         default: 4,
         describe: 'Parallel scan segments of data migrations',
       })
+      .option('page-size', {
+        type: 'number',
+        default: 500,
+        describe: 'Items per scan page, i.e. per checkpoint (smaller pages: gentler on throughput)',
+      })
+      .option('lease-seconds', {
+        type: 'number',
+        default: 60,
+        describe: 'Lock lease; renewed every third of it while the run lives, expired once it died',
+      })
       .option('retention-days', {
         type: 'number',
         describe: 'message-retention: days a message is kept (default $CHATDB_MESSAGE_RETENTION_DAYS or 90)',
@@ -82,6 +94,12 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
     if (!Number.isInteger(args.segments) || args.segments < 1 || args.segments > 64) {
       throw new CliError('cli.usage', '--segments must be an integer from 1 to 64', 'e.g. --segments 8')
     }
+    if (!Number.isInteger(args.pageSize) || args.pageSize < 1) {
+      throw new CliError('cli.usage', '--page-size must be a positive integer', 'e.g. --page-size 100')
+    }
+    if (!(args.leaseSeconds >= 1)) {
+      throw new CliError('cli.usage', '--lease-seconds must be at least 1', 'e.g. --lease-seconds 60')
+    }
     if (args.retentionDays !== undefined && !(args.retentionDays > 0)) {
       throw new CliError(
         'cli.usage',
@@ -97,6 +115,8 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         tableName,
         migrations: list,
         segments: args.segments,
+        pageSize: args.pageSize,
+        leaseMs: args.leaseSeconds * 1000,
         reporter,
         migrationOptions:
           args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays },

@@ -121,6 +121,15 @@ export function createMigrator(options: MigratorOptions) {
     hooks = {},
   } = options
   assertMigrationList(migrations)
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new MigrationError(
+      'migration.invalidOption',
+      `pageSize must be a positive integer (got ${pageSize})`,
+    )
+  }
+  if (!(leaseMs >= 30)) {
+    throw new MigrationError('migration.invalidOption', `leaseMs must be at least 30 (got ${leaseMs})`)
+  }
   const store = options.store ?? createDynamoLedgerStore({ documentClient, tableName })
   const ranBy = options.ranBy ?? defaultRanBy()
   const repository = createChatRepository({ documentClient, tableName, now, batchWrite: options.batchWrite })

@@ -1,14 +1,15 @@
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
+import { createDynamoLedgerStore, MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { CLI_MAIN, runCli } from '../support/cli.js'
-import { createTestTable, useTestTable } from '../support/dynamo.js'
+import { createTestTable, dynamoEndpoint, useTestTable } from '../support/dynamo.js'
 import { scanAll } from '../support/scan.js'
 
 const fixture = JSON.parse(
@@ -150,6 +151,102 @@ export const migrations = [{
     expect(items.filter((item) => item.pk === MIGRATION_PARTITION)).toEqual([
       expect.objectContaining({ name: 'slow', status: 'applied' }),
     ])
+  }, 120_000)
+  it('a `migrate up` killed with SIGKILL: its lock outlives it until the lease expires, then --force-unlock resumes from the checkpoints', async () => {
+    const table = await createTestTable(t.documentClient, 'migrate-kill')
+    await untilActive(t.documentClient, table)
+    const items = Array.from({ length: 400 }, (_, i) => ({
+      pk: 'Item',
+      sk: `i-${String(i).padStart(3, '0')}`,
+    }))
+    await writeInBatches(
+      t.documentClient,
+      table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-kill-'))
+    const hang = join(dir, 'hang')
+    const module = join(dir, 'tag.mjs')
+    // Tags every item; logs what each process transformed; with the hang file present, stalls
+    // (alive, renewing its lease) while on its 4th page, after 3 checkpoints.
+    await writeFile(
+      module,
+      `import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
+let pages = 0
+export const migrations = [{
+  version: 1, name: 'tag-items', description: 'tags every item', checksum: 'tag/1',
+  async up(ctx) {
+    await ctx.scanRewrite({
+      phase: 'items',
+      transform(item) {
+        if (item.pk !== 'Item' || item.tagged) return undefined
+        appendFileSync(${JSON.stringify(join(dir, 'transformed-'))} + process.pid, item.sk + '\\n')
+        return { puts: [{ PutRequest: { Item: { ...item, tagged: true } } }] }
+      },
+      async afterPage() {
+        if (++pages === 4 && existsSync(${JSON.stringify(hang)})) {
+          writeFileSync(${JSON.stringify(hang)} + '.ready', '')
+          await new Promise(() => setInterval(() => {}, 1000))
+        }
+        return 0
+      },
+    })
+  },
+}]
+`,
+    )
+    await writeFile(hang, '')
+    const args = [
+      'migrate',
+      'up',
+      '--yes',
+      '--json',
+      '--migrations',
+      module,
+      '--segments',
+      '1',
+      '--page-size',
+      '50',
+    ]
+    const child = spawn(process.execPath, [CLI_MAIN, ...args, '--lease-seconds', '1'], {
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(), CHATDB_TABLE: table },
+    })
+    const exited = new Promise((done) => child.on('exit', done))
+    for (let i = 0; i < 1500 && !existsSync(`${hang}.ready`); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(existsSync(`${hang}.ready`)).toBe(true)
+    child.kill('SIGKILL')
+    await exited
+    await rm(hang)
+
+    const store = createDynamoLedgerStore({ documentClient: t.documentClient, tableName: table })
+    const [killed] = await store.executed()
+    expect(killed).toMatchObject({ status: 'running', itemsScanned: 150 })
+    expect(killed?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-149' })
+    const lock = await store.readLock()
+    expect(lock?.owner).toContain(`pid ${child.pid}`)
+
+    // The dead run's lease runs out within a second (it no longer renews).
+    for (let i = 0; i < 300 && ((await store.readLock())?.leaseUntil ?? 0) >= Date.now(); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const refused = await runCli(args, { table })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^migration.locked: .*lease expired .*--force-unlock/)
+
+    const resumed = await runCli([...args, '--force-unlock'], { table })
+    expect(resumed.code).toBe(0)
+    expect(resumed.json<{ results: { outcome: string; resumed: boolean }[] }>().results).toEqual([
+      expect.objectContaining({ outcome: 'applied', resumed: true }),
+    ])
+    const after = await scanAll(t.documentClient, table)
+    expect(after.filter((item) => item.pk === 'Item' && item.tagged === true)).toHaveLength(400)
+    // Every item transformed exactly once: pages 1-4 by the killed run (its 4th page had
+    // landed, not checkpointed), pages 5-8 by the resumed one, which skipped the 4th as tagged.
+    const logs = (await readdir(dir)).filter((name) => name.startsWith('transformed-'))
+    const transformed = await Promise.all(logs.map((name) => readFile(join(dir, name), 'utf8')))
+    const counts = transformed.map((text) => text.trim().split('\n').length).sort((a, b) => a - b)
+    expect(counts).toEqual([200, 200])
+    expect(new Set(transformed.flatMap((text) => text.trim().split('\n'))).size).toBe(400)
   }, 120_000)
 })
 
