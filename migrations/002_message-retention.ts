@@ -3,10 +3,10 @@ import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format'
 import { MigrationError } from '../src/migrator/errors.js'
 import { replaceItem } from '../src/migrator/rawItems.js'
 import type { Migration, MigrationContext, ScannedItem, TimeToLiveOutcome } from '../src/migrator/types.js'
+import { expiryOf } from '../src/retention.js'
 
 export const DEFAULT_RETENTION_DAYS = 90
 export const EXPIRY_ATTRIBUTE = 'expiresAt'
-const DAY_SECONDS = 86_400
 
 /**
  * Retention in days: migration option `messageRetentionDays`, else the environment's
@@ -30,9 +30,7 @@ export function retentionDays(ctx: Pick<MigrationContext, 'options' | 'env'>): n
 }
 
 /** Epoch seconds (DynamoDB TTL's unit) at which a message sent at `timeMs` expires. */
-export function expiryOf(timeMs: number, days: number): number {
-  return Math.floor(timeMs / 1000) + Math.round(days * DAY_SECONDS)
-}
+export { expiryOf }
 
 /**
  * Gives every message an `expiresAt` (epoch seconds: its time plus the retention) and turns on

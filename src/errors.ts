@@ -15,6 +15,16 @@ export type ChatDbErrorCode =
   | 'store.itemTooLarge'
   | 'store.tableNotFound'
   | 'store.unavailable'
+  | 'migration.locked'
+  | 'migration.lockLost'
+  | 'migration.drifted'
+  | 'migration.failed'
+  | 'migration.irreversible'
+  | 'migration.unknownVersion'
+  | 'migration.invalidList'
+  | 'migration.invalidOption'
+  | 'migration.exists'
+  | 'migration.crashInjected'
 
 /**
  * @example

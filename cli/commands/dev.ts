@@ -4,6 +4,7 @@ import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
+import { migrateDevStep } from './migrate.js'
 import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
 /** One step of bringing the local stack up; returns what it did, in a few words. */
@@ -32,6 +33,7 @@ export const devSetupSteps: DevSetupStep[] = [
       return action === 'created' ? 'created' : 'exists'
     },
   },
+  migrateDevStep,
   {
     name: 'fixtures',
     async run({ repository, documentClient }) {

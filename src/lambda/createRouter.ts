@@ -27,6 +27,8 @@ export interface RouterOptions {
   managementCredentials?: { accessKeyId: string; secretAccessKey: string }
   /** Messages in a `subscribed` frame (default 50). */
   recentMessagesLimit?: number
+  /** Days new messages are kept (their `expiresAt`, for TTL); unset: kept for ever. */
+  messageRetentionDays?: number
   /** Posts in flight at once per invocation (default 16). */
   postConcurrency?: number
   /** Sockets of each management client (SDK default 50); the local gateway runs many invocations at once. */
@@ -52,6 +54,7 @@ export function createRouter(options: RouterOptions) {
     documentClient,
     tableName,
     recentMessagesLimit: options.recentMessagesLimit,
+    messageRetentionDays: options.messageRetentionDays,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()

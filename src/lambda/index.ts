@@ -2,6 +2,7 @@
  * Lambda handlers for the chat's API Gateway WebSocket routes (package export `chatdb/lambda`).
  * Point every route at `handler`, or each route at its own handler. Configuration:
  * `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (default: from the event),
+ * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables.
  *
  * @example
@@ -9,6 +10,7 @@
  * export { handler } from 'chatdb/lambda'
  */
 import { createDocumentClient } from '../client.js'
+import { ChatDbError } from '../errors.js'
 import { createRouter, type Router } from './createRouter.js'
 import type { WebSocketHandler } from './events.js'
 
@@ -24,11 +26,23 @@ export {
 // Built on the first invocation and kept for the life of the execution environment.
 let router: Router | undefined
 
+/** A positive number from the environment, or undefined when unset; anything else is a deployment error. */
+function positiveFromEnv(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const value = Number(raw)
+  if (!(value > 0))
+    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${raw}")`)
+  return value
+}
+
 function defaultRouter(): Router {
   router ??= createRouter({
     documentClient: createDocumentClient(),
     tableName: process.env.CHATDB_TABLE || 'chat',
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
+    recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
+    messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
   })
   return router
 }

@@ -1,25 +1,12 @@
 import { ChatDbError, type ChatDbErrorCode, isChatDbError } from '../errors.js'
 import type { Direction } from './types.js'
 
-/** Codes of the migration toolkit, in the `migration.` namespace. */
-export type MigrationErrorCode =
-  | 'migration.locked'
-  | 'migration.lockLost'
-  | 'migration.drifted'
-  | 'migration.failed'
-  | 'migration.irreversible'
-  | 'migration.unknownVersion'
-  | 'migration.invalidList'
-  | 'migration.invalidOption'
-  | 'migration.exists'
-  | 'migration.crashInjected'
+/** Codes of the migration toolkit: the `migration.` namespace of `ChatDbErrorCode`. */
+export type MigrationErrorCode = Extract<ChatDbErrorCode, `migration.${string}`>
 
 /**
  * A ChatDbError raised by the migrator. `migration` and `direction` name the migration that
  * failed (when one did); the original error is kept as `cause`.
- *
- * The codes are a separate union until they join `ChatDbErrorCode`; at run time `code` holds
- * the migration code, so `isChatDbError` and the CLI's `code: message` line work unchanged.
  */
 export class MigrationError extends ChatDbError {
   override name = 'MigrationError'
@@ -32,7 +19,7 @@ export class MigrationError extends ChatDbError {
     message: string,
     options?: ErrorOptions & { migration?: { version: number; name: string }; direction?: Direction },
   ) {
-    super(code as unknown as ChatDbErrorCode, message, options)
+    super(code, message, options)
     this.migrationCode = code
     this.migration = options?.migration
     this.direction = options?.direction

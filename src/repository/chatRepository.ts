@@ -8,6 +8,7 @@ import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { createEntities } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix } from '../keys.js'
+import { expiryOf } from '../retention.js'
 import { createTable, DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
@@ -33,6 +34,8 @@ export interface ChatRepositoryOptions {
   maxRoomsPerConnection?: number
   /** Subscribers one room may have (default 10,000; every broadcast reads them all): `limit.roomFull`. */
   maxSubscribersPerRoom?: number
+  /** Days a new message is kept: sets its `expiresAt` for DynamoDB's TTL (unset: kept for ever). */
+  messageRetentionDays?: number
   batchWrite?: BatchWriteOptions
 }
 
@@ -112,7 +115,14 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     concurrency = 8,
     maxRoomsPerConnection = 100,
     maxSubscribersPerRoom = 10_000,
+    messageRetentionDays,
   } = options
+  if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
+    throw new ChatDbError(
+      'validation.option',
+      `messageRetentionDays must be positive (got ${messageRetentionDays})`,
+    )
+  }
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table)
   const { Room, Subscription, Message } = entities
@@ -360,10 +370,11 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         connectionId,
         message: text,
       }
+      const expiresAt = messageRetentionDays === undefined ? undefined : expiryOf(time, messageRetentionDays)
       let stored = true
       try {
         await Message.build(PutItemCommand)
-          .item(message)
+          .item({ ...message, expiresAt })
           .options({ condition: { attr: 'id', exists: false } })
           .send()
       } catch (error) {

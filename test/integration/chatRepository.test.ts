@@ -313,6 +313,25 @@ describe('createChatRepository', () => {
       expect(await repo.recentMessages(roomName)).toHaveLength(1)
     })
 
+    it('gives new messages an expiresAt (epoch seconds) when a retention is configured', async () => {
+      const repo = t.repository({ messageRetentionDays: 30 })
+      const roomName = freshRoom()
+      await repo.subscribe({ roomName, connectionId: 'c1', userName: 'ada' })
+      const { message } = await repo.postMessage({
+        roomName,
+        connectionId: 'c1',
+        message: 'short-lived',
+        time: 1_800_000_000_000,
+      })
+      const stored = (await scanAll(t.documentClient, t.tableName)).find(
+        (i) => i._et === 'Message' && i.id === message.id,
+      )
+      expect(stored?.expiresAt).toBe(1_800_000_000 + 30 * 86_400)
+      const kept = await t.repository().postMessage({ roomName, connectionId: 'c1', message: 'forever' })
+      const storedKept = (await scanAll(t.documentClient, t.tableName)).find((i) => i.id === kept.message.id)
+      expect(storedKept).not.toHaveProperty('expiresAt')
+    })
+
     it('rejects invalid text before any request', async () => {
       const repo = t.repository()
       await expectChatDbError(

@@ -67,6 +67,12 @@ describe('deploy/template.yaml', () => {
     expect(template.Globals.Function.Runtime).toBe('nodejs22.x')
     const [fn] = ofType('AWS::Serverless::Function')
     expect(fn?.Properties.Handler).toBe('index.handler')
+    expect(fn?.Properties.Environment).toEqual({
+      Variables: expect.objectContaining({
+        CHATDB_TABLE: { Ref: 'ChatTable' },
+        CHATDB_MESSAGE_RETENTION_DAYS: { Ref: 'MessageRetentionDays' },
+      }),
+    })
   })
 
   it('grants least privilege: DynamoDB on this table and its index, ManageConnections on this API only', () => {
