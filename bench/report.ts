@@ -23,7 +23,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 /** The Markdown report: one table per measure, then every target with its verdict. */
-export function renderReport(sections: Section[], machine: string[]): string {
+export function renderReport(sections: Section[], machine: string[], findings = ''): string {
   const parts = [
     '# Benchmarks',
     '',
@@ -50,5 +50,6 @@ export function renderReport(sections: Section[], machine: string[]): string {
     ),
     '',
   )
+  if (findings) parts.push(findings.trim(), '')
   return parts.join('\n')
 }

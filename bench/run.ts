@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
@@ -41,11 +41,21 @@ async function main() {
   } finally {
     await env.close()
   }
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>
+    devDependencies: Record<string, string>
+  }
+  const versions = ['dynamodb-toolbox', '@aws-sdk/client-dynamodb', 'dynalite', 'tinybench', 'esbuild']
+    .map((name) => `${name} ${pkg.dependencies[name] ?? pkg.devDependencies[name]}`)
+    .join(', ')
   const machine = [
     `Node ${process.version} on ${process.platform}/${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB`,
-    `dynalite 4 in-process (in memory); ${quick ? 'quick sizes' : 'full sizes'}; run ${new Date().toISOString()}`,
+    `dynalite in-process (in memory); ${quick ? 'quick sizes' : 'full sizes'}; run ${new Date().toISOString()}`,
+    versions,
   ]
-  const report = renderReport(sections, machine)
+  // Hand-written notes on what profiling found, kept beside the code that measures it.
+  const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
+  const report = renderReport(sections, machine, findings)
   if (quick) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
