@@ -1,32 +1,18 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { build } from 'esbuild'
 import { medianOf } from '../harness.js'
 import type { Section } from '../report.js'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 
+/** Bundles with exactly the settings of `npm run build:lambda`, so the two bundles differ only in code. */
 async function bundle(entry: string, outfile: string) {
-  mkdirSync(`${root}/dist/bench-bundles`, { recursive: true })
-  // The same settings as scripts/build-lambda.mjs, so the two bundles differ only in their code.
-  await build({
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    legalComments: 'none',
-    banner: {
-      js: "import { createRequire as __chatdbRequire } from 'node:module'; const require = __chatdbRequire(import.meta.url);",
-    },
-    logLevel: 'error',
-  })
-  return statSync(outfile).size
+  // Loaded from the repository root: this file runs compiled, from dist/bench/measures.
+  type BuildLambda = typeof import('../../scripts/build-lambda.mjs').buildLambda
+  const { buildLambda } = (await import(`${root}/scripts/build-lambda.mjs`)) as { buildLambda: BuildLambda }
+  return (await buildLambda({ entry, outfile })).bytes
 }
 
 /** Milliseconds to import `file` in a new Node process (handler modules build their clients at import). */
