@@ -3,8 +3,6 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createDynamoLedgerStore, MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
@@ -26,7 +24,6 @@ describe('chatdb migrate', () => {
 
   beforeAll(async () => {
     expect(existsSync(CLI_MAIN), 'the CLI is built (npm test builds it)').toBe(true)
-    await untilActive(t.documentClient, t.tableName)
     await writeInBatches(
       t.documentClient,
       t.tableName,
@@ -117,7 +114,6 @@ describe('chatdb migrate', () => {
 
   it('two concurrent `migrate up` processes: exactly one runs, the other fails at once naming the holder', async () => {
     const table = await createTestTable(t.documentClient, 'migrate-lock')
-    await untilActive(t.documentClient, table)
     const dir = await mkdtemp(join(tmpdir(), 'chatdb-lock-'))
     const release = join(dir, 'release')
     const module = join(dir, 'slow.mjs')
@@ -154,7 +150,6 @@ export const migrations = [{
   }, 120_000)
   it('a `migrate up` killed with SIGKILL: its lock outlives it until the lease expires, then --force-unlock resumes from the checkpoints', async () => {
     const table = await createTestTable(t.documentClient, 'migrate-kill')
-    await untilActive(t.documentClient, table)
     const items = Array.from({ length: 400 }, (_, i) => ({
       pk: 'Item',
       sk: `i-${String(i).padStart(3, '0')}`,
@@ -249,13 +244,3 @@ export const migrations = [{
     expect(new Set(transformed.flatMap((text) => text.trim().split('\n'))).size).toBe(400)
   }, 120_000)
 })
-
-/** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
-async function untilActive(documentClient: DynamoDBDocumentClient, tableName: string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { Table } = await documentClient.send(new DescribeTableCommand({ TableName: tableName }))
-    if (Table?.TableStatus === 'ACTIVE') return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`table ${tableName} never became ACTIVE`)
-}

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs'
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../migrations/index.js'
@@ -66,7 +65,6 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
     })
 
   beforeAll(async () => {
-    await untilActive(t.documentClient, t.tableName)
     await load(t.documentClient, t.tableName, fixture.items)
   })
 
@@ -219,7 +217,6 @@ describe('migration 001 legacy-seed-layout on a table the seed left inconsistent
   ]
 
   beforeAll(async () => {
-    await untilActive(t.documentClient, t.tableName)
     await load(t.documentClient, t.tableName, [...fixture.items, ...extra])
   })
 
@@ -267,13 +264,3 @@ describe('migration 001 legacy-seed-layout on a table the seed left inconsistent
     expect(await chatItems(t.documentClient, t.tableName)).toEqual(before)
   })
 })
-
-/** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
-async function untilActive(documentClient: DynamoDBDocumentClient, tableName: string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { Table } = await documentClient.send(new DescribeTableCommand({ TableName: tableName }))
-    if (Table?.TableStatus === 'ACTIVE') return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`table ${tableName} never became ACTIVE`)
-}

@@ -1,8 +1,6 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createDynamoLedgerStore } from '../../src/migrator/dynamoLedgerStore.js'
 import { isMigrationError } from '../../src/migrator/errors.js'
@@ -25,7 +23,6 @@ describe('createMigrator with the DynamoDB ledger store', () => {
   let tableName = ''
   beforeEach(async () => {
     tableName = await createTestTable(t.documentClient, 'migrator')
-    await untilActive(t.documentClient, tableName)
   })
   const migrator = (migrations: Migration[], options: Partial<MigratorOptions> = {}) =>
     createMigrator({ documentClient: t.documentClient, tableName, migrations, ...options })
@@ -251,13 +248,3 @@ describe('createMigrationFile', () => {
     expect(isMigrationError(bad, 'migration.invalidOption')).toBe(true)
   })
 })
-
-/** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
-async function untilActive(documentClient: DynamoDBDocumentClient, tableName: string) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const { Table } = await documentClient.send(new DescribeTableCommand({ TableName: tableName }))
-    if (Table?.TableStatus === 'ACTIVE') return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`table ${tableName} never became ACTIVE`)
-}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { createDocumentClient } from '../../src/client.js'
@@ -15,13 +15,25 @@ export function newDocumentClient(options: { maxAttempts?: number } = {}): Dynam
   return createDocumentClient({ endpoint: dynamoEndpoint(), region: 'local', ...options })
 }
 
+/** A new table from `tableDefinition`, ACTIVE when this resolves. */
 export async function createTestTable(
   documentClient: DynamoDBDocumentClient,
   prefix = 'test',
 ): Promise<string> {
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`
   await documentClient.send(new CreateTableCommand(tableDefinition(tableName)))
+  await untilActive(documentClient, tableName)
   return tableName
+}
+
+/** dynalite answers "not found" to a table still CREATING (a moment, longer under load). */
+async function untilActive(documentClient: DynamoDBDocumentClient, tableName: string) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const { Table } = await documentClient.send(new DescribeTableCommand({ TableName: tableName }))
+    if (Table?.TableStatus === 'ACTIVE') return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`table ${tableName} never became ACTIVE`)
 }
 
 export interface TestTable {
