@@ -30,7 +30,10 @@ export interface ChatRepositoryOptions {
   pageSize?: number
   /** Rooms settled at once when a connection goes (default 8). */
   concurrency?: number
-  /** Rooms one connection may be subscribed to (default 100): `limit.roomsPerConnection`. */
+  /**
+   * Rooms one connection may be subscribed to (default 100): `limit.roomsPerConnection`.
+   * `Infinity` turns the check (and the GSI count it costs) off, as the operator CLI does.
+   */
   maxRoomsPerConnection?: number
   /** Subscribers one room may have (default 10,000; every broadcast reads them all): `limit.roomFull`. */
   maxSubscribersPerRoom?: number
@@ -275,7 +278,10 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       const key = { roomName, connectionId }
       // The cap on rooms per connection reads the GSI, which is eventually consistent: a burst of
       // subscribes may pass it by what the index has not seen yet, never by more.
-      if ((await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection) {
+      if (
+        Number.isFinite(maxRoomsPerConnection) &&
+        (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
+      ) {
         const { Item } = await Subscription.build(GetItemCommand)
           .key(key)
           .options({ consistent: true })

@@ -187,6 +187,23 @@ describe('chatdb (built CLI against dynalite)', () => {
     expect(await entityCounts()).toEqual(counts)
   })
 
+  it('seed is not bound by the protocol caps: one user in 120 rooms', async () => {
+    const other = `cli-caps-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(other)))
+    try {
+      const run = await runCli(
+        ['seed', '--rooms', '120', '--users', '1', '--messages', '5', '--seed', '1', '--json'],
+        {
+          table: other,
+        },
+      )
+      expect(run.code, run.stderr).toBe(0)
+      expect(run.json()).toMatchObject({ rooms: 120, users: 1, subscriptions: { created: 120 } })
+    } finally {
+      await documentClient.send(new DeleteTableCommand({ TableName: other })).catch(() => {})
+    }
+  })
+
   it('export → delete-table → create-table → import gives back identical items', async () => {
     const before = join(dir, 'before.jsonl')
     const after = join(dir, 'after.jsonl')
