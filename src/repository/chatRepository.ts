@@ -17,6 +17,7 @@ import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnap
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
 import { queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
 import { translateStoreError } from './storeErrors.js'
+import { userNamesOf } from './userNames.js'
 
 export interface ChatRepositoryOptions {
   documentClient: DynamoDBDocumentClient
@@ -178,7 +179,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     /** Distinct user names in a room, sorted. */
     async userNamesInRoom(roomName: string): Promise<string[]> {
       const { subscribers } = await readSnapshot(assertRoomName(roomName))
-      return distinctSorted(subscribers.map((s) => s.userName))
+      return userNamesOf(subscribers)
     },
 
     /** Room names a connection is subscribed to, through the GSI (eventually consistent). */
@@ -422,7 +423,3 @@ export function createChatRepository(options: ChatRepositoryOptions) {
 }
 
 export type ChatRepository = ReturnType<typeof createChatRepository>
-
-function distinctSorted(values: string[]): string[] {
-  return [...new Set(values)].sort()
-}

@@ -12,6 +12,7 @@ import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
 import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
+import { userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
 import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
@@ -45,8 +46,6 @@ export interface ChatServiceOptions {
   clock?: () => number
   logger?: ServiceLogger
 }
-
-const distinctSorted = (names: string[]) => [...new Set(names)].sort()
 
 /**
  * The chat protocol: one method per WebSocket route, pure of AWS. Every failure becomes an
@@ -166,7 +165,7 @@ export function createChatService(options: ChatServiceOptions) {
         const state = fitSubscribedFrame({
           type: 'subscribed',
           roomName,
-          users: distinctSorted(result.subscribers.map((s) => s.userName)),
+          users: userNamesOf(result.subscribers),
           messages: recent.map(({ userName, message, time }) => ({ userName, message, time })),
         })
         const deliveries: Delivery[] = [{ connectionId, frame: state }]

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { createRandom } from '../../src/admin/generateDataset.js'
 
 /** Every item of a table, raw (as stored), sorted by pk then sk. */
 export async function scanAll(documentClient: DynamoDBDocumentClient, tableName: string) {
@@ -13,16 +14,9 @@ export async function scanAll(documentClient: DynamoDBDocumentClient, tableName:
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }
 
-/** A small deterministic PRNG (mulberry32), so randomized tests replay by seed. */
+/** The seeded PRNG of the dataset generator, with helpers, so randomized tests replay by seed. */
 export function prng(seed: number) {
-  let state = seed >>> 0
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = createRandom(seed)
   return {
     next,
     int: (max: number) => Math.floor(next() * max),
