@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { QueryCommand as DocumentQueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
@@ -142,14 +142,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       .query({ index: DATA_INDEX, partition: connectionId })
       .options({ select: 'COUNT' })
       .params()
-    let count = 0
-    let ExclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const page = await documentClient.send(new DocumentQueryCommand({ ...params, ExclusiveStartKey }))
-      count += page.Count ?? 0
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
-    return count
+    return queryPages(documentClient, params, () => {})
   }
 
   const repository = {
