@@ -152,7 +152,7 @@ export function createChatService(options: ChatServiceOptions) {
     /**
      * The subscriber gets the room state; the room's others get `userSubscribed` when the
      * subscription is new and its user name was not in the room already.
-     * Requests: PutItem + Query (subscribe) and Query (recent messages), run side by side.
+     * Requests: GSI count + PutItem + Query (subscribe) and Query (recent messages), side by side.
      */
     subscribe(request: RequestInfo, { roomName, userName }: SubscribeAction): Promise<RouteOutcome> {
       return run(request, 'subscribe', async () => {
