@@ -1,6 +1,6 @@
 import { ChatDbError, type ChatDbErrorCode } from './errors.js'
 
-/** Limits from the product contract (SPEC "Names"). Lengths count Unicode code points. */
+/** Limits from the product contract (docs/protocol.md: names and messages). Lengths count Unicode code points. */
 export const limits = {
   roomName: 100,
   userName: 50,

@@ -6,7 +6,7 @@ import type { Section } from '../report.js'
 
 const silent = { error: () => {}, warn: () => {} }
 
-/** The SPEC's request budget per route, and what each route sends on the wire. */
+/** The request budget per route (docs/protocol.md), and what each route sends on the wire. */
 export async function routeRequests(env: BenchEnvironment): Promise<Section> {
   const sink = await startConnectionsSink()
   const tableName = await env.createTable('routes')
@@ -82,7 +82,7 @@ export async function routeRequests(env: BenchEnvironment): Promise<Section> {
   return {
     title: 'DynamoDB requests per route',
     description:
-      'Counted on the wire (one per attempt) while the router handles API Gateway events; the budget is the SPEC ' +
+      'Counted on the wire (one per attempt) while the router handles API Gateway events; the budget is the one in docs/protocol.md ' +
       '(room transitions add up to 3).',
     header: ['route', 'requests', 'budget', 'operations'],
     rows,

@@ -15,7 +15,7 @@ export type ConnectionProbe = (connectionId: string) => Promise<ConnectionState>
 /**
  * A probe that calls GetConnection on the API Gateway management API (`https://{apiId}.execute-api.
  * {region}.amazonaws.com/{stage}`, or the local gateway's). HTTP 410 means gone; the status code
- * is checked, not only the error name, as the SPEC asks of every 410.
+ * is checked, not only the error name, as the protocol asks of every 410 (docs/protocol.md, Gone connections).
  *
  * @example
  * const { probe, close } = createConnectionProbe({ endpoint: 'http://127.0.0.1:3001', region: 'local' })

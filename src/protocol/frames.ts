@@ -1,5 +1,5 @@
 /**
- * Frames the server sends to clients (SPEC "Protocol decisions"). Every frame carries `type`.
+ * Frames the server sends to clients (docs/protocol.md, Decisions). Every frame carries `type`.
  * Client → server frames (actions) are in `actions.ts`.
  */
 
