@@ -55,7 +55,14 @@ export async function importTable(
   lines: Iterable<string> | AsyncIterable<string>,
   { dryRun = false, batchWrite = {}, onProgress }: ImportOptions = {},
 ): Promise<ImportResult> {
-  const table = await findTable(documentClient, tableName)
+  // Taken before the first await: a readline interface emits lines from the moment it is created,
+  // and those emitted before anyone iterates are lost (and its end with them).
+  const source: AsyncIterator<string> | Iterator<string> =
+    Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
+  const table = await findTable(documentClient, tableName).catch(async (error: unknown) => {
+    await source.return?.()
+    throw error
+  })
   if (!table && !dryRun) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
   const keys = keyAttributesOf(table ?? tableDefinition(tableName))
 
@@ -64,7 +71,7 @@ export async function importTable(
   // which one wins is a race. Either way the file is ambiguous: refuse it.
   const lineOfKey = new Map<string, number>()
   let lineNumber = 0
-  for await (const line of lines) {
+  for await (const line of { [Symbol.asyncIterator]: () => toAsync(source) }) {
     lineNumber++
     if (line.trim() === '') continue
     const item = decodeItemLine(line, lineNumber)
@@ -119,6 +126,13 @@ export async function importTable(
     )
   }
   return { tableName, items: items.length, requests: result.requests, dryRun }
+}
+
+function toAsync(iterator: AsyncIterator<string> | Iterator<string>): AsyncIterator<string> {
+  return {
+    next: async () => iterator.next(),
+    return: async () => (await iterator.return?.()) ?? { done: true, value: undefined },
+  }
 }
 
 function keyText(item: RawItem, keys: ReturnType<typeof keyAttributesOf>): string {
