@@ -138,7 +138,10 @@ function toAsync(iterator: AsyncIterator<string> | Iterator<string>): AsyncItera
 function keyText(item: RawItem, keys: ReturnType<typeof keyAttributesOf>): string {
   return keys
     .filter((k) => !k.index)
-    .map((k) => `${k.name}=${JSON.stringify(Object.values(item[k.name] ?? {})[0])}`)
+    .map((k) => {
+      const value = item[k.name]
+      return `${k.name}=${value?.B ? Buffer.from(value.B).toString('base64') : JSON.stringify(value?.S ?? value?.N)}`
+    })
     .join(', ')
 }
 
