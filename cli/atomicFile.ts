@@ -49,6 +49,8 @@ export async function writeFileAtomically<T>(
   const onSignal = (signal: keyof typeof SIGNALS) => {
     file.destroy()
     removeTemporary()
+    // A progress bar hides the cursor and is not stopped on the way out: show it again.
+    if (process.stderr.isTTY) process.stderr.write('\u001b[?25h\n')
     process.exit(SIGNALS[signal])
   }
   for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) process.once(signal, onSignal)
