@@ -44,6 +44,19 @@ export async function writeFileAtomically<T>(
       'pass a writable path to --out',
     )
   }
+  // Waits for `event`, or rejects with the stream's error; leaves no listener behind (one per
+  // write would pile up).
+  const until = (event: 'drain' | 'close') =>
+    new Promise<void>((resolve, reject) => {
+      const settle = () => {
+        file.off(event, settle)
+        file.off('error', settle)
+        if (failure) reject(failure)
+        else resolve()
+      }
+      file.once(event, settle)
+      file.once('error', settle)
+    })
   const removeTemporary = () => rmSync(temporary, { force: true })
   // Synchronous on purpose: the process ends right after, with the usual 128 + signal code.
   const onSignal = (signal: keyof typeof SIGNALS) => {
@@ -57,12 +70,10 @@ export async function writeFileAtomically<T>(
   try {
     const result = await write(async (text) => {
       if (failure) throw failure
-      if (file.write(text)) return
-      await Promise.race([once(file, 'drain'), once(file, 'error').then(() => Promise.reject(failure))])
+      if (!file.write(text)) await until('drain')
     })
     file.end()
-    await Promise.race([once(file, 'close'), once(file, 'error').then(() => Promise.reject(failure))])
-    if (failure) throw failure
+    await until('close')
     if (previous) await chmod(temporary, previous.mode & 0o7777)
     await rename(temporary, path)
     return result
