@@ -63,7 +63,10 @@ export async function importTable(
     await source.return?.()
     throw error
   })
-  if (!table && !dryRun) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
+  if (!table && !dryRun) {
+    await source.return?.()
+    throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
+  }
   const keys = keyAttributesOf(table ?? tableDefinition(tableName))
 
   const items: LineItem[] = []
