@@ -91,6 +91,14 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
     : scene.endpoint
       ? `at ${scene.endpoint}`
       : 'at the AWS endpoint of the configured region'
+  // Says which lines failed and how many items landed: more use than the cause's own category.
+  if (isChatDbError(error, 'store.importIncomplete')) {
+    return failure(
+      error.code,
+      error.message,
+      'importing is idempotent: once the cause is fixed, run the same import again to write the rest',
+    )
+  }
   if (isUnreachable(error) || isUnreachable(cause)) {
     return failure(
       'aws.unreachable',

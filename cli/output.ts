@@ -5,8 +5,17 @@ import type Table from 'cli-table3'
 import { CliError, type ErrorReport, formatError } from './errors.js'
 
 export interface Progress {
-  update(done: number): void
+  /** Moves the bar to `done`; `total` replaces an estimated total. */
+  update(done: number, total?: number): void
   stop(): void
+}
+
+/**
+ * Thrown by `raw` once whoever reads stdout has gone (`chatdb export | head -1`): the command
+ * stops writing and ends quietly, as `cat` does, rather than failing.
+ */
+export class StdoutClosed extends Error {
+  override name = 'StdoutClosed'
 }
 
 // Both are CommonJS and only needed for people (tables) or terminals (bars): required on first
@@ -33,6 +42,17 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
   const { stdout, stderr, stdin } = streams
   const write = (stream: NodeJS.WriteStream, text: string) =>
     stream.write(text.endsWith('\n') ? text : `${text}\n`)
+  // An EPIPE on stdout arrives as an 'error' event, after the write that met it; without a
+  // listener it would crash the process with a stack trace.
+  let stdoutFailure: Error | undefined
+  let watchingStdout = false
+  const watchStdout = () => {
+    if (watchingStdout) return
+    watchingStdout = true
+    stdout.on('error', (error: NodeJS.ErrnoException) => {
+      stdoutFailure ??= error.code === 'EPIPE' ? new StdoutClosed('stdout was closed') : error
+    })
+  }
   return {
     json,
     /** Whether someone can answer a question (stdin and stderr are terminals). */
@@ -53,9 +73,24 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
       write(stderr, text)
     },
 
-    /** Raw text to stdout (the JSONL of `export`); resolves when the stream can take more. */
+    /**
+     * Raw text to stdout (the JSONL of `export`); resolves when the stream can take more, and
+     * throws `StdoutClosed` once the reader has gone.
+     */
     async raw(text: string): Promise<void> {
-      if (!stdout.write(text)) await new Promise<void>((resolve) => stdout.once('drain', () => resolve()))
+      watchStdout()
+      if (stdoutFailure) throw stdoutFailure
+      if (stdout.write(text)) return
+      await new Promise<void>((resolve, reject) => {
+        const settle = () => {
+          stdout.off('drain', settle)
+          stdout.off('error', settle)
+          if (stdoutFailure) reject(stdoutFailure)
+          else resolve()
+        }
+        stdout.once('drain', settle)
+        stdout.once('error', settle)
+      })
     },
 
     error(report: ErrorReport): void {
@@ -87,9 +122,9 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
       }
     },
 
-    /** A progress bar on stderr when it is a terminal; silent otherwise. */
+    /** A progress bar on stderr when it is a terminal; silent otherwise, and with --json. */
     progress(total: number, label: string): Progress {
-      if (!stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} }
+      if (json || !stderr.isTTY || total === 0) return { update: () => {}, stop: () => {} }
       const bar = new (loadBar())({
         stream: stderr,
         format: `${label} [{bar}] {value}/{total} {percentage}% eta {eta}s`,
@@ -97,7 +132,13 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
         clearOnComplete: true,
       })
       bar.start(total, 0)
-      return { update: (done) => bar.update(done), stop: () => bar.stop() }
+      return {
+        update: (done, newTotal) => {
+          if (newTotal !== undefined) bar.setTotal(newTotal)
+          bar.update(done)
+        },
+        stop: () => bar.stop(),
+      }
     },
   }
 }

@@ -1,11 +1,10 @@
-import { once } from 'node:events'
-import { createWriteStream } from 'node:fs'
 import type { CommandModule } from 'yargs'
 import { exportTable } from '../../src/admin/exportTable.js'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
+import { writeFileAtomically } from '../atomicFile.js'
 import { type GlobalOptions, withContext } from '../context.js'
-import { CliError } from '../errors.js'
+import { type Progress, StdoutClosed } from '../output.js'
 
 interface Args extends GlobalOptions {
   out?: string
@@ -19,39 +18,42 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
       .option('out', {
         alias: 'o',
         type: 'string',
-        describe: 'File to write (default: stdout; the summary then goes to stderr)',
+        describe:
+          'File to write, replaced only when the export succeeds (default: stdout; the summary then goes to stderr)',
       })
       .example('$0 export --out chat.jsonl', 'back up the "chat" table') as never,
   handler: (args) =>
     withContext(args, async ({ documentClient, tableName, output }) => {
-      // Fail before creating an empty file for a table that is not there.
-      if (!(await findTable(documentClient, tableName))) {
-        throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
+      // Fail before creating any file for a table that is not there.
+      const table = await findTable(documentClient, tableName)
+      if (!table) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
+      // DynamoDB's item count is refreshed every few hours: a first estimate, raised as items come.
+      const estimate = table.ItemCount ?? 0
+      let bar: Progress | undefined
+      const onProgress = (items: number) => {
+        bar ??= output.progress(Math.max(estimate, items), 'exporting')
+        bar.update(items, Math.max(estimate, items))
       }
       if (args.out === undefined) {
-        const result = await exportTable(documentClient, tableName, (line) => output.raw(`${line}\n`))
-        output.status(`exported ${result.items} items from "${tableName}"`)
+        try {
+          const result = await exportTable(documentClient, tableName, (line) => output.raw(`${line}\n`), {
+            // A bar drawn on the terminal that shows the lines themselves would garble them.
+            onProgress: process.stdout.isTTY ? undefined : onProgress,
+          }).finally(() => bar?.stop())
+          output.status(`exported ${result.items} items from "${tableName}"`)
+        } catch (error) {
+          // `chatdb export | head -1`: the reader has what it wanted.
+          if (error instanceof StdoutClosed) return
+          throw error
+        }
         return
       }
-      const file = createWriteStream(args.out)
-      const opened = Promise.race([
-        once(file, 'open'),
-        once(file, 'error').then(([error]) => Promise.reject(error)),
-      ])
-      await opened.catch((error: Error) => {
-        throw new CliError(
-          'cli.input',
-          `cannot write ${args.out}: ${error.message}`,
-          'pass a writable path to --out',
-        )
-      })
-      const result = await exportTable(documentClient, tableName, async (line) => {
-        if (!file.write(`${line}\n`)) await once(file, 'drain')
-      })
-      file.end()
-      await once(file, 'finish')
+      const out = args.out
+      const result = await writeFileAtomically(out, (writeText) =>
+        exportTable(documentClient, tableName, (line) => writeText(`${line}\n`), { onProgress }),
+      ).finally(() => bar?.stop())
       output.result(
-        { ...result, file: args.out },
+        { ...result, file: out },
         (r) => `exported ${r.items} items from "${r.tableName}" to ${r.file}`,
       )
     }),

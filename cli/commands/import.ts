@@ -3,12 +3,15 @@ import { access } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import type { CommandModule } from 'yargs'
 import { importTable } from '../../src/admin/importTable.js'
+import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import type { Progress } from '../output.js'
 
 interface Args extends GlobalOptions {
   file: string
   dryRun: boolean
+  createTable: boolean
 }
 
 export const importCommand: CommandModule<GlobalOptions, Args> = {
@@ -26,7 +29,15 @@ export const importCommand: CommandModule<GlobalOptions, Args> = {
         default: false,
         describe: 'Check the file and count its items, write nothing',
       })
-      .example('$0 import chat.jsonl --table chat-restored', 'restore a backup into another table') as never,
+      .option('create-table', {
+        type: 'boolean',
+        default: false,
+        describe: 'Create the table first when it does not exist (as `create-table` does)',
+      })
+      .example(
+        '$0 import chat.jsonl --table chat-restored --create-table',
+        'restore a backup into a new table',
+      ) as never,
   handler: (args) =>
     withContext(args, async ({ documentClient, tableName, output }) => {
       const file = String(args.file)
@@ -37,11 +48,20 @@ export const importCommand: CommandModule<GlobalOptions, Args> = {
           'pass the path of a file written by `chatdb export`',
         )
       })
+      // Under --dry-run nothing is created: the file is checked against the table it would make.
+      if (args.createTable) await createChatTable(documentClient, tableName, { dryRun: args.dryRun })
       const lines = createInterface({
         input: createReadStream(file, 'utf8'),
         crlfDelay: Number.POSITIVE_INFINITY,
       })
-      const result = await importTable(documentClient, tableName, lines, { dryRun: args.dryRun })
+      let bar: Progress | undefined
+      const result = await importTable(documentClient, tableName, lines, {
+        dryRun: args.dryRun,
+        onProgress: (written, total) => {
+          bar ??= output.progress(total, 'importing')
+          bar.update(written)
+        },
+      }).finally(() => bar?.stop())
       output.result({ ...result, file }, (r) =>
         r.dryRun
           ? `dry run: ${r.file} holds ${r.items} valid items`

@@ -1,11 +1,21 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb'
 import { type NativeAttributeValue, NumberValue } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
+import { canonicalNumber } from './dynamoNumber.js'
 
 /** An item as DynamoDB returns it on the wire (`{ pk: { S: 'Room' }, ... }`). */
 export type RawItem = Record<string, AttributeValue>
 
 const TYPES = ['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL'] as const
+
+/** DynamoDB refuses documents nested deeper than this (a top-level map or list is level 1). */
+export const MAX_NESTING_DEPTH = 32
+
+/**
+ * A map from attribute names, without a prototype: `__proto__` is a legal attribute name, and
+ * assigning it on a plain object would set the prototype instead and silently drop the attribute.
+ */
+export const emptyRecord = <T>(): Record<string, T> => Object.create(null) as Record<string, T>
 
 /**
  * One export line: `{"Item":{...}}` in DynamoDB JSON, the format of DynamoDB's own export to S3,
@@ -20,7 +30,12 @@ export function encodeItemLine(item: RawItem): string {
   )
 }
 
-/** Parses and checks one export line; throws `validation.option` naming the line when it is malformed. */
+/**
+ * Parses and checks one export line the way DynamoDB checks an attribute value: number syntax,
+ * precision and range, base64, empty or duplicate sets, nesting depth. Throws
+ * `validation.option` naming the line when it is malformed. Table-dependent rules (key types,
+ * item size) are `checkImportItem`'s.
+ */
 export function decodeItemLine(line: string, lineNumber: number): RawItem {
   const fail = (why: string): never => {
     throw new ChatDbError('validation.option', `line ${lineNumber}: ${why}`)
@@ -33,48 +48,83 @@ export function decodeItemLine(line: string, lineNumber: number): RawItem {
   }
   const item = isRecord(parsed) ? parsed.Item : undefined
   if (!isRecord(item)) return fail('expected {"Item": {...}} in DynamoDB JSON')
-  const decoded: RawItem = {}
-  for (const [name, value] of Object.entries(item)) decoded[name] = decodeValue(value, `${name}`, fail)
-  if (decoded.pk?.S === undefined || decoded.sk?.S === undefined) return fail('item has no string pk and sk')
+  const decoded = emptyRecord<AttributeValue>()
+  for (const [name, value] of Object.entries(item)) decoded[name] = decodeValue(value, name, 0, fail)
+  if (Object.keys(decoded).length === 0) return fail('item has no attributes')
   return decoded
 }
 
-function decodeValue(value: unknown, path: string, fail: (why: string) => never): AttributeValue {
+function decodeValue(
+  value: unknown,
+  path: string,
+  depth: number,
+  fail: (why: string) => never,
+): AttributeValue {
   if (!isRecord(value)) return fail(`attribute ${path} is not a DynamoDB JSON value`)
   const entries = Object.entries(value)
   const [type, inner] = entries[0] ?? []
   if (entries.length !== 1 || !TYPES.includes(type as (typeof TYPES)[number])) {
     return fail(`attribute ${path} must have exactly one of ${TYPES.join(', ')}`)
   }
-  const strings = (what: string): string[] =>
-    Array.isArray(inner) && inner.every((v) => typeof v === 'string')
-      ? inner
-      : fail(`attribute ${path} (${type}) must be ${what}`)
+  const number = (text: unknown): string => {
+    if (typeof text !== 'string') return fail(`${path} must be a number string`)
+    const problem = canonicalNumber(text).problem
+    return problem ? fail(`${path}: ${problem}`) : text
+  }
+  const binary = (text: unknown): Uint8Array =>
+    typeof text === 'string' && isBase64(text)
+      ? new Uint8Array(Buffer.from(text, 'base64'))
+      : fail(`${path} must be base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)`)
+  // DynamoDB refuses empty sets and sets that hold a value twice (numbers compared by value).
+  const set = <T>(what: string, parse: (v: unknown) => T, identity: (v: T) => string): T[] => {
+    if (!Array.isArray(inner)) return fail(`attribute ${path} (${type}) must be a list of ${what}`)
+    if (inner.length === 0) return fail(`${path}: a set (${type}) cannot be empty`)
+    const seen = new Set<string>()
+    return inner.map((element) => {
+      const parsedElement = parse(element)
+      const id = identity(parsedElement)
+      if (seen.has(id)) fail(`${path}: the set (${type}) holds ${JSON.stringify(element)} twice`)
+      seen.add(id)
+      return parsedElement
+    })
+  }
+  const nested = () => {
+    if (depth + 1 > MAX_NESTING_DEPTH) fail(`${path} is nested more than ${MAX_NESTING_DEPTH} levels deep`)
+    return depth + 1
+  }
   switch (type) {
     case 'S':
       return typeof inner === 'string' ? { S: inner } : fail(`${path} must be a string`)
     case 'N':
-      return typeof inner === 'string' ? { N: inner } : fail(`${path} must be a number string`)
+      return { N: number(inner) }
     case 'B':
-      return typeof inner === 'string' ? { B: fromBase64(inner) } : fail(`${path} must be base64`)
+      return { B: binary(inner) }
     case 'SS':
-      return { SS: strings('a list of strings') }
+      return {
+        SS: set(
+          'strings',
+          (v) => (typeof v === 'string' ? v : fail(`attribute ${path} (SS) must be a list of strings`)),
+          (v) => v,
+        ),
+      }
     case 'NS':
-      return { NS: strings('a list of number strings') }
+      return { NS: set('number strings', number, (v) => canonicalNumber(v).canonical ?? v) }
     case 'BS':
-      return { BS: strings('a list of base64 strings').map(fromBase64) }
+      return { BS: set('base64 strings', binary, (v) => Buffer.from(v).toString('base64')) }
     case 'BOOL':
       return typeof inner === 'boolean' ? { BOOL: inner } : fail(`${path} must be a boolean`)
     case 'NULL':
       return inner === true ? { NULL: true } : fail(`${path} must be true`)
-    case 'L':
-      return Array.isArray(inner)
-        ? { L: inner.map((v, i) => decodeValue(v, `${path}[${i}]`, fail)) }
-        : fail(`${path} must be a list`)
+    case 'L': {
+      if (!Array.isArray(inner)) return fail(`${path} must be a list`)
+      const level = nested()
+      return { L: inner.map((v, i) => decodeValue(v, `${path}[${i}]`, level, fail)) }
+    }
     default: {
       if (!isRecord(inner)) return fail(`${path} must be a map`)
-      const map: RawItem = {}
-      for (const [k, v] of Object.entries(inner)) map[k] = decodeValue(v, `${path}.${k}`, fail)
+      const level = nested()
+      const map = emptyRecord<AttributeValue>()
+      for (const [k, v] of Object.entries(inner)) map[k] = decodeValue(v, `${path}.${k}`, level, fail)
       return { M: map }
     }
   }
@@ -85,7 +135,7 @@ function decodeValue(value: unknown, path: string, fail: (why: string) => never)
  * `NumberValue` (their exact text), sets become `Set`s, so marshalling gives back the same item.
  */
 export function toNativeItem(item: RawItem): Record<string, NativeAttributeValue> {
-  const native: Record<string, NativeAttributeValue> = {}
+  const native = emptyRecord<NativeAttributeValue>()
   for (const [name, value] of Object.entries(item)) native[name] = toNative(value)
   return native
 }
@@ -104,8 +154,14 @@ function toNative(value: AttributeValue): NativeAttributeValue {
   throw new ChatDbError('validation.option', 'unsupported DynamoDB attribute value')
 }
 
-function fromBase64(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'base64'))
+// Node's decoder skips any character it does not know; DynamoDB refuses them. Canonical
+// padding only, as DynamoDB's decoder wants it.
+function isBase64(text: string): boolean {
+  return (
+    text.length % 4 === 0 &&
+    /^[A-Za-z0-9+/]*={0,2}$/.test(text) &&
+    Buffer.from(text, 'base64').toString('base64') === text
+  )
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

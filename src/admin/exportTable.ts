@@ -11,7 +11,8 @@ export interface ExportResult {
 
 /**
  * Writes every item of the table, one `{"Item": ...}` DynamoDB JSON line each (a full Scan, all
- * pages). `writeLine` may return a promise to apply backpressure.
+ * pages). `writeLine` may return a promise to apply backpressure; `onProgress` gets the items
+ * written so far after each page.
  *
  * @example
  * const out = createWriteStream('backup.jsonl')
@@ -21,6 +22,7 @@ export async function exportTable(
   documentClient: DynamoDBDocumentClient,
   tableName: string,
   writeLine: (line: string) => void | Promise<void>,
+  { onProgress }: { onProgress?: (items: number) => void } = {},
 ): Promise<ExportResult> {
   const result: ExportResult = { tableName, items: 0, pages: 0 }
   for await (const page of scanPages(documentClient, tableName)) {
@@ -29,6 +31,8 @@ export async function exportTable(
       await writeLine(encodeItemLine(item))
       result.items++
     }
+    // Once a page: a Scan page is the unit of work, and the count the table reports is only an estimate.
+    onProgress?.(result.items)
   }
   return result
 }

@@ -41,28 +41,45 @@ export async function writeInBatches(
   requests: readonly WriteRequest[],
   options: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
-  const { concurrency = 4, maxAttempts = 10, baseDelayMs = 25, maxDelayMs = 2_000, onProgress } = options
   const result: BatchWriteResult = { requests: 0, retriedItems: 0 }
-  await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), concurrency, async (batch) => {
-    let pending = batch
-    for (let attempt = 1; ; attempt++) {
-      result.requests++
-      const { UnprocessedItems } = await documentClient.send(
-        new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
-      )
-      const unprocessed = UnprocessedItems?.[tableName] ?? []
-      onProgress?.(pending.length - unprocessed.length)
-      if (unprocessed.length === 0) return
-      result.retriedItems += unprocessed.length
-      if (attempt >= maxAttempts) {
-        throw new ChatDbError(
-          'store.unprocessedItems',
-          `${unprocessed.length} of ${batch.length} batch writes still unprocessed after ${maxAttempts} attempts`,
-        )
-      }
-      pending = unprocessed
-      await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)))
-    }
-  })
+  const send = async (pending: WriteRequest[]) => {
+    const { UnprocessedItems } = await documentClient.send(
+      new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+    )
+    return UnprocessedItems?.[tableName] ?? []
+  }
+  await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), options.concurrency ?? 4, (batch) =>
+    writeBatch(batch, send, options, result),
+  )
   return result
+}
+
+/**
+ * Sends one batch (at most 25 requests) through `send`, which returns what DynamoDB left
+ * unprocessed, and resends that with backoff until none is left. Counts into `result`. For
+ * callers that send their own BatchWriteItem (`importTable` sends raw DynamoDB JSON items).
+ */
+export async function writeBatch<R>(
+  batch: readonly R[],
+  send: (pending: R[]) => Promise<readonly R[]>,
+  options: BatchWriteOptions,
+  result: BatchWriteResult,
+): Promise<void> {
+  const { maxAttempts = 10, baseDelayMs = 25, maxDelayMs = 2_000, onProgress } = options
+  let pending = [...batch]
+  for (let attempt = 1; ; attempt++) {
+    result.requests++
+    const unprocessed = await send(pending)
+    onProgress?.(pending.length - unprocessed.length)
+    if (unprocessed.length === 0) return
+    result.retriedItems += unprocessed.length
+    if (attempt >= maxAttempts) {
+      throw new ChatDbError(
+        'store.unprocessedItems',
+        `${unprocessed.length} of ${batch.length} batch writes still unprocessed after ${maxAttempts} attempts`,
+      )
+    }
+    pending = [...unprocessed]
+    await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)))
+  }
 }

@@ -20,7 +20,7 @@ export function injectUnprocessedItems(
   let calls = 0
   let injected = 0
   documentClient.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       const request = args.request as HttpRequestLike
       const text = bodyText(request.body)
       if (!request.headers['x-amz-target']?.endsWith('.BatchWriteItem') || text === undefined)
@@ -31,8 +31,13 @@ export function injectUnprocessedItems(
       if (!tableName || held === 0) return next(args)
       injected += held
       const kept = requests.slice(0, requests.length - held)
-      // The document client's deserializer already unmarshalled the output this middleware sees.
-      const unprocessed = { [tableName]: requests.slice(requests.length - held).map(unmarshallRequest) }
+      // The document client's deserializer already unmarshalled the output this middleware sees;
+      // a raw BatchWriteItemCommand (importTable) gets its own input's AttributeValues back.
+      const unprocessed = {
+        [tableName]: isDocumentCommand(context)
+          ? requests.slice(requests.length - held).map(unmarshallRequest)
+          : rawRequests(args.input, tableName).slice(requests.length - held),
+      }
       if (kept.length === 0) {
         const output = { UnprocessedItems: unprocessed, $metadata: {} }
         return { response: { statusCode: 200, headers: {} }, output } as unknown as Awaited<
@@ -48,6 +53,17 @@ export function injectUnprocessedItems(
     { step: 'build', priority: 'low', name: 'injectUnprocessedItems', override: true },
   )
   return { injected: () => injected, calls: () => calls }
+}
+
+/** lib-dynamodb marks its commands with the DDB_MAPPER feature before they are sent. */
+function isDocumentCommand(context: unknown): boolean {
+  const features = (context as { __aws_sdk_context?: { features?: Record<string, unknown> } })
+    .__aws_sdk_context?.features
+  return features?.DDB_MAPPER !== undefined
+}
+
+function rawRequests(input: unknown, tableName: string): WriteRequestJson[] {
+  return (input as { RequestItems?: Record<string, WriteRequestJson[]> }).RequestItems?.[tableName] ?? []
 }
 
 function unmarshallRequest(request: WriteRequestJson): WriteRequestJson {

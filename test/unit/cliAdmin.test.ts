@@ -3,7 +3,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseDuration } from '../../src/admin/duration.js'
 import { decodeItemLine, encodeItemLine, type RawItem, toNativeItem } from '../../src/admin/dynamoJson.js'
+import { canonicalNumber } from '../../src/admin/dynamoNumber.js'
 import { createRandom, generateDataset } from '../../src/admin/generateDataset.js'
+import { checkImportItem, itemBytes, keyAttributesOf } from '../../src/admin/importCheck.js'
 import { checkSeedDataset } from '../../src/admin/seedDataset.js'
 import { chatTableDefinition } from '../../src/admin/tableAdmin.js'
 import { tableDiff } from '../../src/admin/tableDiff.js'
@@ -57,13 +59,130 @@ describe('dynamoJson', () => {
     const cases: [string, RegExp][] = [
       ['not json', /line 3: not valid JSON/],
       ['{"pk":{"S":"x"}}', /line 3: expected \{"Item"/],
-      ['{"Item":{"pk":{"S":"x"}}}', /line 3: item has no string pk and sk/],
       ['{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"a":{"X":"1"}}}', /line 3: attribute a must have exactly one/],
       ['{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"a":{"N":1}}}', /line 3: a must be a number string/],
     ]
     for (const [line, message] of cases) {
       expect(() => decodeItemLine(line, 3)).toThrow(message)
     }
+  })
+
+  it('refuses the values DynamoDB refuses, naming the line and the attribute', () => {
+    const nest = (depth: number): string => (depth === 0 ? '{"S":"x"}' : `{"M":{"a":${nest(depth - 1)}}}`)
+    const cases: [string, RegExp][] = [
+      ['{"N":"abc"}', /v: not a number/],
+      ['{"N":""}', /v: not a number/],
+      ['{"N":"+1"}', /v: not a number/],
+      ['{"N":"1 "}', /v: not a number/],
+      ['{"N":"Infinity"}', /v: not a number/],
+      ['{"N":"1234567890123456789012345678901234567891"}', /40 significant digits/],
+      ['{"N":"1E126"}', /out of DynamoDB's range/],
+      ['{"N":"-1e-131"}', /out of DynamoDB's range/],
+      ['{"SS":[]}', /v: a set \(SS\) cannot be empty/],
+      ['{"NS":[]}', /cannot be empty/],
+      ['{"BS":[]}', /cannot be empty/],
+      ['{"SS":["a","a"]}', /holds "a" twice/],
+      ['{"NS":["1","1.0"]}', /holds "1.0" twice/],
+      ['{"BS":["AA==","AA=="]}', /twice/],
+      ['{"NS":["1","x"]}', /not a number/],
+      ['{"B":"not base64!"}', /v must be base64/],
+      ['{"B":"AAA"}', /v must be base64/],
+      ['{"BS":["AA=="," AA="]}', /must be base64/],
+      ['{"L":[{"N":"1e200"}]}', /v\[0\]: 1e200 is out of/],
+      [nest(33), /nested more than 32 levels/],
+    ]
+    for (const [value, message] of cases) {
+      const line = `{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"v":${value}}}`
+      expect(() => decodeItemLine(line, 7), value).toThrow(
+        expect.objectContaining({ code: 'validation.option' }),
+      )
+      expect(() => decodeItemLine(line, 7), value).toThrow(/^line 7: /)
+      expect(() => decodeItemLine(line, 7), value).toThrow(message)
+    }
+    for (const value of [
+      '{"N":"1e125"}',
+      '{"N":"-9.9999999999999999999999999999999999999E+125"}',
+      '{"N":"1E-130"}',
+      '{"N":"0.000"}',
+      '{"N":"12345678901234567890123456789012345678000"}',
+      '{"B":""}',
+      '{"NS":["1","2"]}',
+      nest(32),
+    ]) {
+      expect(
+        () => decodeItemLine(`{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"v":${value}}}`, 1),
+        value,
+      ).not.toThrow()
+    }
+  })
+
+  it('keeps an attribute named __proto__, at the top and inside a map', () => {
+    const line =
+      '{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"__proto__":{"S":"top"},"m":{"M":{"__proto__":{"N":"1"}}}}}'
+    const item = decodeItemLine(line, 1)
+    expect(Object.keys(item)).toEqual(['pk', 'sk', '__proto__', 'm'])
+    expect(Object.getOwnPropertyDescriptor(item, '__proto__')?.value).toEqual({ S: 'top' })
+    expect(Object.getOwnPropertyDescriptor(item.m?.M, '__proto__')?.value).toEqual({ N: '1' })
+    expect(JSON.parse(encodeItemLine(item))).toEqual(JSON.parse(line))
+    const native = toNativeItem(item)
+    expect(Object.getOwnPropertyDescriptor(native, '__proto__')?.value).toBe('top')
+  })
+})
+
+describe('canonicalNumber', () => {
+  it('gives equal numbers one form and counts significant digits', () => {
+    expect(canonicalNumber('1.50').canonical).toBe(canonicalNumber('15e-1').canonical)
+    expect(canonicalNumber('-0.0').canonical).toBe('0')
+    expect(canonicalNumber('001200').digits).toBe(2)
+    expect(canonicalNumber('1.').problem).toBeUndefined()
+    expect(canonicalNumber('.5').canonical).toBe(canonicalNumber('0.50').canonical)
+  })
+})
+
+describe('checkImportItem', () => {
+  const keys = keyAttributesOf(tableDefinition('chat'))
+  const item = (extra: RawItem = {}): RawItem => ({ pk: { S: 'Room' }, sk: { S: 'a' }, ...extra })
+  const refusal = (raw: RawItem) => {
+    try {
+      checkImportItem(raw, keys, 9)
+    } catch (error) {
+      expect(isChatDbError(error, 'validation.option')).toBe(true)
+      return (error as Error).message
+    }
+    return 'accepted'
+  }
+
+  it('reads the table keys and the index keys with their types', () => {
+    expect(keys).toEqual([
+      { name: 'pk', type: 'S', role: 'HASH' },
+      { name: 'sk', type: 'S', role: 'RANGE' },
+      { name: 'data', type: 'S', role: 'HASH', index: 'byData' },
+      { name: 'sk', type: 'S', role: 'RANGE', index: 'byData' },
+    ])
+  })
+
+  it('refuses missing, mistyped, empty or overlong keys, and items over 400 KB, naming the line', () => {
+    expect(refusal({ sk: { S: 'a' } })).toBe('line 9: item has no key pk (S)')
+    expect(refusal(item({ pk: { N: '1' } }))).toBe('line 9: key pk must be of type S, not N')
+    expect(refusal(item({ sk: { S: '' } }))).toBe('line 9: key sk cannot be empty')
+    expect(refusal(item({ data: { N: '1' } }))).toMatch(/index byData key data must be of type S/)
+    expect(refusal(item({ data: { S: '' } }))).toMatch(/index byData key data cannot be empty/)
+    expect(refusal(item({ pk: { S: 'é'.repeat(1025) } }))).toMatch(/key pk is 2050 bytes/)
+    expect(refusal(item({ sk: { S: 'x'.repeat(1025) } }))).toMatch(/key sk is 1025 bytes/)
+    expect(refusal(item({ big: { S: 'x'.repeat(400 * 1024) } }))).toMatch(/over DynamoDB's limit of 409600/)
+    expect(refusal(item({ data: { S: 'user' }, s: { S: '' }, n: { N: '0' } }))).toBe('accepted')
+  })
+
+  it('sizes items as DynamoDB does: names, values, 3 bytes per container and 1 per element', () => {
+    expect(itemBytes({ ab: { S: 'héllo' } })).toBe(2 + 6)
+    expect(itemBytes({ n: { N: '123.45' } })).toBe(1 + 4)
+    expect(itemBytes({ l: { L: [{ NULL: true }, { BOOL: true }] } })).toBe(1 + 3 + 2 + 2)
+    expect(itemBytes({ m: { M: { k: { S: 'v' } } } })).toBe(1 + 3 + 1 + 2)
+  })
+
+  it('gives two items with equal keys the same identity', () => {
+    expect(checkImportItem(item({ x: { S: '1' } }), keys, 1)).toBe(checkImportItem(item(), keys, 2))
+    expect(checkImportItem(item(), keys, 1)).not.toBe(checkImportItem(item({ sk: { S: 'b' } }), keys, 2))
   })
 })
 

@@ -19,6 +19,15 @@ describe('describeError', () => {
     expect(describeError(new CliError('cli.usage', 'bad'), scene).exitCode).toBe(EXIT.usage)
   })
 
+  it('keeps the lines and the written count of an incomplete import, whatever its cause', () => {
+    const cause = named('TimeoutError', 'socket hang up', { code: 'ECONNRESET' })
+    const message =
+      'writing lines 26-50 failed (TimeoutError ECONNRESET: socket hang up); 25 of 60 items were written'
+    const report = describeError(new ChatDbError('store.importIncomplete', message, { cause }), scene)
+    expect(report).toMatchObject({ code: 'store.importIncomplete', message, exitCode: EXIT.failure })
+    expect(report.hint).toContain('run the same import again')
+  })
+
   it('names the table and suggests create-table when the table is missing, raw or translated', () => {
     for (const error of [
       named('ResourceNotFoundException', 'Requested resource not found'),

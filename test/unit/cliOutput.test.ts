@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { confirmOrRefuse, createOutput } from '../../cli/output.js'
+import { confirmOrRefuse, createOutput, StdoutClosed } from '../../cli/output.js'
 
 /** In-memory stdio; `tty` makes stdin and stderr claim to be a terminal. */
 function fakeStreams({ tty = false, answer }: { tty?: boolean; answer?: string } = {}) {
@@ -37,6 +37,45 @@ describe('createOutput', () => {
     const io = fakeStreams()
     createOutput({ json: true, streams: io.streams }).error({ code: 'x.y', message: 'm', exitCode: 1 })
     expect(JSON.parse(io.out())).toEqual({ error: { code: 'x.y', message: 'm' } })
+  })
+})
+
+describe('createOutput.progress', () => {
+  it('draws nothing when stderr is not a terminal, nor with --json on one', () => {
+    for (const [tty, json] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      const io = fakeStreams({ tty })
+      const bar = createOutput({ json, streams: io.streams }).progress(10, 'importing')
+      bar.update(5)
+      bar.update(10, 12)
+      bar.stop()
+      expect(io.err(), `tty ${tty}, json ${json}`).toBe('')
+      expect(io.out()).toBe('')
+    }
+  })
+
+  it('draws a bar on a terminal that follows the count and a raised total', () => {
+    const io = fakeStreams({ tty: true })
+    const bar = createOutput({ json: false, streams: io.streams }).progress(10, 'exporting')
+    bar.update(5)
+    bar.update(12, 20)
+    bar.stop()
+    const drawn = io.err()
+    expect(drawn).toContain('exporting [')
+    expect(drawn).toContain('12/20')
+    expect(io.out()).toBe('')
+  })
+})
+
+describe('createOutput.raw', () => {
+  it('throws StdoutClosed once the reader of stdout has gone (EPIPE), instead of crashing', async () => {
+    const io = fakeStreams()
+    const output = createOutput({ json: false, streams: io.streams })
+    await output.raw('first\n')
+    io.streams.stdout.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }))
+    await expect(output.raw('second\n')).rejects.toBeInstanceOf(StdoutClosed)
   })
 })
 
