@@ -33,8 +33,10 @@ export function decodeItemLine(line: string, lineNumber: number): RawItem {
   }
   const item = isRecord(parsed) ? parsed.Item : undefined
   if (!isRecord(item)) return fail('expected {"Item": {...}} in DynamoDB JSON')
-  const decoded: RawItem = {}
-  for (const [name, value] of Object.entries(item)) decoded[name] = decodeValue(value, `${name}`, fail)
+  // fromEntries defines own properties: an attribute named `__proto__` is kept, not a prototype.
+  const decoded: RawItem = Object.fromEntries(
+    Object.entries(item).map(([name, value]) => [name, decodeValue(value, `${name}`, fail)]),
+  )
   if (decoded.pk?.S === undefined || decoded.sk?.S === undefined) return fail('item has no string pk and sk')
   return decoded
 }
@@ -73,8 +75,9 @@ function decodeValue(value: unknown, path: string, fail: (why: string) => never)
         : fail(`${path} must be a list`)
     default: {
       if (!isRecord(inner)) return fail(`${path} must be a map`)
-      const map: RawItem = {}
-      for (const [k, v] of Object.entries(inner)) map[k] = decodeValue(v, `${path}.${k}`, fail)
+      const map: RawItem = Object.fromEntries(
+        Object.entries(inner).map(([k, v]) => [k, decodeValue(v, `${path}.${k}`, fail)]),
+      )
       return { M: map }
     }
   }
@@ -85,9 +88,7 @@ function decodeValue(value: unknown, path: string, fail: (why: string) => never)
  * `NumberValue` (their exact text), sets become `Set`s, so marshalling gives back the same item.
  */
 export function toNativeItem(item: RawItem): Record<string, NativeAttributeValue> {
-  const native: Record<string, NativeAttributeValue> = {}
-  for (const [name, value] of Object.entries(item)) native[name] = toNative(value)
-  return native
+  return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, toNative(value)]))
 }
 
 function toNative(value: AttributeValue): NativeAttributeValue {
