@@ -252,15 +252,26 @@ function renderReport(report: RunReport): string {
   if (report.acceptedDrift.length > 0) {
     lines.push(`accepted the changed checksum of version(s) ${report.acceptedDrift.join(', ')}`)
   }
+  const target = report.to === undefined ? '' : ` ${String(report.to).padStart(3, '0')}`
   if (report.results.length === 0) {
     lines.push(
-      report.direction === 'up' ? 'nothing to migrate: every migration is applied' : 'nothing to roll back',
+      report.direction === 'down'
+        ? `nothing to roll back${target && ` after version${target}`}`
+        : report.to === undefined
+          ? 'nothing to migrate: every migration is applied'
+          : `nothing to migrate up to version${target}: it and every migration before it are applied`,
     )
   } else if (report.dryRun) {
     lines.push('dry run: nothing was written')
   } else {
     lines.push(
       `${report.results.length} migration(s) ${report.direction === 'up' ? 'applied' : 'rolled back'}`,
+    )
+  }
+  // `--to` stopped short of migrations that are not applied: say so, whatever was run.
+  if (report.notApplied.length > 0) {
+    lines.push(
+      `not applied after version${target}: ${report.notApplied.join(', ')} (\`chatdb migrate up\` applies them)`,
     )
   }
   return lines.join('\n')

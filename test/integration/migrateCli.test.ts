@@ -97,6 +97,28 @@ describe('chatdb migrate', () => {
     expect(badSegments.stderr).toMatch(/cli.usage: --segments must be an integer from 1 to 64/)
   })
 
+  it('up --to N with a later migration rolled back says what is left, not that all is applied', async () => {
+    const table = await createTestTable(t.documentClient, 'to')
+    expect((await runCli(['migrate', 'up', '--yes'], { table })).code).toBe(0)
+    const allApplied = await runCli(['migrate', 'up', '--yes'], { table })
+    expect(allApplied.stdout).toMatch(/^nothing to migrate: every migration is applied$/m)
+    expect((await runCli(['migrate', 'down', '--yes'], { table })).code).toBe(0)
+
+    const upTo1 = await runCli(['migrate', 'up', '--to', '1', '--yes'], { table })
+    expect(upTo1.code, upTo1.stderr).toBe(0)
+    expect(upTo1.stdout).not.toMatch(/every migration is applied/)
+    expect(upTo1.stdout).toMatch(
+      /^nothing to migrate up to version 001: it and every migration before it are applied$/m,
+    )
+    expect(upTo1.stdout).toMatch(/^not applied after version 001: 002_message-retention /m)
+    const json = await runCli(['migrate', 'up', '--to', 'legacy-seed-layout', '--yes', '--json'], { table })
+    expect(json.json()).toMatchObject({ results: [], to: 1, notApplied: ['002_message-retention'] })
+
+    const upTo2 = await runCli(['migrate', 'up', '--to', '2', '--yes'], { table })
+    expect(upTo2.stdout).toMatch(/^1 migration\(s\) applied$/m)
+    expect(upTo2.stdout).not.toMatch(/not applied after/)
+  })
+
   it('create writes the next migration and lists it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'chatdb-create-'))
     const migrations = join(dir, 'migrations')

@@ -212,6 +212,12 @@ describe('createMigrator with the DynamoDB ledger store', () => {
       await migrator(list).down({ to: 40 })
       await migrator(list).down()
       expect(order).toEqual(['up a', 'up b', 'up c', 'down c', 'down b', 'down a'])
+      // Up to b leaves c (rolled back) unapplied, and the report says so, also with nothing to do.
+      const upToB = await migrator(list).up({ to: 'b' })
+      expect(upToB).toMatchObject({ to: 41, notApplied: ['042_c'] })
+      expect(upToB.results.map((r) => r.name)).toEqual(['a', 'b'])
+      expect(await migrator(list).up({ to: 'b' })).toMatchObject({ results: [], notApplied: ['042_c'] })
+      expect((await migrator(list).up({ to: 42, dryRun: true })).notApplied).toEqual([])
       const unknown = await migrator(list)
         .up({ to: 'nope' })
         .catch((e: unknown) => e)
