@@ -157,11 +157,22 @@ async function create(args: Args) {
     dir,
     name: args.name,
     typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb',
+    // A project's migrations follow chatdb's shipped ones: `[...migrations, ...mine]` must increase.
+    after: Math.max(0, ...shippedMigrations.map((m) => m.version)),
+    listFrom: inRepository ? undefined : 'chatdb',
   })
+  const index = join(args.dir, 'index.ts')
   createOutput({ json: args.json }).result(created, (c) =>
-    c.indexUpdated
-      ? `created ${c.file} (version ${c.version}) and added it to ${join(args.dir, 'index.ts')}`
-      : `created ${c.file} (version ${c.version}); add it to your migrations list`,
+    [
+      c.indexUpdated
+        ? `created ${c.file} (version ${c.version}) and added it to ${index}${c.indexCreated ? ", a new list of chatdb's migrations then yours" : ''}`
+        : `created ${c.file} (version ${c.version}); add it to your migrations list`,
+      ...(inRepository
+        ? []
+        : [
+            `compile it (e.g. tsc), then: chatdb migrate up --migrations <the compiled ${index.replace(/\.ts$/, '.js')}>`,
+          ]),
+    ].join('\n'),
   )
 }
 
@@ -177,7 +188,15 @@ async function loadMigrations(modulePath: string | undefined): Promise<readonly 
   try {
     loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as typeof loaded
   } catch (error) {
-    throw new CliError('cli.input', `cannot load ${modulePath}: ${(error as Error).message}`)
+    // Node imports the module as it is: TypeScript needs compiling, or a loader (`--import tsx`).
+    const typescript = /\.[cm]?tsx?$/.test(modulePath)
+    throw new CliError(
+      'cli.input',
+      `cannot load ${modulePath}: ${(error as Error).message}`,
+      typescript
+        ? "compile your migrations (e.g. tsc) and pass the .js, or run chatdb under a TypeScript loader: NODE_OPTIONS='--import tsx' chatdb migrate …"
+        : undefined,
+    )
   }
   const list = loaded.migrations ?? loaded.default
   if (!Array.isArray(list)) {
