@@ -92,4 +92,25 @@ describe('human output of user-chosen text (built CLI against dynalite)', () => 
     expect(human.stdout).toMatch(/│ __proto__ +│ 1 +│/)
     expect(human.stdout).toMatch(/│ constructor +│ 2 +│/)
   })
+
+  it('counts `inspect table` entities named __proto__ or constructor like any other', async () => {
+    for (const [sk, entity] of [
+      ['1', '__proto__'],
+      ['2', 'constructor'],
+      ['3', 'constructor'],
+    ]) {
+      await t.documentClient.send(
+        new PutCommand({ TableName: t.tableName, Item: { pk: 'odd', sk, _et: entity } }),
+      )
+    }
+    const run = await cli('inspect', 'table', '--json')
+    expect(run.code, run.stderr).toBe(0)
+    const { entities } = run.json<{ entities: Record<string, number> }>()
+    expect(Object.entries(entities)).toEqual(
+      expect.arrayContaining([
+        ['__proto__', 1],
+        ['constructor', 2],
+      ]),
+    )
+  })
 })
