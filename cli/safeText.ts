@@ -39,18 +39,42 @@ export function graphemes(text: string): string[] {
   return Array.from(segmenter.segment(text), (s) => s.segment)
 }
 
+// East Asian wide and fullwidth characters take two terminal columns (as cli-table3 measures).
+const WIDE =
+  /^[\u1100-\u115f\u2e80-\u303e\u3041-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{20000}-\u{3fffd}]/u
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u
+
+/** Terminal columns of one grapheme: 2 for emoji and East Asian wide characters, else 1. */
+function columnsOf(grapheme: string): number {
+  return EMOJI.test(grapheme) || WIDE.test(grapheme) ? 2 : 1
+}
+
+/** Terminal columns of a text (escaped first: controls are no longer in it). */
+export function textWidth(text: string): number {
+  let width = 0
+  for (const grapheme of graphemes(text)) width += columnsOf(grapheme)
+  return width
+}
+
 /**
- * At most `width` graphemes: longer text is cut and ends in `…`. Cuts fall between graphemes,
- * so neither a surrogate pair nor an emoji sequence is ever split.
+ * At most `width` terminal columns: longer text is cut and ends in `…`. Cuts fall between
+ * graphemes, so neither a surrogate pair nor an emoji sequence is ever split.
  *
  * @example
  * cut('a long message', 6) // 'a lon…'
  */
 export function cut(text: string, width: number): string {
-  const parts = graphemes(text)
-  if (parts.length <= width) return text
+  if (textWidth(text) <= width) return text
   if (width <= 0) return ''
-  return `${parts.slice(0, width - 1).join('')}…`
+  let kept = ''
+  let used = 0
+  for (const grapheme of graphemes(text)) {
+    const columns = columnsOf(grapheme)
+    if (used + columns > width - 1) break
+    kept += grapheme
+    used += columns
+  }
+  return `${kept}…`
 }
 
 /** Width of tables when stdout is no terminal and `COLUMNS` says nothing. */
@@ -68,7 +92,7 @@ const MIN_COLUMN_WIDTH = 8
 export function columnCap(cells: readonly (readonly string[])[], totalWidth: number): number {
   const columns = Math.max(0, ...cells.map((row) => row.length))
   const widths = Array.from({ length: columns }, (_, i) =>
-    Math.max(0, ...cells.map((row) => graphemes(row[i] ?? '').length)),
+    Math.max(0, ...cells.map((row) => textWidth(row[i] ?? ''))),
   )
   const available = totalWidth - 3 * columns - 1
   const total = (cap: number) => widths.reduce((sum, w) => sum + Math.min(w, cap), 0)

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
-import { graphemes } from '../../cli/safeText.js'
+import { textWidth } from '../../cli/safeText.js'
 import { runCli } from '../support/cli.js'
 import { useTestTable } from '../support/dynamo.js'
 import { scanAll } from '../support/scan.js'
@@ -49,7 +49,7 @@ describe('human output of user-chosen text (built CLI against dynalite)', () => 
     expect(human.stdout).toContain('\\x1b[2J\\x1b[31mred alert\\u2028new line')
     expect(human.stdout).toContain('ev\\u202egnp.exe')
     // Every line fits the width; the long message is cut with an ellipsis (its emoji whole or gone).
-    for (const line of human.stdout.split('\n')) expect(graphemes(line).length).toBeLessThanOrEqual(120)
+    for (const line of human.stdout.split('\n')) expect(textWidth(line)).toBeLessThanOrEqual(120)
     const cutLine = human.stdout.split('\n').find((line) => line.includes('xxxx'))
     expect(cutLine).toMatch(/x…\s*│$/)
     expect(human.stdout).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/u)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { columnCap, cut, escapeText, fitTable, tableWidth } from '../../cli/safeText.js'
+import { columnCap, cut, escapeText, fitTable, tableWidth, textWidth } from '../../cli/safeText.js'
 
 describe('cli/safeText', () => {
   describe('escapeText', () => {
@@ -20,8 +20,12 @@ describe('cli/safeText', () => {
     it('cuts by grapheme with an ellipsis and never splits a surrogate pair or an emoji sequence', () => {
       expect(cut('abcdef', 6)).toBe('abcdef')
       expect(cut('abcdefg', 6)).toBe('abcde…')
-      expect(cut('ab😀😀😀', 4)).toBe('ab😀…')
-      expect(cut('👩‍👩‍👧👩‍👩‍👧👩‍👩‍👧', 2)).toBe('👩‍👩‍👧…')
+      // Emoji and East Asian wide characters take two columns, as cli-table3 measures them.
+      expect(cut('ab😀😀😀', 5)).toBe('ab😀…')
+      expect(cut('ab😀😀😀', 4)).toBe('ab…')
+      expect(cut('世界世界世界', 5)).toBe('世界…')
+      expect(textWidth('世界 ok 👍🏽')).toBe(10)
+      expect(cut('👩‍👩‍👧👩‍👩‍👧👩‍👩‍👧', 3)).toBe('👩‍👩‍👧…')
       for (let width = 1; width < 8; width++) {
         expect(cut('😀'.repeat(10), width)).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/u)
       }
