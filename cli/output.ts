@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline/promises'
 import type { SingleBar } from 'cli-progress'
 import type Table from 'cli-table3'
 import { CliError, type ErrorReport, formatError } from './errors.js'
+import { escapeText, fitTable, tableWidth } from './safeText.js'
 
 export interface Progress {
   /** Moves the bar to `done`; `total` replaces an estimated total. */
@@ -63,9 +64,12 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
       write(stdout, json ? JSON.stringify(data, null, 2) : render(data))
     },
 
-    /** A line for people (stderr under --json, so stdout stays parseable). */
+    /**
+     * A line for people (stderr under --json, so stdout stays parseable). Each line is escaped
+     * (see cli/safeText.ts): gateway log lines and migration notices may carry what clients sent.
+     */
     info(text: string): void {
-      write(json ? stderr : stdout, text)
+      write(json ? stderr : stdout, text.split('\n').map(escapeText).join('\n'))
     },
 
     /** A status line that must never mix with stdout (e.g. while stdout carries an export). */
@@ -99,15 +103,32 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
           stdout,
           JSON.stringify({ error: { code: report.code, message: report.message, hint: report.hint } }),
         )
-      write(stderr, formatError(report))
+      // The message may echo user input (a name, a line of a file): escaped like any human output.
+      write(
+        stderr,
+        formatError({
+          ...report,
+          message: escapeText(report.message),
+          hint: report.hint && escapeText(report.hint),
+        }),
+      )
     },
 
+    /**
+     * A table for people: cells escaped (a `\r` in a message cannot forge a row) and the widest
+     * columns cut with `…` to the terminal's width (see cli/safeText.ts); `--json` has the full text.
+     */
     table(head: string[], rows: (string | number | boolean | undefined)[][]): string {
-      const table = new (loadTable())({
+      const fitted = fitTable(
         head,
+        rows.map((row) => row.map((cell) => (cell === undefined ? '' : String(cell)))),
+        tableWidth(stdout),
+      )
+      const table = new (loadTable())({
+        head: fitted.head,
         style: { head: stdout.isTTY ? ['cyan'] : [], border: stdout.isTTY ? ['grey'] : [] },
       })
-      for (const row of rows) table.push(row.map((cell) => (cell === undefined ? '' : String(cell))))
+      for (const row of fitted.rows) table.push(row)
       return table.toString()
     },
 
@@ -144,6 +165,8 @@ export function createOutput({ json, streams = process }: { json: boolean; strea
 }
 
 export type Output = ReturnType<typeof createOutput>
+
+export { escapeText } from './safeText.js'
 
 /** Epoch milliseconds as an ISO-8601 UTC string, for tables. */
 export const isoTime = (epochMs: number | undefined): string =>

@@ -48,22 +48,52 @@ export const migration: Migration = {
     const days = retentionDays(ctx)
     const format = ctx.entities.Message.build(EntityFormatter)
     const nowSeconds = Math.floor(ctx.now() / 1000)
-    let expired = 0
-    await ctx.scanRewrite({
+    // Counted over every message this run looks at, not only those it writes: on a re-run, or
+    // a resumed run redoing the pages after its last checkpoint, messages that already got an
+    // `expiresAt` are skipped, and a count of this run's writes alone would say "0 expired".
+    const counts = { items: 0, messages: 0, given: 0, kept: 0, expired: 0 }
+    const phase = await ctx.scanRewrite({
       phase: 'messages',
       transform(item) {
-        if (item._et !== 'Message' || item[EXPIRY_ATTRIBUTE] !== undefined) return undefined
+        counts.items++
+        if (item._et !== 'Message') return undefined
+        counts.messages++
+        const existing = item[EXPIRY_ATTRIBUTE]
+        if (existing !== undefined) {
+          counts.kept++
+          if (Number(existing) <= nowSeconds) counts.expired++
+          return undefined
+        }
         const message = format.format(item)
         const expiresAt = expiryOf(message.time, days)
-        if (expiresAt <= nowSeconds) expired++
+        if (expiresAt <= nowSeconds) counts.expired++
+        counts.given++
         const put = ctx.entities.Message.build(BatchPutRequest)
           .item({ ...message, expiresAt })
           .params()
         return replaceItem(item, put, [])
       },
     })
-    if (expired > 0) {
-      ctx.notice(`${expired} message(s) are older than ${days} days: TTL will delete them once it is enabled`)
+    const given = ctx.dryRun ? 'would be given' : 'given'
+    if (phase.skipped) {
+      ctx.notice(
+        `messages done by an earlier attempt: ${phase.scanned} item(s) scanned, ${phase.changed} message(s) ${given} an ${EXPIRY_ATTRIBUTE}`,
+      )
+    } else {
+      // A resumed run scans only the pages after its last checkpoint; the phase's totals add
+      // the earlier attempts' pages.
+      const earlier =
+        phase.scanned > counts.items
+          ? `; with the pages of earlier attempts: ${phase.scanned} item(s) scanned, ${phase.changed} message(s) ${given} one`
+          : ''
+      ctx.notice(
+        `${counts.messages} message(s) considered: ${counts.given} ${given} an ${EXPIRY_ATTRIBUTE} (${days} days), ${counts.kept} already had one${earlier}`,
+      )
+    }
+    if (counts.expired > 0) {
+      ctx.notice(
+        `${counts.expired} of them are past their ${EXPIRY_ATTRIBUTE}: TTL will delete them once it is enabled`,
+      )
     }
     report(
       ctx,

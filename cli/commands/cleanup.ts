@@ -4,7 +4,7 @@ import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { parseDuration } from '../../src/admin/duration.js'
 import { assertConnectionId } from '../../src/validation.js'
 import { type GlobalOptions, withContext } from '../context.js'
-import { confirmOrRefuse } from '../output.js'
+import { confirmOrRefuse, escapeText } from '../output.js'
 
 interface DryRun extends GlobalOptions {
   dryRun: boolean
@@ -36,8 +36,8 @@ const connection: CommandModule<GlobalOptions, DryRun & { id: string }> = {
       output.result(result, (r) =>
         wouldOr(
           r.dryRun,
-          `removed ${r.subscriptions} subscriptions of ${r.connectionId}${r.rooms.length ? ` (${r.rooms.map((x) => x.roomName).join(', ')})` : ''}`,
-          `remove ${r.subscriptions} subscriptions of ${r.connectionId}${r.rooms.length ? ` (${r.rooms.map((x) => x.roomName).join(', ')})` : ''}`,
+          `removed ${r.subscriptions} subscriptions of ${escapeText(r.connectionId)}${r.rooms.length ? ` (${r.rooms.map((x) => escapeText(x.roomName)).join(', ')})` : ''}`,
+          `remove ${r.subscriptions} subscriptions of ${escapeText(r.connectionId)}${r.rooms.length ? ` (${r.rooms.map((x) => escapeText(x.roomName)).join(', ')})` : ''}`,
         ),
       )
     }),
@@ -83,7 +83,7 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
               `removed ${r.subscriptions} subscriptions`,
               `remove ${r.subscriptions} subscriptions`,
             ),
-            ...r.errors.map((e) => `  ${e.connectionId}: ${e.error}`),
+            ...r.errors.map((e) => `  ${escapeText(e.connectionId)}: ${escapeText(e.error)}`),
           ].join('\n'),
         )
       } finally {

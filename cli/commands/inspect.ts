@@ -9,7 +9,7 @@ import {
 import { assertConnectionId, assertRoomName, assertUserName } from '../../src/validation.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
-import { isoTime } from '../output.js'
+import { escapeText, isoTime } from '../output.js'
 
 interface NameArgs extends GlobalOptions {
   name: string
@@ -50,8 +50,8 @@ const room: CommandModule<GlobalOptions, NameArgs> = {
         )
       output.result(result, (r) =>
         [
-          `room "${r.roomName}": ${r.listed === undefined ? 'no state record' : r.listed ? 'active' : 'inactive'}, created ${isoTime(r.createdAt)}`,
-          `users (${r.users.length}): ${r.users.join(', ') || '-'}`,
+          `room "${escapeText(r.roomName)}": ${r.listed === undefined ? 'no state record' : r.listed ? 'active' : 'inactive'}, created ${isoTime(r.createdAt)}`,
+          `users (${r.users.length}): ${r.users.map(escapeText).join(', ') || '-'}`,
           output.table(
             ['connection', 'user', 'subscribed'],
             r.subscribers.map((s) => [s.connectionId, s.userName, isoTime(s.subscribedAt)]),
@@ -85,7 +85,7 @@ const user: CommandModule<GlobalOptions, NameArgs> = {
         r.rooms
           .map(
             (group) =>
-              `${group.roomName} (${group.messages.length}):\n${output.table(
+              `${escapeText(group.roomName)} (${group.messages.length}):\n${output.table(
                 ['time', 'message'],
                 group.messages.map((m) => [isoTime(m.time), m.message]),
               )}`,

@@ -157,11 +157,22 @@ async function create(args: Args) {
     dir,
     name: args.name,
     typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb',
+    // A project's migrations follow chatdb's shipped ones: `[...migrations, ...mine]` must increase.
+    after: Math.max(0, ...shippedMigrations.map((m) => m.version)),
+    listFrom: inRepository ? undefined : 'chatdb',
   })
+  const index = join(args.dir, 'index.ts')
   createOutput({ json: args.json }).result(created, (c) =>
-    c.indexUpdated
-      ? `created ${c.file} (version ${c.version}) and added it to ${join(args.dir, 'index.ts')}`
-      : `created ${c.file} (version ${c.version}); add it to your migrations list`,
+    [
+      c.indexUpdated
+        ? `created ${c.file} (version ${c.version}) and added it to ${index}${c.indexCreated ? ", a new list of chatdb's migrations then yours" : ''}`
+        : `created ${c.file} (version ${c.version}); add it to your migrations list`,
+      ...(inRepository
+        ? []
+        : [
+            `compile it (e.g. tsc), then: chatdb migrate up --migrations <the compiled ${index.replace(/\.ts$/, '.js')}>`,
+          ]),
+    ].join('\n'),
   )
 }
 
@@ -177,7 +188,15 @@ async function loadMigrations(modulePath: string | undefined): Promise<readonly 
   try {
     loaded = (await import(pathToFileURL(resolve(modulePath)).href)) as typeof loaded
   } catch (error) {
-    throw new CliError('cli.input', `cannot load ${modulePath}: ${(error as Error).message}`)
+    // Node imports the module as it is: TypeScript needs compiling, or a loader (`--import tsx`).
+    const typescript = /\.[cm]?tsx?$/.test(modulePath)
+    throw new CliError(
+      'cli.input',
+      `cannot load ${modulePath}: ${(error as Error).message}`,
+      typescript
+        ? "compile your migrations (e.g. tsc) and pass the .js, or run chatdb under a TypeScript loader: NODE_OPTIONS='--import tsx' chatdb migrate …"
+        : undefined,
+    )
   }
   const list = loaded.migrations ?? loaded.default
   if (!Array.isArray(list)) {
@@ -252,15 +271,26 @@ function renderReport(report: RunReport): string {
   if (report.acceptedDrift.length > 0) {
     lines.push(`accepted the changed checksum of version(s) ${report.acceptedDrift.join(', ')}`)
   }
+  const target = report.to === undefined ? '' : ` ${String(report.to).padStart(3, '0')}`
   if (report.results.length === 0) {
     lines.push(
-      report.direction === 'up' ? 'nothing to migrate: every migration is applied' : 'nothing to roll back',
+      report.direction === 'down'
+        ? `nothing to roll back${target && ` after version${target}`}`
+        : report.to === undefined
+          ? 'nothing to migrate: every migration is applied'
+          : `nothing to migrate up to version${target}: it and every migration before it are applied`,
     )
   } else if (report.dryRun) {
     lines.push('dry run: nothing was written')
   } else {
     lines.push(
       `${report.results.length} migration(s) ${report.direction === 'up' ? 'applied' : 'rolled back'}`,
+    )
+  }
+  // `--to` stopped short of migrations that are not applied: say so, whatever was run.
+  if (report.notApplied.length > 0) {
+    lines.push(
+      `not applied after version${target}: ${report.notApplied.join(', ')} (\`chatdb migrate up\` applies them)`,
     )
   }
   return lines.join('\n')

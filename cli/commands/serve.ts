@@ -2,10 +2,13 @@ import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
+import { CliError } from '../errors.js'
+import { DEFAULT_MAX_QUEUED_FRAMES } from '../gateway/limits.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
   host: string
+  maxQueuedFrames: number
 }
 
 export const DEFAULT_PORT = 3001
@@ -18,6 +21,11 @@ export const gatewayOptions = {
     describe: 'Port of the WebSocket server and @connections API (0: any free port)',
   },
   host: { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' },
+  'max-queued-frames': {
+    type: 'number',
+    default: DEFAULT_MAX_QUEUED_FRAMES,
+    describe: 'Frames a connection may have waiting; one more closes it with 1013 (try again later)',
+  },
 } as const
 
 export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
@@ -46,11 +54,19 @@ export async function serveUntilSignal(
   extra: Record<string, unknown>,
 ): Promise<void> {
   const { output, documentClient, tableName } = context
+  if (!Number.isInteger(args.maxQueuedFrames) || args.maxQueuedFrames < 0) {
+    throw new CliError(
+      'cli.usage',
+      '--max-queued-frames must be a non-negative integer',
+      `e.g. --max-queued-frames ${DEFAULT_MAX_QUEUED_FRAMES}`,
+    )
+  }
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
   const gateway = await startGateway({
     port: args.port,
     host: args.host,
+    maxQueuedFrames: args.maxQueuedFrames,
     documentClient,
     tableName,
     log: (line) => output.info(line),

@@ -13,6 +13,9 @@ import {
   newGatewayId,
   selectRoute,
 } from './gatewayEvents.js'
+import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+
+export { DEFAULT_MAX_QUEUED_FRAMES }
 
 /** What the gateway invokes: the Lambda router, or anything shaped like it. */
 export interface GatewayRouter {
@@ -29,6 +32,27 @@ export interface GatewayServerOptions {
   router: (managementEndpoint: string) => GatewayRouter
   /** One line per route invocation: route, connection id, status, milliseconds. */
   log?: (line: string) => void
+  /**
+   * Frames one connection may have waiting behind the one being handled (default
+   * {@link DEFAULT_MAX_QUEUED_FRAMES}). One more closes the connection with 1013 "try again
+   * later", as API Gateway throttles a client that outruns its limits: a flooding client cannot
+   * grow the gateway's memory without bound.
+   */
+  maxQueuedFrames?: number
+}
+
+/** What the gateway did with the frames it received (since it started, over every connection). */
+export interface GatewayStats {
+  /** Open connections. */
+  connections: number
+  /** Frames waiting to be handled now, over every connection. */
+  queuedFrames: number
+  /** Frames handed to the router. */
+  handledFrames: number
+  /** Frames never handed to the router: beyond the queue limit, or queued when their connection closed. */
+  droppedFrames: number
+  /** Connections closed with 1013 for exceeding the queue limit. */
+  throttledConnections: number
 }
 
 export interface Gateway {
@@ -36,6 +60,8 @@ export interface Gateway {
   url: string
   /** `http://host:port`, the `@connections` API the handlers post through. */
   managementEndpoint: string
+  /** Counts of frames handled, queued and dropped, for tests and the curious. */
+  stats(): GatewayStats
   /** Closes every connection (running `$disconnect` for each), then the server. */
   close(): Promise<void>
 }
@@ -44,6 +70,10 @@ interface LiveConnection extends ConnectionInfo, ManagedConnection {
   socket: WebSocket
   /** Frames of one connection are handled one after another, in order. */
   queue: Promise<void>
+  /** Frames received and not yet started (the running one excluded). */
+  waiting: number
+  /** Set on close: frames still waiting are dropped, never run. */
+  closed: boolean
 }
 
 function urlHost(host: string): string {
@@ -71,7 +101,11 @@ const textOf = (data: RawData): string =>
  * reason). Frames of one connection are handled one at a time, in arrival order.
  */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
-  const { host = '127.0.0.1', log = () => {} } = options
+  const { host = '127.0.0.1', log = () => {}, maxQueuedFrames = DEFAULT_MAX_QUEUED_FRAMES } = options
+  if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
+    throw new RangeError(`maxQueuedFrames must be a non-negative integer (got ${maxQueuedFrames})`)
+  }
+  const counts = { handledFrames: 0, droppedFrames: 0, throttledConnections: 0 }
   const connections = new Map<string, LiveConnection>()
   const pending = new Set<Promise<unknown>>()
   let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
@@ -140,6 +174,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       socket,
       lastActiveAt: info.connectedAt,
       queue: Promise.resolve(),
+      waiting: 0,
+      closed: false,
       send: (data) =>
         new Promise<void>((resolve, reject) =>
           socket.send(data, (error) => (error ? reject(error) : resolve())),
@@ -160,13 +196,40 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       )
     }
     socket.on('message', (data) => {
+      // ws may still deliver frames that arrived with (or after) our own close frame.
+      if (connection.closed || socket.readyState !== WebSocket.OPEN) {
+        counts.droppedFrames++
+        return
+      }
+      if (connection.waiting >= maxQueuedFrames) {
+        // The frame is not kept: its bytes are released now, and so are the queued ones once
+        // 'close' fires. The client learns why from the close code, as from API Gateway's throttling.
+        counts.droppedFrames++
+        counts.throttledConnections++
+        log(`throttled ${info.connectionId}: more than ${maxQueuedFrames} frames waiting`)
+        socket.close(1013, 'Too many frames waiting; try again later')
+        return
+      }
       connection.lastActiveAt = Date.now()
+      connection.waiting++
       const body = textOf(data)
-      enqueue(() => invoke(info, { routeKey: selectRoute(body), body }))
+      enqueue(async () => {
+        connection.waiting--
+        // A frame that had not started when its connection closed is not run: API Gateway
+        // would not invoke a route for a connection that is gone, and its poster would get 410s.
+        if (connection.closed) {
+          counts.droppedFrames++
+          return
+        }
+        counts.handledFrames++
+        await invoke(info, { routeKey: selectRoute(body), body })
+      })
     })
     socket.on('close', (code, reason) => {
       // Gone before $disconnect runs, as in API Gateway: posts to it answer 410.
       connections.delete(info.connectionId)
+      connection.closed = true
+      // $disconnect is queued behind the frame in flight (and the dropped ones, which return at once).
       enqueue(() =>
         invoke(info, {
           routeKey: '$disconnect',
@@ -195,6 +258,11 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   return {
     url: `ws://${authority}`,
     managementEndpoint,
+    stats() {
+      let queuedFrames = 0
+      for (const connection of connections.values()) queuedFrames += connection.waiting
+      return { connections: connections.size, queuedFrames, ...counts }
+    },
     close() {
       closing ??= (async () => {
         server.off('upgrade', accept)

@@ -13,6 +13,8 @@ export interface GatewayOptions {
   tableName: string
   /** One line per route invocation: route, connection id, status, milliseconds. */
   log?: (line: string) => void
+  /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
+  maxQueuedFrames?: number
 }
 
 /**
@@ -21,7 +23,9 @@ export interface GatewayOptions {
  * `createRouter` (`$connect` on upgrade, a non-200 refusing it; route selection on
  * `$request.body.action`, `$default` otherwise; `$disconnect` on close), and serves the
  * `@connections` management API on the same port, so the handlers post through the real SDK
- * client. Unlike API Gateway, it handles one frame per connection at a time, in arrival order.
+ * client. Unlike API Gateway, it handles one frame per connection at a time, in arrival order;
+ * at most `maxQueuedFrames` may wait (one more closes the connection with 1013), and frames
+ * still waiting when their connection closes are dropped ($disconnect follows the running one).
  *
  * @example
  * const gateway = await startGateway({ port: 3001, documentClient, tableName: 'chat', log: console.log })
@@ -29,11 +33,12 @@ export interface GatewayOptions {
  * await gateway.close()
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { port, host, log, documentClient, tableName } = options
+  const { port, host, log, maxQueuedFrames, documentClient, tableName } = options
   return startGatewayServer({
     port,
     host,
     log,
+    maxQueuedFrames,
     router: (managementEndpoint) =>
       createRouter({
         documentClient,

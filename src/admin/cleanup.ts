@@ -164,7 +164,7 @@ export async function reconcileRooms(
 export interface MessagePruning {
   /** Messages older than the cutoff, deleted (or that would be, with `dryRun`). */
   messages: number
-  /** Per room. */
+  /** Per room (own properties only: a room may be called `__proto__` or `constructor`). */
   rooms: Record<string, number>
   cutoff: string
   dryRun: boolean
@@ -181,7 +181,8 @@ export async function pruneMessages(
 ): Promise<MessagePruning> {
   const cutoffMs = now - olderThanMs
   const deletes: WriteRequest[] = []
-  const rooms: Record<string, number> = {}
+  // Room names are chosen by users: a Map, so `constructor` or `__proto__` count like any name.
+  const rooms = new Map<string, number>()
   for await (const page of scanPages(documentClient, repository.tableName, {
     FilterExpression: '#et = :message AND #time < :cutoff',
     ProjectionExpression: 'pk, sk, roomName',
@@ -193,10 +194,15 @@ export async function pruneMessages(
   })) {
     for (const item of page) {
       const roomName = item.roomName?.S ?? '(unknown)'
-      rooms[roomName] = (rooms[roomName] ?? 0) + 1
+      rooms.set(roomName, (rooms.get(roomName) ?? 0) + 1)
       deletes.push({ DeleteRequest: { Key: { pk: item.pk?.S, sk: item.sk?.S } } })
     }
   }
   if (!dryRun) await writeInBatches(documentClient, repository.tableName, deletes)
-  return { messages: deletes.length, rooms, cutoff: sortableTime(cutoffMs), dryRun }
+  return {
+    messages: deletes.length,
+    rooms: Object.fromEntries(rooms),
+    cutoff: sortableTime(cutoffMs),
+    dryRun,
+  }
 }

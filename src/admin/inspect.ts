@@ -137,7 +137,8 @@ export async function inspectTable(
   const table = await findTable(documentClient, tableName)
   if (!table) return undefined
   const timeToLive = await describeTimeToLive(documentClient, tableName)
-  const entities: Record<string, number> = {}
+  // Entity names come from the items: a Map, so any name (even `__proto__`) counts correctly.
+  const entities = new Map<string, number>()
   let scannedItems = 0
   for await (const page of scanPages(documentClient, tableName, {
     ProjectionExpression: '#et',
@@ -145,7 +146,7 @@ export async function inspectTable(
   })) {
     for (const item of page) {
       const entity = item[entityAttribute]?.S ?? '(none)'
-      entities[entity] = (entities[entity] ?? 0) + 1
+      entities.set(entity, (entities.get(entity) ?? 0) + 1)
     }
     scannedItems += page.length
   }
@@ -163,7 +164,7 @@ export async function inspectTable(
     approximateItemCount: table.ItemCount ?? 0,
     sizeBytes: table.TableSizeBytes ?? 0,
     timeToLive,
-    entities,
+    entities: Object.fromEntries(entities),
     scannedItems,
   }
 }

@@ -6,7 +6,7 @@ import { createChatRepository } from '../repository/chatRepository.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { migrationChecksum } from './checksum.js'
 import { createDynamoLedgerStore } from './dynamoLedgerStore.js'
-import { MigrationError } from './errors.js'
+import { label, MigrationError } from './errors.js'
 import { holdLock } from './leaseLock.js'
 import {
   assertMigrationList,
@@ -86,6 +86,13 @@ export interface RunReport {
   results: MigrationRunResult[]
   /** Versions whose changed checksum `--force` accepted (or would accept under dry run). */
   acceptedDrift: number[]
+  /** The `to` of the run as a version number; undefined without one. */
+  to: number | undefined
+  /**
+   * `up` with `to`: the later migrations it left unapplied (pending, rolled back or failed),
+   * as `NNN_name`. Empty otherwise. With none run and these left, not everything is applied.
+   */
+  notApplied: string[]
 }
 
 export interface StatusReport {
@@ -192,6 +199,8 @@ export function createMigrator(options: MigratorOptions) {
       dryRun,
       results: [],
       acceptedDrift: planned.drifted.map((s) => s.version),
+      to,
+      notApplied: planned.later.map(label),
     }
     if (planned.targets.length === 0 && planned.drifted.length === 0) return report
     const byVersion = new Map(migrations.map((m) => [m.version, m]))
@@ -223,6 +232,7 @@ export function createMigrator(options: MigratorOptions) {
       // Planned again under the lock: another run may have finished in between.
       planned = plan((await statuses()).list)
       if (planned.drifted.length > 0 && !force) throw driftError(planned.drifted)
+      report.notApplied = planned.later.map(label)
       report.acceptedDrift = []
       for (const drifted of planned.drifted) {
         if (!drifted.ledger || direction === 'down') continue

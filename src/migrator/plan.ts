@@ -70,12 +70,18 @@ export function resolveVersion(
   return found.version
 }
 
-/** Which migrations `up` runs (in order) and which applied ones drifted. */
+const notApplied = (s: MigrationStatus) => s.state !== 'applied' && s.state !== 'drifted'
+
+/**
+ * Which migrations `up` runs (in order), which applied ones drifted, and which later than `to`
+ * it leaves unapplied (so that "nothing to do up to `to`" is not mistaken for "all applied").
+ */
 export function planUp(statuses: readonly MigrationStatus[], to: number | undefined) {
   const inRange = statuses.filter((s) => to === undefined || s.version <= to)
   return {
-    targets: inRange.filter((s) => s.state !== 'applied' && s.state !== 'drifted'),
+    targets: inRange.filter(notApplied),
     drifted: inRange.filter((s) => s.state === 'drifted'),
+    later: statuses.filter((s) => to !== undefined && s.version > to && notApplied(s)),
   }
 }
 
@@ -90,7 +96,7 @@ export function planDown(statuses: readonly MigrationStatus[], to: number | unde
       `cannot roll back ${irreversible.map(label).join(', ')}: no down function; nothing was changed`,
     )
   }
-  return { targets, drifted: targets.filter((s) => s.state === 'drifted') }
+  return { targets, drifted: targets.filter((s) => s.state === 'drifted'), later: [] as MigrationStatus[] }
 }
 
 export function driftError(drifted: readonly MigrationStatus[]): MigrationError {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createDynamoLedgerStore, MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
@@ -13,6 +13,23 @@ import { scanAll } from '../support/scan.js'
 const fixture = JSON.parse(
   readFileSync(new URL('../../fixtures/legacy-seed-layout.json', import.meta.url), 'utf8'),
 ) as { items: Record<string, unknown>[] }
+
+const REPOSITORY = resolve(import.meta.dirname, '../..')
+
+/** Runs a tool to completion; `output` is its stdout and stderr, for the failure message. */
+function exec(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd })
+    let output = ''
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      output += chunk
+    })
+    child.on('close', (code) => done({ code: code ?? -1, output }))
+  })
+}
 
 interface Report {
   dryRun: boolean
@@ -97,19 +114,108 @@ describe('chatdb migrate', () => {
     expect(badSegments.stderr).toMatch(/cli.usage: --segments must be an integer from 1 to 64/)
   })
 
-  it('create writes the next migration and lists it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'chatdb-create-'))
-    const migrations = join(dir, 'migrations')
-    await runCli(['migrate', 'create', 'first-one', '--dir', migrations]).then((run) => {
-      // No directory yet: a clear error.
-      expect(run.code).toBe(1)
-      expect(run.stderr).toMatch(/no migrations directory/)
+  it('up --to N with a later migration rolled back says what is left, not that all is applied', async () => {
+    const table = await createTestTable(t.documentClient, 'to')
+    expect((await runCli(['migrate', 'up', '--yes'], { table })).code).toBe(0)
+    const allApplied = await runCli(['migrate', 'up', '--yes'], { table })
+    expect(allApplied.stdout).toMatch(/^nothing to migrate: every migration is applied$/m)
+    expect((await runCli(['migrate', 'down', '--yes'], { table })).code).toBe(0)
+
+    const upTo1 = await runCli(['migrate', 'up', '--to', '1', '--yes'], { table })
+    expect(upTo1.code, upTo1.stderr).toBe(0)
+    expect(upTo1.stdout).not.toMatch(/every migration is applied/)
+    expect(upTo1.stdout).toMatch(
+      /^nothing to migrate up to version 001: it and every migration before it are applied$/m,
+    )
+    expect(upTo1.stdout).toMatch(/^not applied after version 001: 002_message-retention /m)
+    const json = await runCli(['migrate', 'up', '--to', 'legacy-seed-layout', '--yes', '--json'], { table })
+    expect(json.json()).toMatchObject({ results: [], to: 1, notApplied: ['002_message-retention'] })
+
+    const upTo2 = await runCli(['migrate', 'up', '--to', '2', '--yes'], { table })
+    expect(upTo2.stdout).toMatch(/^1 migration\(s\) applied$/m)
+    expect(upTo2.stdout).not.toMatch(/not applied after/)
+  })
+
+  it('create in a project that installs chatdb: makes the directory and list, numbers after the shipped 002', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'chatdb-project-'))
+    await mkdir(join(project, 'node_modules'))
+    await symlink(REPOSITORY, join(project, 'node_modules', 'chatdb'), 'dir')
+    // chatdb is an ES module, and so is a project that imports it.
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'my-chat', type: 'module' }))
+    // No migrations directory yet: create makes it, with an index listing chatdb's migrations first.
+    const first = await runCli(['migrate', 'create', 'room-topics', '--json'], { cwd: project })
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.json()).toMatchObject({ version: 3, indexCreated: true, indexUpdated: true })
+    const second = await runCli(['migrate', 'create', 'delete', '--json'], { cwd: project })
+    expect(second.json()).toMatchObject({ version: 4, indexCreated: false, indexUpdated: true })
+    expect((await readdir(join(project, 'migrations'))).sort()).toEqual([
+      '003_room-topics.ts',
+      '004_delete.ts',
+      'index.ts',
+    ])
+    const human = await runCli(['migrate', 'create', 'room-pins'], { cwd: project })
+    expect(human.stdout).toMatch(
+      /^created .*005_room-pins\.ts \(version 5\) and added it to migrations\/index\.ts/,
+    )
+
+    // The generated files pass Biome's recommended rules and tsc --strict as they are.
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          verbatimModuleSyntax: true,
+          skipLibCheck: true,
+          types: [],
+          rootDir: '.',
+          outDir: 'dist',
+        },
+        include: ['migrations'],
+      }),
+    )
+    const lint = await exec(join(REPOSITORY, 'node_modules/.bin/biome'), ['lint', 'migrations'], project)
+    expect(lint.code, lint.output).toBe(0)
+    const tsc = await exec(join(REPOSITORY, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project)
+    expect(tsc.code, tsc.output).toBe(0)
+
+    // The CLI imports the list with Node: the compiled one runs, the .ts one is refused with the fix.
+    const table = await createTestTable(t.documentClient, 'mine')
+    const listed = await runCli(['migrate', 'status', '--migrations', 'dist/migrations/index.js', '--json'], {
+      cwd: project,
+      table,
     })
-    await mkdir(migrations)
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.json<{ migrations: { version: number }[] }>().migrations.map((m) => m.version)).toEqual([
+      1, 2, 3, 4, 5,
+    ])
+    const source = await runCli(['migrate', 'status', '--migrations', 'migrations/index.ts'], {
+      cwd: project,
+      table,
+    })
+    expect(source.code).toBe(1)
+    expect(source.stderr).toMatch(/^cli\.input: cannot load migrations\/index\.ts: .*\nhint: .*compile/m)
+  })
+
+  it('create inside chatdb lists the migration in migrations/index.ts; a file in the way is a clear error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-create-'))
+    await mkdir(join(dir, 'src', 'migrator'), { recursive: true })
+    await writeFile(join(dir, 'src', 'migrator', 'types.ts'), '')
+    const migrations = join(dir, 'migrations')
     const run = await runCli(['migrate', 'create', 'first-one', '--dir', migrations, '--json'])
-    expect(run.code).toBe(0)
-    expect(run.json()).toMatchObject({ version: 1, indexUpdated: false })
-    expect(await readFile(join(migrations, '001_first-one.ts'), 'utf8')).toMatch(/from 'chatdb'/)
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json()).toMatchObject({ version: 3, indexCreated: false, indexUpdated: false })
+    expect(await readFile(join(migrations, '003_first-one.ts'), 'utf8')).toMatch(
+      /from '\.\.\/src\/migrator\/types\.js'/,
+    )
+    const blocked = join(dir, 'blocked')
+    await writeFile(blocked, '')
+    const refused = await runCli(['migrate', 'create', 'x', '--dir', blocked])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^migration\.invalidOption: cannot read the migrations directory/)
   })
 
   it('two concurrent `migrate up` processes: exactly one runs, the other fails at once naming the holder', async () => {

@@ -212,6 +212,12 @@ describe('createMigrator with the DynamoDB ledger store', () => {
       await migrator(list).down({ to: 40 })
       await migrator(list).down()
       expect(order).toEqual(['up a', 'up b', 'up c', 'down c', 'down b', 'down a'])
+      // Up to b leaves c (rolled back) unapplied, and the report says so, also with nothing to do.
+      const upToB = await migrator(list).up({ to: 'b' })
+      expect(upToB).toMatchObject({ to: 41, notApplied: ['042_c'] })
+      expect(upToB.results.map((r) => r.name)).toEqual(['a', 'b'])
+      expect(await migrator(list).up({ to: 'b' })).toMatchObject({ results: [], notApplied: ['042_c'] })
+      expect((await migrator(list).up({ to: 42, dryRun: true })).notApplied).toEqual([])
       const unknown = await migrator(list)
         .up({ to: 'nope' })
         .catch((e: unknown) => e)
@@ -237,13 +243,24 @@ describe('createMigrationFile', () => {
       ].join('\n'),
     )
     const created = await createMigrationFile({ dir, name: 'room-topics' })
-    expect(created).toEqual({ file: join(dir, '002_room-topics.ts'), version: 2, indexUpdated: true })
+    expect(created).toEqual({
+      file: join(dir, '002_room-topics.ts'),
+      version: 2,
+      indexUpdated: true,
+      indexCreated: false,
+    })
     expect(await readFile(created.file, 'utf8')).toMatch(/version: 2,\n {2}name: 'room-topics'/)
     const index = await readFile(join(dir, 'index.ts'), 'utf8')
-    expect(index).toMatch(/^import \{ migration as roomTopics \} from '\.\/002_room-topics\.js'/)
+    // After the last import: the imports stay sorted.
+    expect(index).toMatch(
+      /^import \{ migration as first \} from '\.\/001_first\.js'\nimport \{ migration as roomTopics \} from '\.\/002_room-topics\.js'\n/,
+    )
     expect(index).toMatch(/ {2}first,\n {2}roomTopics,\n {2}\/\/ chatdb migrate create/)
     const again = await createMigrationFile({ dir, name: 'room-topics' }).catch((e: unknown) => e)
     expect(isMigrationError(again, 'migration.exists')).toBe(true)
+    // Numbered after the list it extends (chatdb's shipped migrations end at 2), and named safely.
+    expect(await createMigrationFile({ dir, name: 'class', after: 7 })).toMatchObject({ version: 8 })
+    expect(await readFile(join(dir, 'index.ts'), 'utf8')).toMatch(/ {2}roomTopics,\n {2}classMigration,\n/)
     const bad = await createMigrationFile({ dir, name: 'Room Topics' }).catch((e: unknown) => e)
     expect(isMigrationError(bad, 'migration.invalidOption')).toBe(true)
   })

@@ -1,0 +1,6 @@
+/**
+ * Frames one connection may have waiting behind the one being handled, by default. A frame is
+ * 128 KB at most, so a connection holds at most 8 MB of waiting frames. Its own module so that
+ * the CLI's option defaults do not load the gateway (ws and every handler).
+ */
+export const DEFAULT_MAX_QUEUED_FRAMES = 64
