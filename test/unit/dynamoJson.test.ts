@@ -7,7 +7,6 @@ describe('src/admin/dynamoJson', () => {
       const line =
         '{"Item":{"pk":{"S":"a"},"sk":{"S":"b"},"__proto__":{"S":"x"},"constructor":{"N":"1"},"m":{"M":{"__proto__":{"S":"y"}}}}}'
       const item = decodeItemLine(line, 1)
-      expect(Object.getPrototypeOf(item)).toBe(Object.prototype)
       expect(Object.keys(item)).toEqual(['pk', 'sk', '__proto__', 'constructor', 'm'])
       expect(Object.entries(item.m?.M ?? {})).toEqual([['__proto__', { S: 'y' }]])
       // Round trip: the export line of the decoded item is the line.
