@@ -4,6 +4,7 @@ import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
+import { reservePort } from '../port.js'
 import { migrateDevStep } from './migrate.js'
 import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
@@ -49,17 +50,23 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   describe: `Local chat in one command: dynalite in ${DEFAULT_LOCAL_DIR}/, table, fixtures, gateway`,
   builder: (y) =>
     y.options(gatewayOptions).example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
-  handler: (args) => {
+  handler: async (args) => {
+    // The port before anything else: a busy one must not cost a table, migrations and fixtures.
+    const reservation = await reservePort(args.host, args.port)
     // Embedded dynalite unless pointed at a DynamoDB endpoint explicitly.
     const local = args.local ?? (args.endpoint ? undefined : DEFAULT_LOCAL_DIR)
-    return withContext({ ...args, local }, async (context) => {
-      const steps: Record<string, string> = {}
-      for (const step of devSetupSteps) {
-        steps[step.name] = await step.run(context)
-        context.output.info(`${step.name}: ${steps[step.name]}`)
-      }
-      await serveUntilSignal(context, args, { local: context.local?.dir, steps })
-      return EXIT.ok
-    })
+    try {
+      await withContext({ ...args, local }, async (context) => {
+        const steps: Record<string, string> = {}
+        for (const step of devSetupSteps) {
+          steps[step.name] = await step.run(context)
+          context.output.info(`${step.name}: ${steps[step.name]}`)
+        }
+        await serveUntilSignal(context, args, { local: context.local?.dir, steps }, reservation)
+        return EXIT.ok
+      })
+    } finally {
+      await reservation.release()
+    }
   },
 }

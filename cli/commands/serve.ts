@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
+import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
@@ -27,13 +28,20 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
     y
       .options(gatewayOptions)
       .example('$0 serve --port 3001 --local', 'the chat on ws://127.0.0.1:3001') as never,
-  handler: (args) =>
-    withContext(args, async (context) => {
-      if (!(await findTable(context.documentClient, context.tableName))) {
-        throw new ChatDbError('store.tableNotFound', `table "${context.tableName}" does not exist`)
-      }
-      await serveUntilSignal(context, args, {})
-    }),
+  handler: async (args) => {
+    // The port first: a busy one is refused before anything else is opened or read.
+    const reservation = await reservePort(args.host, args.port)
+    try {
+      await withContext(args, async (context) => {
+        if (!(await findTable(context.documentClient, context.tableName))) {
+          throw new ChatDbError('store.tableNotFound', `table "${context.tableName}" does not exist`)
+        }
+        await serveUntilSignal(context, args, {}, reservation)
+      })
+    } finally {
+      await reservation.release()
+    }
+  },
 }
 
 /**
@@ -44,16 +52,20 @@ export async function serveUntilSignal(
   context: CliContext,
   args: GatewayArgs,
   extra: Record<string, unknown>,
+  reservation?: PortReservation,
 ): Promise<void> {
   const { output, documentClient, tableName } = context
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
+  await reservation?.release()
   const gateway = await startGateway({
     port: args.port,
     host: args.host,
     documentClient,
     tableName,
     log: (line) => output.info(line),
+  }).catch((error: unknown) => {
+    throw listenError(error, args.host, args.port)
   })
   const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
   const ready = {

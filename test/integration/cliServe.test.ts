@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
@@ -170,6 +172,28 @@ describe('chatdb serve / dev (built CLI)', () => {
       expect((await second.stop('SIGINT')).code).toBe(0)
     } finally {
       second.child.kill('SIGKILL')
+    }
+  })
+
+  it('dev and serve refuse a busy port at once (cli.portInUse), before touching dynalite or the table', async () => {
+    const squatter = createServer()
+    await new Promise<void>((listening) => squatter.listen(0, '127.0.0.1', listening))
+    const port = String((squatter.address() as AddressInfo).port)
+    try {
+      const cwd = tempDir()
+      const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+      const dev = await runCli(['dev', '--port', port], { cwd, env })
+      expectFailure(dev, 'cli.portInUse')
+      expect(dev.stderr).toContain(`port ${port} on 127.0.0.1 is in use`)
+      // Nothing was set up: no dynalite directory, so no table, migrations or fixtures.
+      expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
+      expect(dev.stdout).not.toMatch(/table:|fixtures:/)
+
+      const table = `busy-${randomUUID().slice(0, 8)}`
+      const serve = await runCli(['serve', '--port', port], { table })
+      expectFailure(serve, 'cli.portInUse')
+    } finally {
+      await new Promise((closed) => squatter.close(closed))
     }
   })
 
