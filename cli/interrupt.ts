@@ -6,6 +6,8 @@ export interface InterruptTrap {
   readonly received: NodeJS.Signals | undefined
   /** At a safe point: throws `cli.interrupted` once a signal was received. */
   check(): void
+  /** A pause that a signal cuts short (a test hook slows work down with it). */
+  sleep(ms: number): Promise<void>
   /** Gives the signals back to whoever handles them next (or to Node's default: exit at once). */
   release(): void
 }
@@ -23,12 +25,14 @@ export interface InterruptTrap {
  */
 export function trapInterrupts(what: string, say: (line: string) => void): InterruptTrap {
   let received: NodeJS.Signals | undefined
+  const sleepers = new Set<() => void>()
   const onSignal = (signal: NodeJS.Signals) => {
     if (received) {
       say(`${signal} again: ${what} exits now`)
       process.exit(EXIT.interrupted)
     }
     received = signal
+    for (const wake of sleepers) wake()
     say(`${signal}: ${what} stops at its next safe point (press Ctrl-C again to exit at once)`)
   }
   process.on('SIGINT', onSignal)
@@ -39,6 +43,18 @@ export function trapInterrupts(what: string, say: (line: string) => void): Inter
     },
     check() {
       if (received) throw interrupted(what, received)
+    },
+    sleep(ms) {
+      if (received) return Promise.resolve()
+      return new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer)
+          sleepers.delete(wake)
+          resolve()
+        }
+        const timer = setTimeout(wake, ms)
+        sleepers.add(wake)
+      })
     },
     release() {
       process.off('SIGINT', onSignal)

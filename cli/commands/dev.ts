@@ -1,18 +1,35 @@
+import { relative } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
-import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
+import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src/admin/seedDataset.js'
+import { seedHistory } from '../../src/admin/seedHistory.js'
+import { hasChatData } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
+import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './migrate.js'
 import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
+/** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */
+export interface DevSetup {
+  /** Steps call `interrupt.check()` at their safe points (and pass it to what they run). */
+  interrupt: InterruptTrap
+  /** The dataset whose users join as demo members once the gateway listens (set by `fixtures`). */
+  demo?: SeedDataset | undefined
+}
+
 /** One step of bringing the local stack up; returns what it did, in a few words. */
 export interface DevSetupStep {
   name: string
-  run(context: CliContext): Promise<string>
+  run(context: CliContext, setup: DevSetup): Promise<string>
 }
+
+/**
+ * Test hook: a pause (ms) before each fixture batch after the first, which Ctrl-C cuts short, so
+ * that a test can interrupt seeding at a known point. Unset outside tests.
+ */
+export const FIXTURE_PAUSE_ENV = 'CHATDB_TEST_FIXTURE_PAUSE_MS'
 
 /**
  * What `chatdb dev` does before starting the gateway, in order. This list is the hook point:
@@ -37,13 +54,41 @@ export const devSetupSteps: DevSetupStep[] = [
   migrateDevStep,
   {
     name: 'fixtures',
-    async run({ repository, documentClient }) {
-      if (await hasChatData(repository)) return 'skipped (the table has rooms already)'
-      const result = await seedTable(repository, documentClient, loadSeedDataset(bundledDatasetPath()))
-      return `seeded ${result.rooms} rooms, ${result.users} users, ${result.messages} messages`
+    async run({ repository, documentClient, output }, setup) {
+      const dataset = loadSeedDataset(bundledDatasetPath())
+      const pauseMs = Number(process.env[FIXTURE_PAUSE_ENV] ?? 0)
+      // Every demo message is checked and the missing ones written, so a run stopped halfway
+      // (Ctrl-C, a crash) is completed by the next one; "already loaded" means "all there".
+      // A table with rooms and none of the demo's messages holds someone else's chat: left alone.
+      let otherData: boolean | undefined
+      const result = await seedHistory(repository, documentClient, dataset, {
+        async beforeBatch({ written, missing }) {
+          if (written === 0 && missing === dataset.messages.length) {
+            otherData ??= await hasChatData(repository)
+            if (otherData) throw new SkipFixtures()
+          }
+          if (written > 0) {
+            output.info(`fixtures: ${written} of ${missing} missing messages written`)
+            if (pauseMs > 0) await setup.interrupt.sleep(pauseMs)
+          }
+          setup.interrupt.check()
+        },
+      }).catch((error: unknown) => {
+        if (error instanceof SkipFixtures) return undefined
+        throw error
+      })
+      if (!result) return 'skipped (the table holds other chat data: rooms, and none of the demo messages)'
+      setup.demo = dataset
+      const rooms = dataset.rooms.length
+      if (result.written === 0) return `demo history complete (${rooms} rooms, ${result.messages} messages)`
+      return result.present === 0
+        ? `seeded ${rooms} rooms, ${dataset.users.length} users, ${result.written} messages`
+        : `completed the demo history: ${result.written} missing messages written, ${result.present} were there`
     },
   },
 ]
+
+class SkipFixtures extends Error {}
 
 export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   command: 'dev',
@@ -57,16 +102,56 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
     const local = args.local ?? (args.endpoint ? undefined : DEFAULT_LOCAL_DIR)
     try {
       await withContext({ ...args, local }, async (context) => {
-        const steps: Record<string, string> = {}
-        for (const step of devSetupSteps) {
-          steps[step.name] = await step.run(context)
-          context.output.info(`${step.name}: ${steps[step.name]}`)
+        const setup: DevSetup = {
+          interrupt: trapInterrupts('chatdb dev setup', (line) => context.output.info(line)),
         }
-        await serveUntilSignal(context, args, { local: context.local?.dir, steps }, reservation)
+        const steps: Record<string, string> = {}
+        try {
+          for (const step of devSetupSteps) {
+            setup.interrupt.check()
+            steps[step.name] = await step.run(context, setup)
+            context.output.info(`${step.name}: ${steps[step.name]}`)
+          }
+        } catch (error) {
+          if (setup.interrupt.received) throw interrupted('chatdb dev setup', setup.interrupt.received, error)
+          throw error
+        } finally {
+          // From here on the gateway's own SIGINT/SIGTERM handling closes it.
+          setup.interrupt.release()
+        }
+        await serveUntilSignal(context, args, {
+          reservation,
+          ready: {
+            local: context.local?.dir,
+            steps,
+            dynamoEndpoint: context.endpoint,
+            inspect: inspectCommand(context),
+          },
+          // Joined through the gateway, so they are real connections (see joinDemoMembers).
+          async started(gateway) {
+            if (!setup.demo) return {}
+            const { joinDemoMembers } = await import('../demoMembers.js')
+            const { members, subscriptions } = await joinDemoMembers(gateway.url, setup.demo)
+            return { demo: { members, subscriptions } }
+          },
+        })
         return EXIT.ok
       })
     } finally {
       await reservation.release()
     }
   },
+}
+
+/**
+ * How to look at the running stack from another terminal: with `--local` the second command finds
+ * this process's dynalite through the directory (see `runningLocalEndpoint`), otherwise the endpoint.
+ */
+function inspectCommand({ local, endpoint, tableName }: CliContext): string {
+  const table = tableName === 'chat' ? '' : ` --table ${tableName}`
+  if (local) {
+    const dir = relative(process.cwd(), local.dir) || '.'
+    return `npx chatdb inspect rooms${table} ${dir === DEFAULT_LOCAL_DIR ? '--local' : `--local=${dir}`}`
+  }
+  return `npx chatdb inspect rooms${table}${endpoint ? ` --endpoint ${endpoint}` : ''}`
 }

@@ -326,11 +326,16 @@ function renderStatus(output: Output) {
  */
 export const migrateDevStep = {
   name: 'migrations',
-  async run({ documentClient, tableName }: CliContext): Promise<string> {
+  async run(
+    { documentClient, tableName }: CliContext,
+    setup?: { interrupt: InterruptTrap },
+  ): Promise<string> {
     const { results } = await createMigrator({
       documentClient,
       tableName,
       migrations: shippedMigrations,
+      // Ctrl-C during dev's setup stops here too, after a checkpoint, and the lock is released.
+      hooks: { afterCheckpoint: () => setup?.interrupt.check() },
     }).up()
     return results.length === 0 ? 'up to date' : `applied ${results.map(label).join(', ')}`
   },

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
+import type { Gateway } from '../gateway/startGateway.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
@@ -36,7 +37,7 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
         if (!(await findTable(context.documentClient, context.tableName))) {
           throw new ChatDbError('store.tableNotFound', `table "${context.tableName}" does not exist`)
         }
-        await serveUntilSignal(context, args, {}, reservation)
+        await serveUntilSignal(context, args, { reservation })
       })
     } finally {
       await reservation.release()
@@ -44,15 +45,24 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   },
 }
 
+export interface ServeOptions {
+  /** The port held since the command began (see `reservePort`): freed just before listening. */
+  reservation?: PortReservation
+  /** More to print when ready (`dev`: its setup steps, the DynamoDB endpoint). */
+  ready?: Record<string, unknown>
+  /** Runs once the gateway listens, before "ready" is printed; what it returns is printed too. */
+  started?: (gateway: Gateway) => Promise<Record<string, unknown>>
+}
+
 /**
- * Starts the gateway, prints where it listens (plus `extra`, for `dev`), and runs until SIGINT or
- * SIGTERM; then closes every connection and the server before returning.
+ * Starts the gateway, prints where it listens (plus `ready` and what `started` returns, for
+ * `dev`), and runs until SIGINT or SIGTERM; then closes every connection and the server before
+ * returning.
  */
 export async function serveUntilSignal(
   context: CliContext,
   args: GatewayArgs,
-  extra: Record<string, unknown>,
-  reservation?: PortReservation,
+  { reservation, ready: extra = {}, started }: ServeOptions = {},
 ): Promise<void> {
   const { output, documentClient, tableName } = context
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
@@ -67,25 +77,9 @@ export async function serveUntilSignal(
   }).catch((error: unknown) => {
     throw listenError(error, args.host, args.port)
   })
-  const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
-  const ready = {
-    ...extra,
-    tableName,
-    url: gateway.url,
-    managementEndpoint: gateway.managementEndpoint,
-    connect: `npx wscat -c ${gateway.url}`,
-    sampleFrame,
-  }
-  output.result(ready, (r) =>
-    [
-      `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
-      `connect:   ${r.connect}`,
-      `then send: ${JSON.stringify(r.sampleFrame)}`,
-      '           {"action":"sendMessage","roomName":"general","message":"hello"}',
-      'Ctrl-C stops.',
-    ].join('\n'),
-  )
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening for the signal from the moment the gateway runs: a Ctrl-C while `started` works
+  // still closes the gateway (and with it every connection) properly.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     const stop = (received: NodeJS.Signals) => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -94,6 +88,42 @@ export async function serveUntilSignal(
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  let more: Record<string, unknown>
+  try {
+    more = (await Promise.race([started?.(gateway), stopped.then(() => undefined)])) ?? {}
+  } catch (error) {
+    await gateway.close()
+    throw error
+  }
+  const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
+  const ready = {
+    ...extra,
+    ...more,
+    tableName,
+    url: gateway.url,
+    managementEndpoint: gateway.managementEndpoint,
+    connect: `npx wscat -c ${gateway.url}`,
+    sampleFrame,
+  }
+  output.result(ready, (r) => {
+    // What `dev` adds; `serve` has none of them.
+    const { demo, dynamoEndpoint, inspect } = r as {
+      demo?: { members: number }
+      dynamoEndpoint?: string
+      inspect?: string
+    }
+    return [
+      `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
+      ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
+      ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
+      ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),
+      `connect:   ${r.connect}`,
+      `then send: ${JSON.stringify(r.sampleFrame)}`,
+      '           {"action":"sendMessage","roomName":"general","message":"hello"}',
+      'Ctrl-C stops.',
+    ].join('\n')
+  })
+  const signal = await stopped
   output.info(`${signal}: closing the gateway`)
   await gateway.close()
 }

@@ -122,7 +122,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     }
   })
 
-  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; state survives a restart', async () => {
+  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; demo rooms and their history survive a message and a restart', async () => {
     const cwd = tempDir()
     // A fresh clone: no credentials, region or endpoint anywhere.
     const env = {
@@ -133,6 +133,14 @@ describe('chatdb serve / dev (built CLI)', () => {
       AWS_ENDPOINT_URL_DYNAMODB: undefined,
       AWS_EC2_METADATA_DISABLED: 'true',
     }
+    const demoRooms = dataset.rooms.map((r) => r.roomName)
+    const generalHistory = dataset.messages.filter((m) => m.roomName === 'general').length
+    const listRooms = async (client: Awaited<ReturnType<typeof connect>>) => {
+      client.send({ action: 'listRooms' })
+      const list = await client.next()
+      expect(list.type).toBe('roomList')
+      return (list.rooms as { roomName: string }[]).map((r) => r.roomName)
+    }
     const first = startCli(['dev', '--port', '0'], { cwd, env })
     try {
       const ready = await first.ready
@@ -140,6 +148,9 @@ describe('chatdb serve / dev (built CLI)', () => {
         local: join(cwd, '.chatdb'),
         tableName: 'chat',
         steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
+        demo: { members: 8, subscriptions: 22 },
+        dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        inspect: 'npx chatdb inspect rooms --local',
         connect: `npx wscat -c ${ready.url}`,
         sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
       })
@@ -151,14 +162,30 @@ describe('chatdb serve / dev (built CLI)', () => {
         roomName: 'general',
         users: [...(general?.subscribers ?? [])].sort(),
       })
-      expect((subscribed.messages as unknown[]).length).toBe(
-        dataset.messages.filter((m) => m.roomName === 'general').length,
-      )
+      expect((subscribed.messages as unknown[]).length).toBe(generalHistory)
+      client.send({ action: 'sendMessage', roomName: 'general', message: 'hello, demo' })
+      expect(await client.next()).toMatchObject({ type: 'newMessage', message: { message: 'hello, demo' } })
+      // The demo members are live connections: posting reached them, and nobody was removed.
+      expect(await listRooms(client)).toEqual(demoRooms)
       client.close()
-      // LevelDB allows one process per directory: a second one is told so, instead of crashing.
-      const busy = await runCli(['inspect', 'rooms', '--local=.chatdb'], { cwd, env })
-      expectFailure(busy, 'cli.local')
-      expect(busy.stderr).toContain('is in use by another chatdb process')
+
+      // The running dev's dynalite is reachable through its directory: --local connects to it.
+      const rooms = await runCli(['inspect', 'rooms', '--local=.chatdb', '--json'], { cwd, env })
+      expect(rooms.code, rooms.stderr).toBe(0)
+      expect(rooms.json<{ roomName: string; active: boolean }[]>()).toEqual(
+        demoRooms.map((roomName) => expect.objectContaining({ roomName, active: true })),
+      )
+      const viaEndpoint = await runCli(['inspect', 'room', 'general', '--json'], {
+        cwd,
+        env: {
+          ...env,
+          AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoEndpoint as string,
+          AWS_REGION: 'local',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        },
+      })
+      expect(viaEndpoint.code, viaEndpoint.stderr).toBe(0)
       expect((await first.stop('SIGINT')).code).toBe(0)
     } finally {
       first.child.kill('SIGKILL')
@@ -166,9 +193,65 @@ describe('chatdb serve / dev (built CLI)', () => {
 
     const second = startCli(['dev', '--port', '0'], { cwd, env })
     try {
-      expect(await second.ready).toMatchObject({
-        steps: { table: 'exists', fixtures: 'skipped (the table has rooms already)' },
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: { table: 'exists', fixtures: 'demo history complete (5 rooms, 33 messages)' },
+        demo: { members: 8, subscriptions: 22 },
       })
+      const client = await connect(ready.url as string)
+      expect(await listRooms(client)).toEqual(demoRooms)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      const subscribed = await client.next()
+      const messages = subscribed.messages as { message: string }[]
+      expect(messages).toHaveLength(generalHistory + 1)
+      expect(messages.at(-1)?.message).toBe('hello, demo')
+      client.close()
+      expect((await second.stop('SIGINT')).code).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  })
+
+  it('Ctrl-C while dev seeds its fixtures exits 130; the next dev completes them', async () => {
+    const cwd = tempDir()
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+    // The hook pauses seeding after its first batch (25 of 33 messages) until the signal comes.
+    const first = startCli(['dev', '--port', '0'], {
+      cwd,
+      env: { ...env, CHATDB_TEST_FIXTURE_PAUSE_MS: '60000' },
+    })
+    let stderr = ''
+    const paused = new Promise<void>((resolve) =>
+      first.child.stderr?.on('data', (chunk) => {
+        stderr += chunk
+        if (stderr.includes('fixtures: 25 of 33 missing messages written')) resolve()
+      }),
+    )
+    try {
+      await paused
+      const stopped = await first.stop('SIGINT')
+      expect(stopped.code, stopped.stderr).toBe(130)
+      expect(stopped.stderr).toMatch(/^cli\.interrupted: chatdb dev setup interrupted by SIGINT/m)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: {
+          table: 'exists',
+          fixtures: 'completed the demo history: 8 missing messages written, 25 were there',
+        },
+        demo: { members: 8 },
+      })
+      const client = await connect(ready.url as string)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      expect(((await client.next()).messages as unknown[]).length).toBe(
+        dataset.messages.filter((m) => m.roomName === 'general').length,
+      )
+      client.close()
       expect((await second.stop('SIGINT')).code).toBe(0)
     } finally {
       second.child.kill('SIGKILL')
