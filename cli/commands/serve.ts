@@ -88,12 +88,25 @@ export async function serveUntilSignal(
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
-  let more: Record<string, unknown>
+  let signalled: NodeJS.Signals | undefined
+  let more: Record<string, unknown> = {}
   try {
-    more = (await Promise.race([started?.(gateway), stopped.then(() => undefined)])) ?? {}
+    const first = await Promise.race([
+      started?.(gateway),
+      stopped.then((signal) => {
+        signalled = signal
+      }),
+    ])
+    more = first ?? {}
   } catch (error) {
     await gateway.close()
     throw error
+  }
+  if (signalled) {
+    // Stopped before it was ready: nothing to announce.
+    output.info(`${signalled}: closing the gateway`)
+    await gateway.close()
+    return
   }
   const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
   const ready = {
