@@ -1,4 +1,4 @@
-import { relative } from 'node:path'
+import { isAbsolute, relative, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
@@ -149,9 +149,24 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
  */
 function inspectCommand({ local, endpoint, tableName }: CliContext): string {
   const table = tableName === 'chat' ? '' : ` --table ${tableName}`
-  if (local) {
-    const dir = relative(process.cwd(), local.dir) || '.'
-    return `npx chatdb inspect rooms${table} ${dir === DEFAULT_LOCAL_DIR ? '--local' : `--local=${dir}`}`
-  }
-  return `npx chatdb inspect rooms${table}${endpoint ? ` --endpoint ${endpoint}` : ''}`
+  const where = local
+    ? ` ${relativeOrAbsolute(local.dir) === DEFAULT_LOCAL_DIR ? '--local' : `--local=${relativeOrAbsolute(local.dir)}`}`
+    : endpoint
+      ? ` --endpoint ${endpoint}`
+      : ''
+  return `${cliInvocation()} inspect rooms${table}${where}`
+}
+
+/**
+ * The command that runs this CLI as it was run now: `npx chatdb` where the package is installed
+ * (npx in chatdb's own clone would try to install the clone), `node dist/cli/main.js` in a clone.
+ */
+function cliInvocation(): string {
+  const script = process.argv[1] ?? ''
+  return script.split(sep).includes('node_modules') ? 'npx chatdb' : `node ${relativeOrAbsolute(script)}`
+}
+
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

@@ -11,7 +11,7 @@ import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset
 import { seedTable } from '../../src/admin/seedTable.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { tableDefinition } from '../../src/table.js'
-import { expectFailure, runCli, startCli } from '../support/cli.js'
+import { CLI_MAIN, expectFailure, runCli, startCli } from '../support/cli.js'
 import { newDocumentClient } from '../support/dynamo.js'
 
 type Frame = Record<string, unknown> & { type: string }
@@ -150,7 +150,8 @@ describe('chatdb serve / dev (built CLI)', () => {
         steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
         demo: { members: 8, subscriptions: 22 },
         dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
-        inspect: 'npx chatdb inspect rooms --local',
+        // In a clone, `npx chatdb` would try to install the clone: the command runs main.js.
+        inspect: `node ${CLI_MAIN} inspect rooms --local`,
         connect: `npx wscat -c ${ready.url}`,
         sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
       })
@@ -170,7 +171,8 @@ describe('chatdb serve / dev (built CLI)', () => {
       client.close()
 
       // The running dev's dynalite is reachable through its directory: --local connects to it.
-      const rooms = await runCli(['inspect', 'rooms', '--local=.chatdb', '--json'], { cwd, env })
+      const printed = (ready.inspect as string).split(' ').slice(2)
+      const rooms = await runCli([...printed, '--json'], { cwd, env })
       expect(rooms.code, rooms.stderr).toBe(0)
       expect(rooms.json<{ roomName: string; active: boolean }[]>()).toEqual(
         demoRooms.map((roomName) => expect.objectContaining({ roomName, active: true })),
