@@ -20,8 +20,10 @@ export interface InterruptTrap {
  * once, leaving what the first would have cleaned up (a migration lock then waits for its lease).
  *
  * @example
- * const trap = trapInterrupts('migrate up', (line) => output.info(line))
- * try { await migrator.up({ hooks: { afterCheckpoint: () => trap.check() } }) } finally { trap.release() }
+ * let trap: InterruptTrap | undefined
+ * const migrator = createMigrator({ ...options, hooks: { afterCheckpoint: () => trap?.check() } })
+ * trap = trapInterrupts('migrate up', (line) => output.info(line))
+ * try { await migrator.up() } finally { trap.release() }
  */
 export function trapInterrupts(what: string, say: (line: string) => void): InterruptTrap {
   let received: NodeJS.Signals | undefined
