@@ -31,8 +31,11 @@ export interface CliContext {
   output: Output
   /** The DynamoDB endpoint in use, when not AWS's (for messages). */
   endpoint: string | undefined
-  /** Set when running against the embedded dynalite. */
-  local: { dir: string } | undefined
+  /**
+   * Set when running against the embedded dynalite: started by this process, or (`shared`) the
+   * one a running `chatdb dev`/`serve` holds on the same directory.
+   */
+  local: { dir: string; shared: boolean } | undefined
   close(): Promise<void>
 }
 
@@ -56,16 +59,23 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   let region = options.region
   let credentials: { accessKeyId: string; secretAccessKey: string } | undefined
   let server: Server | undefined
-  let local: { dir: string } | undefined
+  let local: { dir: string; shared: boolean } | undefined
   if (options.local !== undefined) {
     const dir = resolve(options.local || DEFAULT_LOCAL_DIR)
-    server = await startDynalite(dir)
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    // A running dev (or serve, or any command) holding the directory is asked, not refused:
+    // LevelDB admits one process, but that process's dynalite admits everyone.
+    const running = runningLocalEndpoint(dir)
+    if (running) {
+      endpoint = running
+    } else {
+      server = await startDynalite(dir)
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    }
     endpointLabel = endpoint
     // dynalite checks neither signatures nor regions; the SDK still wants both.
     region ??= 'local'
     credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
-    local = { dir }
+    local = { dir, shared: running !== undefined }
   }
   const documentClient = createDocumentClient({
     endpoint,
@@ -110,12 +120,40 @@ async function startDynalite(dir: string): Promise<Server> {
   // Loaded only for --local: most commands talk to a DynamoDB elsewhere.
   const { default: dynalite } = await import('dynalite')
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
-  server.once('close', releaseLock)
+  const endpointFile = join(dir, ENDPOINT_FILE)
+  server.once('close', () => {
+    rmSync(endpointFile, { force: true })
+    releaseLock()
+  })
   await new Promise<void>((listening, failed) => {
     server.once('error', failed)
     server.listen(0, '127.0.0.1', () => listening())
   })
+  // Beside the pid file: where other chatdb processes on this directory find this dynalite.
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  writeFileSync(endpointFile, `${JSON.stringify({ pid: process.pid, endpoint })}\n`)
   return server
+}
+
+/** Written by the process holding a `--local` directory: `{ pid, endpoint }` of its dynalite. */
+export const ENDPOINT_FILE = 'chatdb.endpoint.json'
+
+/**
+ * The endpoint of the dynalite another live chatdb process serves from `dir`, if one does: its
+ * pid file names a running process other than this one, and its endpoint file names the same pid
+ * (a file left by a process that died, or by an earlier holder, does not count).
+ */
+export function runningLocalEndpoint(dir: string): string | undefined {
+  let holder: number
+  let written: { pid?: unknown; endpoint?: unknown }
+  try {
+    holder = Number(readFileSync(join(dir, 'chatdb.pid'), 'utf8'))
+    written = JSON.parse(readFileSync(join(dir, ENDPOINT_FILE), 'utf8')) as typeof written
+  } catch {
+    return undefined
+  }
+  const live = Number.isInteger(holder) && holder !== process.pid && isRunning(holder)
+  return live && written.pid === holder && typeof written.endpoint === 'string' ? written.endpoint : undefined
 }
 
 /**

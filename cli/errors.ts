@@ -8,6 +8,9 @@ export type CliErrorCode =
   | 'cli.tableMismatch'
   | 'cli.input'
   | 'cli.local'
+  | 'cli.interrupted'
+  | 'cli.portInUse'
+  | 'cli.listen'
 
 export class CliError extends Error {
   override name = 'CliError'
@@ -30,8 +33,11 @@ export interface ErrorReport {
   exitCode: number
 }
 
-/** Exit codes: 0 success, 1 a failed operation, 2 a usage error (bad or missing arguments). */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+/**
+ * Exit codes: 0 success, 1 a failed operation, 2 a usage error (bad or missing arguments),
+ * 130 stopped by SIGINT/SIGTERM at a safe point (128 + SIGINT, as shells report Ctrl-C).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
 
 const UNREACHABLE = new Set([
   'ECONNREFUSED',
@@ -81,7 +87,12 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
       code: error.code,
       message: error.message,
       hint: error.hint,
-      exitCode: error.code === 'cli.usage' ? EXIT.usage : EXIT.failure,
+      exitCode:
+        error.code === 'cli.usage'
+          ? EXIT.usage
+          : error.code === 'cli.interrupted'
+            ? EXIT.interrupted
+            : EXIT.failure,
     }
   }
   const cause = isChatDbError(error) && error.cause instanceof Error ? error.cause : undefined

@@ -1,17 +1,35 @@
+import { isAbsolute, relative, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
-import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
+import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src/admin/seedDataset.js'
+import { seedHistory } from '../../src/admin/seedHistory.js'
+import { hasChatData } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
+import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
+import { reservePort } from '../port.js'
 import { migrateDevStep } from './migrate.js'
 import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
+
+/** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */
+export interface DevSetup {
+  /** Steps call `interrupt.check()` at their safe points (and pass it to what they run). */
+  interrupt: InterruptTrap
+  /** The dataset whose users join as demo members once the gateway listens (set by `fixtures`). */
+  demo?: SeedDataset | undefined
+}
 
 /** One step of bringing the local stack up; returns what it did, in a few words. */
 export interface DevSetupStep {
   name: string
-  run(context: CliContext): Promise<string>
+  run(context: CliContext, setup: DevSetup): Promise<string>
 }
+
+/**
+ * Test hook: a pause (ms) before each fixture batch after the first, which Ctrl-C cuts short, so
+ * that a test can interrupt seeding at a known point. Unset outside tests.
+ */
+export const FIXTURE_PAUSE_ENV = 'CHATDB_TEST_FIXTURE_PAUSE_MS'
 
 /**
  * What `chatdb dev` does before starting the gateway, in order. This list is the hook point:
@@ -36,30 +54,119 @@ export const devSetupSteps: DevSetupStep[] = [
   migrateDevStep,
   {
     name: 'fixtures',
-    async run({ repository, documentClient }) {
-      if (await hasChatData(repository)) return 'skipped (the table has rooms already)'
-      const result = await seedTable(repository, documentClient, loadSeedDataset(bundledDatasetPath()))
-      return `seeded ${result.rooms} rooms, ${result.users} users, ${result.messages} messages`
+    async run({ repository, documentClient, output }, setup) {
+      const dataset = loadSeedDataset(bundledDatasetPath())
+      const pauseMs = Number(process.env[FIXTURE_PAUSE_ENV] ?? 0)
+      // Every demo message is checked and the missing ones written, so a run stopped halfway
+      // (Ctrl-C, a crash) is completed by the next one; "already loaded" means "all there".
+      // A table with rooms and none of the demo's messages holds someone else's chat: left alone.
+      let otherData: boolean | undefined
+      const result = await seedHistory(repository, documentClient, dataset, {
+        async beforeBatch({ written, missing }) {
+          if (written === 0 && missing === dataset.messages.length) {
+            otherData ??= await hasChatData(repository)
+            if (otherData) throw new SkipFixtures()
+          }
+          if (written > 0) {
+            output.info(`fixtures: ${written} of ${missing} missing messages written`)
+            if (pauseMs > 0) await setup.interrupt.sleep(pauseMs)
+          }
+          setup.interrupt.check()
+        },
+      }).catch((error: unknown) => {
+        if (error instanceof SkipFixtures) return undefined
+        throw error
+      })
+      if (!result) return 'skipped (the table holds other chat data: rooms, and none of the demo messages)'
+      setup.demo = dataset
+      const rooms = dataset.rooms.length
+      if (result.written === 0) return `demo history complete (${rooms} rooms, ${result.messages} messages)`
+      return result.present === 0
+        ? `seeded ${rooms} rooms, ${dataset.users.length} users, ${result.written} messages`
+        : `completed the demo history: ${result.written} missing messages written, ${result.present} were there`
     },
   },
 ]
+
+class SkipFixtures extends Error {}
 
 export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   command: 'dev',
   describe: `Local chat in one command: dynalite in ${DEFAULT_LOCAL_DIR}/, table, fixtures, gateway`,
   builder: (y) =>
     y.options(gatewayOptions).example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
-  handler: (args) => {
+  handler: async (args) => {
+    // The port before anything else: a busy one must not cost a table, migrations and fixtures.
+    const reservation = await reservePort(args.host, args.port)
     // Embedded dynalite unless pointed at a DynamoDB endpoint explicitly.
     const local = args.local ?? (args.endpoint ? undefined : DEFAULT_LOCAL_DIR)
-    return withContext({ ...args, local }, async (context) => {
-      const steps: Record<string, string> = {}
-      for (const step of devSetupSteps) {
-        steps[step.name] = await step.run(context)
-        context.output.info(`${step.name}: ${steps[step.name]}`)
-      }
-      await serveUntilSignal(context, args, { local: context.local?.dir, steps })
-      return EXIT.ok
-    })
+    try {
+      await withContext({ ...args, local }, async (context) => {
+        const setup: DevSetup = {
+          interrupt: trapInterrupts('chatdb dev setup', (line) => context.output.info(line)),
+        }
+        const steps: Record<string, string> = {}
+        try {
+          for (const step of devSetupSteps) {
+            setup.interrupt.check()
+            steps[step.name] = await step.run(context, setup)
+            context.output.info(`${step.name}: ${steps[step.name]}`)
+          }
+        } catch (error) {
+          if (setup.interrupt.received) throw interrupted('chatdb dev setup', setup.interrupt.received, error)
+          throw error
+        } finally {
+          // From here on the gateway's own SIGINT/SIGTERM handling closes it.
+          setup.interrupt.release()
+        }
+        await serveUntilSignal(context, args, {
+          reservation,
+          ready: {
+            local: context.local?.dir,
+            steps,
+            dynamoEndpoint: context.endpoint,
+            inspect: inspectCommand(context),
+          },
+          // Joined through the gateway, so they are real connections (see joinDemoMembers).
+          async started(gateway) {
+            if (!setup.demo) return {}
+            const { joinDemoMembers } = await import('../demoMembers.js')
+            const { members, subscriptions } = await joinDemoMembers(gateway.url, setup.demo)
+            return { demo: { members, subscriptions } }
+          },
+        })
+        return EXIT.ok
+      })
+    } finally {
+      await reservation.release()
+    }
   },
+}
+
+/**
+ * How to look at the running stack from another terminal: with `--local` the second command finds
+ * this process's dynalite through the directory (see `runningLocalEndpoint`), otherwise the endpoint.
+ */
+function inspectCommand({ local, endpoint, tableName }: CliContext): string {
+  const table = tableName === 'chat' ? '' : ` --table ${tableName}`
+  const where = local
+    ? ` ${relativeOrAbsolute(local.dir) === DEFAULT_LOCAL_DIR ? '--local' : `--local=${relativeOrAbsolute(local.dir)}`}`
+    : endpoint
+      ? ` --endpoint ${endpoint}`
+      : ''
+  return `${cliInvocation()} inspect rooms${table}${where}`
+}
+
+/**
+ * The command that runs this CLI as it was run now: `npx chatdb` where the package is installed
+ * (npx in chatdb's own clone would try to install the clone), `node dist/cli/main.js` in a clone.
+ */
+function cliInvocation(): string {
+  const script = process.argv[1] ?? ''
+  return script.split(sep).includes('node_modules') ? 'npx chatdb' : `node ${relativeOrAbsolute(script)}`
+}
+
+function relativeOrAbsolute(path: string): string {
+  const rel = relative(process.cwd(), path)
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

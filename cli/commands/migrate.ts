@@ -11,6 +11,7 @@ import { createMigrationFile } from '../../src/migrator/scaffold.js'
 import type { Migration, MigrationReporter, MigrationRunResult } from '../../src/migrator/types.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { confirmOrRefuse, createOutput, isoTime, type Output } from '../output.js'
 
 interface Args extends GlobalOptions {
@@ -110,6 +111,7 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
     const list = await loadMigrations(args.migrations)
     await withContext(args, async ({ documentClient, tableName, output }) => {
       const reporter = createReporter(output)
+      let trap: InterruptTrap | undefined
       const migrator = createMigrator({
         documentClient,
         tableName,
@@ -120,6 +122,8 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         reporter,
         migrationOptions:
           args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays },
+        // After a checkpoint is the safe point: what landed is recorded, so the run resumes there.
+        hooks: { afterCheckpoint: () => trap?.check() },
       })
       if (args.action === 'status') {
         output.result(await migrator.status(), renderStatus(output))
@@ -139,9 +143,22 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         }
       }
       const options = { to: args.to, dryRun: args.dryRun, force: args.force, forceUnlock: args.forceUnlock }
-      const report = await (direction === 'up' ? migrator.up(options) : migrator.down(options)).finally(() =>
-        reporter.stop(),
-      )
+      // Ctrl-C (or SIGTERM) stops the run after the current page's checkpoint; the migrator's
+      // `finally` then releases the lock, instead of leaving it to its lease or --force-unlock.
+      // A dry run holds no lock and writes nothing: Node's default (exit at once) is right for it.
+      if (!args.dryRun) trap = trapInterrupts(`migrate ${direction}`, (line) => output.info(line))
+      let report: RunReport
+      try {
+        report = await (direction === 'up' ? migrator.up(options) : migrator.down(options))
+      } catch (error) {
+        // The signal surfaces as the migration's failure (recorded, with its checkpoints): say
+        // it was an interruption, and exit 130.
+        if (trap?.received) throw interrupted(`migrate ${direction}`, trap.received, error)
+        throw error
+      } finally {
+        reporter.stop()
+        trap?.release()
+      }
       output.result(report, renderReport)
     })
   },
@@ -339,11 +356,16 @@ function renderStatus(output: Output) {
  */
 export const migrateDevStep = {
   name: 'migrations',
-  async run({ documentClient, tableName }: CliContext): Promise<string> {
+  async run(
+    { documentClient, tableName }: CliContext,
+    setup?: { interrupt: InterruptTrap },
+  ): Promise<string> {
     const { results } = await createMigrator({
       documentClient,
       tableName,
       migrations: shippedMigrations,
+      // Ctrl-C during dev's setup stops here too, after a checkpoint, and the lock is released.
+      hooks: { afterCheckpoint: () => setup?.interrupt.check() },
     }).up()
     return results.length === 0 ? 'up to date' : `applied ${results.map(label).join(', ')}`
   },

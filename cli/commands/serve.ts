@@ -4,6 +4,8 @@ import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from '../gateway/limits.js'
+import type { Gateway } from '../gateway/startGateway.js'
+import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
@@ -35,23 +37,40 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
     y
       .options(gatewayOptions)
       .example('$0 serve --port 3001 --local', 'the chat on ws://127.0.0.1:3001') as never,
-  handler: (args) =>
-    withContext(args, async (context) => {
-      if (!(await findTable(context.documentClient, context.tableName))) {
-        throw new ChatDbError('store.tableNotFound', `table "${context.tableName}" does not exist`)
-      }
-      await serveUntilSignal(context, args, {})
-    }),
+  handler: async (args) => {
+    // The port first: a busy one is refused before anything else is opened or read.
+    const reservation = await reservePort(args.host, args.port)
+    try {
+      await withContext(args, async (context) => {
+        if (!(await findTable(context.documentClient, context.tableName))) {
+          throw new ChatDbError('store.tableNotFound', `table "${context.tableName}" does not exist`)
+        }
+        await serveUntilSignal(context, args, { reservation })
+      })
+    } finally {
+      await reservation.release()
+    }
+  },
+}
+
+export interface ServeOptions {
+  /** The port held since the command began (see `reservePort`): freed just before listening. */
+  reservation?: PortReservation
+  /** More to print when ready (`dev`: its setup steps, the DynamoDB endpoint). */
+  ready?: Record<string, unknown>
+  /** Runs once the gateway listens, before "ready" is printed; what it returns is printed too. */
+  started?: (gateway: Gateway) => Promise<Record<string, unknown>>
 }
 
 /**
- * Starts the gateway, prints where it listens (plus `extra`, for `dev`), and runs until SIGINT or
- * SIGTERM; then closes every connection and the server before returning.
+ * Starts the gateway, prints where it listens (plus `ready` and what `started` returns, for
+ * `dev`), and runs until SIGINT or SIGTERM; then closes every connection and the server before
+ * returning.
  */
 export async function serveUntilSignal(
   context: CliContext,
   args: GatewayArgs,
-  extra: Record<string, unknown>,
+  { reservation, ready: extra = {}, started }: ServeOptions = {},
 ): Promise<void> {
   const { output, documentClient, tableName } = context
   if (!Number.isInteger(args.maxQueuedFrames) || args.maxQueuedFrames < 0) {
@@ -63,6 +82,7 @@ export async function serveUntilSignal(
   }
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
+  await reservation?.release()
   const gateway = await startGateway({
     port: args.port,
     host: args.host,
@@ -70,26 +90,12 @@ export async function serveUntilSignal(
     documentClient,
     tableName,
     log: (line) => output.info(line),
+  }).catch((error: unknown) => {
+    throw listenError(error, args.host, args.port)
   })
-  const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
-  const ready = {
-    ...extra,
-    tableName,
-    url: gateway.url,
-    managementEndpoint: gateway.managementEndpoint,
-    connect: `npx wscat -c ${gateway.url}`,
-    sampleFrame,
-  }
-  output.result(ready, (r) =>
-    [
-      `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
-      `connect:   ${r.connect}`,
-      `then send: ${JSON.stringify(r.sampleFrame)}`,
-      '           {"action":"sendMessage","roomName":"general","message":"hello"}',
-      'Ctrl-C stops.',
-    ].join('\n'),
-  )
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening for the signal from the moment the gateway runs: a Ctrl-C while `started` works
+  // still closes the gateway (and with it every connection) properly.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
     const stop = (received: NodeJS.Signals) => {
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
@@ -98,6 +104,55 @@ export async function serveUntilSignal(
     process.on('SIGINT', stop)
     process.on('SIGTERM', stop)
   })
+  let signalled: NodeJS.Signals | undefined
+  let more: Record<string, unknown> = {}
+  try {
+    const first = await Promise.race([
+      started?.(gateway),
+      stopped.then((signal) => {
+        signalled = signal
+      }),
+    ])
+    more = first ?? {}
+  } catch (error) {
+    await gateway.close()
+    throw error
+  }
+  if (signalled) {
+    // Stopped before it was ready: nothing to announce.
+    output.info(`${signalled}: closing the gateway`)
+    await gateway.close()
+    return
+  }
+  const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
+  const ready = {
+    ...extra,
+    ...more,
+    tableName,
+    url: gateway.url,
+    managementEndpoint: gateway.managementEndpoint,
+    connect: `npx wscat -c ${gateway.url}`,
+    sampleFrame,
+  }
+  output.result(ready, (r) => {
+    // What `dev` adds; `serve` has none of them.
+    const { demo, dynamoEndpoint, inspect } = r as {
+      demo?: { members: number }
+      dynamoEndpoint?: string
+      inspect?: string
+    }
+    return [
+      `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
+      ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
+      ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
+      ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),
+      `connect:   ${r.connect}`,
+      `then send: ${JSON.stringify(r.sampleFrame)}`,
+      '           {"action":"sendMessage","roomName":"general","message":"hello"}',
+      'Ctrl-C stops.',
+    ].join('\n')
+  })
+  const signal = await stopped
   output.info(`${signal}: closing the gateway`)
   await gateway.close()
 }

@@ -25,12 +25,18 @@ const fileSchema = z.object({
         id: z.string().regex(/^[A-Za-z0-9._:=+/-]{1,128}$/, 'ids are 1–128 URL-safe characters'),
         roomName: z.string(),
         userName: z.string(),
-        time: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]),
+        time: z.union([z.number(), z.iso.datetime({ offset: true })]),
         message: z.string(),
       })
       .strict(),
   ),
 })
+
+/**
+ * The last millisecond a message key can hold: keys carry the time as an ISO string, which has
+ * four-digit years (`+010000-…` would sort before `2026-…`), and `Date` ends in year 275760.
+ */
+export const LATEST_SEED_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999)
 
 /** The dataset shipped in `fixtures/seed/default.json` (a small team chat). */
 export const BUNDLED_DATASET = 'fixtures/seed/default.json'
@@ -115,6 +121,14 @@ export function checkSeedDataset(json: unknown): SeedDataset {
       throw new ChatDbError('validation.option', `${where}: id "${message.id}" used twice in the room`)
     ids.add(key)
     const time = typeof message.time === 'number' ? message.time : Date.parse(message.time)
+    // Checked here, with the rest, so that a bad time refuses the file before anything is
+    // written (building the key of such a message throws, or sorts it out of place).
+    if (!Number.isInteger(time) || time < 0 || time > LATEST_SEED_TIME) {
+      throw new ChatDbError(
+        'validation.option',
+        `${where}.time: ${JSON.stringify(message.time)} is not a time from 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (epoch ms or ISO-8601)`,
+      )
+    }
     return { ...message, time }
   })
   return { users, rooms, messages: checked }

@@ -187,6 +187,35 @@ describe('chatdb (built CLI against dynalite)', () => {
     expect(await entityCounts()).toEqual(counts)
   })
 
+  it('seed --file with a time a message key cannot hold (year 10000, before 1970) is refused, nothing written', async () => {
+    const other = `cli-times-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(other)))
+    try {
+      const message = { id: 'ok', roomName: 'tiny', userName: 'zoe', time: 1_000, message: 'hi' }
+      for (const [name, time] of [
+        ['far', Date.UTC(10000, 0, 1)],
+        ['early', '1969-12-31T00:00:00.000Z'],
+      ] as const) {
+        const file = join(dir, `${name}.json`)
+        writeFileSync(
+          file,
+          JSON.stringify({
+            users: [{ userName: 'zoe', connectionId: 'Wm9lWm9lWm9l=' }],
+            rooms: [{ roomName: 'tiny', subscribers: ['zoe'] }],
+            messages: [message, { ...message, id: 'bad', time }],
+          }),
+        )
+        const run = await runCli(['seed', '--file', file], { table: other })
+        expectFailure(run, 'validation.option')
+        expect(run.stderr).toContain('messages.1.time')
+      }
+      // Refused by the check: not even the subscriptions (written before the messages) are there.
+      expect(await entityCounts(other)).toEqual({})
+    } finally {
+      await documentClient.send(new DeleteTableCommand({ TableName: other })).catch(() => {})
+    }
+  })
+
   it('seed is not bound by the protocol caps: one user in 120 rooms', async () => {
     const other = `cli-caps-${randomUUID().slice(0, 8)}`
     await documentClient.send(new CreateTableCommand(tableDefinition(other)))

@@ -1,5 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
+import { PutItemCommand as PutItemCommandOfToolbox } from 'dynamodb-toolbox/entity/actions/put'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
 import type { ConnectionProbe } from '../../src/admin/connectionProbe.js'
@@ -9,6 +10,7 @@ import { importTable } from '../../src/admin/importTable.js'
 import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../../src/admin/inspect.js'
 import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
+import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
 import { createChatTable, deleteChatTable } from '../../src/admin/tableAdmin.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
@@ -65,6 +67,46 @@ describe('src/admin', () => {
   }
 
   beforeEach(() => t.counter.reset())
+
+  describe('seedHistory', () => {
+    it('writes only the missing messages, no subscriptions, and never rewrites a message that is there', async () => {
+      const tableName = await createTestTable(t.documentClient, 'history')
+      const repository = t.repository({ tableName })
+      // Stopped after its first batch: 25 of 33 written.
+      const stop = new Error('stop')
+      await expect(
+        seedHistory(repository, t.documentClient, dataset, {
+          beforeBatch: ({ written }) => {
+            if (written > 0) throw stop
+          },
+        }),
+      ).rejects.toBe(stop)
+      const messageKeys = (items: string[]) => items.filter((i) => i.includes('"_et":{"S":"Message"}'))
+      expect(messageKeys(await scanAll(t, tableName))).toHaveLength(25)
+      // A message changed since (as a migration would): it must stay as it is.
+      const first = dataset.messages[0] as (typeof dataset.messages)[number]
+      const changed = { ...first, connectionId: 'changed=', expiresAt: 1 }
+      await repository.entities.Message.build(PutItemCommandOfToolbox).item(changed).send()
+      t.counter.reset()
+
+      expect(await seedHistory(repository, t.documentClient, dataset)).toEqual({
+        messages: 33,
+        written: 8,
+        present: 25,
+      })
+      // One BatchGetItem for the 33 keys, one BatchWriteItem for the 8 missing.
+      expect(t.counter.counts()).toMatchObject({ BatchGetItem: 1, BatchWriteItem: 1 })
+      const items = await scanAll(t, tableName)
+      expect(messageKeys(items)).toHaveLength(33)
+      expect(items.filter((i) => i.includes('"connectionId":{"S":"changed="}'))).toHaveLength(1)
+      // The history only: no room, no subscription.
+      expect(items).toHaveLength(33)
+      expect(await seedHistory(repository, t.documentClient, dataset)).toMatchObject({
+        written: 0,
+        present: 33,
+      })
+    })
+  })
 
   describe('seedTable', () => {
     it('writes the bundled dataset with 25-item BatchWriteItems and nothing new the second time', async () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
@@ -9,7 +11,7 @@ import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset
 import { seedTable } from '../../src/admin/seedTable.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { tableDefinition } from '../../src/table.js'
-import { expectFailure, runCli, startCli } from '../support/cli.js'
+import { CLI_MAIN, expectFailure, runCli, startCli } from '../support/cli.js'
 import { newDocumentClient } from '../support/dynamo.js'
 
 type Frame = Record<string, unknown> & { type: string }
@@ -120,7 +122,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     }
   })
 
-  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; state survives a restart', async () => {
+  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; demo rooms and their history survive a message and a restart', async () => {
     const cwd = tempDir()
     // A fresh clone: no credentials, region or endpoint anywhere.
     const env = {
@@ -131,6 +133,14 @@ describe('chatdb serve / dev (built CLI)', () => {
       AWS_ENDPOINT_URL_DYNAMODB: undefined,
       AWS_EC2_METADATA_DISABLED: 'true',
     }
+    const demoRooms = dataset.rooms.map((r) => r.roomName)
+    const generalHistory = dataset.messages.filter((m) => m.roomName === 'general').length
+    const listRooms = async (client: Awaited<ReturnType<typeof connect>>) => {
+      client.send({ action: 'listRooms' })
+      const list = await client.next()
+      expect(list.type).toBe('roomList')
+      return (list.rooms as { roomName: string }[]).map((r) => r.roomName)
+    }
     const first = startCli(['dev', '--port', '0'], { cwd, env })
     try {
       const ready = await first.ready
@@ -138,6 +148,10 @@ describe('chatdb serve / dev (built CLI)', () => {
         local: join(cwd, '.chatdb'),
         tableName: 'chat',
         steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
+        demo: { members: 8, subscriptions: 22 },
+        dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        // In a clone, `npx chatdb` would try to install the clone: the command runs main.js.
+        inspect: `node ${CLI_MAIN} inspect rooms --local`,
         connect: `npx wscat -c ${ready.url}`,
         sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
       })
@@ -149,14 +163,31 @@ describe('chatdb serve / dev (built CLI)', () => {
         roomName: 'general',
         users: [...(general?.subscribers ?? [])].sort(),
       })
-      expect((subscribed.messages as unknown[]).length).toBe(
-        dataset.messages.filter((m) => m.roomName === 'general').length,
-      )
+      expect((subscribed.messages as unknown[]).length).toBe(generalHistory)
+      client.send({ action: 'sendMessage', roomName: 'general', message: 'hello, demo' })
+      expect(await client.next()).toMatchObject({ type: 'newMessage', message: { message: 'hello, demo' } })
+      // The demo members are live connections: posting reached them, and nobody was removed.
+      expect(await listRooms(client)).toEqual(demoRooms)
       client.close()
-      // LevelDB allows one process per directory: a second one is told so, instead of crashing.
-      const busy = await runCli(['inspect', 'rooms', '--local=.chatdb'], { cwd, env })
-      expectFailure(busy, 'cli.local')
-      expect(busy.stderr).toContain('is in use by another chatdb process')
+
+      // The running dev's dynalite is reachable through its directory: --local connects to it.
+      const printed = (ready.inspect as string).split(' ').slice(2)
+      const rooms = await runCli([...printed, '--json'], { cwd, env })
+      expect(rooms.code, rooms.stderr).toBe(0)
+      expect(rooms.json<{ roomName: string; active: boolean }[]>()).toEqual(
+        demoRooms.map((roomName) => expect.objectContaining({ roomName, active: true })),
+      )
+      const viaEndpoint = await runCli(['inspect', 'room', 'general', '--json'], {
+        cwd,
+        env: {
+          ...env,
+          AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoEndpoint as string,
+          AWS_REGION: 'local',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        },
+      })
+      expect(viaEndpoint.code, viaEndpoint.stderr).toBe(0)
       expect((await first.stop('SIGINT')).code).toBe(0)
     } finally {
       first.child.kill('SIGKILL')
@@ -164,12 +195,90 @@ describe('chatdb serve / dev (built CLI)', () => {
 
     const second = startCli(['dev', '--port', '0'], { cwd, env })
     try {
-      expect(await second.ready).toMatchObject({
-        steps: { table: 'exists', fixtures: 'skipped (the table has rooms already)' },
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: { table: 'exists', fixtures: 'demo history complete (5 rooms, 33 messages)' },
+        demo: { members: 8, subscriptions: 22 },
       })
+      const client = await connect(ready.url as string)
+      expect(await listRooms(client)).toEqual(demoRooms)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      const subscribed = await client.next()
+      const messages = subscribed.messages as { message: string }[]
+      expect(messages).toHaveLength(generalHistory + 1)
+      expect(messages.at(-1)?.message).toBe('hello, demo')
+      client.close()
       expect((await second.stop('SIGINT')).code).toBe(0)
     } finally {
       second.child.kill('SIGKILL')
+    }
+  })
+
+  it('Ctrl-C while dev seeds its fixtures exits 130; the next dev completes them', async () => {
+    const cwd = tempDir()
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+    // The hook pauses seeding after its first batch (25 of 33 messages) until the signal comes.
+    const first = startCli(['dev', '--port', '0'], {
+      cwd,
+      env: { ...env, CHATDB_TEST_FIXTURE_PAUSE_MS: '60000' },
+    })
+    let stderr = ''
+    const paused = new Promise<void>((resolve) =>
+      first.child.stderr?.on('data', (chunk) => {
+        stderr += chunk
+        if (stderr.includes('fixtures: 25 of 33 missing messages written')) resolve()
+      }),
+    )
+    try {
+      await paused
+      const stopped = await first.stop('SIGINT')
+      expect(stopped.code, stopped.stderr).toBe(130)
+      expect(stopped.stderr).toMatch(/^cli\.interrupted: chatdb dev setup interrupted by SIGINT/m)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: {
+          table: 'exists',
+          fixtures: 'completed the demo history: 8 missing messages written, 25 were there',
+        },
+        demo: { members: 8 },
+      })
+      const client = await connect(ready.url as string)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      expect(((await client.next()).messages as unknown[]).length).toBe(
+        dataset.messages.filter((m) => m.roomName === 'general').length,
+      )
+      client.close()
+      expect((await second.stop('SIGINT')).code).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  })
+
+  it('dev and serve refuse a busy port at once (cli.portInUse), before touching dynalite or the table', async () => {
+    const squatter = createServer()
+    await new Promise<void>((listening) => squatter.listen(0, '127.0.0.1', listening))
+    const port = String((squatter.address() as AddressInfo).port)
+    try {
+      const cwd = tempDir()
+      const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+      const dev = await runCli(['dev', '--port', port], { cwd, env })
+      expectFailure(dev, 'cli.portInUse')
+      expect(dev.stderr).toContain(`port ${port} on 127.0.0.1 is in use`)
+      // Nothing was set up: no dynalite directory, so no table, migrations or fixtures.
+      expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
+      expect(dev.stdout).not.toMatch(/table:|fixtures:/)
+
+      const table = `busy-${randomUUID().slice(0, 8)}`
+      const serve = await runCli(['serve', '--port', port], { table })
+      expectFailure(serve, 'cli.portInUse')
+    } finally {
+      await new Promise((closed) => squatter.close(closed))
     }
   })
 

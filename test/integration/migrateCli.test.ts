@@ -349,4 +349,97 @@ export const migrations = [{
     expect(counts).toEqual([200, 200])
     expect(new Set(transformed.flatMap((text) => text.trim().split('\n'))).size).toBe(400)
   }, 120_000)
+
+  it('Ctrl-C during `migrate up`: stops after the page checkpoint, releases the lock, exits 130; the next run resumes', async () => {
+    const table = await createTestTable(t.documentClient, 'migrate-sigint')
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      pk: 'Item',
+      sk: `i-${String(i).padStart(3, '0')}`,
+    }))
+    await writeInBatches(
+      t.documentClient,
+      table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-sigint-'))
+    const paused = join(dir, 'paused')
+    const go = join(dir, 'go')
+    const module = join(dir, 'tag.mjs')
+    // Tags every item; on its 2nd page (writes landed, checkpoint not yet saved) it says so and
+    // waits for the test, which signals the process meanwhile: the moment is deterministic.
+    await writeFile(
+      module,
+      `import { existsSync, writeFileSync } from 'node:fs'
+let pages = 0
+export const migrations = [{
+  version: 1, name: 'tag-items', description: 'tags every item', checksum: 'tag/1',
+  async up(ctx) {
+    await ctx.scanRewrite({
+      phase: 'items',
+      transform(item) {
+        if (item.pk !== 'Item' || item.tagged) return undefined
+        return { puts: [{ PutRequest: { Item: { ...item, tagged: true } } }] }
+      },
+      async afterPage() {
+        if (++pages === 2 && !existsSync(${JSON.stringify(go)})) {
+          writeFileSync(${JSON.stringify(paused)}, '')
+          while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 20))
+        }
+        return 0
+      },
+    })
+  },
+}]
+`,
+    )
+    const args = [
+      'migrate',
+      'up',
+      '--yes',
+      '--json',
+      '--migrations',
+      module,
+      '--segments',
+      '1',
+      '--page-size',
+      '50',
+    ]
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(), CHATDB_TABLE: table },
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
+    for (let i = 0; i < 1500 && !existsSync(paused); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(existsSync(paused)).toBe(true)
+    child.kill('SIGINT')
+    // The trap says it heard the signal before the page goes on.
+    for (let i = 0; i < 500 && !/SIGINT: migrate up stops/.test(stderr); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await writeFile(go, '')
+    expect(await exited).toBe(130)
+    expect(stderr).toMatch(/^cli\.interrupted: migrate up interrupted by SIGINT/m)
+    expect(stderr).not.toMatch(/\n\s+at /)
+
+    const store = createDynamoLedgerStore({ documentClient: t.documentClient, tableName: table })
+    expect(await store.readLock()).toBeUndefined()
+    const [stopped] = await store.executed()
+    // Stopped right after the 2nd page's checkpoint: nothing of the 3rd page was read.
+    expect(stopped).toMatchObject({ status: 'failed', itemsScanned: 100 })
+    expect(stopped?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-099' })
+    const tagged = (await scanAll(t.documentClient, table)).filter((item) => item.tagged === true)
+    expect(tagged).toHaveLength(100)
+
+    // No --force-unlock needed: the lock is free, and the run resumes from the checkpoint.
+    const resumed = await runCli(args, { table })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json<{ results: { outcome: string; resumed: boolean }[] }>().results).toEqual([
+      expect.objectContaining({ outcome: 'applied', resumed: true }),
+    ])
+    const after = await scanAll(t.documentClient, table)
+    expect(after.filter((item) => item.pk === 'Item' && item.tagged === true)).toHaveLength(200)
+  }, 120_000)
 })

@@ -298,6 +298,21 @@ describe('seed datasets', () => {
       [{ ...base, rooms: [{ roomName: 'a|b', subscribers: ['ada'] }] }, /must not contain "\|"/],
       [{ ...base, messages: [{ ...base.messages[0], time: 'yesterday' }] }, /messages.0.time/],
       [{ ...base, extra: 1, users: [] }, /users/],
+      // Times a message key cannot hold: refused by the check, before anything is written.
+      [{ ...base, messages: [{ ...base.messages[0], time: -1 }] }, /messages.0.time: -1 is not a time/],
+      [{ ...base, messages: [{ ...base.messages[0], time: 1.5 }] }, /messages.0.time: 1.5 is not a time/],
+      [
+        { ...base, messages: [{ ...base.messages[0], time: 8.64e15 + 1 }] },
+        /messages.0.time: .* is not a time/,
+      ],
+      [
+        { ...base, messages: [{ ...base.messages[0], time: Date.UTC(10000, 0, 1) }] },
+        /messages.0.time: 253402300800000 is not a time/,
+      ],
+      [
+        { ...base, messages: [{ ...base.messages[0], time: '1969-12-31T23:59:59.999Z' }] },
+        /messages.0.time: "1969-12-31T23:59:59.999Z" is not a time/,
+      ],
     ]
     for (const [json, message] of broken) {
       let error: unknown

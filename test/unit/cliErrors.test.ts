@@ -17,6 +17,8 @@ describe('describeError', () => {
       exitCode: EXIT.failure,
     })
     expect(describeError(new CliError('cli.usage', 'bad'), scene).exitCode).toBe(EXIT.usage)
+    // Stopped by Ctrl-C at a safe point: 130, as a shell reports a SIGINT death.
+    expect(describeError(new CliError('cli.interrupted', 'stopped'), scene).exitCode).toBe(130)
   })
 
   it('keeps the lines and the written count of an incomplete import, whatever its cause', () => {
