@@ -15,6 +15,7 @@ export type ChatDbErrorCode =
   | 'store.itemTooLarge'
   | 'store.tableNotFound'
   | 'store.unavailable'
+  | 'store.config'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'
