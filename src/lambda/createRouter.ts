@@ -148,7 +148,7 @@ export function createRouter(options: RouterOptions) {
   function refuseEvent(route: string, event: unknown): RouteResponse {
     logger.error('route.badEvent', {
       route,
-      event: event === null ? 'null' : typeof event,
+      received: event === null ? 'null' : typeof event,
       message: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
     })
     return { statusCode: 400 }
