@@ -36,6 +36,21 @@ export function httpTimeouts(requestTimeoutMs: number, connectionTimeoutMs = req
 }
 
 /**
+ * The longest one SDK call can take against an endpoint that accepts and never answers: every
+ * attempt runs into its timeout, with the standard retry strategy's backoff between attempts
+ * (at most 100 ms × 2^retry for a timeout; throttling backs off longer, but a throttled
+ * request is answered, not hung). What a Lambda's timeout must leave room for.
+ *
+ * @example
+ * worstCaseCallMs(2_000, 3) // 6_600: 3 × 2 s + 200 ms + 400 ms
+ */
+export function worstCaseCallMs(timeoutMs: number, attempts: number): number {
+  let total = attempts * timeoutMs
+  for (let retry = 1; retry < attempts; retry++) total += Math.min(20_000, 100 * 2 ** retry)
+  return total
+}
+
+/**
  * A DynamoDB document client configured for chatdb: undefined values dropped, timeouts that
  * end a hung request, everything else from the SDK's default chains (region, credentials,
  * endpoint variables).
