@@ -29,8 +29,12 @@ export {
   type RouterOptions,
 } from './createRouter.js'
 
+// The handlers' own defaults are tighter than the library's (10 s): a Lambda has a hard timeout
+// (29 s in the template) and both DynamoDB and API Gateway answer in milliseconds.
 /** The Lambda's DynamoDB request timeout (ms) unless `CHATDB_DYNAMODB_TIMEOUT_MS` says otherwise. */
 export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
+/** The Lambda's `@connections` request timeout (ms) unless `CHATDB_MANAGEMENT_TIMEOUT_MS` says otherwise. */
+export const LAMBDA_MANAGEMENT_TIMEOUT_MS = 2_000
 export {
   bodyOf,
   managementEndpointOf,
@@ -54,18 +58,26 @@ function positiveFromEnv(name: string): number | undefined {
   return value
 }
 
+/** A count of attempts from the environment: a positive whole number, or undefined when unset. */
+function attemptsFromEnv(name: string): number | undefined {
+  const value = positiveFromEnv(name)
+  if (value !== undefined && !Number.isInteger(value))
+    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${process.env[name]}")`)
+  return value
+}
+
 function defaultRouter(): Router {
   router ??= createRouter({
     documentClient: createDocumentClient({
       requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
-      maxAttempts: positiveFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+      maxAttempts: attemptsFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
     }),
     tableName: process.env.CHATDB_TABLE || 'chat',
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
     recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
-    managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS'),
-    managementMaxAttempts: positiveFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
+    managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
   })
   return router
 }

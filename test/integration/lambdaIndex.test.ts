@@ -146,6 +146,31 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
     }
   })
 
+  it('gives up on a hung @connections API after CHATDB_MANAGEMENT_TIMEOUT_MS × CHATDB_MANAGEMENT_MAX_ATTEMPTS', {
+    timeout: 15_000,
+  }, async () => {
+    const lambda = await freshLambda({
+      CHATDB_MANAGEMENT_ENDPOINT: hanging.endpoint,
+      CHATDB_MANAGEMENT_TIMEOUT_MS: '150',
+      CHATDB_MANAGEMENT_MAX_ATTEMPTS: '2',
+    })
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const before = hanging.requests()
+      expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: gatewayId() }))).toEqual({
+        statusCode: 200,
+      })
+      expect(hanging.requests() - before).toBe(2)
+      expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
+        event: 'post.failed',
+        error: { name: 'TimeoutError' },
+      })
+    } finally {
+      errors.mockRestore()
+      process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+    }
+  })
+
   it('answers 500 on every invocation when a variable is invalid, never a throw', async () => {
     const lambda = await freshLambda({ CHATDB_DYNAMODB_TIMEOUT_MS: 'soon' })
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
