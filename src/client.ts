@@ -1,8 +1,13 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 
-/** Default of `requestTimeoutMs`: generous for DynamoDB (single-digit ms), finite for a dead endpoint. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+/**
+ * Default of `requestTimeoutMs`: finite, so a dead endpoint ends the call, and generous (as the
+ * AWS CLI's 60 s are): the timer also runs while a request waits for a pooled socket, and a
+ * busy process (a local stack under load) must not take queueing for a hang. Code with a hard
+ * deadline sets its own (the Lambda handlers use 2 s).
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 
 export interface ClientOptions {
   /** Endpoint URL; the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` applies when unset. */
@@ -12,7 +17,7 @@ export interface ClientOptions {
   maxAttempts?: number
   /**
    * Gives up on an attempt that has no answer after this long (ms), and on a socket idle that
-   * long mid-answer (default 10,000). The SDK retries it like any transient failure.
+   * long mid-answer (default 30,000). The SDK retries it like any transient failure.
    */
   requestTimeoutMs?: number
   /** Gives up on establishing a connection after this long (ms; default `requestTimeoutMs`). */

@@ -36,8 +36,9 @@ export interface RouterOptions {
   managementMaxSockets?: number
   /**
    * A post to `@connections` that has no answer after this long (ms) is abandoned and retried
-   * (default 10,000, like the document client's: generous for a busy local gateway; the Lambda
-   * handlers of `chatdb/lambda` use 2,000, see `CHATDB_MANAGEMENT_TIMEOUT_MS`).
+   * (default 30,000, like the document client's: generous, as the timer also runs while a post
+   * waits for a pooled socket behind a busy local gateway's others; the Lambda handlers of
+   * `chatdb/lambda` use 2,000, see `CHATDB_MANAGEMENT_TIMEOUT_MS`).
    */
   managementTimeoutMs?: number
   /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
@@ -46,7 +47,7 @@ export interface RouterOptions {
 }
 
 /** Default of `managementTimeoutMs`. */
-export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 10_000
+export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 30_000
 /** Default of `managementMaxAttempts`. */
 export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
 

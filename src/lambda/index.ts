@@ -29,7 +29,7 @@ export {
   type RouterOptions,
 } from './createRouter.js'
 
-// The handlers' own defaults are tighter than the library's (10 s): a Lambda has a hard timeout
+// The handlers' own defaults are tighter than the library's (30 s): a Lambda has a hard timeout
 // (29 s in the template) and both DynamoDB and API Gateway answer in milliseconds.
 /** The Lambda's DynamoDB request timeout (ms) unless `CHATDB_DYNAMODB_TIMEOUT_MS` says otherwise. */
 export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
