@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { createDocumentClient } from '../../src/client.js'
 import { createRouter, type Router } from '../../src/lambda/createRouter.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
@@ -147,5 +148,26 @@ describe('createRouter with an @connections endpoint that accepts and never answ
     // ATTEMPTS for the query, ATTEMPTS for the error frame's post.
     expect(hanging.requests() - before).toBe(2 * ATTEMPTS)
     expect(logs.map((l) => l.event)).toEqual(['route.failed', 'post.failed'])
+  })
+})
+
+describe('createConnectionProbe with an @connections endpoint that accepts and never answers', () => {
+  it('reports an error after its attempts instead of hanging', bounded, async () => {
+    const { probe, close } = createConnectionProbe({
+      endpoint: hanging.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      timeoutMs: TIMEOUT_MS,
+    })
+    try {
+      const before = hanging.requests()
+      expect(await probe(gatewayId())).toEqual({
+        status: 'error',
+        error: expect.stringMatching(/^TimeoutError/),
+      })
+      expect(hanging.requests() - before).toBe(2)
+    } finally {
+      close()
+    }
   })
 })
