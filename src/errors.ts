@@ -16,6 +16,7 @@ export type ChatDbErrorCode =
   | 'store.tableNotFound'
   | 'store.unavailable'
   | 'store.importIncomplete'
+  | 'store.config'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'

@@ -1,6 +1,11 @@
 export { migrations } from '../migrations/index.js'
 export * from './admin/index.js'
-export { type ClientOptions, createDocumentClient } from './client.js'
+export {
+  type ClientOptions,
+  createDocumentClient,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  worstCaseCallMs,
+} from './client.js'
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export * as keys from './keys.js'

@@ -3,6 +3,7 @@ import {
   type ApiGatewayManagementApiClientConfig,
   GetConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
+import { httpTimeouts } from '../client.js'
 
 export type ConnectionState =
   | { status: 'connected' }
@@ -25,13 +26,16 @@ export function createConnectionProbe(options: {
   endpoint: string
   region?: ApiGatewayManagementApiClientConfig['region']
   credentials?: ApiGatewayManagementApiClientConfig['credentials']
+  /** An attempt with no answer after this long (ms) is abandoned (default 10,000; 2 attempts). */
+  timeoutMs?: number
 }): { probe: ConnectionProbe; close: () => void } {
   const client = new ApiGatewayManagementApiClient({
     endpoint: options.endpoint,
     region: options.region,
     credentials: options.credentials,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 10_000 },
+    // A bare requestTimeout only logs a warning in the SDK: httpTimeouts makes it end the call.
+    requestHandler: httpTimeouts(options.timeoutMs ?? 10_000, Math.min(options.timeoutMs ?? 2_000, 2_000)),
   })
   const probe: ConnectionProbe = async (connectionId) => {
     try {

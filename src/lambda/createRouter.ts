@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
+import { httpTimeouts } from '../client.js'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import { createChatRepository } from '../repository/chatRepository.js'
 import { createBroadcaster } from '../service/broadcaster.js'
@@ -12,6 +12,7 @@ import {
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
+  type WebSocketEvent,
   type WebSocketHandler,
 } from './events.js'
 
@@ -33,11 +34,37 @@ export interface RouterOptions {
   postConcurrency?: number
   /** Sockets of each management client (SDK default 50); the local gateway runs many invocations at once. */
   managementMaxSockets?: number
+  /**
+   * A post to `@connections` that has no answer after this long (ms) is abandoned and retried
+   * (default 30,000, like the document client's: generous, as the timer also runs while a post
+   * waits for a pooled socket behind a busy local gateway's others; the Lambda handlers of
+   * `chatdb/lambda` use 2,000, see `CHATDB_MANAGEMENT_TIMEOUT_MS`).
+   */
+  managementTimeoutMs?: number
+  /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
+  managementMaxAttempts?: number
   logger?: ServiceLogger
 }
 
+/** Default of `managementTimeoutMs`. */
+export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 30_000
+/** Default of `managementMaxAttempts`. */
+export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
+
 const isActionName = (value: string): value is ActionName =>
   (ACTION_NAMES as readonly string[]).includes(value)
+
+/**
+ * Lambda hands the function whatever invoked it: a test event, `null`, a queue message. Only an
+ * event with a route key and a connection id can be served (and answered); the rest is refused.
+ */
+function isWebSocketEvent(event: unknown): event is WebSocketEvent {
+  const context = (event as { requestContext?: unknown } | null | undefined)?.requestContext as
+    | { routeKey?: unknown; connectionId?: unknown }
+    | null
+    | undefined
+  return typeof context?.routeKey === 'string' && typeof context.connectionId === 'string'
+}
 
 /**
  * Builds every route handler on one set of clients: the repository over `documentClient`, and
@@ -59,7 +86,7 @@ export function createRouter(options: RouterOptions) {
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()
 
-  function serviceFor(event: APIGatewayProxyWebsocketEventV2): ChatService {
+  function serviceFor(event: WebSocketEvent): ChatService {
     const endpoint = options.managementEndpoint ?? managementEndpointOf(event, region)
     let service = services.get(endpoint)
     if (!service) {
@@ -68,9 +95,19 @@ export function createRouter(options: RouterOptions) {
         // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
         region: region ?? 'us-east-1',
         ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
-        ...(options.managementMaxSockets
-          ? { requestHandler: { maxSockets: options.managementMaxSockets } }
-          : {}),
+        maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+        // Without timeouts a hung API would hold the invocation until Lambda kills it, and the
+        // caller would never hear back; with them a post fails (logged) well inside its budget.
+        requestHandler: {
+          ...httpTimeouts(options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS),
+          // The handler takes agent options, not a bare `maxSockets` (which it ignores).
+          ...(options.managementMaxSockets
+            ? {
+                httpAgent: { maxSockets: options.managementMaxSockets },
+                httpsAgent: { maxSockets: options.managementMaxSockets },
+              }
+            : {}),
+        },
       })
       clients.set(endpoint, client)
       const broadcaster = createBroadcaster({
@@ -94,22 +131,30 @@ export function createRouter(options: RouterOptions) {
 
   /** Runs a route; anything that escapes the service (a bad endpoint, say) is logged and is a 500. */
   const route =
-    (
-      name: string,
-      work: (service: ChatService, event: APIGatewayProxyWebsocketEventV2) => Promise<RouteResponse>,
-    ) =>
-    async (event: APIGatewayProxyWebsocketEventV2): Promise<RouteResponse> => {
+    (name: string, work: (service: ChatService, event: WebSocketEvent) => Promise<RouteResponse>) =>
+    async (event: WebSocketEvent): Promise<RouteResponse> => {
+      if (!isWebSocketEvent(event)) return refuseEvent(name, event)
       try {
         return await work(serviceFor(event), event)
       } catch (error) {
         logger.error('route.failed', {
           route: name,
-          connectionId: event.requestContext?.connectionId,
+          connectionId: event.requestContext.connectionId,
           error: describeError(error),
         })
         return { statusCode: 500 }
       }
     }
+
+  /** Not an API Gateway WebSocket event: nobody to answer with a frame, so a logged 400. */
+  function refuseEvent(route: string, event: unknown): RouteResponse {
+    logger.error('route.badEvent', {
+      route,
+      received: event === null ? 'null' : typeof event,
+      message: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
+    })
+    return { statusCode: 400 }
+  }
 
   const named = (action: ActionName): WebSocketHandler =>
     route(action, (service, event) => service.receive(requestInfoOf(event), bodyOf(event), action))
@@ -126,7 +171,8 @@ export function createRouter(options: RouterOptions) {
   } satisfies Record<string, WebSocketHandler>
 
   /** One handler for every route, dispatching on `requestContext.routeKey`. */
-  const handler: WebSocketHandler = (event) => {
+  const handler: WebSocketHandler = async (event) => {
+    if (!isWebSocketEvent(event)) return refuseEvent('handler', event)
     const routeKey = event.requestContext.routeKey
     if (routeKey === '$connect') return routes.connect(event)
     if (routeKey === '$disconnect') return routes.disconnect(event)

@@ -1,5 +1,34 @@
-import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
 import type { RequestInfo } from '../service/chatService.js'
+
+// The event and result types are our own, field for field those of @types/aws-lambda's
+// `APIGatewayProxyWebsocketEventV2`: the shipped declarations must compile in a user's project
+// with `skipLibCheck: false`, and @types/aws-lambda is only a devDependency here (a types-only
+// runtime dependency would be a worse trade). Structural typing keeps them interchangeable.
+
+/** `requestContext` of an API Gateway WebSocket (v2) event. */
+export interface WebSocketRequestContext {
+  routeKey: string
+  messageId: string
+  eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT'
+  extendedRequestId: string
+  requestTime: string
+  messageDirection: 'IN'
+  stage: string
+  connectedAt: number
+  requestTimeEpoch: number
+  requestId: string
+  domainName: string
+  connectionId: string
+  apiId: string
+}
+
+/** An API Gateway WebSocket (v2) Lambda proxy event (`APIGatewayProxyWebsocketEventV2` of @types/aws-lambda). */
+export interface WebSocketEvent {
+  requestContext: WebSocketRequestContext
+  body?: string
+  isBase64Encoded: boolean
+  stageVariables?: { [name: string]: string | undefined }
+}
 
 /** What a route handler returns to API Gateway (`$connect`: anything but 200 refuses the connection). */
 export interface RouteResponse {
@@ -7,16 +36,16 @@ export interface RouteResponse {
 }
 
 /** A handler for one API Gateway WebSocket (v2) route. */
-export type WebSocketHandler = (event: APIGatewayProxyWebsocketEventV2) => Promise<RouteResponse>
+export type WebSocketHandler = (event: WebSocketEvent) => Promise<RouteResponse>
 
 /** The request as the service sees it; the connection id comes from API Gateway, never from the body. */
-export function requestInfoOf(event: APIGatewayProxyWebsocketEventV2): RequestInfo {
+export function requestInfoOf(event: WebSocketEvent): RequestInfo {
   const { connectionId, requestId, requestTimeEpoch } = event.requestContext
   return { connectionId, requestId, requestTimeEpoch }
 }
 
 /** The frame's text; binary frames arrive base64-encoded. */
-export function bodyOf(event: APIGatewayProxyWebsocketEventV2): string | undefined {
+export function bodyOf(event: WebSocketEvent): string | undefined {
   if (event.body === undefined || event.body === null) return undefined
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body
 }
@@ -28,10 +57,7 @@ export function bodyOf(event: APIGatewayProxyWebsocketEventV2): string | undefin
  * @example
  * managementEndpointOf(event, 'eu-west-1') // 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
  */
-export function managementEndpointOf(
-  event: APIGatewayProxyWebsocketEventV2,
-  region: string | undefined,
-): string {
+export function managementEndpointOf(event: WebSocketEvent, region: string | undefined): string {
   const { apiId, stage } = event.requestContext
   if (!region) {
     throw new Error(

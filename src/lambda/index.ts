@@ -3,7 +3,13 @@
  * Point every route at `handler`, or each route at its own handler. Configuration:
  * `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (default: from the event),
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
+ * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables.
+ *
+ * A hung dependency fails a route's first request after attempts × timeout (+ backoff); the
+ * route stops there and posts its 500 error frame, itself bounded the same way: with the
+ * defaults, about 13 s in all, well inside the template's 29 s function timeout.
  *
  * @example
  * // template: Handler: node_modules/chatdb/dist/src/lambda/index.handler
@@ -11,16 +17,32 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
+import { createJsonLogger, describeError } from '../service/jsonLogger.js'
 import { createRouter, type Router } from './createRouter.js'
-import type { WebSocketHandler } from './events.js'
+import type { RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 
-export { createRouter, type Router, type RouterOptions } from './createRouter.js'
+export {
+  createRouter,
+  DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+  DEFAULT_MANAGEMENT_TIMEOUT_MS,
+  type Router,
+  type RouterOptions,
+} from './createRouter.js'
+
+// The handlers' own defaults are tighter than the library's (30 s): a Lambda has a hard timeout
+// (29 s in the template) and both DynamoDB and API Gateway answer in milliseconds.
+/** The Lambda's DynamoDB request timeout (ms) unless `CHATDB_DYNAMODB_TIMEOUT_MS` says otherwise. */
+export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
+/** The Lambda's `@connections` request timeout (ms) unless `CHATDB_MANAGEMENT_TIMEOUT_MS` says otherwise. */
+export const LAMBDA_MANAGEMENT_TIMEOUT_MS = 2_000
 export {
   bodyOf,
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
+  type WebSocketEvent,
   type WebSocketHandler,
+  type WebSocketRequestContext,
 } from './events.js'
 
 // Built on the first invocation and kept for the life of the execution environment.
@@ -36,22 +58,53 @@ function positiveFromEnv(name: string): number | undefined {
   return value
 }
 
+/** A count of attempts from the environment: a positive whole number, or undefined when unset. */
+function attemptsFromEnv(name: string): number | undefined {
+  const value = positiveFromEnv(name)
+  if (value !== undefined && !Number.isInteger(value))
+    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${process.env[name]}")`)
+  return value
+}
+
 function defaultRouter(): Router {
   router ??= createRouter({
-    documentClient: createDocumentClient(),
+    documentClient: createDocumentClient({
+      requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
+      maxAttempts: attemptsFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+    }),
     tableName: process.env.CHATDB_TABLE || 'chat',
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
     recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
+    managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
+    managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
   })
   return router
 }
 
-export const handler: WebSocketHandler = (event) => defaultRouter().handler(event)
-export const connect: WebSocketHandler = (event) => defaultRouter().connect(event)
-export const disconnect: WebSocketHandler = (event) => defaultRouter().disconnect(event)
-export const defaultRoute: WebSocketHandler = (event) => defaultRouter().defaultRoute(event)
-export const subscribe: WebSocketHandler = (event) => defaultRouter().subscribe(event)
-export const unsubscribe: WebSocketHandler = (event) => defaultRouter().unsubscribe(event)
-export const sendMessage: WebSocketHandler = (event) => defaultRouter().sendMessage(event)
-export const listRooms: WebSocketHandler = (event) => defaultRouter().listRooms(event)
+/**
+ * Each export runs its route on the shared router. A configuration error (a bad variable) is
+ * logged and answered 500 on every invocation, never thrown: a thrown error would only show up
+ * as an opaque Lambda failure, and the function stays up to report it again.
+ */
+const serve =
+  (route: Exclude<keyof Router, 'repository' | 'close'>): WebSocketHandler =>
+  async (event: WebSocketEvent): Promise<RouteResponse> => {
+    let current: Router
+    try {
+      current = defaultRouter()
+    } catch (error) {
+      createJsonLogger().error('config.invalid', { route, error: describeError(error) })
+      return { statusCode: 500 }
+    }
+    return current[route](event)
+  }
+
+export const handler: WebSocketHandler = serve('handler')
+export const connect: WebSocketHandler = serve('connect')
+export const disconnect: WebSocketHandler = serve('disconnect')
+export const defaultRoute: WebSocketHandler = serve('defaultRoute')
+export const subscribe: WebSocketHandler = serve('subscribe')
+export const unsubscribe: WebSocketHandler = serve('unsubscribe')
+export const sendMessage: WebSocketHandler = serve('sendMessage')
+export const listRooms: WebSocketHandler = serve('listRooms')

@@ -190,7 +190,7 @@ export function createDynamoLedgerStore({
 
     readLock,
   }
-  return translateStoreError(store)
+  return translateStoreError(store, { tableName })
 }
 
 /** Drops undefined values: the caller's document client may not be configured to. */

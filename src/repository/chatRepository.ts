@@ -412,7 +412,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       return upkeep.settle(await readSnapshot(assertRoomName(roomName)))
     },
   }
-  return translateStoreError(repository)
+  return translateStoreError(repository, { tableName })
 }
 
 export type ChatRepository = ReturnType<typeof createChatRepository>

@@ -1,32 +1,101 @@
 import { ChatDbError } from '../errors.js'
 
-/** Turns the DynamoDB errors a caller can act on into ChatDbErrors; others pass unchanged. */
-export function toChatDbError(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof ChatDbError) return error
-  switch (error.name) {
-    case 'ResourceNotFoundException':
-      return new ChatDbError('store.tableNotFound', `table not found: ${error.message}`, { cause: error })
-    case 'ProvisionedThroughputExceededException':
-    case 'ThrottlingException':
-    case 'RequestLimitExceeded':
-    case 'InternalServerError':
-    case 'ServiceUnavailable':
-    case 'TimeoutError':
-      return new ChatDbError('store.unavailable', `DynamoDB did not serve the request: ${error.message}`, {
-        cause: error,
-      })
-    case 'ValidationException':
-      if (/item size/i.test(error.message)) {
-        return new ChatDbError('store.itemTooLarge', error.message, { cause: error })
-      }
-      return error
-    default:
-      return error
+/** What the translation knows of the caller, for messages that say which table. */
+export interface StoreErrorContext {
+  tableName?: string
+}
+
+/** Error names of the SDK and its HTTP layer that mean "no answer in time, or none at all". */
+const UNAVAILABLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+])
+
+/** Node's socket error codes for an endpoint that refused, dropped or never answered the call. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+])
+
+/**
+ * A refused, reset or timed-out connection. Recognised by name and code, never by class: they
+ * come from node:net, the SDK's HTTP handler and its retry strategy. Node's happy-eyeballs
+ * connect throws an AggregateError of the attempts; a wrapped error is judged by its cause.
+ */
+export function isNetworkFailure(error: unknown, depth = 0): boolean {
+  if (!(error instanceof Error) || depth > 5) return false
+  const { code } = error as { code?: unknown }
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true
+  if (error.name === 'TimeoutError' || error.name === 'RequestTimeout') return true
+  if (error instanceof AggregateError && error.errors.some((e) => isNetworkFailure(e, depth + 1))) return true
+  return error.cause !== error && isNetworkFailure(error.cause, depth + 1)
+}
+
+/**
+ * The client is not configured to reach AWS at all: no region (`Region is missing`, raised by
+ * the SDK when it sends) or no credentials in the default chain. Retrying will not help.
+ */
+function configProblem(error: Error): string | undefined {
+  if (error.name === 'CredentialsProviderError') {
+    return `no AWS credentials: ${error.message} (set them in the environment, a profile or the role)`
   }
+  if (/region is missing/i.test(error.message)) {
+    return 'no AWS region configured (set AWS_REGION or pass region to createDocumentClient)'
+  }
+  return undefined
+}
+
+/**
+ * Turns the DynamoDB errors a caller can act on into ChatDbErrors; others pass unchanged.
+ * `store.unavailable`: throttled, failing or unreachable (refused, reset, timed out);
+ * `store.config`: no region or credentials; `store.tableNotFound`: names the table.
+ */
+export function toChatDbError(error: unknown, context: StoreErrorContext = {}): unknown {
+  if (!(error instanceof Error) || error instanceof ChatDbError) return error
+  const table = context.tableName === undefined ? 'the table' : `table "${context.tableName}"`
+  if (error.name === 'ResourceNotFoundException') {
+    // DynamoDB's own message ("Requested resource not found") does not say which resource.
+    return new ChatDbError('store.tableNotFound', `${table} does not exist (${error.message})`, {
+      cause: error,
+    })
+  }
+  if (error.name === 'ValidationException') {
+    if (/item size/i.test(error.message)) {
+      return new ChatDbError('store.itemTooLarge', error.message, { cause: error })
+    }
+    return error
+  }
+  const config = configProblem(error)
+  if (config !== undefined) return new ChatDbError('store.config', config, { cause: error })
+  if (UNAVAILABLE_NAMES.has(error.name) || isNetworkFailure(error)) {
+    const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts
+    return new ChatDbError(
+      'store.unavailable',
+      `DynamoDB did not serve the request${attempts ? ` (${attempts} attempts)` : ''}: ${error.message}`,
+      { cause: error },
+    )
+  }
+  return error
 }
 
 /** Wraps every method of `target` so that its rejections go through `toChatDbError`. */
-export function translateStoreError<T extends object>(target: T): T {
+export function translateStoreError<T extends object>(target: T, context: StoreErrorContext = {}): T {
   const wrapped = { ...target } as Record<string, unknown>
   for (const [key, value] of Object.entries(target)) {
     if (typeof value !== 'function') continue
@@ -34,7 +103,7 @@ export function translateStoreError<T extends object>(target: T): T {
       try {
         return await value(...args)
       } catch (error) {
-        throw toChatDbError(error)
+        throw toChatDbError(error, context)
       }
     }
   }

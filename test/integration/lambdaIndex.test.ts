@@ -1,8 +1,9 @@
 import type { APIGatewayProxyWebsocketHandlerV2 } from 'aws-lambda'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { managementEndpointOf } from '../../src/lambda/events.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
 import { dynamoEndpoint, useTestTable } from '../support/dynamo.js'
+import { type HangingServer, startHangingServer } from '../support/hangingServer.js'
 import { fixtureEvent, gatewayId } from '../support/websocketEvents.js'
 
 const t = useTestTable()
@@ -82,5 +83,108 @@ describe('chatdb/lambda', () => {
       'https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod',
     )
     expect(() => managementEndpointOf(event, undefined)).toThrow(/AWS_REGION or CHATDB_MANAGEMENT_ENDPOINT/)
+  })
+
+  it('answers what is not an API Gateway WebSocket event with a 400, never a throw', async () => {
+    const lambda = await import('../../src/lambda/index.js')
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      for (const event of [null, undefined, {}, { requestContext: {} }, { requestContext: null }, 'text']) {
+        const bad = event as never
+        // Each call must return a promise (a synchronous throw would escape `resolves`).
+        await expect(lambda.handler(bad)).resolves.toEqual({ statusCode: 400 })
+        for (const route of [lambda.connect, lambda.disconnect, lambda.defaultRoute, lambda.listRooms]) {
+          await expect(route(bad)).resolves.toEqual({ statusCode: 400 })
+        }
+      }
+      expect(errors.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain('route.badEvent')
+    } finally {
+      errors.mockRestore()
+    }
+  })
+})
+
+describe('chatdb/lambda, configured from the environment for failures', () => {
+  let hanging: HangingServer
+  beforeAll(async () => {
+    hanging = await startHangingServer()
+  })
+  afterAll(async () => {
+    process.env = { ...saved }
+    await hanging.close()
+  })
+
+  /** A fresh copy of the module, so its router is built from the environment as it is now. */
+  async function freshLambda(env: Record<string, string>) {
+    Object.assign(process.env, env)
+    vi.resetModules()
+    return import('../../src/lambda/index.js')
+  }
+
+  it('gives up on a hung DynamoDB after CHATDB_DYNAMODB_TIMEOUT_MS × CHATDB_DYNAMODB_MAX_ATTEMPTS', {
+    timeout: 15_000,
+  }, async () => {
+    const lambda = await freshLambda({
+      AWS_ENDPOINT_URL_DYNAMODB: hanging.endpoint,
+      CHATDB_DYNAMODB_TIMEOUT_MS: '150',
+      CHATDB_DYNAMODB_MAX_ATTEMPTS: '2',
+    })
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const ada = gatewayId()
+      const before = hanging.requests()
+      expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: ada }))).toEqual({
+        statusCode: 500,
+      })
+      expect(hanging.requests() - before).toBe(2)
+      expect(fake.framesFor(ada)).toEqual([
+        expect.objectContaining({ type: 'error', action: 'listRooms', statusCode: 500 }),
+      ])
+    } finally {
+      errors.mockRestore()
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint()
+    }
+  })
+
+  it('gives up on a hung @connections API after CHATDB_MANAGEMENT_TIMEOUT_MS × CHATDB_MANAGEMENT_MAX_ATTEMPTS', {
+    timeout: 15_000,
+  }, async () => {
+    const lambda = await freshLambda({
+      CHATDB_MANAGEMENT_ENDPOINT: hanging.endpoint,
+      CHATDB_MANAGEMENT_TIMEOUT_MS: '150',
+      CHATDB_MANAGEMENT_MAX_ATTEMPTS: '2',
+    })
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const before = hanging.requests()
+      expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: gatewayId() }))).toEqual({
+        statusCode: 200,
+      })
+      expect(hanging.requests() - before).toBe(2)
+      expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
+        event: 'post.failed',
+        error: { name: 'TimeoutError' },
+      })
+    } finally {
+      errors.mockRestore()
+      process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+    }
+  })
+
+  it('answers 500 on every invocation when a variable is invalid, never a throw', async () => {
+    const lambda = await freshLambda({ CHATDB_DYNAMODB_TIMEOUT_MS: 'soon' })
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+      await expect(lambda.handler(event)).resolves.toEqual({ statusCode: 500 })
+      await expect(lambda.listRooms(event)).resolves.toEqual({ statusCode: 500 })
+      expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
+        event: 'config.invalid',
+        error: { code: 'validation.option', message: expect.stringContaining('CHATDB_DYNAMODB_TIMEOUT_MS') },
+      })
+    } finally {
+      errors.mockRestore()
+      process.env.CHATDB_DYNAMODB_TIMEOUT_MS = ''
+    }
   })
 })

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -89,6 +89,51 @@ describe('the npm package', () => {
     })
     expect(JSON.parse(stdout)).toEqual({ lib: [], lambda: [], table: 'chat' })
   })
+
+  it('type-checks a consumer of chatdb and chatdb/lambda with skipLibCheck off', async () => {
+    // A user's project checks the shipped declarations too: every type they import must come
+    // from the package or its dependencies, never from one of our devDependencies.
+    const consumer = join(scratch, 'consumer')
+    mkdirSync(consumer, { recursive: true })
+    // @types/node is the user's own (any Node project has it); linked, not installed, to stay offline.
+    mkdirSync(join(scratch, 'node_modules', '@types'), { recursive: true })
+    symlinkSync(join(root, 'node_modules', '@types', 'node'), join(scratch, 'node_modules', '@types', 'node'))
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          skipLibCheck: false,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['index.ts'],
+      }),
+    )
+    writeFileSync(
+      join(consumer, 'index.ts'),
+      [
+        "import { ChatDbError, createChatRepository, createDocumentClient, isChatDbError, tableDefinition } from 'chatdb'",
+        "import { createRouter, handler, type RouteResponse, type WebSocketEvent, type WebSocketHandler } from 'chatdb/lambda'",
+        "const documentClient = createDocumentClient({ region: 'eu-west-1', requestTimeoutMs: 2_000 })",
+        "export const repository = createChatRepository({ documentClient, tableName: tableDefinition('chat').TableName ?? 'chat' })",
+        "export const router = createRouter({ documentClient, tableName: 'chat' })",
+        'export const route: WebSocketHandler = handler',
+        'export const answer = (event: WebSocketEvent): Promise<RouteResponse> => router.handler(event)',
+        "export const unavailable = (error: unknown) => isChatDbError(error, 'store.unavailable') && error instanceof ChatDbError",
+      ].join('\n'),
+    )
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+    const result = await run(process.execPath, [tsc, '-p', consumer], { cwd: consumer, env }).then(
+      ({ stdout }) => ({ code: 0, stdout }),
+      (error: { code?: number; stdout?: string }) => ({ code: error.code ?? 1, stdout: error.stdout ?? '' }),
+    )
+    expect(result.stdout).toBe('')
+    expect(result.code).toBe(0)
+  }, 120_000)
 
   it('runs `npx chatdb --help`', async () => {
     const { stdout, stderr } = await run('npx', ['--no-install', 'chatdb', '--help'], { cwd: scratch, env })

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse, type Tags } from 'yaml'
+import { worstCaseCallMs } from '../../src/client.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 
 // CloudFormation's short-form intrinsic functions, parsed into their long form.
@@ -25,7 +26,7 @@ const template = parse(readFileSync(new URL('../../deploy/template.yaml', import
 }) as {
   Resources: Record<string, Resource>
   Outputs: Record<string, unknown>
-  Globals: { Function: { Runtime: string } }
+  Globals: { Function: { Runtime: string; Timeout: number } }
 }
 
 const resources = Object.entries(template.Resources)
@@ -73,6 +74,24 @@ describe('deploy/template.yaml', () => {
         CHATDB_MESSAGE_RETENTION_DAYS: { Ref: 'MessageRetentionDays' },
       }),
     })
+  })
+
+  it('gives up on a hung DynamoDB or @connections API well inside the function timeout', () => {
+    const [fn] = ofType('AWS::Serverless::Function')
+    const { Variables: variables = {} } = (fn?.Properties.Environment ?? {}) as {
+      Variables?: Record<string, unknown>
+    }
+    const number = (name: string) => {
+      const value = Number(variables[name])
+      expect(value, name).toBeGreaterThan(0)
+      return value
+    }
+    // A failing route: its one DynamoDB call gives up, then its 500 error frame is posted.
+    const worstCase =
+      worstCaseCallMs(number('CHATDB_DYNAMODB_TIMEOUT_MS'), number('CHATDB_DYNAMODB_MAX_ATTEMPTS')) +
+      worstCaseCallMs(number('CHATDB_MANAGEMENT_TIMEOUT_MS'), number('CHATDB_MANAGEMENT_MAX_ATTEMPTS'))
+    // "Well inside": room left for cold start and the work that did succeed before the failure.
+    expect(worstCase).toBeLessThanOrEqual(template.Globals.Function.Timeout * 1000 * 0.6)
   })
 
   it('grants least privilege: DynamoDB on this table and its index, ManageConnections on this API only', () => {
