@@ -1,4 +1,5 @@
 import { Entity } from 'dynamodb-toolbox/entity'
+import { boolean } from 'dynamodb-toolbox/schema/boolean'
 import { item } from 'dynamodb-toolbox/schema/item'
 import { number } from 'dynamodb-toolbox/schema/number'
 import { string } from 'dynamodb-toolbox/schema/string'
@@ -16,6 +17,10 @@ export function createSubscriptionEntity(table: ChatTable) {
       connectionId: string().key().savedAs('data'),
       userName: string(),
       subscribedAt: number(),
+      /** Which subscribe call wrote the item: tells its own write, answered late, from an older one. */
+      attempt: string().optional(),
+      /** Set when a request failed after touching this subscription: its announcement or room settlement may be owed. */
+      unfinished: boolean().optional(),
     }),
     computeKey: ({ roomName, connectionId }) => subscriptionKey(roomName, connectionId),
   })

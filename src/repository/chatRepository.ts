@@ -4,6 +4,7 @@ import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { createEntities } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
@@ -59,8 +60,16 @@ export interface ActiveRoom {
 }
 
 export interface SubscribeResult {
-  /** False when the connection was already subscribed (the call changed nothing). */
+  /**
+   * False when the connection was already subscribed (the call changed nothing). True when this
+   * call wrote the subscription, also when its answer was lost and the SDK's retry found it there.
+   */
   subscribed: boolean
+  /**
+   * The subscription was already there, left by a request that failed after writing it
+   * (`markUnfinished`): its announcement is owed. The room's listing was re-applied.
+   */
+  unfinished: boolean
   /** The user name the subscription holds: the first subscribe binds it. */
   userName: string
   /** Everyone subscribed after the call, the caller included. */
@@ -143,6 +152,34 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       .options({ select: 'COUNT' })
       .params()
     return queryPages(documentClient, params, () => {})
+  }
+
+  /**
+   * Settles the room; when a failed request left this subscription unfinished, also re-applies
+   * the guard's state to the room records, because that request may have claimed a transition
+   * and died before writing its records (the guard then agrees with the room and `settle` alone
+   * would see nothing to do). Off the steady-state path: only after a failure.
+   */
+  async function settleOwing(snapshot: RoomSnapshot, unfinished: boolean) {
+    const transition = await upkeep.settle(snapshot)
+    if (!transition && unfinished && snapshot.state) await upkeep.apply(snapshot.state)
+    return transition
+  }
+
+  /** Undoes an unsubscribe's delete, marked unfinished, then settles the room (best effort). */
+  async function restoreSubscription(old: {
+    roomName: string
+    connectionId: string
+    userName: string
+    subscribedAt: number
+    attempt?: string
+  }) {
+    const { roomName, connectionId, userName, subscribedAt, attempt } = old
+    await Subscription.build(PutItemCommand)
+      .item({ roomName, connectionId, userName, subscribedAt, attempt, unfinished: true })
+      .options({ condition: { attr: 'connectionId', exists: false } })
+      .send()
+    await upkeep.settle(await readSnapshot(roomName))
   }
 
   const repository = {
@@ -265,6 +302,8 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       roomName: string
       connectionId: string
       userName: string
+      /** Identifies this call in the item it writes (default: a random id). */
+      attempt?: string
     }): Promise<SubscribeResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
@@ -287,10 +326,11 @@ export function createChatRepository(options: ChatRepositoryOptions) {
           )
         }
       }
+      const attempt = input.attempt ?? randomUUID()
       let subscribed = true
       try {
         await Subscription.build(PutItemCommand)
-          .item({ ...key, userName, subscribedAt: now() })
+          .item({ ...key, userName, subscribedAt: now(), attempt })
           .options({ condition: { attr: 'connectionId', exists: false } })
           .send()
       } catch (error) {
@@ -298,6 +338,10 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         subscribed = false
       }
       const snapshot = await readSnapshot(roomName)
+      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
+      if (!subscribed && own?.attempt === attempt) subscribed = true
+      const unfinished = !subscribed && own?.unfinished === true
       if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
         // Full: take back this subscription (the room keeps its others, so its listing stands).
         await Subscription.build(DeleteItemCommand).key(key).send()
@@ -306,10 +350,10 @@ export function createChatRepository(options: ChatRepositoryOptions) {
           `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
         )
       }
-      const transition = await upkeep.settle(snapshot)
-      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      const transition = await settleOwing(snapshot, unfinished)
       return {
         subscribed,
+        unfinished,
         userName: own?.userName ?? userName,
         subscribers: snapshot.subscribers,
         transition,
@@ -327,8 +371,18 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         .key({ roomName, connectionId })
         .options({ returnValues: 'ALL_OLD' })
         .send()
-      const snapshot = await readSnapshot(roomName)
-      const transition = await upkeep.settle(snapshot)
+      let snapshot: RoomSnapshot
+      let transition: RoomTransition | undefined
+      try {
+        snapshot = await readSnapshot(roomName)
+        transition = await settleOwing(snapshot, Attributes?.unfinished === true)
+      } catch (error) {
+        // The leave is done but unannounced, and its user name went with the item: put the
+        // subscription back (unless the connection subscribed again meanwhile), so the retry
+        // leaves, announces and settles the room as if this attempt had never run.
+        if (Attributes) await restoreSubscription(Attributes).catch(() => {})
+        throw error
+      }
       return {
         unsubscribed: Attributes !== undefined,
         userName: Attributes?.userName,
@@ -405,6 +459,42 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         const transition = await upkeep.settle(snapshot)
         return { roomName, userName, subscribers: snapshot.subscribers, transition }
       })
+    },
+
+    /**
+     * Marks a subscription whose request failed after writing it: the next subscribe of the
+     * connection to the room finishes the work (announces the name, re-applies the listing).
+     * Does nothing when there is no such subscription. Requests: one UpdateItem.
+     */
+    async markUnfinished(input: { roomName: string; connectionId: string }): Promise<void> {
+      const key = {
+        roomName: assertRoomName(input.roomName),
+        connectionId: assertConnectionId(input.connectionId),
+      }
+      try {
+        await Subscription.build(UpdateItemCommand)
+          .item({ ...key, unfinished: true })
+          .options({ condition: { attr: 'userName', exists: true } })
+          .send()
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+      }
+    },
+
+    /** Clears `markUnfinished` once its work is done. Requests: one UpdateItem. */
+    async markFinished(input: { roomName: string; connectionId: string }): Promise<void> {
+      const key = {
+        roomName: assertRoomName(input.roomName),
+        connectionId: assertConnectionId(input.connectionId),
+      }
+      try {
+        await Subscription.build(UpdateItemCommand)
+          .item({ ...key, unfinished: false })
+          .options({ condition: { attr: 'userName', exists: true } })
+          .send()
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+      }
     },
 
     /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type {
   ActionName,
   ClientAction,
@@ -12,7 +13,7 @@ import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
 import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
-import { userNamesOf } from '../repository/userNames.js'
+import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
 import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
@@ -20,7 +21,14 @@ import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
 /** The repository methods the protocol needs (a fake with these is enough in tests). */
 export type ChatServiceRepository = Pick<
   ChatRepository,
-  'subscribe' | 'unsubscribe' | 'postMessage' | 'removeConnection' | 'activeRooms' | 'recentMessages'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'postMessage'
+  | 'removeConnection'
+  | 'activeRooms'
+  | 'recentMessages'
+  | 'markUnfinished'
+  | 'markFinished'
 >
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
@@ -83,6 +91,15 @@ export function createChatService(options: ChatServiceOptions) {
       }
       return refuse(request, frame)
     }
+  }
+
+  /** Best effort: when even this write fails, the retry answers but cannot know to announce. */
+  async function leaveUnfinished(roomName: string, connectionId: string) {
+    await repository
+      .markUnfinished({ roomName, connectionId })
+      .catch((error: unknown) =>
+        logger.error('subscribe.unfinishedUnmarked', { connectionId, roomName, error: describeError(error) }),
+      )
   }
 
   const service = {
@@ -150,30 +167,57 @@ export function createChatService(options: ChatServiceOptions) {
     },
 
     /**
-     * The subscriber gets the room state; the room's others get `userSubscribed` when the
-     * subscription is new and its user name was not in the room already.
+     * The subscriber gets the room state; the room's others get `userSubscribed` when this
+     * subscription brings its user name into the room (`announcesJoin`).
      * Requests: GSI count + PutItem + Query (subscribe) and Query (recent messages), side by side.
+     *
+     * A failure after the subscription was written would leave the others never told: a retry
+     * finds the subscription there and, a repeat being indistinguishable from a retry, says
+     * nothing. So a failed attempt marks the subscription unfinished (one more request, on the
+     * failure path only), and the subscribe that finds the mark announces and settles what the
+     * failed one owed, then clears it.
      */
     subscribe(request: RequestInfo, { roomName, userName }: SubscribeAction): Promise<RouteOutcome> {
       return run(request, 'subscribe', async () => {
         const { connectionId } = request
-        const [result, recent] = await Promise.all([
-          repository.subscribe({ roomName, connectionId, userName }),
+        // Both settle before anything is decided: a route never returns with its work still running.
+        const [subscribing, reading] = await Promise.allSettled([
+          repository.subscribe({ roomName, connectionId, userName, attempt: randomUUID() }),
           repository.recentMessages(roomName, { limit: recentMessagesLimit }),
         ])
+        if (subscribing.status === 'rejected' || reading.status === 'rejected') {
+          const error =
+            subscribing.status === 'rejected' ? subscribing.reason : (reading as PromiseRejectedResult).reason
+          if (errorFrameFor(error, 'subscribe').statusCode === 500)
+            await leaveUnfinished(roomName, connectionId)
+          throw error
+        }
+        const result = subscribing.value
         const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
         const state = fitSubscribedFrame({
           type: 'subscribed',
           roomName,
           users: userNamesOf(result.subscribers),
-          messages: recent.map(({ userName, message, time }) => ({ userName, message, time })),
+          messages: reading.value.map(({ userName, message, time }) => ({ userName, message, time })),
         })
         const deliveries: Delivery[] = [{ connectionId, frame: state }]
-        if (result.subscribed && !others.some((s) => s.userName === result.userName)) {
+        if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
           const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
           for (const other of others) deliveries.push({ connectionId: other.connectionId, frame: joined })
         }
         await broadcaster.post(deliveries)
+        if (result.unfinished) {
+          // Done; if the mark stays, the next subscribe only announces the name once more.
+          await repository
+            .markFinished({ roomName, connectionId })
+            .catch((error: unknown) =>
+              logger.warn('subscribe.unfinishedKept', {
+                connectionId,
+                roomName,
+                error: describeError(error),
+              }),
+            )
+        }
       })
     },
 
