@@ -17,7 +17,7 @@ import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
 import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
 import { queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
-import { translateStoreError } from './storeErrors.js'
+import { toChatDbError, translateStoreError } from './storeErrors.js'
 import { userNamesOf } from './userNames.js'
 
 export interface ChatRepositoryOptions {
@@ -97,9 +97,15 @@ export interface PostResult {
 export interface RemovedSubscription {
   roomName: string
   userName: string
-  /** Subscribers left in the room. */
+  /** Subscribers left in the room (none known when `error` is set). */
   subscribers: Subscriber[]
   transition: RoomTransition | undefined
+  /**
+   * Set when the subscription was deleted but the room could not be read or settled after it:
+   * its subscribers are unknown, so they cannot be told, and its listing waits for the room's
+   * next subscribe or unsubscribe (or `chatdb cleanup rooms`).
+   */
+  error?: unknown
 }
 
 export interface UserHistory {
@@ -442,7 +448,8 @@ export function createChatRepository(options: ChatRepositoryOptions) {
      * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
      * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
      * The GSI is eventually consistent: a subscription written an instant ago may be missed;
-     * the broadcaster removes such leftovers when a post answers 410.
+     * the broadcaster removes such leftovers when a post answers 410. A room that cannot be
+     * read after the delete comes back with `error` set; the others are still settled.
      */
     async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
       const subscriptions = await repository.roomsOfConnection(connectionId)
@@ -454,10 +461,15 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         ),
         options.batchWrite,
       )
+      // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
-        const snapshot = await readSnapshot(roomName)
-        const transition = await upkeep.settle(snapshot)
-        return { roomName, userName, subscribers: snapshot.subscribers, transition }
+        try {
+          const snapshot = await readSnapshot(roomName)
+          const transition = await upkeep.settle(snapshot)
+          return { roomName, userName, subscribers: snapshot.subscribers, transition }
+        } catch (error) {
+          return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
+        }
       })
     },
 

@@ -93,12 +93,15 @@ export function createChatService(options: ChatServiceOptions) {
     }
   }
 
-  /** Best effort: when even this write fails, the retry answers but cannot know to announce. */
+  /**
+   * Best effort: when even this write fails (a warning; the route failure itself is the error
+   * logged), a retry answers but cannot know to announce.
+   */
   async function leaveUnfinished(roomName: string, connectionId: string) {
     await repository
       .markUnfinished({ roomName, connectionId })
       .catch((error: unknown) =>
-        logger.error('subscribe.unfinishedUnmarked', { connectionId, roomName, error: describeError(error) }),
+        logger.warn('subscribe.unfinishedUnmarked', { connectionId, roomName, error: describeError(error) }),
       )
   }
 
@@ -118,14 +121,23 @@ export function createChatService(options: ChatServiceOptions) {
       try {
         const removed = await repository.removeConnection(request.connectionId)
         const deliveries: Delivery[] = []
-        for (const { roomName, userName, subscribers } of removed) {
+        for (const { roomName, userName, subscribers, error } of removed) {
           // The name stays in the room while another connection of it does.
-          if (subscribers.some((s) => s.userName === userName)) continue
+          if (error !== undefined || subscribers.some((s) => s.userName === userName)) continue
           const frame: ServerFrame = { type: 'userUnsubscribed', roomName, userName }
           for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
         }
         await broadcaster.post(deliveries)
-        return { statusCode: 200 }
+        // API Gateway never retries $disconnect: the rooms that failed stay unannounced (logged).
+        const failed = removed.filter((r) => r.error !== undefined)
+        if (failed.length === 0) return { statusCode: 200 }
+        logger.error('route.failed', {
+          route: '$disconnect',
+          connectionId: request.connectionId,
+          rooms: failed.map((r) => r.roomName),
+          error: describeError(failed[0]?.error),
+        })
+        return { statusCode: 500 }
       } catch (error) {
         logger.error('route.failed', {
           route: '$disconnect',
@@ -208,15 +220,13 @@ export function createChatService(options: ChatServiceOptions) {
         await broadcaster.post(deliveries)
         if (result.unfinished) {
           // Done; if the mark stays, the next subscribe only announces the name once more.
-          await repository
-            .markFinished({ roomName, connectionId })
-            .catch((error: unknown) =>
-              logger.warn('subscribe.unfinishedKept', {
-                connectionId,
-                roomName,
-                error: describeError(error),
-              }),
-            )
+          await repository.markFinished({ roomName, connectionId }).catch((error: unknown) =>
+            logger.warn('subscribe.unfinishedKept', {
+              connectionId,
+              roomName,
+              error: describeError(error),
+            }),
+          )
         }
       })
     },

@@ -141,3 +141,23 @@ describe.each(CASES)('with $fault faults and maxAttempts $attempts', ({ attempts
     })
   })
 })
+
+describe('$disconnect', () => {
+  it('still tells the other rooms when one room cannot be read after the delete', async () => {
+    const rooms = [`dis-a-${++seq}`, `dis-b-${++seq}`]
+    const [bob, ada] = [id('bob'), id('ada')]
+    for (const roomName of rooms) {
+      await subscribe(clean, bob, roomName, 'bob')
+      await subscribe(clean, ada, roomName, 'ada')
+    }
+    // #1 the GSI query, #2 the BatchWriteItem, #3 and #4 one room Query each.
+    const injected = failNthRequest(clients[1], 3, 'internal')
+    expect(await serviceOn(1).disconnect({ connectionId: ada })).toEqual({ statusCode: 500 })
+    injected.stop()
+    expect(injected.failed()).toBe('Query')
+    const told = framesOfType(bob, 'userUnsubscribed')
+    expect(told).toHaveLength(1)
+    expect(told[0]).toMatchObject({ userName: 'ada' })
+    expect(rooms).toContain(told[0]?.type === 'userUnsubscribed' && told[0].roomName)
+  })
+})
