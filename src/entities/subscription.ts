@@ -6,6 +6,15 @@ import { string } from 'dynamodb-toolbox/schema/string'
 import { subscriptionKey } from '../keys.js'
 import type { ChatTable } from '../table.js'
 
+/**
+ * What an unsubscribe turns a Subscription into: the same item (key, `data`, `userName`) with
+ * `_et: "Departure"` and `leftAt`. It is no subscriber (every reader tells items apart by `_et`),
+ * but a retried unsubscribe still learns from it who left. Written and read by the repository
+ * with raw requests (no toolbox entity: nothing else ever parses one); deleted with the
+ * connection's subscriptions at `$disconnect`, overwritten by a new subscribe.
+ */
+export const DEPARTURE_ENTITY = 'Departure'
+
 /** `{ pk: "Subscription|<room>", sk: "<room>|<connection>", data: <connection>, userName }` */
 export function createSubscriptionEntity(table: ChatTable) {
   return new Entity({

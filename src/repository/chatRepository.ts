@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
-import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
-import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { createEntities } from '../entities/index.js'
+import { createEntities, DEPARTURE_ENTITY } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix } from '../keys.js'
+import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix, subscriptionKey } from '../keys.js'
 import { expiryOf } from '../retention.js'
 import { createTable, DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
@@ -16,7 +14,7 @@ import { assertConnectionId, assertMessageText, assertRoomName, assertUserName }
 import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
 import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
-import { queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
+import { ENTITY_ATTRIBUTE, queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
 import { toChatDbError, translateStoreError } from './storeErrors.js'
 import { userNamesOf } from './userNames.js'
 
@@ -78,7 +76,11 @@ export interface SubscribeResult {
 }
 
 export interface UnsubscribeResult {
-  /** False when the connection was not subscribed. */
+  /**
+   * False when the connection was not subscribed, or had already left (a repeat). True when
+   * this call left, also when its answer was lost and the SDK's retry found its own departure,
+   * and when it finishes a leave whose request failed (`markUnfinished`).
+   */
   unsubscribed: boolean
   userName: string | undefined
   /** Everyone still subscribed. */
@@ -172,20 +174,28 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     return transition
   }
 
-  /** Undoes an unsubscribe's delete, marked unfinished, then settles the room (best effort). */
-  async function restoreSubscription(old: {
-    roomName: string
-    connectionId: string
-    userName: string
-    subscribedAt: number
-    attempt?: string
-  }) {
-    const { roomName, connectionId, userName, subscribedAt, attempt } = old
-    await Subscription.build(PutItemCommand)
-      .item({ roomName, connectionId, userName, subscribedAt, attempt, unfinished: true })
-      .options({ condition: { attr: 'connectionId', exists: false } })
-      .send()
-    await upkeep.settle(await readSnapshot(roomName))
+  async function setUnfinished(
+    input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
+    unfinished: boolean,
+  ) {
+    const entity = input.of === 'subscription' ? Subscription.entityName : DEPARTURE_ENTITY
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriptionKey(assertRoomName(input.roomName), assertConnectionId(input.connectionId)),
+          UpdateExpression: unfinished ? 'SET #unfinished = :true' : 'REMOVE #unfinished',
+          // Raw, not toolbox: the item's entity must stay what it is.
+          ConditionExpression: '#entity = :entity',
+          ExpressionAttributeNames: { '#unfinished': 'unfinished', '#entity': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: unfinished
+            ? { ':true': true, ':entity': entity }
+            : { ':entity': entity },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+    }
   }
 
   const repository = {
@@ -205,11 +215,15 @@ export function createChatRepository(options: ChatRepositoryOptions) {
 
     /** The user name a connection subscribed to a room under, or undefined. */
     async userNameFor(roomName: string, connectionId: string): Promise<string | undefined> {
-      const { Item } = await Subscription.build(GetItemCommand)
-        .key({ roomName: assertRoomName(roomName), connectionId: assertConnectionId(connectionId) })
-        .options({ consistent: true })
-        .send()
-      return Item?.userName
+      const { Item } = await documentClient.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: subscriptionKey(assertRoomName(roomName), assertConnectionId(connectionId)),
+          ConsistentRead: true,
+        }),
+      )
+      // A departure keeps the name of a connection that left: not subscribed.
+      return Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName ? (Item.userName as string) : undefined
     },
 
     /** Distinct user names in a room, sorted. */
@@ -321,11 +335,15 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         Number.isFinite(maxRoomsPerConnection) &&
         (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
       ) {
-        const { Item } = await Subscription.build(GetItemCommand)
-          .key(key)
-          .options({ consistent: true })
-          .send()
-        if (!Item) {
+        const { Item } = await documentClient.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            ConsistentRead: true,
+          }),
+        )
+        // A departure (the connection left this room) does not hold a place.
+        if (Item?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) {
           throw new ChatDbError(
             'limit.roomsPerConnection',
             `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
@@ -335,10 +353,25 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       const attempt = input.attempt ?? randomUUID()
       let subscribed = true
       try {
-        await Subscription.build(PutItemCommand)
+        const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
           .item({ ...key, userName, subscribedAt: now(), attempt })
           .options({ condition: { attr: 'connectionId', exists: false } })
-          .send()
+          .params()
+        // Also over a departure: the connection left the room and comes back.
+        await documentClient.send(
+          new PutCommand({
+            ...params,
+            ConditionExpression: `(${params.ConditionExpression}) OR #chatdbEntity = :chatdbDeparture`,
+            ExpressionAttributeNames: {
+              ...params.ExpressionAttributeNames,
+              '#chatdbEntity': ENTITY_ATTRIBUTE,
+            },
+            ExpressionAttributeValues: {
+              ...params.ExpressionAttributeValues,
+              ':chatdbDeparture': DEPARTURE_ENTITY,
+            },
+          }),
+        )
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error
         subscribed = false
@@ -367,31 +400,56 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     },
 
     /**
-     * Unsubscribes a connection from a room, unlisting the room when it empties.
-     * Requests: DeleteItem + Query (+ up to 3 when the room empties).
+     * Unsubscribes a connection from a room, unlisting the room when it empties. The
+     * subscription is not deleted but turned into a departure (same key, `_et: "Departure"`,
+     * user name kept), so a retry still knows who left; `removeConnection` deletes departures
+     * with the connection's subscriptions, and a subscribe overwrites one.
+     * Requests: UpdateItem + Query (+ up to 3 when the room empties).
      */
-    async unsubscribe(input: { roomName: string; connectionId: string }): Promise<UnsubscribeResult> {
+    async unsubscribe(input: {
+      roomName: string
+      connectionId: string
+      /** Identifies this call in the departure it writes (default: a random id). */
+      attempt?: string
+    }): Promise<UnsubscribeResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
-      const { Attributes } = await Subscription.build(DeleteItemCommand)
-        .key({ roomName, connectionId })
-        .options({ returnValues: 'ALL_OLD' })
-        .send()
-      let snapshot: RoomSnapshot
-      let transition: RoomTransition | undefined
+      const attempt = input.attempt ?? randomUUID()
+      let old: Record<string, unknown> | undefined
       try {
-        snapshot = await readSnapshot(roomName)
-        transition = await settleOwing(snapshot, Attributes?.unfinished === true)
+        const output = await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            UpdateExpression:
+              'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
+            // Only a subscription or a departure: never a key-only item for a stranger.
+            ConditionExpression: 'attribute_exists(#userName)',
+            ExpressionAttributeNames: {
+              '#entity': ENTITY_ATTRIBUTE,
+              '#attempt': 'attempt',
+              '#leftAt': 'leftAt',
+              '#unfinished': 'unfinished',
+              '#userName': 'userName',
+            },
+            ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+        old = output.Attributes
       } catch (error) {
-        // The leave is done but unannounced, and its user name went with the item: put the
-        // subscription back (unless the connection subscribed again meanwhile), so the retry
-        // leaves, announces and settles the room as if this attempt had never run.
-        if (Attributes) await restoreSubscription(Attributes).catch(() => {})
-        throw error
+        if (!isConditionalCheckFailure(error)) throw error
       }
+      const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+      const unfinished = old?.unfinished === true
+      // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
+      // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
+      const unsubscribed = wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished))
+      const snapshot = await readSnapshot(roomName)
+      const transition = await settleOwing(snapshot, unfinished)
       return {
-        unsubscribed: Attributes !== undefined,
-        userName: Attributes?.userName,
+        unsubscribed,
+        userName: unsubscribed ? (old?.userName as string) : undefined,
         subscribers: snapshot.subscribers,
         transition,
       }
@@ -452,15 +510,40 @@ export function createChatRepository(options: ChatRepositoryOptions) {
      * read after the delete comes back with `error` set; the others are still settled.
      */
     async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
-      const subscriptions = await repository.roomsOfConnection(connectionId)
+      // Subscriptions and departures, in one GSI query: both go with the connection.
+      const base = table
+        .build(QueryCommand)
+        .entities(Subscription)
+        .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+        .options({ limit: pageSize, entityAttrFilter: false })
+        .params()
+      const params = {
+        ...base,
+        FilterExpression: '#chatdbEntity IN (:chatdbSubscription, :chatdbDeparture)',
+        ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#chatdbEntity': ENTITY_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ...base.ExpressionAttributeValues,
+          ':chatdbSubscription': Subscription.entityName,
+          ':chatdbDeparture': DEPARTURE_ENTITY,
+        },
+      }
+      const rooms: { roomName: string; subscribed: boolean; userName: string }[] = []
+      await queryPages(documentClient, params, (item) =>
+        rooms.push({
+          roomName: item.roomName as string,
+          userName: item.userName as string,
+          subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
+        }),
+      )
       await writeInBatches(
         documentClient,
         tableName,
-        subscriptions.map(({ roomName }) =>
+        rooms.map(({ roomName }) =>
           Subscription.build(BatchDeleteRequest).key({ roomName, connectionId }).params(),
         ),
         options.batchWrite,
       )
+      const subscriptions = rooms.filter((r) => r.subscribed)
       // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
         try {
@@ -474,39 +557,23 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     },
 
     /**
-     * Marks a subscription whose request failed after writing it: the next subscribe of the
-     * connection to the room finishes the work (announces the name, re-applies the listing).
-     * Does nothing when there is no such subscription. Requests: one UpdateItem.
+     * Marks the subscription (`of: 'subscription'`) or departure (`of: 'departure'`) of a
+     * connection in a room whose subscribe or unsubscribe failed after writing it: the next
+     * subscribe or unsubscribe of the connection to the room finishes the work (announces,
+     * re-applies the room's listing). Does nothing when there is no such item.
+     * Requests: one UpdateItem.
      */
-    async markUnfinished(input: { roomName: string; connectionId: string }): Promise<void> {
-      const key = {
-        roomName: assertRoomName(input.roomName),
-        connectionId: assertConnectionId(input.connectionId),
-      }
-      try {
-        await Subscription.build(UpdateItemCommand)
-          .item({ ...key, unfinished: true })
-          .options({ condition: { attr: 'userName', exists: true } })
-          .send()
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
-      }
+    async markUnfinished(input: {
+      roomName: string
+      connectionId: string
+      of: 'subscription' | 'departure'
+    }): Promise<void> {
+      await setUnfinished(input, true)
     },
 
-    /** Clears `markUnfinished` once its work is done. Requests: one UpdateItem. */
+    /** Clears `markUnfinished` on a subscription once its work is done. Requests: one UpdateItem. */
     async markFinished(input: { roomName: string; connectionId: string }): Promise<void> {
-      const key = {
-        roomName: assertRoomName(input.roomName),
-        connectionId: assertConnectionId(input.connectionId),
-      }
-      try {
-        await Subscription.build(UpdateItemCommand)
-          .item({ ...key, unfinished: false })
-          .options({ condition: { attr: 'userName', exists: true } })
-          .send()
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
-      }
+      await setUnfinished({ ...input, of: 'subscription' }, false)
     },
 
     /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */

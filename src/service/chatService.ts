@@ -94,15 +94,25 @@ export function createChatService(options: ChatServiceOptions) {
   }
 
   /**
-   * Best effort: when even this write fails (a warning; the route failure itself is the error
-   * logged), a retry answers but cannot know to announce.
+   * After a 500, marks the item the failed request may have written, so that the retry finishes
+   * its work. Best effort: when even this write fails (a warning; the route failure itself is
+   * the error logged), a retry answers but cannot know to announce.
    */
-  async function leaveUnfinished(roomName: string, connectionId: string) {
-    await repository
-      .markUnfinished({ roomName, connectionId })
-      .catch((error: unknown) =>
-        logger.warn('subscribe.unfinishedUnmarked', { connectionId, roomName, error: describeError(error) }),
-      )
+  async function leaveUnfinished(
+    route: 'subscribe' | 'unsubscribe',
+    roomName: string,
+    connectionId: string,
+    error: unknown,
+  ) {
+    if (errorFrameFor(error, route).statusCode !== 500) return
+    const of = route === 'subscribe' ? 'subscription' : 'departure'
+    await repository.markUnfinished({ roomName, connectionId, of }).catch((markError: unknown) =>
+      logger.warn(`${route}.unfinishedUnmarked`, {
+        connectionId,
+        roomName,
+        error: describeError(markError),
+      }),
+    )
   }
 
   const service = {
@@ -200,8 +210,7 @@ export function createChatService(options: ChatServiceOptions) {
         if (subscribing.status === 'rejected' || reading.status === 'rejected') {
           const error =
             subscribing.status === 'rejected' ? subscribing.reason : (reading as PromiseRejectedResult).reason
-          if (errorFrameFor(error, 'subscribe').statusCode === 500)
-            await leaveUnfinished(roomName, connectionId)
+          await leaveUnfinished('subscribe', roomName, connectionId, error)
           throw error
         }
         const result = subscribing.value
@@ -234,11 +243,18 @@ export function createChatService(options: ChatServiceOptions) {
     /**
      * The leaver gets `unsubscribed` (also when it was not subscribed: leaving is idempotent);
      * the others get `userUnsubscribed` when the user name left the room with it.
+     * A failure after the leave was written marks its departure unfinished, as `subscribe`
+     * does; the retry finds the departure, so it knows the name to announce.
      */
     unsubscribe(request: RequestInfo, { roomName }: UnsubscribeAction): Promise<RouteOutcome> {
       return run(request, 'unsubscribe', async () => {
         const { connectionId } = request
-        const result = await repository.unsubscribe({ roomName, connectionId })
+        const result = await repository
+          .unsubscribe({ roomName, connectionId, attempt: randomUUID() })
+          .catch(async (error: unknown) => {
+            await leaveUnfinished('unsubscribe', roomName, connectionId, error)
+            throw error
+          })
         const deliveries: Delivery[] = [{ connectionId, frame: { type: 'unsubscribed', roomName } }]
         const { userName } = result
         if (

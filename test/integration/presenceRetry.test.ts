@@ -103,9 +103,7 @@ describe.each(CASES)('with $fault faults and maxAttempts $attempts', ({ attempts
   })
 
   describe('unsubscribe, then a retry', () => {
-    // A DeleteItem whose answer is lost took the user name with it: see docs/protocol.md.
-    const from = fault === 'lostResponse' ? REQUESTS.slice(1) : REQUESTS
-    it.each(from)(
+    it.each(REQUESTS)(
       'announces the leave and keeps the room listed when request #%i fails (steady state)',
       async (n) => {
         const roomName = `unsub-steady-${++seq}`
