@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
@@ -116,6 +116,12 @@ export interface UserHistory {
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
+
+/**
+ * Tells one call's write from another's on the same key: 72 random bits, 12 characters, since
+ * every subscription carries one and every room Query reads them all.
+ */
+const newAttempt = () => randomBytes(9).toString('base64url')
 
 /**
  * The data layer of the chat: every access pattern of the single-table design, one method each.
@@ -350,7 +356,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
           )
         }
       }
-      const attempt = input.attempt ?? randomUUID()
+      const attempt = input.attempt ?? newAttempt()
       let subscribed = true
       try {
         const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
@@ -414,7 +420,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     }): Promise<UnsubscribeResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
-      const attempt = input.attempt ?? randomUUID()
+      const attempt = input.attempt ?? newAttempt()
       let old: Record<string, unknown> | undefined
       try {
         const output = await documentClient.send(

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type {
   ActionName,
   ClientAction,
@@ -204,7 +203,7 @@ export function createChatService(options: ChatServiceOptions) {
         const { connectionId } = request
         // Both settle before anything is decided: a route never returns with its work still running.
         const [subscribing, reading] = await Promise.allSettled([
-          repository.subscribe({ roomName, connectionId, userName, attempt: randomUUID() }),
+          repository.subscribe({ roomName, connectionId, userName }),
           repository.recentMessages(roomName, { limit: recentMessagesLimit }),
         ])
         if (subscribing.status === 'rejected' || reading.status === 'rejected') {
@@ -250,7 +249,7 @@ export function createChatService(options: ChatServiceOptions) {
       return run(request, 'unsubscribe', async () => {
         const { connectionId } = request
         const result = await repository
-          .unsubscribe({ roomName, connectionId, attempt: randomUUID() })
+          .unsubscribe({ roomName, connectionId })
           .catch(async (error: unknown) => {
             await leaveUnfinished('unsubscribe', roomName, connectionId, error)
             throw error
