@@ -6,6 +6,7 @@
  * | Room          | `Room`                  | `<true|false>|<created ISO>|<room>`  | room name     |
  * | RoomState     | `Subscription|<room>`   | `#room`                              | —             |
  * | Subscription  | `Subscription|<room>`   | `<room>|<connection id>`             | connection id |
+ * | Departure     | `Subscription|<room>`   | `<room>|<connection id>` (the same)  | connection id |
  * | Message       | `Message|<room>`        | `<room>|<ISO time>|<message id>`     | user name     |
  *
  * Names never contain `|` (validation rejects it), so every prefix below is unambiguous.

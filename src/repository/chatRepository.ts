@@ -1,13 +1,12 @@
-import { randomUUID } from 'node:crypto'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { randomBytes, randomUUID } from 'node:crypto'
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
-import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { createEntities } from '../entities/index.js'
+import { createEntities, DEPARTURE_ENTITY } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix } from '../keys.js'
+import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix, subscriptionKey } from '../keys.js'
 import { expiryOf } from '../retention.js'
 import { createTable, DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
@@ -15,8 +14,8 @@ import { assertConnectionId, assertMessageText, assertRoomName, assertUserName }
 import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
 import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
-import { queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
-import { translateStoreError } from './storeErrors.js'
+import { ENTITY_ATTRIBUTE, queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
+import { toChatDbError, translateStoreError } from './storeErrors.js'
 import { userNamesOf } from './userNames.js'
 
 export interface ChatRepositoryOptions {
@@ -59,8 +58,16 @@ export interface ActiveRoom {
 }
 
 export interface SubscribeResult {
-  /** False when the connection was already subscribed (the call changed nothing). */
+  /**
+   * False when the connection was already subscribed (the call changed nothing). True when this
+   * call wrote the subscription, also when its answer was lost and the SDK's retry found it there.
+   */
   subscribed: boolean
+  /**
+   * The subscription was already there, left by a request that failed after writing it
+   * (`markUnfinished`): its announcement is owed. The room's listing was re-applied.
+   */
+  unfinished: boolean
   /** The user name the subscription holds: the first subscribe binds it. */
   userName: string
   /** Everyone subscribed after the call, the caller included. */
@@ -69,7 +76,11 @@ export interface SubscribeResult {
 }
 
 export interface UnsubscribeResult {
-  /** False when the connection was not subscribed. */
+  /**
+   * False when the connection was not subscribed, or had already left (a repeat). True when
+   * this call left, also when its answer was lost and the SDK's retry found its own departure,
+   * and when it finishes a leave whose request failed (`markUnfinished`).
+   */
   unsubscribed: boolean
   userName: string | undefined
   /** Everyone still subscribed. */
@@ -88,9 +99,15 @@ export interface PostResult {
 export interface RemovedSubscription {
   roomName: string
   userName: string
-  /** Subscribers left in the room. */
+  /** Subscribers left in the room (none known when `error` is set). */
   subscribers: Subscriber[]
   transition: RoomTransition | undefined
+  /**
+   * Set when the subscription was deleted but the room could not be read or settled after it:
+   * its subscribers are unknown, so they cannot be told, and its listing waits for the room's
+   * next subscribe or unsubscribe (or `chatdb cleanup rooms`).
+   */
+  error?: unknown
 }
 
 export interface UserHistory {
@@ -99,6 +116,12 @@ export interface UserHistory {
 }
 
 const MESSAGE_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
+
+/**
+ * Tells one call's write from another's on the same key: 72 random bits, 12 characters, since
+ * every subscription carries one and every room Query reads them all.
+ */
+const newAttempt = () => randomBytes(9).toString('base64url')
 
 /**
  * The data layer of the chat: every access pattern of the single-table design, one method each.
@@ -145,6 +168,42 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     return queryPages(documentClient, params, () => {})
   }
 
+  /**
+   * Settles the room; when a failed request left this subscription unfinished, also re-applies
+   * the guard's state to the room records, because that request may have claimed a transition
+   * and died before writing its records (the guard then agrees with the room and `settle` alone
+   * would see nothing to do). Off the steady-state path: only after a failure.
+   */
+  async function settleOwing(snapshot: RoomSnapshot, unfinished: boolean) {
+    const transition = await upkeep.settle(snapshot)
+    if (!transition && unfinished && snapshot.state) await upkeep.apply(snapshot.state)
+    return transition
+  }
+
+  async function setUnfinished(
+    input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
+    unfinished: boolean,
+  ) {
+    const entity = input.of === 'subscription' ? Subscription.entityName : DEPARTURE_ENTITY
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriptionKey(assertRoomName(input.roomName), assertConnectionId(input.connectionId)),
+          UpdateExpression: unfinished ? 'SET #unfinished = :true' : 'REMOVE #unfinished',
+          // Raw, not toolbox: the item's entity must stay what it is.
+          ConditionExpression: '#entity = :entity',
+          ExpressionAttributeNames: { '#unfinished': 'unfinished', '#entity': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: unfinished
+            ? { ':true': true, ':entity': entity }
+            : { ':entity': entity },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+    }
+  }
+
   const repository = {
     table,
     entities,
@@ -162,11 +221,15 @@ export function createChatRepository(options: ChatRepositoryOptions) {
 
     /** The user name a connection subscribed to a room under, or undefined. */
     async userNameFor(roomName: string, connectionId: string): Promise<string | undefined> {
-      const { Item } = await Subscription.build(GetItemCommand)
-        .key({ roomName: assertRoomName(roomName), connectionId: assertConnectionId(connectionId) })
-        .options({ consistent: true })
-        .send()
-      return Item?.userName
+      const { Item } = await documentClient.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: subscriptionKey(assertRoomName(roomName), assertConnectionId(connectionId)),
+          ConsistentRead: true,
+        }),
+      )
+      // A departure keeps the name of a connection that left: not subscribed.
+      return Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName ? (Item.userName as string) : undefined
     },
 
     /** Distinct user names in a room, sorted. */
@@ -265,6 +328,8 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       roomName: string
       connectionId: string
       userName: string
+      /** Identifies this call in the item it writes (default: a random id). */
+      attempt?: string
     }): Promise<SubscribeResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
@@ -276,28 +341,52 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         Number.isFinite(maxRoomsPerConnection) &&
         (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
       ) {
-        const { Item } = await Subscription.build(GetItemCommand)
-          .key(key)
-          .options({ consistent: true })
-          .send()
-        if (!Item) {
+        const { Item } = await documentClient.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            ConsistentRead: true,
+          }),
+        )
+        // A departure (the connection left this room) does not hold a place.
+        if (Item?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) {
           throw new ChatDbError(
             'limit.roomsPerConnection',
             `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
           )
         }
       }
+      const attempt = input.attempt ?? newAttempt()
       let subscribed = true
       try {
-        await Subscription.build(PutItemCommand)
-          .item({ ...key, userName, subscribedAt: now() })
+        const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
+          .item({ ...key, userName, subscribedAt: now(), attempt })
           .options({ condition: { attr: 'connectionId', exists: false } })
-          .send()
+          .params()
+        // Also over a departure: the connection left the room and comes back.
+        await documentClient.send(
+          new PutCommand({
+            ...params,
+            ConditionExpression: `(${params.ConditionExpression}) OR #chatdbEntity = :chatdbDeparture`,
+            ExpressionAttributeNames: {
+              ...params.ExpressionAttributeNames,
+              '#chatdbEntity': ENTITY_ATTRIBUTE,
+            },
+            ExpressionAttributeValues: {
+              ...params.ExpressionAttributeValues,
+              ':chatdbDeparture': DEPARTURE_ENTITY,
+            },
+          }),
+        )
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error
         subscribed = false
       }
       const snapshot = await readSnapshot(roomName)
+      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
+      if (!subscribed && own?.attempt === attempt) subscribed = true
+      const unfinished = !subscribed && own?.unfinished === true
       if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
         // Full: take back this subscription (the room keeps its others, so its listing stands).
         await Subscription.build(DeleteItemCommand).key(key).send()
@@ -306,10 +395,10 @@ export function createChatRepository(options: ChatRepositoryOptions) {
           `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
         )
       }
-      const transition = await upkeep.settle(snapshot)
-      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      const transition = await settleOwing(snapshot, unfinished)
       return {
         subscribed,
+        unfinished,
         userName: own?.userName ?? userName,
         subscribers: snapshot.subscribers,
         transition,
@@ -317,21 +406,56 @@ export function createChatRepository(options: ChatRepositoryOptions) {
     },
 
     /**
-     * Unsubscribes a connection from a room, unlisting the room when it empties.
-     * Requests: DeleteItem + Query (+ up to 3 when the room empties).
+     * Unsubscribes a connection from a room, unlisting the room when it empties. The
+     * subscription is not deleted but turned into a departure (same key, `_et: "Departure"`,
+     * user name kept), so a retry still knows who left; `removeConnection` deletes departures
+     * with the connection's subscriptions, and a subscribe overwrites one.
+     * Requests: UpdateItem + Query (+ up to 3 when the room empties).
      */
-    async unsubscribe(input: { roomName: string; connectionId: string }): Promise<UnsubscribeResult> {
+    async unsubscribe(input: {
+      roomName: string
+      connectionId: string
+      /** Identifies this call in the departure it writes (default: a random id). */
+      attempt?: string
+    }): Promise<UnsubscribeResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
-      const { Attributes } = await Subscription.build(DeleteItemCommand)
-        .key({ roomName, connectionId })
-        .options({ returnValues: 'ALL_OLD' })
-        .send()
+      const attempt = input.attempt ?? newAttempt()
+      let old: Record<string, unknown> | undefined
+      try {
+        const output = await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            UpdateExpression:
+              'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
+            // Only a subscription or a departure: never a key-only item for a stranger.
+            ConditionExpression: 'attribute_exists(#userName)',
+            ExpressionAttributeNames: {
+              '#entity': ENTITY_ATTRIBUTE,
+              '#attempt': 'attempt',
+              '#leftAt': 'leftAt',
+              '#unfinished': 'unfinished',
+              '#userName': 'userName',
+            },
+            ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+        old = output.Attributes
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+      }
+      const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+      const unfinished = old?.unfinished === true
+      // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
+      // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
+      const unsubscribed = wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished))
       const snapshot = await readSnapshot(roomName)
-      const transition = await upkeep.settle(snapshot)
+      const transition = await settleOwing(snapshot, unfinished)
       return {
-        unsubscribed: Attributes !== undefined,
-        userName: Attributes?.userName,
+        unsubscribed,
+        userName: unsubscribed ? (old?.userName as string) : undefined,
         subscribers: snapshot.subscribers,
         transition,
       }
@@ -388,23 +512,74 @@ export function createChatRepository(options: ChatRepositoryOptions) {
      * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
      * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
      * The GSI is eventually consistent: a subscription written an instant ago may be missed;
-     * the broadcaster removes such leftovers when a post answers 410.
+     * the broadcaster removes such leftovers when a post answers 410. A room that cannot be
+     * read after the delete comes back with `error` set; the others are still settled.
      */
     async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
-      const subscriptions = await repository.roomsOfConnection(connectionId)
+      // Subscriptions and departures, in one GSI query: both go with the connection.
+      const base = table
+        .build(QueryCommand)
+        .entities(Subscription)
+        .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+        .options({ limit: pageSize, entityAttrFilter: false })
+        .params()
+      const params = {
+        ...base,
+        FilterExpression: '#chatdbEntity IN (:chatdbSubscription, :chatdbDeparture)',
+        ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#chatdbEntity': ENTITY_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ...base.ExpressionAttributeValues,
+          ':chatdbSubscription': Subscription.entityName,
+          ':chatdbDeparture': DEPARTURE_ENTITY,
+        },
+      }
+      const rooms: { roomName: string; subscribed: boolean; userName: string }[] = []
+      await queryPages(documentClient, params, (item) =>
+        rooms.push({
+          roomName: item.roomName as string,
+          userName: item.userName as string,
+          subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
+        }),
+      )
       await writeInBatches(
         documentClient,
         tableName,
-        subscriptions.map(({ roomName }) =>
+        rooms.map(({ roomName }) =>
           Subscription.build(BatchDeleteRequest).key({ roomName, connectionId }).params(),
         ),
         options.batchWrite,
       )
+      const subscriptions = rooms.filter((r) => r.subscribed)
+      // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
-        const snapshot = await readSnapshot(roomName)
-        const transition = await upkeep.settle(snapshot)
-        return { roomName, userName, subscribers: snapshot.subscribers, transition }
+        try {
+          const snapshot = await readSnapshot(roomName)
+          const transition = await upkeep.settle(snapshot)
+          return { roomName, userName, subscribers: snapshot.subscribers, transition }
+        } catch (error) {
+          return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
+        }
       })
+    },
+
+    /**
+     * Marks the subscription (`of: 'subscription'`) or departure (`of: 'departure'`) of a
+     * connection in a room whose subscribe or unsubscribe failed after writing it: the next
+     * subscribe or unsubscribe of the connection to the room finishes the work (announces,
+     * re-applies the room's listing). Does nothing when there is no such item.
+     * Requests: one UpdateItem.
+     */
+    async markUnfinished(input: {
+      roomName: string
+      connectionId: string
+      of: 'subscription' | 'departure'
+    }): Promise<void> {
+      await setUnfinished(input, true)
+    },
+
+    /** Clears `markUnfinished` on a subscription once its work is done. Requests: one UpdateItem. */
+    async markFinished(input: { roomName: string; connectionId: string }): Promise<void> {
+      await setUnfinished({ ...input, of: 'subscription' }, false)
     },
 
     /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */

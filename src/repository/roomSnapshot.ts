@@ -8,6 +8,10 @@ export interface Subscriber {
   connectionId: string
   userName: string
   subscribedAt: number
+  /** The subscribe call that wrote the subscription (absent on items written before it was kept). */
+  attempt?: string
+  /** A request failed after touching this subscription: the next one finishes its work. */
+  unfinished?: boolean
 }
 
 export interface RoomState {

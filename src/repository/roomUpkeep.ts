@@ -117,11 +117,18 @@ export function createRoomUpkeep({
         listed: shouldList,
         version: (state?.version ?? 0) + 1,
       }
+      const transition = !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
       if (await claim(state, next)) {
         await apply(next)
-        return !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
+        return transition
       }
       current = await readSnapshot(roomName)
+      // A claim whose answer was lost and that the SDK sent again fails its own condition: the
+      // guard then holds exactly `next`, and this caller owes the apply (nobody else will).
+      if (current.state && sameState(current.state, next)) {
+        await apply(next)
+        return transition
+      }
     }
     throw new ChatDbError(
       'store.contention',
@@ -130,4 +137,13 @@ export function createRoomUpkeep({
   }
 
   return { settle, apply }
+}
+
+function sameState(a: RoomState, b: RoomState): boolean {
+  return (
+    a.roomName === b.roomName &&
+    a.createdAt === b.createdAt &&
+    a.listed === b.listed &&
+    a.version === b.version
+  )
 }

@@ -17,11 +17,15 @@ type Saved = Record<string, unknown>
 export const ENTITY_ATTRIBUTE = '_et'
 
 export function savedSubscriber(item: Saved): Subscriber {
-  return {
+  const subscriber: Subscriber = {
     connectionId: item.data as string,
     userName: item.userName as string,
     subscribedAt: item.subscribedAt as number,
   }
+  // Only when present, so a subscriber reads the same as before where they are absent.
+  if (typeof item.attempt === 'string') subscriber.attempt = item.attempt
+  if (item.unfinished === true) subscriber.unfinished = true
+  return subscriber
 }
 
 export function savedRoomState(item: Saved): RoomState {

@@ -12,7 +12,7 @@ import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
 import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
-import { userNamesOf } from '../repository/userNames.js'
+import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
 import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
@@ -20,7 +20,14 @@ import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
 /** The repository methods the protocol needs (a fake with these is enough in tests). */
 export type ChatServiceRepository = Pick<
   ChatRepository,
-  'subscribe' | 'unsubscribe' | 'postMessage' | 'removeConnection' | 'activeRooms' | 'recentMessages'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'postMessage'
+  | 'removeConnection'
+  | 'activeRooms'
+  | 'recentMessages'
+  | 'markUnfinished'
+  | 'markFinished'
 >
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
@@ -85,6 +92,28 @@ export function createChatService(options: ChatServiceOptions) {
     }
   }
 
+  /**
+   * After a 500, marks the item the failed request may have written, so that the retry finishes
+   * its work. Best effort: when even this write fails (a warning; the route failure itself is
+   * the error logged), a retry answers but cannot know to announce.
+   */
+  async function leaveUnfinished(
+    route: 'subscribe' | 'unsubscribe',
+    roomName: string,
+    connectionId: string,
+    error: unknown,
+  ) {
+    if (errorFrameFor(error, route).statusCode !== 500) return
+    const of = route === 'subscribe' ? 'subscription' : 'departure'
+    await repository.markUnfinished({ roomName, connectionId, of }).catch((markError: unknown) =>
+      logger.warn(`${route}.unfinishedUnmarked`, {
+        connectionId,
+        roomName,
+        error: describeError(markError),
+      }),
+    )
+  }
+
   const service = {
     /** `$connect`: nothing is stored until the connection subscribes; only the id is checked. */
     async connect(request: RequestInfo): Promise<RouteOutcome> {
@@ -101,14 +130,23 @@ export function createChatService(options: ChatServiceOptions) {
       try {
         const removed = await repository.removeConnection(request.connectionId)
         const deliveries: Delivery[] = []
-        for (const { roomName, userName, subscribers } of removed) {
+        for (const { roomName, userName, subscribers, error } of removed) {
           // The name stays in the room while another connection of it does.
-          if (subscribers.some((s) => s.userName === userName)) continue
+          if (error !== undefined || subscribers.some((s) => s.userName === userName)) continue
           const frame: ServerFrame = { type: 'userUnsubscribed', roomName, userName }
           for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
         }
         await broadcaster.post(deliveries)
-        return { statusCode: 200 }
+        // API Gateway never retries $disconnect: the rooms that failed stay unannounced (logged).
+        const failed = removed.filter((r) => r.error !== undefined)
+        if (failed.length === 0) return { statusCode: 200 }
+        logger.error('route.failed', {
+          route: '$disconnect',
+          connectionId: request.connectionId,
+          rooms: failed.map((r) => r.roomName),
+          error: describeError(failed[0]?.error),
+        })
+        return { statusCode: 500 }
       } catch (error) {
         logger.error('route.failed', {
           route: '$disconnect',
@@ -150,41 +188,72 @@ export function createChatService(options: ChatServiceOptions) {
     },
 
     /**
-     * The subscriber gets the room state; the room's others get `userSubscribed` when the
-     * subscription is new and its user name was not in the room already.
+     * The subscriber gets the room state; the room's others get `userSubscribed` when this
+     * subscription brings its user name into the room (`announcesJoin`).
      * Requests: GSI count + PutItem + Query (subscribe) and Query (recent messages), side by side.
+     *
+     * A failure after the subscription was written would leave the others never told: a retry
+     * finds the subscription there and, a repeat being indistinguishable from a retry, says
+     * nothing. So a failed attempt marks the subscription unfinished (one more request, on the
+     * failure path only), and the subscribe that finds the mark announces and settles what the
+     * failed one owed, then clears it.
      */
     subscribe(request: RequestInfo, { roomName, userName }: SubscribeAction): Promise<RouteOutcome> {
       return run(request, 'subscribe', async () => {
         const { connectionId } = request
-        const [result, recent] = await Promise.all([
+        // Both settle before anything is decided: a route never returns with its work still running.
+        const [subscribing, reading] = await Promise.allSettled([
           repository.subscribe({ roomName, connectionId, userName }),
           repository.recentMessages(roomName, { limit: recentMessagesLimit }),
         ])
+        if (subscribing.status === 'rejected' || reading.status === 'rejected') {
+          const error =
+            subscribing.status === 'rejected' ? subscribing.reason : (reading as PromiseRejectedResult).reason
+          await leaveUnfinished('subscribe', roomName, connectionId, error)
+          throw error
+        }
+        const result = subscribing.value
         const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
         const state = fitSubscribedFrame({
           type: 'subscribed',
           roomName,
           users: userNamesOf(result.subscribers),
-          messages: recent.map(({ userName, message, time }) => ({ userName, message, time })),
+          messages: reading.value.map(({ userName, message, time }) => ({ userName, message, time })),
         })
         const deliveries: Delivery[] = [{ connectionId, frame: state }]
-        if (result.subscribed && !others.some((s) => s.userName === result.userName)) {
+        if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
           const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
           for (const other of others) deliveries.push({ connectionId: other.connectionId, frame: joined })
         }
         await broadcaster.post(deliveries)
+        if (result.unfinished) {
+          // Done; if the mark stays, the next subscribe only announces the name once more.
+          await repository.markFinished({ roomName, connectionId }).catch((error: unknown) =>
+            logger.warn('subscribe.unfinishedKept', {
+              connectionId,
+              roomName,
+              error: describeError(error),
+            }),
+          )
+        }
       })
     },
 
     /**
      * The leaver gets `unsubscribed` (also when it was not subscribed: leaving is idempotent);
      * the others get `userUnsubscribed` when the user name left the room with it.
+     * A failure after the leave was written marks its departure unfinished, as `subscribe`
+     * does; the retry finds the departure, so it knows the name to announce.
      */
     unsubscribe(request: RequestInfo, { roomName }: UnsubscribeAction): Promise<RouteOutcome> {
       return run(request, 'unsubscribe', async () => {
         const { connectionId } = request
-        const result = await repository.unsubscribe({ roomName, connectionId })
+        const result = await repository
+          .unsubscribe({ roomName, connectionId })
+          .catch(async (error: unknown) => {
+            await leaveUnfinished('unsubscribe', roomName, connectionId, error)
+            throw error
+          })
         const deliveries: Delivery[] = [{ connectionId, frame: { type: 'unsubscribed', roomName } }]
         const { userName } = result
         if (

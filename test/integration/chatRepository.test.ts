@@ -422,7 +422,78 @@ describe('createChatRepository', () => {
       const result = await repo.unsubscribe({ roomName, connectionId: 'c1' })
       expect(result).toMatchObject({ unsubscribed: true, userName: 'ada', transition: undefined })
       expect(result.subscribers.map((s) => s.connectionId)).toEqual(['c2'])
-      expect(t.counter.counts()).toEqual({ DeleteItem: 1, Query: 1 })
+      expect(t.counter.counts()).toEqual({ UpdateItem: 1, Query: 1 })
+    })
+
+    it('keeps a departure a retry can learn the name from, which no reader takes for a subscriber', async () => {
+      const repo = t.repository({ maxRoomsPerConnection: 1 })
+      const roomName = freshRoom()
+      await repo.subscribe({ roomName, connectionId: 'dep1', userName: 'ada' })
+      await repo.subscribe({ roomName, connectionId: 'dep2', userName: 'bob' })
+      await repo.unsubscribe({ roomName, connectionId: 'dep1', attempt: 'first' })
+      const [item] = (await scanAll(t.documentClient, t.tableName)).filter(
+        (i) => i.pk === subscriptionKey(roomName, 'dep1').pk && i.sk === subscriptionKey(roomName, 'dep1').sk,
+      )
+      expect(item).toMatchObject({ _et: 'Departure', userName: 'ada', data: 'dep1', attempt: 'first' })
+      expect(await repo.userNameFor(roomName, 'dep1')).toBeUndefined()
+      expect(await repo.userNamesInRoom(roomName)).toEqual(['bob'])
+      expect(await repo.roomsOfConnection('dep1')).toEqual([])
+      // A repeat finds the finished departure: nothing to tell.
+      expect(await repo.unsubscribe({ roomName, connectionId: 'dep1' })).toMatchObject({
+        unsubscribed: false,
+        userName: undefined,
+      })
+      // A departure holds no place under the cap (1 room): at the cap, coming back is refused.
+      const other = freshRoom()
+      await repo.subscribe({ roomName: other, connectionId: 'dep1', userName: 'ada' })
+      await expectChatDbError(
+        repo.subscribe({ roomName, connectionId: 'dep1', userName: 'ada' }),
+        'limit.roomsPerConnection',
+      )
+      await repo.unsubscribe({ roomName: other, connectionId: 'dep1' })
+      // Subscribing again overwrites the departure.
+      const back = await repo.subscribe({ roomName, connectionId: 'dep1', userName: 'ada' })
+      expect(back).toMatchObject({ subscribed: true, userName: 'ada' })
+      expect(await repo.userNameFor(roomName, 'dep1')).toBe('ada')
+    })
+
+    it('reports a leave as its own when the departure carries its attempt', async () => {
+      const repo = t.repository()
+      const roomName = freshRoom()
+      await repo.subscribe({ roomName, connectionId: 'own1', userName: 'ada' })
+      await repo.unsubscribe({ roomName, connectionId: 'own1', attempt: 'same' })
+      expect(await repo.unsubscribe({ roomName, connectionId: 'own1', attempt: 'same' })).toMatchObject({
+        unsubscribed: true,
+        userName: 'ada',
+      })
+    })
+
+    it('finishes a leave whose request failed: the departure marked unfinished', async () => {
+      const repo = t.repository()
+      const roomName = freshRoom()
+      await repo.subscribe({ roomName, connectionId: 'unf1', userName: 'ada' })
+      await repo.unsubscribe({ roomName, connectionId: 'unf1' })
+      await repo.markUnfinished({ roomName, connectionId: 'unf1', of: 'departure' })
+      expect(await repo.unsubscribe({ roomName, connectionId: 'unf1' })).toMatchObject({
+        unsubscribed: true,
+        userName: 'ada',
+      })
+      // The retry's own write cleared the mark: a further repeat tells nobody.
+      expect(await repo.unsubscribe({ roomName, connectionId: 'unf1' })).toMatchObject({
+        unsubscribed: false,
+      })
+    })
+
+    it('is deleted with the connection at removeConnection', async () => {
+      const repo = t.repository()
+      const [left, kept] = [freshRoom(), freshRoom()]
+      await repo.subscribe({ roomName: left, connectionId: 'gone1', userName: 'ada' })
+      await repo.subscribe({ roomName: kept, connectionId: 'gone1', userName: 'ada' })
+      await repo.unsubscribe({ roomName: left, connectionId: 'gone1' })
+      const removed = await repo.removeConnection('gone1')
+      expect(removed.map((r) => r.roomName)).toEqual([kept])
+      const items = await scanAll(t.documentClient, t.tableName)
+      expect(items.filter((i) => i.data === 'gone1')).toEqual([])
     })
 
     it('unlists an emptied room and lists it again, in its creation place, when someone returns', async () => {

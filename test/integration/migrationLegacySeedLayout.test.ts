@@ -177,6 +177,14 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
   })
 
   it('down --to 0 restores the literal layout exactly', async () => {
+    // A connection that came and left leaves a departure, which the seed's layout would read
+    // as a subscription: down deletes it.
+    const repository = t.repository()
+    await repository.subscribe({ roomName: 'general', connectionId: 'came-and-left', userName: 'zed' })
+    await repository.unsubscribe({ roomName: 'general', connectionId: 'came-and-left' })
+    expect((await scanAll(t.documentClient, t.tableName)).filter((i) => i._et === 'Departure')).toHaveLength(
+      1,
+    )
     const report = await migrator().down({ to: 0 })
     expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
       ['message-retention', 'rolled-back'],

@@ -110,6 +110,8 @@ describe('createChatService', () => {
         throw error
       },
       recentMessages: async () => [],
+      markUnfinished: async () => {},
+      markFinished: async () => {},
     })
 
     it('turns an unexpected error into a 500 frame without its text, and logs it as one JSON line', async () => {

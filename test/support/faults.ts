@@ -177,3 +177,39 @@ export function injectDynamoFaults(documentClient: DynamoDBDocumentClient, optio
     },
   }
 }
+
+/**
+ * Fails exactly one request: the `nth` (1-based) attempt sent on this client from now on, as
+ * `fault` ('internal': refused, nothing served; 'lostResponse': served, then the answer is lost).
+ * Every other request goes through. For walking a route's requests one by one.
+ */
+export function failNthRequest(
+  documentClient: DynamoDBDocumentClient,
+  nth: number,
+  fault: Extract<DynamoFault, 'internal' | 'lostResponse'>,
+) {
+  let seen = 0
+  let failed: string | undefined
+  const name = `failNthRequest${Math.floor(Math.random() * 1e9)}`
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      if (++seen !== nth) return next(args)
+      const target = (args.request as HttpRequestLike).headers['x-amz-target'] ?? ''
+      failed = target.slice(target.indexOf('.') + 1)
+      if (fault === 'internal') {
+        return { response: errorResponse(500, 'InternalServerError', 'injected: internal server error') }
+      }
+      await next(args)
+      throw Object.assign(new Error('injected: socket hang up after the request was served'), {
+        name: 'TimeoutError',
+        code: 'ECONNRESET',
+      })
+    },
+    { step: 'deserialize', priority: 'low', name },
+  )
+  return {
+    /** The operation that met the fault, if the route sent that many requests. */
+    failed: () => failed,
+    stop: () => documentClient.middlewareStack.remove(name),
+  }
+}
