@@ -139,7 +139,10 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
     )
   }
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
-  if (name === 'Unknown' && status) {
+  // Something that is not DynamoDB answered: an error the SDK could not name ('Unknown'), or a
+  // body it could not even parse (an HTML 404 page gives a SyntaxError; service errors carry $fault).
+  const unparsed = status !== undefined && error instanceof Error && !('$fault' in error)
+  if ((name === 'Unknown' && status) || unparsed) {
     return failure(
       'aws.badResponse',
       `${scene.endpoint ?? 'the endpoint'} answered HTTP ${status}, not as DynamoDB does`,

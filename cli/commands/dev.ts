@@ -5,7 +5,7 @@ import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
 import { migrateDevStep } from './migrate.js'
-import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
+import { checkPort, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
 /** One step of bringing the local stack up; returns what it did, in a few words. */
 export interface DevSetupStep {
@@ -48,7 +48,10 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   command: 'dev',
   describe: `Local chat in one command: dynalite in ${DEFAULT_LOCAL_DIR}/, table, fixtures, gateway`,
   builder: (y) =>
-    y.options(gatewayOptions).example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
+    y
+      .options(gatewayOptions)
+      .check(checkPort)
+      .example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
   handler: (args) => {
     // Embedded dynalite unless pointed at a DynamoDB endpoint explicitly.
     const local = args.local ?? (args.endpoint ? undefined : DEFAULT_LOCAL_DIR)
