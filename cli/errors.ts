@@ -91,6 +91,14 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
     : scene.endpoint
       ? `at ${scene.endpoint}`
       : 'at the AWS endpoint of the configured region'
+  // Before the DynamoDB check below: this one is about the API Gateway management API.
+  if (isChatDbError(error, 'connections.unreachable')) {
+    return failure(
+      error.code,
+      error.message,
+      'check --management-endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the URL `chatdb serve` prints)',
+    )
+  }
   if (isUnreachable(error) || isUnreachable(cause)) {
     return failure(
       'aws.unreachable',

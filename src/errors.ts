@@ -15,6 +15,7 @@ export type ChatDbErrorCode =
   | 'store.itemTooLarge'
   | 'store.tableNotFound'
   | 'store.unavailable'
+  | 'connections.unreachable'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'

@@ -4,6 +4,7 @@ import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { parseDuration } from '../../src/admin/duration.js'
 import { assertConnectionId } from '../../src/validation.js'
 import { type GlobalOptions, withContext } from '../context.js'
+import { EXIT } from '../errors.js'
 import { confirmOrRefuse } from '../output.js'
 
 interface DryRun extends GlobalOptions {
@@ -77,19 +78,38 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         })
         output.result(result, (r) =>
           [
-            `probed ${r.probed} connections: ${r.stale.length} gone, ${r.errors.length} unanswered`,
+            `probed ${r.probed} connections: ${r.stale.length} gone, ${r.errors.length} unanswered (kept)`,
             wouldOr(
               r.dryRun,
               `removed ${r.subscriptions} subscriptions`,
               `remove ${r.subscriptions} subscriptions`,
             ),
-            ...r.errors.map((e) => `  ${e.connectionId}: ${e.error}`),
+            ...groupErrors(r.errors),
           ].join('\n'),
         )
+        // Unanswered connections were kept: the job is not done, and a script must know.
+        return result.errors.length > 0 ? EXIT.failure : EXIT.ok
       } finally {
         close()
       }
     }),
+}
+
+/**
+ * One line per distinct error with how many connections got it and a few of their ids: 2,000
+ * connections failing alike make one line, not 2,000 (--json keeps every one).
+ */
+function groupErrors(errors: { connectionId: string; error: string }[]): string[] {
+  const byError = new Map<string, string[]>()
+  for (const { connectionId, error } of errors) {
+    const ids = byError.get(error) ?? []
+    ids.push(connectionId)
+    byError.set(error, ids)
+  }
+  return [...byError].map(([error, ids]) => {
+    const shown = ids.slice(0, 3).join(', ')
+    return `  ${ids.length} × ${error} (${shown}${ids.length > 3 ? `, … ${ids.length - 3} more` : ''})`
+  })
 }
 
 const rooms: CommandModule<GlobalOptions, DryRun> = {

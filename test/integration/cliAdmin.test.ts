@@ -2,7 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
-import type { ConnectionProbe } from '../../src/admin/connectionProbe.js'
+import { type ConnectionProbe, createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import type { RawItem } from '../../src/admin/dynamoJson.js'
 import { exportTable } from '../../src/admin/exportTable.js'
 import { importTable } from '../../src/admin/importTable.js'
@@ -11,6 +11,7 @@ import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
 import { createChatTable, deleteChatTable } from '../../src/admin/tableAdmin.js'
+import { isChatDbError } from '../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
 import { createTestTable, useTestTable } from '../support/dynamo.js'
 import { injectUnprocessedItems } from '../support/faults.js'
@@ -205,6 +206,33 @@ describe('src/admin', () => {
       expect(await repository.roomsOfConnection(connectionOf('ada'))).toEqual([])
       expect(await repository.roomsOfConnection(connectionOf('grace'))).toHaveLength(3)
       expect(new Set(probed).size).toBe(8)
+    })
+
+    it('stops probing and removes nothing when the management API cannot be reached', async () => {
+      const { repository } = await seededTable()
+      const { probe, close } = createConnectionProbe({
+        endpoint: 'http://127.0.0.1:1',
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      })
+      let probes = 0
+      const counted: ConnectionProbe = (connectionId) => {
+        probes++
+        return probe(connectionId)
+      }
+      try {
+        const failed = await cleanupStale(repository, t.documentClient, counted, { concurrency: 2 }).catch(
+          (error: unknown) => error,
+        )
+        expect(isChatDbError(failed, 'connections.unreachable')).toBe(true)
+        // The two probes in flight settle, no third starts (8 connections are subscribed).
+        expect(probes).toBe(2)
+        // One Scan for the connection ids, then no write at all.
+        expect(t.counter.counts()).toEqual({ Scan: 1 })
+        expect(await repository.roomsOfConnection(connectionOf('ada'))).toHaveLength(3)
+      } finally {
+        close()
+      }
     })
   })
 

@@ -173,6 +173,29 @@ describe('chatdb serve / dev (built CLI)', () => {
     }
   })
 
+  it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {
+    const table = `stale-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    try {
+      const repository = createChatRepository({ documentClient, tableName: table })
+      await seedTable(repository, documentClient, dataset)
+      const subscribed = await repository.connectionsInRoom('general')
+      expect(subscribed.length).toBeGreaterThan(0)
+      const run = await runCli(
+        ['cleanup', 'stale', '--management-endpoint', 'http://127.0.0.1:1', '--yes', '--concurrency', '2'],
+        { table },
+      )
+      expectFailure(run, 'connections.unreachable')
+      // The error and its hint: not one line per connection.
+      expect(run.stderr.trim().split('\n')).toHaveLength(2)
+      expect(run.stderr).toContain('ECONNREFUSED')
+      expect(run.stdout).toBe('')
+      expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+    } finally {
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
   it('--local <dir> keeps the table between invocations', async () => {
     const dir = join(tempDir(), 'db')
     const created = await runCli(['create-table', `--local=${dir}`, '--json'])
