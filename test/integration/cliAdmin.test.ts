@@ -1,4 +1,4 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
@@ -10,7 +10,7 @@ import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../..
 import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
-import { createChatTable, deleteChatTable } from '../../src/admin/tableAdmin.js'
+import { countItems, createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
 import { isChatDbError } from '../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
 import { createTestTable, useTestTable } from '../support/dynamo.js'
@@ -274,6 +274,43 @@ describe('src/admin', () => {
       )
       expect(t.counter.writes()).toBe(0)
       expect(await scanAll(t, target)).toEqual([])
+    })
+  })
+
+  describe('countItems', () => {
+    it('counts a table whose estimate is 0 with a COUNT Scan, bounded in pages', async () => {
+      const { tableName } = await seededTable()
+      const total = (await scanAll(t, tableName)).length
+      const table = await findTable(t.documentClient, tableName)
+      // dynalite never updates ItemCount, like AWS before its first refresh of a new table.
+      expect(table?.ItemCount).toBe(0)
+      t.counter.reset()
+      expect(await countItems(t.documentClient, table as TableDescription)).toEqual({
+        count: total,
+        kind: 'exact',
+      })
+      expect(t.counter.counts()).toEqual({ Scan: 1 })
+      t.counter.reset()
+      const bounded = await countItems(t.documentClient, table as TableDescription, {
+        maxPages: 2,
+        pageSize: 10,
+      })
+      expect(bounded).toEqual({ count: 20, kind: 'atLeast' })
+      expect(t.counter.counts()).toEqual({ Scan: 2 })
+    })
+
+    it("trusts a large table's non-zero estimate and counts a small table whatever its estimate says", async () => {
+      const { tableName } = await seededTable()
+      const total = (await scanAll(t, tableName)).length
+      const table = (await findTable(t.documentClient, tableName)) as TableDescription
+      t.counter.reset()
+      const large = { ...table, ItemCount: 55_212, TableSizeBytes: 10 * 1024 ** 3 }
+      expect(await countItems(t.documentClient, large)).toEqual({ count: 55_212, kind: 'estimate' })
+      expect(t.counter.total()).toBe(0)
+      // A stale estimate of a small table: counted, not believed.
+      const stale = { ...table, ItemCount: 3, TableSizeBytes: 2_000 }
+      expect(await countItems(t.documentClient, stale)).toEqual({ count: total, kind: 'exact' })
+      expect(t.counter.counts()).toEqual({ Scan: 1 })
     })
   })
 
