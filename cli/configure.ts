@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Argv } from 'yargs'
+import { checkHttpUrl } from './checks.js'
 import { commands } from './commands/index.js'
 import type { GlobalOptions } from './context.js'
 import { CliError, CommandFailure, describeError, EXIT } from './errors.js'
@@ -196,20 +197,10 @@ function checkGlobalOptions(parsed: GlobalOptions & Record<string, unknown>, arg
       'pass another with --table (or CHATDB_TABLE)',
     )
   }
-  if (parsed.endpoint !== undefined && !isHttpUrl(parsed.endpoint)) {
-    throw new CliError(
-      'cli.usage',
-      `--endpoint must be an http(s) URL, got "${parsed.endpoint}"`,
-      'e.g. --endpoint http://127.0.0.1:8000, or --local for an embedded dynalite',
-    )
-  }
+  checkHttpUrl(
+    '--endpoint',
+    parsed.endpoint,
+    '--endpoint http://127.0.0.1:8000, or --local for an embedded dynalite',
+  )
   return true
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(text).protocol)
-  } catch {
-    return false
-  }
 }

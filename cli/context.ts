@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { checkHttpUrl } from './checks.js'
 import { CliError, CommandFailure } from './errors.js'
 import { createOutput, type Output } from './output.js'
 
@@ -66,6 +67,11 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     region ??= 'local'
     credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
     local = { dir }
+  }
+  if (endpoint === undefined) {
+    // The SDK reads these itself, and fails on a malformed one with a bare "Invalid URL".
+    for (const variable of ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL'])
+      checkHttpUrl(variable, process.env[variable] || undefined, `${variable}=http://127.0.0.1:8000`)
   }
   const documentClient = createDocumentClient({
     endpoint,

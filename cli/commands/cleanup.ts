@@ -3,6 +3,7 @@ import { cleanupConnection, cleanupStale, pruneMessages, reconcileRooms } from '
 import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { parseDuration } from '../../src/admin/duration.js'
 import { assertConnectionId } from '../../src/validation.js'
+import { checkHttpUrl } from '../checks.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { EXIT } from '../errors.js'
 import { confirmOrRefuse } from '../output.js'
@@ -55,7 +56,16 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         describe: 'The @connections API: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
       })
       .option('concurrency', { type: 'number', default: 8, describe: 'Probes in flight' })
-      .option('dry-run', dryRunOption) as never,
+      .option('dry-run', dryRunOption)
+      .check(({ managementEndpoint }) => {
+        const example = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
+        checkHttpUrl(
+          '--management-endpoint',
+          managementEndpoint as string | undefined,
+          `--management-endpoint ${example}`,
+        )
+        return true
+      }) as never,
   handler: (args) =>
     withContext(args, async ({ repository, documentClient, output }) => {
       if (!args.dryRun) {

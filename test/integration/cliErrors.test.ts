@@ -126,6 +126,8 @@ describe('chatdb errors (built CLI)', () => {
         unknownFlag,
         missingTableInspect,
         help,
+        envNotUrl,
+        managementNotUrl,
       ] = await Promise.all([
         runCli(['inspect', 'rooms', '--table', 'x']),
         runCli(['inspect', 'rooms', '--table', 'a b']),
@@ -142,6 +144,8 @@ describe('chatdb errors (built CLI)', () => {
         runCli(['inspect', 'rooms', '--bogus-flag']),
         runCli(['inspect', 'table', '--table', 'no-such-table']),
         runCli(['--help']),
+        runCli(['inspect', 'rooms'], { env: { AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url' } }),
+        runCli(['cleanup', 'stale', '--management-endpoint', 'not-a-url', '--dry-run']),
       ])
       for (const run of [shortName, spacedName, longName]) {
         expectFailure(run, 'cli.usage', 2)
@@ -149,6 +153,10 @@ describe('chatdb errors (built CLI)', () => {
       }
       expectFailure(notUrl, 'cli.usage', 2)
       expect(notUrl.stderr).toContain('"not-a-url"')
+      expectFailure(envNotUrl, 'cli.usage', 2)
+      expect(envNotUrl.stderr).toContain('AWS_ENDPOINT_URL_DYNAMODB must be an http(s) URL, got "not-a-url"')
+      expectFailure(managementNotUrl, 'cli.usage', 2)
+      expect(managementNotUrl.stderr).toContain('--management-endpoint must be an http(s) URL')
       expectFailure(htmlEndpoint, 'aws.badResponse')
       expect(htmlEndpoint.stderr).toContain('answered HTTP 404')
       expectFailure(oddEndpoint, 'internal')
