@@ -109,7 +109,7 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
  * One line per distinct error with how many connections got it and a few of their ids: 2,000
  * connections failing alike make one line, not 2,000 (--json keeps every one).
  */
-function groupErrors(errors: { connectionId: string; error: string }[]): string[] {
+export function groupErrors(errors: { connectionId: string; error: string }[]): string[] {
   const byError = new Map<string, string[]>()
   for (const { connectionId, error } of errors) {
     const ids = byError.get(error) ?? []
