@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -128,6 +137,7 @@ describe('chatdb errors (built CLI)', () => {
         help,
         envNotUrl,
         managementNotUrl,
+        underProc,
       ] = await Promise.all([
         runCli(['inspect', 'rooms', '--table', 'x']),
         runCli(['inspect', 'rooms', '--table', 'a b']),
@@ -146,6 +156,8 @@ describe('chatdb errors (built CLI)', () => {
         runCli(['--help']),
         runCli(['inspect', 'rooms'], { env: { AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url' } }),
         runCli(['cleanup', 'stale', '--management-endpoint', 'not-a-url', '--dry-run']),
+        // Node's recursive mkdir never returns on Linux's /proc (it answers ENOENT for /proc itself).
+        existsSync('/proc/self') ? runCli(['inspect', 'rooms', '--local=/proc/chatdb/x']) : undefined,
       ])
       for (const run of [shortName, spacedName, longName]) {
         expectFailure(run, 'cli.usage', 2)
@@ -168,6 +180,7 @@ describe('chatdb errors (built CLI)', () => {
         expect(run.stderr).toContain('--port must be an integer from 0 to 65535, got 99999')
       }
       expectFailure(unwritableLocal, 'cli.local')
+      if (underProc) expectFailure(underProc, 'cli.local')
       expectFailure(inspectBogus, 'cli.usage', 2)
       expect(inspectBogus.stderr).toContain('unknown inspect target "bogus"')
       expectFailure(badLimit, 'cli.usage', 2)
