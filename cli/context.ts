@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -174,10 +174,11 @@ async function lockDirectory(dir: string): Promise<{ release(): void; listening(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     const holder = readLock(file)
-    if (holder && holder.pid !== process.pid && (await isHeld(holder, file))) {
+    // An unreadable file is taken for one being written, while it is fresh.
+    if (holder ? holder.pid !== process.pid && (await isHeld(holder, file)) : isFresh(file)) {
       throw new CliError(
         'cli.local',
-        `${dir} is in use by another chatdb process (pid ${holder.pid})`,
+        `${dir} is in use by another chatdb process (pid ${holder?.pid ?? 'unknown'})`,
         'stop that process (chatdb dev or serve), or pass another directory: --local <dir>',
       )
     }
@@ -185,7 +186,12 @@ async function lockDirectory(dir: string): Promise<{ release(): void; listening(
   }
   return {
     release: () => rmSync(file, { force: true }),
-    listening: (port) => write({ pid: process.pid, port }),
+    // Replaced whole (rename is atomic): a reader never sees a half-written record.
+    listening: (port) => {
+      const next = `${file}.${process.pid}`
+      writeFileSync(next, JSON.stringify({ pid: process.pid, port } satisfies LockRecord))
+      renameSync(next, file)
+    },
   }
 }
 
@@ -202,8 +208,16 @@ function readLock(file: string): LockRecord | undefined {
 
 async function isHeld(holder: LockRecord, file: string): Promise<boolean> {
   if (!isRunning(holder.pid)) return false
-  if (holder.port === undefined) return Date.now() - statSync(file).mtimeMs < STARTUP_GRACE_MS
+  if (holder.port === undefined) return isFresh(file)
   return answersAsDynamo(holder.port)
+}
+
+function isFresh(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < STARTUP_GRACE_MS
+  } catch {
+    return false
+  }
 }
 
 /** Whether a DynamoDB (dynalite) answers on 127.0.0.1:port: any JSON answer with a request id. */
