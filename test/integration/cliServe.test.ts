@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
@@ -191,6 +193,29 @@ describe('chatdb serve / dev (built CLI)', () => {
       expect(run.stderr).toContain('ECONNREFUSED')
       expect(run.stdout).toBe('')
       expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+
+      // An API that answers, but 403 for every connection: one line for them all, kept, exit 1.
+      const forbidding = createServer((request, response) => {
+        request.resume()
+        response.writeHead(403, { 'content-type': 'application/json' })
+        response.end(JSON.stringify({ message: 'Forbidden' }))
+      })
+      await new Promise<void>((done) => forbidding.listen(0, '127.0.0.1', done))
+      try {
+        const endpoint = `http://127.0.0.1:${(forbidding.address() as AddressInfo).port}`
+        const denied = await runCli(['cleanup', 'stale', '--management-endpoint', endpoint, '--yes'], {
+          table,
+        })
+        expect(denied.code, denied.stderr).toBe(1)
+        const lines = denied.stdout.trim().split('\n')
+        const connections = new Set(dataset.users.map((u) => u.connectionId)).size
+        expect(lines[0]).toBe(`probed ${connections} connections: 0 gone, ${connections} unanswered (kept)`)
+        expect(lines.slice(2)).toHaveLength(1)
+        expect(lines[2]).toMatch(new RegExp(`^  ${connections} × .*Forbidden`))
+        expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+      } finally {
+        forbidding.close()
+      }
     } finally {
       await documentClient.send(new DeleteTableCommand({ TableName: table }))
     }
