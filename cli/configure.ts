@@ -1,9 +1,18 @@
 import { readFileSync } from 'node:fs'
-import yargs, { type Argv } from 'yargs'
+import { createRequire } from 'node:module'
+import type { Argv } from 'yargs'
+import { checkHttpUrl } from './checks.js'
 import { commands } from './commands/index.js'
 import type { GlobalOptions } from './context.js'
 import { CliError, CommandFailure, describeError, EXIT } from './errors.js'
 import { createOutput } from './output.js'
+
+// yargs' ESM entry lays help out with cliui's ESM build, which wraps by character count and cuts
+// words in half ("a com|mand"); its CommonJS entry uses wrap-ansi, which wraps between words.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default
+
+/** DynamoDB's rule for table names. */
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/
 
 const version = (): string => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -64,6 +73,7 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
       global: true,
     })
     .conflicts('local', 'endpoint')
+    .check((parsed) => checkGlobalOptions(parsed as unknown as GlobalOptions & Record<string, unknown>, argv))
     .group(
       ['table', 'endpoint', 'region', 'profile', 'local', 'json', 'debug', 'yes', 'help', 'version'],
       'Global options:',
@@ -81,13 +91,12 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
     .fail((message, error) => {
       // Errors thrown by handlers come through here too: let them reach `run` unchanged.
       if (error && error.name !== 'YError') throw error
-      // recommendCommands words an unknown command as just "Did you mean x?": name it too.
       // yargs words some errors over several lines ("Invalid values:\n  Argument: ..."): make it one.
       const text = (message ?? error?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')
-      const unknown = text.startsWith('Did you mean')
-        ? `unknown command "${argv.find((a) => !a.startsWith('-'))}". `
-        : ''
-      throw new CliError('cli.usage', `${unknown}${text}`, 'run `chatdb --help` for usage')
+      // getOptions is untyped: the option names yargs knows as booleans (flags that take no value).
+      const { boolean } = (cli as unknown as { getOptions(): { boolean: string[] } }).getOptions()
+      const words = positionals(argv, boolean)
+      throw new CliError('cli.usage', usageMessage(text, words), 'run `chatdb --help` for usage')
     }) as unknown as Argv<GlobalOptions>
 }
 
@@ -106,10 +115,92 @@ export async function run(argv: string[]): Promise<number> {
     const flag = (name: string) => argv.includes(`--${name}`)
     const scene =
       thrown instanceof CommandFailure ? thrown.scene : { tableName: process.env.CHATDB_TABLE || 'chat' }
-    const report = describeError(error, scene)
+    const described = describeError(error, scene)
+    // The hint of an internal error is "run again with --debug": not when that is what was done.
+    const report =
+      flag('debug') && described.code === 'internal' ? { ...described, hint: undefined } : described
     if (report.exitCode === EXIT.usage && !flag('json')) process.stderr.write(`${await cli.getHelp()}\n\n`)
     createOutput({ json: flag('json') }).error(report)
     if (flag('debug') && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
     return report.exitCode
   }
+}
+
+/** Commands that only group others (`inspect <what>`, `cleanup <what>`). */
+const GROUPS = new Set(
+  commands.filter((c) => String(c.command).endsWith(' <what>')).map((c) => String(c.command).split(' ')[0]),
+)
+
+/**
+ * Words yargs' messages about unknown commands and arguments the way a person reads them: which
+ * word was not understood, at which level, each unknown option once (yargs lists `bogus-flag`
+ * and its camel-case alias `bogusFlag`).
+ */
+export function usageMessage(text: string, words: string[]): string {
+  const [command, target] = words
+  const group = command !== undefined && GROUPS.has(command)
+  // recommendCommands says just "Did you mean x?"; demandCommand of a group just lists the targets.
+  if (group && target !== undefined && (text.startsWith('Did you mean') || text.startsWith('Name what to')))
+    return `unknown ${command} target "${target}". ${text}`
+  if (text.startsWith('Did you mean')) return `unknown command "${command}". ${text}`
+  const unknown = /^Unknown arguments?: (.+)$/.exec(text)
+  if (unknown?.[1]) {
+    const names = unknown[1].split(', ')
+    const once = names.filter((name) => !(/[A-Z]/.test(name) && names.includes(kebab(name))))
+    return `Unknown argument${once.length > 1 ? 's' : ''}: ${once.join(', ')}`
+  }
+  return text
+}
+
+/** The words of `argv` that are neither options nor option values: the command path first. */
+export function positionals(argv: string[], booleans: string[]): string[] {
+  const words: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string
+    if (token === '--') break
+    if (!token.startsWith('-')) words.push(token)
+    else if (!token.includes('=') && !booleans.includes(token.replace(/^-+(no-)?/, ''))) i++
+  }
+  return words
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/** The raw text given for option `name` (`--name v` or `--name=v`), for messages. */
+function given(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string
+    if (token === `--${name}`) return argv[i + 1]
+    if (token.startsWith(`--${name}=`)) return token.slice(name.length + 3)
+  }
+  return undefined
+}
+
+/**
+ * Checks of the parsed options that yargs' types cannot express, as usage errors (exit 2) naming
+ * what was given: a number option that is not a number (yargs makes it NaN), a table name
+ * DynamoDB would refuse, an endpoint that is not an http(s) URL.
+ */
+function checkGlobalOptions(parsed: GlobalOptions & Record<string, unknown>, argv: string[]): true {
+  for (const [key, value] of Object.entries(parsed)) {
+    if (typeof value !== 'number' || !Number.isNaN(value) || /[A-Z]/.test(key)) continue
+    throw new CliError(
+      'cli.usage',
+      `--${key} must be a number, got "${given(argv, key) ?? ''}"`,
+      `run \`chatdb --help\` for usage`,
+    )
+  }
+  if (!TABLE_NAME.test(parsed.table)) {
+    throw new CliError(
+      'cli.usage',
+      `invalid table name "${parsed.table}": DynamoDB wants 3 to 255 of a-z A-Z 0-9 _ . -`,
+      'pass another with --table (or CHATDB_TABLE)',
+    )
+  }
+  checkHttpUrl(
+    '--endpoint',
+    parsed.endpoint,
+    '--endpoint http://127.0.0.1:8000, or --local for an embedded dynalite',
+  )
+  return true
 }

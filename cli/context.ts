@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { checkHttpUrl } from './checks.js'
 import { CliError, CommandFailure } from './errors.js'
 import { createOutput, type Output } from './output.js'
 
@@ -40,9 +41,12 @@ export interface CliContext {
 }
 
 // Bounded so that an unreachable endpoint fails within seconds rather than after the SDK's
-// default three attempts with no connection timeout.
+// default three attempts with no timeout: a connection that is not made in 2 s is given up.
+// An answer gets longer (10 s): `serve` and `dev` share this client between every local
+// connection, and the timer also runs while a request waits for a pooled socket under load.
 const MAX_ATTEMPTS = 2
-const TIMEOUT_MS = 2_000
+const CONNECTION_TIMEOUT_MS = 2_000
+const TIMEOUT_MS = 10_000
 
 /**
  * Everything a command needs, from the global options: an embedded dynalite for `--local`,
@@ -64,7 +68,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     const dir = resolve(options.local || DEFAULT_LOCAL_DIR)
     // A running dev (or serve, or any command) holding the directory is asked, not refused:
     // LevelDB admits one process, but that process's dynalite admits everyone.
-    const running = runningLocalEndpoint(dir)
+    const running = await runningLocalEndpoint(dir)
     if (running) {
       endpoint = running
     } else {
@@ -77,12 +81,18 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
     local = { dir, shared: running !== undefined }
   }
+  if (endpoint === undefined) {
+    // The SDK reads these itself, and fails on a malformed one with a bare "Invalid URL".
+    for (const variable of ['AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL'])
+      checkHttpUrl(variable, process.env[variable] || undefined, `${variable}=http://127.0.0.1:8000`)
+  }
   const documentClient = createDocumentClient({
     endpoint,
     region,
     credentials,
     maxAttempts: MAX_ATTEMPTS,
     requestTimeoutMs: TIMEOUT_MS,
+    connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
   })
   // The caps guard the protocol against abusive clients; an operator seeding or repairing a
   // table is not one, and a generated dataset may put a user in more rooms than a client may join.
@@ -107,76 +117,156 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
 }
 
 async function startDynalite(dir: string): Promise<Server> {
-  try {
-    mkdirSync(dir, { recursive: true })
-  } catch (error) {
-    throw new CliError(
+  const unusable = (error: unknown, what: string) =>
+    new CliError(
       'cli.local',
-      `cannot create ${dir}: ${(error as Error).message}`,
+      `cannot ${what} ${dir}: ${(error as Error).message}`,
       'pass a writable directory: --local <dir>',
+      { cause: error },
     )
+  try {
+    makeDirectory(dir)
+  } catch (error) {
+    throw unusable(error, 'create')
   }
-  const releaseLock = lockDirectory(dir)
+  const lock = await lockDirectory(dir).catch((error) => {
+    throw error instanceof CliError ? error : unusable(error, 'write to')
+  })
   // Loaded only for --local: most commands talk to a DynamoDB elsewhere.
   const { default: dynalite } = await import('dynalite')
   const server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
-  const endpointFile = join(dir, ENDPOINT_FILE)
-  server.once('close', () => {
-    rmSync(endpointFile, { force: true })
-    releaseLock()
-  })
+  server.once('close', lock.release)
   await new Promise<void>((listening, failed) => {
     server.once('error', failed)
     server.listen(0, '127.0.0.1', () => listening())
   })
-  // Beside the pid file: where other chatdb processes on this directory find this dynalite.
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  writeFileSync(endpointFile, `${JSON.stringify({ pid: process.pid, endpoint })}\n`)
+  // The port goes into the pid file: other chatdb processes on this directory connect to it.
+  lock.listening((server.address() as AddressInfo).port)
   return server
 }
 
-/** Written by the process holding a `--local` directory: `{ pid, endpoint }` of its dynalite. */
-export const ENDPOINT_FILE = 'chatdb.endpoint.json'
-
 /**
  * The endpoint of the dynalite another live chatdb process serves from `dir`, if one does: its
- * pid file names a running process other than this one, and its endpoint file names the same pid
- * (a file left by a process that died, or by an earlier holder, does not count).
+ * pid file names a running process other than this one, with the port where a DynamoDB answers
+ * (a file left by a process that died, or whose pid was reused, does not count).
  */
-export function runningLocalEndpoint(dir: string): string | undefined {
-  let holder: number
-  let written: { pid?: unknown; endpoint?: unknown }
-  try {
-    holder = Number(readFileSync(join(dir, 'chatdb.pid'), 'utf8'))
-    written = JSON.parse(readFileSync(join(dir, ENDPOINT_FILE), 'utf8')) as typeof written
-  } catch {
+export async function runningLocalEndpoint(dir: string): Promise<string | undefined> {
+  const holder = readLock(join(dir, 'chatdb.pid'))
+  if (!holder || holder.pid === process.pid || holder.port === undefined || !isRunning(holder.pid))
     return undefined
-  }
-  const live = Number.isInteger(holder) && holder !== process.pid && isRunning(holder)
-  return live && written.pid === holder && typeof written.endpoint === 'string' ? written.endpoint : undefined
+  return (await answersAsDynamo(holder.port)) ? `http://127.0.0.1:${holder.port}` : undefined
 }
 
 /**
- * LevelDB lets one process open a directory; a second dynalite on it fails on every request
- * with an uncatchable "Database is closed". A pid file turns that into a clear error up front
- * (a pid file left by a process that died is taken over).
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns when the kernel answers
+ * ENOENT for a parent that exists (`--local /proc/x` hung instead of failing).
  */
-function lockDirectory(dir: string): () => void {
-  const file = join(dir, 'chatdb.pid')
+function makeDirectory(dir: string): void {
   try {
-    writeFileSync(file, String(process.pid), { flag: 'wx' })
-  } catch {
-    const holder = Number(readFileSync(file, 'utf8'))
-    if (Number.isInteger(holder) && holder !== process.pid && isRunning(holder)) {
+    mkdirSync(dir)
+  } catch (error) {
+    const { code } = error as NodeJS.ErrnoException
+    if (code === 'EEXIST' && statSync(dir).isDirectory()) return
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw error
+    makeDirectory(dirname(dir))
+    mkdirSync(dir)
+  }
+}
+
+/** What `chatdb.pid` holds: the holder's pid and, once it listens, its dynalite's port. */
+interface LockRecord {
+  pid: number
+  port?: number | undefined
+}
+
+/** How long a holder may take from writing its pid file to listening (it writes its port then). */
+const STARTUP_GRACE_MS = 10_000
+
+/**
+ * LevelDB lets one process open a directory; a second dynalite on it fails on every request
+ * with an uncatchable "Database is closed". A pid file turns that into a clear error up front.
+ *
+ * A pid alone is not proof: after a crash or a reboot the recorded pid may belong to any other
+ * process, and the directory would stay locked forever. So the file also records the port of the
+ * holder's dynalite, and the directory counts as held only while that pid is alive *and* a
+ * DynamoDB answers on that port. A file without a port (its holder is starting, or it was written
+ * by an older chatdb) counts as held for STARTUP_GRACE_MS after it was written. Anything else is
+ * stale and taken over.
+ */
+async function lockDirectory(dir: string): Promise<{ release(): void; listening(port: number): void }> {
+  const file = join(dir, 'chatdb.pid')
+  const write = (record: LockRecord, flag = 'w') => writeFileSync(file, JSON.stringify(record), { flag })
+  try {
+    write({ pid: process.pid }, 'wx')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const holder = readLock(file)
+    // An unreadable file is taken for one being written, while it is fresh.
+    if (holder ? holder.pid !== process.pid && (await isHeld(holder, file)) : isFresh(file)) {
       throw new CliError(
         'cli.local',
-        `${dir} is in use by another chatdb process (pid ${holder})`,
+        `${dir} is in use by another chatdb process (pid ${holder?.pid ?? 'unknown'})`,
         'stop that process (chatdb dev or serve), or pass another directory: --local <dir>',
       )
     }
-    writeFileSync(file, String(process.pid))
+    write({ pid: process.pid })
   }
-  return () => rmSync(file, { force: true })
+  return {
+    release: () => rmSync(file, { force: true }),
+    // Replaced whole (rename is atomic): a reader never sees a half-written record.
+    listening: (port) => {
+      const next = `${file}.${process.pid}`
+      writeFileSync(next, JSON.stringify({ pid: process.pid, port } satisfies LockRecord))
+      renameSync(next, file)
+    },
+  }
+}
+
+/** The pid file's record; a bare number is an older chatdb's. Undefined when unreadable. */
+function readLock(file: string): LockRecord | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim()
+    const parsed = /^\d+$/.test(text) ? { pid: Number(text) } : (JSON.parse(text) as LockRecord)
+    return Number.isInteger(parsed.pid) ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function isHeld(holder: LockRecord, file: string): Promise<boolean> {
+  if (!isRunning(holder.pid)) return false
+  if (holder.port === undefined) return isFresh(file)
+  return answersAsDynamo(holder.port)
+}
+
+function isFresh(file: string): boolean {
+  try {
+    return Date.now() - statSync(file).mtimeMs < STARTUP_GRACE_MS
+  } catch {
+    return false
+  }
+}
+
+/** Whether a DynamoDB (dynalite) answers on 127.0.0.1:port: any JSON answer with a request id. */
+async function answersAsDynamo(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: {
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'content-type': 'application/x-amz-json-1.0',
+      },
+      body: '{}',
+      signal: AbortSignal.timeout(2_000),
+    })
+    await response.body?.cancel()
+    return (
+      response.headers.get('content-type') === 'application/x-amz-json-1.0' &&
+      response.headers.has('x-amzn-requestid')
+    )
+  } catch {
+    return false
+  }
 }
 
 function isRunning(pid: number): boolean {

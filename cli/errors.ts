@@ -110,6 +110,14 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
       'importing is idempotent: once the cause is fixed, run the same import again to write the rest',
     )
   }
+  // Before the DynamoDB check below: this one is about the API Gateway management API.
+  if (isChatDbError(error, 'connections.unreachable')) {
+    return failure(
+      error.code,
+      error.message,
+      'check --management-endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the URL `chatdb serve` prints)',
+    )
+  }
   if (isUnreachable(error) || isUnreachable(cause)) {
     return failure(
       'aws.unreachable',
@@ -158,7 +166,10 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
     )
   }
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode
-  if (name === 'Unknown' && status) {
+  // Something that is not DynamoDB answered: an error the SDK could not name ('Unknown'), or a
+  // body it could not even parse (an HTML 404 page gives a SyntaxError; service errors carry $fault).
+  const unparsed = status !== undefined && error instanceof Error && !('$fault' in error)
+  if ((name === 'Unknown' && status) || unparsed) {
     return failure(
       'aws.badResponse',
       `${scene.endpoint ?? 'the endpoint'} answered HTTP ${status}, not as DynamoDB does`,

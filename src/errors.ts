@@ -17,6 +17,7 @@ export type ChatDbErrorCode =
   | 'store.unavailable'
   | 'store.importIncomplete'
   | 'store.config'
+  | 'connections.unreachable'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'

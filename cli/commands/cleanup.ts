@@ -3,7 +3,9 @@ import { cleanupConnection, cleanupStale, pruneMessages, reconcileRooms } from '
 import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { parseDuration } from '../../src/admin/duration.js'
 import { assertConnectionId } from '../../src/validation.js'
+import { checkHttpUrl } from '../checks.js'
 import { type GlobalOptions, withContext } from '../context.js'
+import { EXIT } from '../errors.js'
 import { confirmOrRefuse, escapeText } from '../output.js'
 
 interface DryRun extends GlobalOptions {
@@ -54,7 +56,16 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         describe: 'The @connections API: https://{apiId}.execute-api.{region}.amazonaws.com/{stage}',
       })
       .option('concurrency', { type: 'number', default: 8, describe: 'Probes in flight' })
-      .option('dry-run', dryRunOption) as never,
+      .option('dry-run', dryRunOption)
+      .check(({ managementEndpoint }) => {
+        const example = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
+        checkHttpUrl(
+          '--management-endpoint',
+          managementEndpoint as string | undefined,
+          `--management-endpoint ${example}`,
+        )
+        return true
+      }) as never,
   handler: (args) =>
     withContext(args, async ({ repository, documentClient, output }) => {
       if (!args.dryRun) {
@@ -77,19 +88,38 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         })
         output.result(result, (r) =>
           [
-            `probed ${r.probed} connections: ${r.stale.length} gone, ${r.errors.length} unanswered`,
+            `probed ${r.probed} connections: ${r.stale.length} gone, ${r.errors.length} unanswered (kept)`,
             wouldOr(
               r.dryRun,
               `removed ${r.subscriptions} subscriptions`,
               `remove ${r.subscriptions} subscriptions`,
             ),
-            ...r.errors.map((e) => `  ${escapeText(e.connectionId)}: ${escapeText(e.error)}`),
+            ...groupErrors(r.errors),
           ].join('\n'),
         )
+        // Unanswered connections were kept: the job is not done, and a script must know.
+        return result.errors.length > 0 ? EXIT.failure : EXIT.ok
       } finally {
         close()
       }
     }),
+}
+
+/**
+ * One line per distinct error with how many connections got it and a few of their ids: 2,000
+ * connections failing alike make one line, not 2,000 (--json keeps every one).
+ */
+export function groupErrors(errors: { connectionId: string; error: string }[]): string[] {
+  const byError = new Map<string, string[]>()
+  for (const { connectionId, error } of errors) {
+    const ids = byError.get(error) ?? []
+    ids.push(connectionId)
+    byError.set(error, ids)
+  }
+  return [...byError].map(([error, ids]) => {
+    const shown = ids.slice(0, 3).map(escapeText).join(', ')
+    return `  ${ids.length} × ${escapeText(error)} (${shown}${ids.length > 3 ? `, … ${ids.length - 3} more` : ''})`
+  })
 }
 
 const rooms: CommandModule<GlobalOptions, DryRun> = {

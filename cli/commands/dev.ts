@@ -9,7 +9,7 @@ import { CliError, EXIT } from '../errors.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './migrate.js'
-import { type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
+import { checkPort, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
 /** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */
 export interface DevSetup {
@@ -94,7 +94,10 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   command: 'dev',
   describe: `Local chat in one command: dynalite in ${DEFAULT_LOCAL_DIR}/, table, fixtures, gateway`,
   builder: (y) =>
-    y.options(gatewayOptions).example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
+    y
+      .options(gatewayOptions)
+      .check(checkPort)
+      .example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
   handler: async (args) => {
     // The port before anything else: a busy one must not cost a table, migrations and fixtures.
     const reservation = await reservePort(args.host, args.port)

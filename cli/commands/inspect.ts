@@ -6,6 +6,7 @@ import {
   inspectTable,
   inspectUser,
 } from '../../src/admin/inspect.js'
+import { ChatDbError } from '../../src/errors.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../../src/validation.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
@@ -125,12 +126,8 @@ const table: CommandModule<GlobalOptions, GlobalOptions> = {
   handler: (args) =>
     withContext(args, async ({ repository, documentClient, output, tableName }) => {
       const report = await inspectTable(documentClient, tableName, repository.table.entityAttributeSavedAs)
-      if (!report)
-        throw new CliError(
-          'cli.notFound',
-          `table "${tableName}" does not exist`,
-          `create it with \`chatdb create-table --table ${tableName}\``,
-        )
+      // The same code, message and hint as every other command on a missing table (cli/errors.ts).
+      if (!report) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
       output.result(report, (r) =>
         [
           output.table(

@@ -30,12 +30,26 @@ export const gatewayOptions = {
   },
 } as const
 
+/**
+ * yargs checks that --port is a number (configure.ts: NaN is a usage error), not that it is a
+ * port: 99999 would only fail once dynalite and the table are up, as an internal RangeError.
+ */
+export function checkPort({ port }: { port: number }): true {
+  if (Number.isInteger(port) && port >= 0 && port <= 65_535) return true
+  throw new CliError(
+    'cli.usage',
+    `--port must be an integer from 0 to 65535, got ${port}`,
+    'e.g. --port 3001, or 0 for any free port',
+  )
+}
+
 export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   command: 'serve',
   describe: 'Run the chat handlers behind a local WebSocket gateway',
   builder: (y) =>
     y
       .options(gatewayOptions)
+      .check(checkPort)
       .example('$0 serve --port 3001 --local', 'the chat on ws://127.0.0.1:3001') as never,
   handler: async (args) => {
     // The port first: a busy one is refused before anything else is opened or read.

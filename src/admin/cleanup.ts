@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { ChatDbError } from '../errors.js'
 import { sortableTime } from '../keys.js'
 import { type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
@@ -67,6 +68,10 @@ export interface StaleCleanup {
 /**
  * Probes every subscribed connection through the management API and removes the subscriptions
  * of those that are gone (HTTP 410), like the broadcaster does when a post answers 410.
+ *
+ * When the management API cannot be reached at all, a probe tells nothing about its connection
+ * and every other probe would fail the same way: the first such answer stops the probing (the
+ * probes in flight settle) and the call throws `connections.unreachable`, having removed nothing.
  */
 export async function cleanupStale(
   repository: ChatRepository,
@@ -75,10 +80,18 @@ export async function cleanupStale(
   { dryRun = false, concurrency = 8 } = {},
 ): Promise<StaleCleanup> {
   const connections = await subscribedConnections(repository, documentClient)
-  const results = await mapWithConcurrency(connections, concurrency, async (connectionId) => ({
-    connectionId,
-    state: await probe(connectionId),
-  }))
+  let probed = 0
+  const results = await mapWithConcurrency(connections, concurrency, async (connectionId) => {
+    const state = await probe(connectionId)
+    probed++
+    if (state.status === 'unreachable') {
+      throw new ChatDbError(
+        'connections.unreachable',
+        `cannot reach the @connections API (${state.error}); stopped after ${probed} of ${connections.length} probes, removed nothing`,
+      )
+    }
+    return { connectionId, state }
+  })
   const stale = results.filter((r) => r.state.status === 'gone').map((r) => r.connectionId)
   const errors = results.flatMap(({ connectionId, state }) =>
     state.status === 'error' ? [{ connectionId, error: state.error }] : [],

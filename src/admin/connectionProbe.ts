@@ -9,6 +9,28 @@ export type ConnectionState =
   | { status: 'connected' }
   | { status: 'gone' }
   | { status: 'error'; error: string }
+  /** No answer at all (refused, DNS, timeout): says nothing about the connection. */
+  | { status: 'unreachable'; error: string }
+
+// Failures of the transport, not answers about a connection (as cli/errors.ts reads SDK errors).
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+])
+
+function isNetworkFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const { code } = error as { code?: string }
+  if ((code && NETWORK_CODES.has(code)) || error.name === 'TimeoutError') return true
+  if (error instanceof AggregateError) return error.errors.some(isNetworkFailure)
+  return error.cause !== undefined && error.cause !== error && isNetworkFailure(error.cause)
+}
 
 /** Asks whether a WebSocket connection still exists. */
 export type ConnectionProbe = (connectionId: string) => Promise<ConnectionState>
@@ -44,10 +66,9 @@ export function createConnectionProbe(options: {
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
       if (status === 410 || (error as Error).name === 'GoneException') return { status: 'gone' }
-      return {
-        status: 'error',
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      }
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      if (status === undefined && isNetworkFailure(error)) return { status: 'unreachable', error: text }
+      return { status: 'error', error: text }
     }
   }
   return { probe, close: () => client.destroy() }

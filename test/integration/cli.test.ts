@@ -245,13 +245,22 @@ describe('chatdb (built CLI against dynalite)', () => {
     expect(lines.length).toBe(Object.values(await entityCounts()).reduce((a, b) => a + b, 0))
     expect(toStdout.stdout.trim().split('\n').sort()).toEqual([...lines].sort())
 
-    const [refused, dry] = await Promise.all([cli('delete-table'), json('delete-table', '--dry-run')])
+    const [refused, dry, dryText] = await Promise.all([
+      cli('delete-table'),
+      json('delete-table', '--dry-run'),
+      cli('delete-table', '--dry-run'),
+    ])
     expectFailure(refused, 'cli.confirmationRequired')
-    expect(dry).toMatchObject({ action: 'would-delete' })
+    // dynalite's DescribeTable says ItemCount 0, as AWS does on a fresh table: the items are counted.
+    expect(dry).toMatchObject({ action: 'would-delete', items: { count: lines.length, kind: 'exact' } })
+    expect(dryText.stdout).toContain(`would delete table "${table}" (${lines.length} items)`)
     expect(
       (await documentClient.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus,
     ).toBe('ACTIVE')
-    expect(await json('delete-table', '--yes')).toMatchObject({ action: 'deleted' })
+    expect(await json('delete-table', '--yes')).toMatchObject({
+      action: 'deleted',
+      items: { count: lines.length, kind: 'exact' },
+    })
     await expect(documentClient.send(new DescribeTableCommand({ TableName: table }))).rejects.toThrow()
 
     await json('create-table')

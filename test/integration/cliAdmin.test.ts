@@ -1,9 +1,9 @@
-import { PutItemCommand } from '@aws-sdk/client-dynamodb'
+import { PutItemCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
 import { PutItemCommand as PutItemCommandOfToolbox } from 'dynamodb-toolbox/entity/actions/put'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
-import type { ConnectionProbe } from '../../src/admin/connectionProbe.js'
+import { type ConnectionProbe, createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import type { RawItem } from '../../src/admin/dynamoJson.js'
 import { exportTable } from '../../src/admin/exportTable.js'
 import { importTable } from '../../src/admin/importTable.js'
@@ -12,7 +12,8 @@ import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
-import { createChatTable, deleteChatTable } from '../../src/admin/tableAdmin.js'
+import { countItems, createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
+import { isChatDbError } from '../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
 import { createTestTable, useTestTable } from '../support/dynamo.js'
 import { injectUnprocessedItems } from '../support/faults.js'
@@ -275,6 +276,33 @@ describe('src/admin', () => {
       expect(await repository.roomsOfConnection(connectionOf('grace'))).toHaveLength(3)
       expect(new Set(probed).size).toBe(8)
     })
+
+    it('stops probing and removes nothing when the management API cannot be reached', async () => {
+      const { repository } = await seededTable()
+      const { probe, close } = createConnectionProbe({
+        endpoint: 'http://127.0.0.1:1',
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      })
+      let probes = 0
+      const counted: ConnectionProbe = (connectionId) => {
+        probes++
+        return probe(connectionId)
+      }
+      try {
+        const failed = await cleanupStale(repository, t.documentClient, counted, { concurrency: 2 }).catch(
+          (error: unknown) => error,
+        )
+        expect(isChatDbError(failed, 'connections.unreachable')).toBe(true)
+        // The two probes in flight settle, no third starts (8 connections are subscribed).
+        expect(probes).toBe(2)
+        // One Scan for the connection ids, then no write at all.
+        expect(t.counter.counts()).toEqual({ Scan: 1 })
+        expect(await repository.roomsOfConnection(connectionOf('ada'))).toHaveLength(3)
+      } finally {
+        close()
+      }
+    })
   })
 
   describe('exportTable / importTable', () => {
@@ -426,6 +454,43 @@ describe('src/admin', () => {
         }),
       ).rejects.toThrow('line 1: key sk must be of type S, not N')
       expect(t.counter.writes()).toBe(0)
+    })
+  })
+
+  describe('countItems', () => {
+    it('counts a table whose estimate is 0 with a COUNT Scan, bounded in pages', async () => {
+      const { tableName } = await seededTable()
+      const total = (await scanAll(t, tableName)).length
+      const table = await findTable(t.documentClient, tableName)
+      // dynalite never updates ItemCount, like AWS before its first refresh of a new table.
+      expect(table?.ItemCount).toBe(0)
+      t.counter.reset()
+      expect(await countItems(t.documentClient, table as TableDescription)).toEqual({
+        count: total,
+        kind: 'exact',
+      })
+      expect(t.counter.counts()).toEqual({ Scan: 1 })
+      t.counter.reset()
+      const bounded = await countItems(t.documentClient, table as TableDescription, {
+        maxPages: 2,
+        pageSize: 10,
+      })
+      expect(bounded).toEqual({ count: 20, kind: 'atLeast' })
+      expect(t.counter.counts()).toEqual({ Scan: 2 })
+    })
+
+    it("trusts a large table's non-zero estimate and counts a small table whatever its estimate says", async () => {
+      const { tableName } = await seededTable()
+      const total = (await scanAll(t, tableName)).length
+      const table = (await findTable(t.documentClient, tableName)) as TableDescription
+      t.counter.reset()
+      const large = { ...table, ItemCount: 55_212, TableSizeBytes: 10 * 1024 ** 3 }
+      expect(await countItems(t.documentClient, large)).toEqual({ count: 55_212, kind: 'estimate' })
+      expect(t.counter.total()).toBe(0)
+      // A stale estimate of a small table: counted, not believed.
+      const stale = { ...table, ItemCount: 3, TableSizeBytes: 2_000 }
+      expect(await countItems(t.documentClient, stale)).toEqual({ count: total, kind: 'exact' })
+      expect(t.counter.counts()).toEqual({ Scan: 1 })
     })
   })
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
@@ -279,6 +279,52 @@ describe('chatdb serve / dev (built CLI)', () => {
       expectFailure(serve, 'cli.portInUse')
     } finally {
       await new Promise((closed) => squatter.close(closed))
+    }
+  })
+
+  it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {
+    const table = `stale-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    try {
+      const repository = createChatRepository({ documentClient, tableName: table })
+      await seedTable(repository, documentClient, dataset)
+      const subscribed = await repository.connectionsInRoom('general')
+      expect(subscribed.length).toBeGreaterThan(0)
+      const run = await runCli(
+        ['cleanup', 'stale', '--management-endpoint', 'http://127.0.0.1:1', '--yes', '--concurrency', '2'],
+        { table },
+      )
+      expectFailure(run, 'connections.unreachable')
+      // The error and its hint: not one line per connection.
+      expect(run.stderr.trim().split('\n')).toHaveLength(2)
+      expect(run.stderr).toContain('ECONNREFUSED')
+      expect(run.stdout).toBe('')
+      expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+
+      // An API that answers, but 403 for every connection: one line for them all, kept, exit 1.
+      const forbidding = createServer((request, response) => {
+        request.resume()
+        response.writeHead(403, { 'content-type': 'application/json' })
+        response.end(JSON.stringify({ message: 'Forbidden' }))
+      })
+      await new Promise<void>((done) => forbidding.listen(0, '127.0.0.1', done))
+      try {
+        const endpoint = `http://127.0.0.1:${(forbidding.address() as AddressInfo).port}`
+        const denied = await runCli(['cleanup', 'stale', '--management-endpoint', endpoint, '--yes'], {
+          table,
+        })
+        expect(denied.code, denied.stderr).toBe(1)
+        const lines = denied.stdout.trim().split('\n')
+        const connections = new Set(dataset.users.map((u) => u.connectionId)).size
+        expect(lines[0]).toBe(`probed ${connections} connections: 0 gone, ${connections} unanswered (kept)`)
+        expect(lines.slice(2)).toHaveLength(1)
+        expect(lines[2]).toMatch(new RegExp(`^  ${connections} × .*Forbidden`))
+        expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+      } finally {
+        forbidding.close()
+      }
+    } finally {
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
     }
   })
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -71,6 +71,18 @@ describe('the npm package', () => {
     )
     expect(paths.filter((p) => /^(test|bench|src|cli|migrations|scripts|deploy)\//.test(p))).toEqual([])
     expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([])
+  })
+
+  it('keeps the bin executable: after the build and in the tarball', async () => {
+    // The build chmods it (scripts/chmod-bin.mjs): tsc alone writes 0644 and `npx chatdb` then
+    // fails with "Permission denied" where npm links the bin without fixing its mode.
+    const bin = join(root, 'dist/cli/main.js')
+    expect(statSync(bin).mode & 0o777).toBe(0o755)
+    const { stdout: version } = await run(bin, ['--version'], { env })
+    expect(version.trim()).toMatch(/^\d+\.\d+\.\d+/)
+    const { stdout: listing } = await run('tar', ['-tvzf', join(scratch, packed.filename)], { env })
+    const entry = listing.split('\n').find((line) => line.endsWith(' package/dist/cli/main.js'))
+    expect(entry).toMatch(/^-rwxr-xr-x /)
   })
 
   it('imports chatdb and chatdb/lambda from a project that installed the tarball', async () => {
