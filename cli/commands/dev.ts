@@ -9,7 +9,7 @@ import { CliError, EXIT } from '../errors.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './migrate.js'
-import { checkPort, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
+import { checkGatewayArgs, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
 /** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */
 export interface DevSetup {
@@ -96,7 +96,7 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   builder: (y) =>
     y
       .options(gatewayOptions)
-      .check(checkPort)
+      .check(checkGatewayArgs)
       .example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
   handler: async (args) => {
     // The port before anything else: a busy one must not cost a table, migrations and fixtures.

@@ -33,14 +33,25 @@ export const gatewayOptions = {
 /**
  * yargs checks that --port is a number (configure.ts: NaN is a usage error), not that it is a
  * port: 99999 would only fail once dynalite and the table are up, as an internal RangeError.
+ * Checked before the handler runs, so `dev` refuses them before it sets anything up.
  */
-export function checkPort({ port }: { port: number }): true {
-  if (Number.isInteger(port) && port >= 0 && port <= 65_535) return true
-  throw new CliError(
-    'cli.usage',
-    `--port must be an integer from 0 to 65535, got ${port}`,
-    'e.g. --port 3001, or 0 for any free port',
-  )
+export function checkGatewayArgs(args: { port: number; 'max-queued-frames': number }): true {
+  const { port, 'max-queued-frames': maxQueuedFrames } = args
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new CliError(
+      'cli.usage',
+      `--port must be an integer from 0 to 65535, got ${port}`,
+      'e.g. --port 3001, or 0 for any free port',
+    )
+  }
+  if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
+    throw new CliError(
+      'cli.usage',
+      `--max-queued-frames must be a non-negative integer, got ${maxQueuedFrames}`,
+      `e.g. --max-queued-frames ${DEFAULT_MAX_QUEUED_FRAMES}`,
+    )
+  }
+  return true
 }
 
 export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
@@ -49,7 +60,7 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   builder: (y) =>
     y
       .options(gatewayOptions)
-      .check(checkPort)
+      .check(checkGatewayArgs)
       .example('$0 serve --port 3001 --local', 'the chat on ws://127.0.0.1:3001') as never,
   handler: async (args) => {
     // The port first: a busy one is refused before anything else is opened or read.
@@ -87,13 +98,6 @@ export async function serveUntilSignal(
   { reservation, ready: extra = {}, started }: ServeOptions = {},
 ): Promise<void> {
   const { output, documentClient, tableName } = context
-  if (!Number.isInteger(args.maxQueuedFrames) || args.maxQueuedFrames < 0) {
-    throw new CliError(
-      'cli.usage',
-      '--max-queued-frames must be a non-negative integer',
-      `e.g. --max-queued-frames ${DEFAULT_MAX_QUEUED_FRAMES}`,
-    )
-  }
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
   await reservation?.release()

@@ -129,6 +129,7 @@ describe('chatdb errors (built CLI)', () => {
         oddEndpointDebug,
         servePort,
         devPort,
+        devQueue,
         unwritableLocal,
         inspectBogus,
         badLimit,
@@ -148,6 +149,7 @@ describe('chatdb errors (built CLI)', () => {
         runCli(['inspect', 'rooms', '--endpoint', `${site}/odd`, '--debug']),
         runCli(['serve', '--port', '99999']),
         runCli(['dev', '--port', '99999', `--local=${join(home, 'dev')}`]),
+        runCli(['dev', '--max-queued-frames', '-1', `--local=${join(home, 'dev')}`]),
         runCli(['inspect', 'rooms', `--local=${unwritable}`]),
         runCli(['inspect', 'bogus']),
         runCli(['inspect', 'room', 'general', '--limit', 'abc']),
@@ -179,6 +181,10 @@ describe('chatdb errors (built CLI)', () => {
         expectFailure(run, 'cli.usage', 2)
         expect(run.stderr).toContain('--port must be an integer from 0 to 65535, got 99999')
       }
+      // Refused before dev sets anything up: no dynalite directory.
+      expectFailure(devQueue, 'cli.usage', 2)
+      expect(devQueue.stderr).toContain('--max-queued-frames must be a non-negative integer, got -1')
+      expect(existsSync(join(home, 'dev'))).toBe(false)
       expectFailure(unwritableLocal, 'cli.local')
       if (underProc) expectFailure(underProc, 'cli.local')
       expectFailure(inspectBogus, 'cli.usage', 2)
