@@ -1,4 +1,5 @@
-import { isAbsolute, relative, sep } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
@@ -161,12 +162,24 @@ function inspectCommand({ local, endpoint, tableName }: CliContext): string {
 }
 
 /**
- * The command that runs this CLI as it was run now: `npx chatdb` where the package is installed
- * (npx in chatdb's own clone would try to install the clone), `node dist/cli/main.js` in a clone.
+ * The command that runs this CLI from the current directory: `npx chatdb` where npx finds it (a
+ * project that installed the package, or chatdb's own clone, whose built bin npx runs), else
+ * `node <path of main.js>` (this CLI started from elsewhere).
  */
 function cliInvocation(): string {
   const script = process.argv[1] ?? ''
-  return script.split(sep).includes('node_modules') ? 'npx chatdb' : `node ${relativeOrAbsolute(script)}`
+  if (script.split(sep).includes('node_modules')) return 'npx chatdb'
+  return isOwnPackageRoot(process.cwd(), script) ? 'npx chatdb' : `node ${relativeOrAbsolute(script)}`
+}
+
+/** Whether `dir` is the root of the chatdb package that `script` belongs to. */
+function isOwnPackageRoot(dir: string, script: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }
+    return manifest.name === 'chatdb' && resolve(script) === resolve(dir, 'dist/cli/main.js')
+  } catch {
+    return false
+  }
 }
 
 function relativeOrAbsolute(path: string): string {

@@ -150,7 +150,7 @@ describe('chatdb serve / dev (built CLI)', () => {
         steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
         demo: { members: 8, subscriptions: 22 },
         dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
-        // In a clone, `npx chatdb` would try to install the clone: the command runs main.js.
+        // Started from outside chatdb's package (a temporary directory): npx would not find it.
         inspect: `node ${CLI_MAIN} inspect rooms --local`,
         connect: `npx wscat -c ${ready.url}`,
         sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
