@@ -1,4 +1,5 @@
 import { isChatDbError } from '../src/errors.js'
+import { isNetworkFailure } from '../src/util/networkFailure.js'
 
 /** Errors the CLI raises itself (the library's are `ChatDbError`s). */
 export type CliErrorCode =
@@ -38,17 +39,6 @@ export interface ErrorReport {
  * 130 stopped by SIGINT/SIGTERM at a safe point (128 + SIGINT, as shells report Ctrl-C).
  */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const
-
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-])
 
 /** Where the failing command was pointed, for the wording of the hints. */
 export interface ErrorScene {
@@ -118,7 +108,7 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
       'check --management-endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage}, or the URL `chatdb serve` prints)',
     )
   }
-  if (isUnreachable(error) || isUnreachable(cause)) {
+  if (isNetworkFailure(error) || isNetworkFailure(cause)) {
     return failure(
       'aws.unreachable',
       `cannot reach DynamoDB ${where}`,
@@ -181,15 +171,6 @@ export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
       ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
       : String(error)
   return failure('internal', message, 'run again with --debug for the stack trace')
-}
-
-function isUnreachable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  const { code } = error as { code?: string }
-  if (code && UNREACHABLE.has(code)) return true
-  if (error.name === 'TimeoutError' || error.name === 'RequestTimeout') return true
-  if (error instanceof AggregateError) return error.errors.some(isUnreachable)
-  return error.cause !== undefined && error.cause !== error && isUnreachable(error.cause)
 }
 
 /** `code: message` and the hint, as printed on stderr. */

@@ -4,6 +4,7 @@ import {
   GetConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
 import { httpTimeouts } from '../client.js'
+import { isNetworkFailure } from '../util/networkFailure.js'
 
 export type ConnectionState =
   | { status: 'connected' }
@@ -11,26 +12,6 @@ export type ConnectionState =
   | { status: 'error'; error: string }
   /** No answer at all (refused, DNS, timeout): says nothing about the connection. */
   | { status: 'unreachable'; error: string }
-
-// Failures of the transport, not answers about a connection (as cli/errors.ts reads SDK errors).
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-])
-
-function isNetworkFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false
-  const { code } = error as { code?: string }
-  if ((code && NETWORK_CODES.has(code)) || error.name === 'TimeoutError') return true
-  if (error instanceof AggregateError) return error.errors.some(isNetworkFailure)
-  return error.cause !== undefined && error.cause !== error && isNetworkFailure(error.cause)
-}
 
 /** Asks whether a WebSocket connection still exists. */
 export type ConnectionProbe = (connectionId: string) => Promise<ConnectionState>
