@@ -27,7 +27,6 @@ export type ChatDbErrorCode =
   | 'migration.invalidList'
   | 'migration.invalidOption'
   | 'migration.exists'
-  | 'migration.crashInjected'
 
 /**
  * @example

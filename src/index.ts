@@ -1,5 +1,17 @@
-export { migrations } from '../migrations/index.js'
-export * from './admin/index.js'
+/**
+ * chatdb's root export: what backend code needs to read and write a chat table. The table and
+ * its entities and keys, the repository, the chat service and its broadcaster, the protocol's
+ * frames and `parseAction`, the input rules, the errors and the document client.
+ *
+ * Everything else lives under a subpath, so that a backend's imports (and its editor's
+ * completions) stay this short: `chatdb/lambda` (the API Gateway handlers), `chatdb/migrator`
+ * (the migrator, its ledger stores, the shipped `migrations` and the types a migration is
+ * written against) and `chatdb/admin` (the operator functions behind the CLI).
+ *
+ * @example
+ * import { createChatRepository, createDocumentClient, DEFAULT_TABLE_NAME } from 'chatdb'
+ * const repository = createChatRepository({ documentClient: createDocumentClient(), tableName: DEFAULT_TABLE_NAME })
+ */
 export {
   type ClientOptions,
   createDocumentClient,
@@ -9,18 +21,26 @@ export {
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export * as keys from './keys.js'
-export * from './migrator/index.js'
 export * from './protocol/index.js'
-export {
-  BATCH_WRITE_LIMIT,
-  type BatchWriteOptions,
-  type WriteRequest,
-  writeInBatches,
-} from './repository/batchWrite.js'
 export * from './repository/chatRepository.js'
 export type { RoomSnapshot, RoomState, Subscriber } from './repository/roomSnapshot.js'
 export type { RoomTransition } from './repository/roomUpkeep.js'
-export * from './service/index.js'
+export {
+  type Broadcaster,
+  type BroadcasterOptions,
+  type BroadcastReport,
+  type ChatService,
+  type ChatServiceOptions,
+  type ChatServiceRepository,
+  createBroadcaster,
+  createChatService,
+  createJsonLogger,
+  type Delivery,
+  isGone,
+  type RequestInfo,
+  type RouteOutcome,
+  type ServiceLogger,
+} from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
 export { countRequests, type RequestCounter } from './util/requestCounter.js'
 export * from './validation.js'

@@ -173,10 +173,10 @@ async function create(args: Args) {
   const created = await createMigrationFile({
     dir,
     name: args.name,
-    typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb',
+    typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb/migrator',
     // A project's migrations follow chatdb's shipped ones: `[...migrations, ...mine]` must increase.
     after: Math.max(0, ...shippedMigrations.map((m) => m.version)),
-    listFrom: inRepository ? undefined : 'chatdb',
+    listFrom: inRepository ? undefined : 'chatdb/migrator',
   })
   const index = join(args.dir, 'index.ts')
   createOutput({ json: args.json }).result(created, (c) =>

@@ -1,3 +1,12 @@
+// The `chatdb/migrator` entry point also carries the shipped list and the batch writes a
+// migration's own code may need, so a project's migrations import from one place.
+export { migrations } from '../../migrations/index.js'
+export {
+  BATCH_WRITE_LIMIT,
+  type BatchWriteOptions,
+  type WriteRequest,
+  writeInBatches,
+} from '../repository/batchWrite.js'
 export { migrationChecksum } from './checksum.js'
 export {
   createDynamoLedgerStore,

@@ -108,7 +108,7 @@ export interface StatusReport {
  * and dry runs that write nothing.
  *
  * @example
- * import { createMigrator, migrations } from 'chatdb'
+ * import { createMigrator, migrations } from 'chatdb/migrator'
  * const migrator = createMigrator({ documentClient, tableName: 'chat', migrations })
  * console.table((await migrator.status()).migrations)
  * await migrator.up({ dryRun: true }) // counts only

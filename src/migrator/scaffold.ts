@@ -21,17 +21,17 @@ const ADD_MARKER = '// chatdb migrate create: new migrations are added above thi
 export async function createMigrationFile({
   dir,
   name,
-  typesFrom = 'chatdb',
+  typesFrom = 'chatdb/migrator',
   after = 0,
   listFrom,
 }: {
   dir: string
   name: string
-  /** Where the template imports the `Migration` type from (a relative path inside chatdb). */
+  /** Where the template imports the `Migration` type from (`chatdb/migrator`, or a relative path inside chatdb). */
   typesFrom?: string
   /** The last version of the migrations the project's come after (chatdb's shipped list). */
   after?: number
-  /** The module exporting chatdb's `migrations`, for the `index.ts` of a new directory. */
+  /** The module exporting chatdb's `migrations` (`chatdb/migrator`), for the `index.ts` of a new directory. */
   listFrom?: string
 }): Promise<{ file: string; version: number; indexUpdated: boolean; indexCreated: boolean }> {
   if (!NAME.test(name)) {

@@ -148,6 +148,13 @@ describe('chatdb migrate', () => {
     expect(first.json()).toMatchObject({ version: 3, indexCreated: true, indexUpdated: true })
     const second = await runCli(['migrate', 'create', 'delete', '--json'], { cwd: project })
     expect(second.json()).toMatchObject({ version: 4, indexCreated: false, indexUpdated: true })
+    // Both files import from the package's migrator entry point, which the compile below resolves.
+    expect(await readFile(join(project, 'migrations', 'index.ts'), 'utf8')).toMatch(
+      /^import \{ migrations as chatdbMigrations, type Migration \} from 'chatdb\/migrator'$/m,
+    )
+    expect(await readFile(join(project, 'migrations', '003_room-topics.ts'), 'utf8')).toMatch(
+      /^import type \{ Migration \} from 'chatdb\/migrator'$/m,
+    )
     expect((await readdir(join(project, 'migrations'))).sort()).toEqual([
       '003_room-topics.ts',
       '004_delete.ts',

@@ -2,10 +2,11 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../migrations/index.js'
 import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
-import { isMigrationError, MigrationError } from '../../src/migrator/errors.js'
+import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../src/migrator/migrator.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { useTestTable } from '../support/dynamo.js'
+import { InjectedCrash, isInjectedCrash } from '../support/injectedCrash.js'
 import { scanAll } from '../support/scan.js'
 
 const ROOMS = 20
@@ -84,12 +85,12 @@ describe('a migration over 20,000 items killed halfway', () => {
     const interruptedRun = async () => {
       const crashing = migratorOn(interrupted, {
         afterCheckpoint: ({ count }) => {
-          if (count === crashAfter)
-            throw new MigrationError('migration.crashInjected', 'crash injected by the test')
+          if (count === crashAfter) throw new InjectedCrash()
         },
       })
       const crash = await crashing.up().catch((error: unknown) => error)
-      expect(isMigrationError(crash, 'migration.crashInjected')).toBe(true)
+      expect(isMigrationError(crash, 'migration.failed')).toBe(true)
+      expect(isInjectedCrash(crash)).toBe(true)
 
       const status = await crashing.status()
       const [entry] = status.migrations
@@ -101,7 +102,7 @@ describe('a migration over 20,000 items killed halfway', () => {
       expect(entry?.ledger?.itemsScanned).toBeGreaterThan(0)
       expect(entry?.ledger?.itemsScanned).toBeLessThan(items.length / 2)
       expect(entry?.ledger?.error).toMatch(
-        /001_legacy-seed-layout failed \(up\): migration.crashInjected: crash injected/,
+        /001_legacy-seed-layout failed \(up\): InjectedCrash: crash injected/,
       )
       // The lock went with the failed run.
       expect(status.lock).toBeUndefined()

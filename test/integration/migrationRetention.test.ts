@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { migration as messageRetention } from '../../migrations/002_message-retention.js'
-import { isMigrationError, MigrationError } from '../../src/migrator/errors.js'
+import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../src/migrator/migrator.js'
 import { createTestTable, useTestTable } from '../support/dynamo.js'
+import { InjectedCrash, isInjectedCrash } from '../support/injectedCrash.js'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-06-01T00:00:00.000Z')
@@ -71,13 +72,13 @@ describe('migration 002_message-retention', () => {
       pageSize: 10,
       hooks: {
         afterCheckpoint: ({ count }) => {
-          if (count === 1) throw new MigrationError('migration.crashInjected', 'crash injected by the test')
+          if (count === 1) throw new InjectedCrash()
         },
       },
     })
-    expect(isMigrationError(await crashing.up().catch((e: unknown) => e), 'migration.crashInjected')).toBe(
-      true,
-    )
+    const crash = await crashing.up().catch((e: unknown) => e)
+    expect(isMigrationError(crash, 'migration.failed')).toBe(true)
+    expect(isInjectedCrash(crash)).toBe(true)
     const [result] = (await migrator(tableName, { pageSize: 10 }).up()).results
     expect(result?.resumed).toBe(true)
     const summary = result?.notices.find((n) => n.includes('considered')) ?? ''

@@ -250,6 +250,10 @@ describe('createMigrationFile', () => {
       indexCreated: false,
     })
     expect(await readFile(created.file, 'utf8')).toMatch(/version: 2,\n {2}name: 'room-topics'/)
+    // A project's migration is written against the package's migrator entry point, not its root.
+    expect(await readFile(created.file, 'utf8')).toMatch(
+      /^import type \{ Migration \} from 'chatdb\/migrator'$/m,
+    )
     const index = await readFile(join(dir, 'index.ts'), 'utf8')
     // After the last import: the imports stay sorted.
     expect(index).toMatch(

@@ -64,6 +64,10 @@ describe('the npm package', () => {
         'dist/src/index.d.ts',
         'dist/src/lambda/index.js',
         'dist/src/lambda/index.d.ts',
+        'dist/src/migrator/index.js',
+        'dist/src/migrator/index.d.ts',
+        'dist/src/admin/index.js',
+        'dist/src/admin/index.d.ts',
         'dist/cli/main.js',
         'dist/migrations/index.js',
         'fixtures/seed/default.json',
@@ -85,24 +89,34 @@ describe('the npm package', () => {
     expect(entry).toMatch(/^-rwxr-xr-x /)
   })
 
-  it('imports chatdb and chatdb/lambda from a project that installed the tarball', async () => {
+  it('imports chatdb and each of its subpaths from a project that installed the tarball', async () => {
     const script = [
       "const lib = await import('chatdb')",
       "const lambda = await import('chatdb/lambda')",
+      "const migrator = await import('chatdb/migrator')",
+      "const admin = await import('chatdb/admin')",
       'console.log(JSON.stringify({',
-      "  lib: ['createChatRepository', 'tableDefinition', 'createTable', 'createEntities', 'ChatDbError', 'createChatService', 'createMigrator'].filter((k) => typeof lib[k] !== 'function'),",
+      "  lib: ['createChatRepository', 'tableDefinition', 'createTable', 'createEntities', 'ChatDbError', 'createChatService', 'createDocumentClient', 'parseAction'].filter((k) => typeof lib[k] !== 'function'),",
       "  lambda: ['handler', 'connect', 'disconnect', 'defaultRoute', 'subscribe', 'unsubscribe', 'sendMessage', 'listRooms'].filter((k) => typeof lambda[k] !== 'function'),",
-      "  table: lib.tableDefinition('chat').TableName,",
+      "  migrator: ['createMigrator', 'createDynamoLedgerStore', 'createMemoryLedgerStore', 'createMigrationFile'].filter((k) => typeof migrator[k] !== 'function'),",
+      "  admin: ['createChatTable', 'inspectTable', 'cleanupStale', 'exportTable', 'importTable', 'seedTable'].filter((k) => typeof admin[k] !== 'function'),",
+      '  shipped: migrator.migrations.map((m) => m.version),',
+      '  rootNames: Object.keys(lib).length,',
+      '  table: lib.tableDefinition(lib.DEFAULT_TABLE_NAME).TableName,',
       '}))',
     ].join('\n')
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
       cwd: scratch,
       env,
     })
-    expect(JSON.parse(stdout)).toEqual({ lib: [], lambda: [], table: 'chat' })
+    const imported = JSON.parse(stdout) as { rootNames: number; shipped: number[] }
+    expect(imported).toMatchObject({ lib: [], lambda: [], migrator: [], admin: [], table: 'chat' })
+    expect(imported.shipped.length).toBeGreaterThan(0)
+    // The root is what backend code needs; tooling lives under the subpaths.
+    expect(imported.rootNames).toBeLessThanOrEqual(60)
   })
 
-  it('type-checks a consumer of chatdb and chatdb/lambda with skipLibCheck off', async () => {
+  it('type-checks a consumer of chatdb and every subpath with skipLibCheck off', async () => {
     // A user's project checks the shipped declarations too: every type they import must come
     // from the package or its dependencies, never from one of our devDependencies.
     const consumer = join(scratch, 'consumer')
@@ -130,12 +144,18 @@ describe('the npm package', () => {
       [
         "import { ChatDbError, createChatRepository, createDocumentClient, isChatDbError, tableDefinition } from 'chatdb'",
         "import { createRouter, handler, type RouteResponse, type WebSocketEvent, type WebSocketHandler } from 'chatdb/lambda'",
+        "import { createMigrator, isMigrationError, type Migration, migrations } from 'chatdb/migrator'",
+        "import { inspectTable } from 'chatdb/admin'",
         "const documentClient = createDocumentClient({ region: 'eu-west-1', requestTimeoutMs: 2_000 })",
         "export const repository = createChatRepository({ documentClient, tableName: tableDefinition('chat').TableName ?? 'chat' })",
         "export const router = createRouter({ documentClient, tableName: 'chat' })",
         'export const route: WebSocketHandler = handler',
         'export const answer = (event: WebSocketEvent): Promise<RouteResponse> => router.handler(event)',
         "export const unavailable = (error: unknown) => isChatDbError(error, 'store.unavailable') && error instanceof ChatDbError",
+        "export const mine: Migration = { version: 3, name: 'noop', description: 'does nothing', async up() {}, async down() {} }",
+        "export const migrator = createMigrator({ documentClient, tableName: 'chat', migrations: [...migrations, mine] })",
+        "export const locked = (error: unknown) => isMigrationError(error, 'migration.locked')",
+        'export const inspect: typeof inspectTable = inspectTable',
       ].join('\n'),
     )
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
