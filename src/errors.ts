@@ -18,6 +18,8 @@ export type ChatDbErrorCode =
   | 'store.importIncomplete'
   | 'store.config'
   | 'connections.unreachable'
+  | 'connections.config'
+  | 'connections.frameTooLarge'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'

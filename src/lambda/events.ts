@@ -1,3 +1,4 @@
+import { ChatDbError } from '../errors.js'
 import type { RequestInfo } from '../service/chatService.js'
 
 // The event and result types are our own, field for field those of @types/aws-lambda's
@@ -60,7 +61,8 @@ export function bodyOf(event: WebSocketEvent): string | undefined {
 export function managementEndpointOf(event: WebSocketEvent, region: string | undefined): string {
   const { apiId, stage } = event.requestContext
   if (!region) {
-    throw new Error(
+    throw new ChatDbError(
+      'connections.config',
       'no region to build the management endpoint: set AWS_REGION or CHATDB_MANAGEMENT_ENDPOINT',
     )
   }

@@ -2,6 +2,7 @@ import {
   type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
+import { ChatDbError } from '../errors.js'
 import { frameBytes, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
@@ -60,7 +61,10 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
         if (!data) {
           const size = frameBytes(frame)
           if (size > MAX_OUTGOING_FRAME_BYTES) {
-            throw new Error(`a "${frame.type}" frame of ${size} bytes exceeds ${MAX_OUTGOING_FRAME_BYTES}`)
+            throw new ChatDbError(
+              'connections.frameTooLarge',
+              `a "${frame.type}" frame of ${size} bytes exceeds ${MAX_OUTGOING_FRAME_BYTES}`,
+            )
           }
           data = Buffer.from(JSON.stringify(frame), 'utf8')
           encoded.set(frame, data)

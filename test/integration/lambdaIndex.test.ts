@@ -1,5 +1,6 @@
 import type { APIGatewayProxyWebsocketHandlerV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { isChatDbError } from '../../src/errors.js'
 import { managementEndpointOf } from '../../src/lambda/events.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
 import { dynamoEndpoint, useTestTable } from '../support/dynamo.js'
@@ -82,7 +83,14 @@ describe('chatdb/lambda', () => {
     expect(managementEndpointOf(event, 'eu-west-1')).toBe(
       'https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod',
     )
-    expect(() => managementEndpointOf(event, undefined)).toThrow(/AWS_REGION or CHATDB_MANAGEMENT_ENDPOINT/)
+    const noRegion = (() => {
+      try {
+        return managementEndpointOf(event, undefined)
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(isChatDbError(noRegion, 'connections.config')).toBe(true)
   })
 
   it('answers what is not an API Gateway WebSocket event with a 400, never a throw', async () => {

@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { isChatDbError } from '../../src/errors.js'
 import type { ServerFrame } from '../../src/protocol/frames.js'
 import { createBroadcaster, isGone } from '../../src/service/broadcaster.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
@@ -113,7 +114,7 @@ describe('createBroadcaster', () => {
       }
       const report = await broadcaster.post([{ connectionId: 'big=', frame: huge }])
       expect(report.failed).toHaveLength(1)
-      expect(String(report.failed[0]?.error)).toMatch(/exceeds 131072/)
+      expect(isChatDbError(report.failed[0]?.error, 'connections.frameTooLarge')).toBe(true)
       expect(fake.posts()).toBe(0)
     })
   })
