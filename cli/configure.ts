@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Argv } from 'yargs'
+import { DEFAULT_TABLE_NAME } from '../src/table.js'
 import { checkHttpUrl } from './checks.js'
 import { commands } from './commands/index.js'
 import type { GlobalOptions } from './context.js'
-import { CliError, CommandFailure, describeError, EXIT } from './errors.js'
+import { CliError, CommandFailure, EXIT, errorReport } from './errors.js'
 import { createOutput } from './output.js'
 
 // yargs' ESM entry lays help out with cliui's ESM build, which wraps by character count and cuts
@@ -31,8 +32,8 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
     .usage('$0 <command> [options]\n\nOperate a chatdb DynamoDB table and run the chat locally.')
     .option('table', {
       type: 'string',
-      default: process.env.CHATDB_TABLE || 'chat',
-      defaultDescription: '$CHATDB_TABLE or "chat"',
+      default: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
+      defaultDescription: `$CHATDB_TABLE or "${DEFAULT_TABLE_NAME}"`,
       describe: 'Table name',
       global: true,
     })
@@ -114,8 +115,10 @@ export async function run(argv: string[]): Promise<number> {
     // Failures outside a command (usage errors) have no parsed options to go by.
     const flag = (name: string) => argv.includes(`--${name}`)
     const scene =
-      thrown instanceof CommandFailure ? thrown.scene : { tableName: process.env.CHATDB_TABLE || 'chat' }
-    const described = describeError(error, scene)
+      thrown instanceof CommandFailure
+        ? thrown.scene
+        : { tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME }
+    const described = errorReport(error, scene)
     // The hint of an internal error is "run again with --debug": not when that is what was done.
     const report =
       flag('debug') && described.code === 'internal' ? { ...described, hint: undefined } : described

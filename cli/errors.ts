@@ -62,10 +62,15 @@ export class CommandFailure extends Error {
 }
 
 /**
- * Turns anything a command throws into one line and a hint. SDK and network errors are
- * recognised by name and code (never by instance: they come from several packages).
+ * Turns anything a command throws into what the CLI prints: one line, a hint, an exit code.
+ * SDK and network errors are recognised by name and code (never by instance: they come from
+ * several packages). Not the logger's `describeError` (src/service/jsonLogger.ts), which turns
+ * an error into fields of a JSON log line.
+ *
+ * @example
+ * formatError(errorReport(error, { tableName: 'chat' })) // 'store.tableNotFound: table "chat" does not exist …'
  */
-export function describeError(error: unknown, scene: ErrorScene): ErrorReport {
+export function errorReport(error: unknown, scene: ErrorScene): ErrorReport {
   const failure = (code: string, message: string, hint?: string): ErrorReport => ({
     code,
     message,

@@ -5,6 +5,7 @@ import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src
 import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
+import { DEFAULT_TABLE_NAME } from '../../src/table.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
@@ -152,7 +153,7 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
  * this process's dynalite through the directory (see `runningLocalEndpoint`), otherwise the endpoint.
  */
 function inspectCommand({ local, endpoint, tableName }: CliContext): string {
-  const table = tableName === 'chat' ? '' : ` --table ${tableName}`
+  const table = tableName === DEFAULT_TABLE_NAME ? '' : ` --table ${tableName}`
   const where = local
     ? ` ${relativeOrAbsolute(local.dir) === DEFAULT_LOCAL_DIR ? '--local' : `--local=${relativeOrAbsolute(local.dir)}`}`
     : endpoint

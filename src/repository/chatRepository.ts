@@ -8,7 +8,7 @@ import { createEntities, DEPARTURE_ENTITY } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { DELIMITER, messagePartition, ROOM_PARTITION, roomSortKeyPrefix, subscriptionKey } from '../keys.js'
 import { expiryOf } from '../retention.js'
-import { createTable, DATA_INDEX } from '../table.js'
+import { createTable, DATA_INDEX, DEFAULT_TABLE_NAME } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
 import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
@@ -135,7 +135,7 @@ const newAttempt = () => randomBytes(9).toString('base64url')
 export function createChatRepository(options: ChatRepositoryOptions) {
   const {
     documentClient,
-    tableName = 'chat',
+    tableName = DEFAULT_TABLE_NAME,
     now = Date.now,
     recentMessagesLimit = 50,
     pageSize,
