@@ -1,4 +1,9 @@
-/** Data operations behind the `chatdb` CLI, usable from scripts too. */
+/**
+ * Data operations behind the `chatdb` CLI, usable from scripts too (package export `chatdb/admin`).
+ *
+ * @example
+ * import { createChatTable } from 'chatdb/admin'
+ */
 export * from './cleanup.js'
 export * from './connectionProbe.js'
 export * from './duration.js'

@@ -1,5 +1,11 @@
-// The `chatdb/migrator` entry point also carries the shipped list and the batch writes a
-// migration's own code may need, so a project's migrations import from one place.
+/**
+ * The migration toolkit (package export `chatdb/migrator`): the migrator, its ledger stores,
+ * the types a migration is written against, and also chatdb's shipped `migrations` and the
+ * batch writes a migration's own code may need, so a project's migrations import from one place.
+ *
+ * @example
+ * import { createMigrator, type Migration, migrations } from 'chatdb/migrator'
+ */
 export { migrations } from '../../migrations/index.js'
 export {
   BATCH_WRITE_LIMIT,
