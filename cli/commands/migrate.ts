@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs'
 import { migrations as shippedMigrations } from '../../migrations/index.js'
 import { label } from '../../src/migrator/errors.js'
 import { createMigrator, type RunReport } from '../../src/migrator/migrator.js'
+import { settingProblem } from '../../src/migrator/runtime.js'
 import { createMigrationFile } from '../../src/migrator/scaffold.js'
 import type { Migration } from '../../src/migrator/types.js'
 import { type GlobalOptions, withContext } from '../context.js'
@@ -92,11 +93,11 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
     if (args.name !== undefined) {
       throw new CliError('cli.usage', `migrate ${args.action} takes no name (got "${args.name}")`)
     }
-    if (!Number.isInteger(args.segments) || args.segments < 1 || args.segments > 64) {
-      throw new CliError('cli.usage', '--segments must be an integer from 1 to 64', 'e.g. --segments 8')
-    }
-    if (!Number.isInteger(args.pageSize) || args.pageSize < 1) {
-      throw new CliError('cli.usage', '--page-size must be a positive integer', 'e.g. --page-size 100')
+    // The migrator's own ranges, checked before connecting so that a bad flag is a usage error.
+    const problem = settingProblem({ segments: args.segments, pageSize: args.pageSize })
+    if (problem) {
+      const [flag, example] = problem.setting === 'segments' ? ['--segments', 8] : ['--page-size', 100]
+      throw new CliError('cli.usage', `${flag} ${problem.rule}`, `e.g. ${flag} ${example}`)
     }
     if (!(args.leaseSeconds >= 1)) {
       throw new CliError('cli.usage', '--lease-seconds must be at least 1', 'e.g. --lease-seconds 60')

@@ -74,15 +74,8 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
   const { documentClient, tableName = DEFAULT_TABLE_NAME, now = Date.now, batchWrite } = options
   const leaseMs = options.leaseMs ?? 60_000
   const pageSize = options.pageSize ?? 500
-  if (!Number.isInteger(pageSize) || pageSize < 1) {
-    throw new MigrationError(
-      'migration.invalidOption',
-      `pageSize must be a positive integer (got ${pageSize})`,
-    )
-  }
-  if (!(leaseMs >= 30)) {
-    throw new MigrationError('migration.invalidOption', `leaseMs must be at least 30 (got ${leaseMs})`)
-  }
+  const problem = settingProblem({ pageSize, leaseMs })
+  if (problem) throw invalidSetting(problem)
   return {
     documentClient,
     tableName,
@@ -102,15 +95,49 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
   }
 }
 
-/** Checks the scan segments of a migrator or of one run (1 to 64). */
-export function checkSegments(segments: number): number {
-  if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
-    throw new MigrationError(
-      'migration.invalidOption',
-      `segments must be an integer from 1 to 64 (got ${segments})`,
-    )
+/** A numeric migrator setting out of its range: which one, and the rule it breaks. */
+export interface SettingProblem {
+  setting: 'segments' | 'pageSize' | 'leaseMs'
+  /** What the value must be, e.g. `must be an integer from 1 to 64`. */
+  rule: string
+  value: number
+}
+
+/**
+ * The ranges of the migrator's numeric settings, in one place: `createMigrator` and each run
+ * check them, and the CLI checks its flags with them before it connects (a usage error then).
+ *
+ * @example
+ * settingProblem({ segments: 0 }) // { setting: 'segments', rule: 'must be an integer from 1 to 64', value: 0 }
+ */
+export function settingProblem(settings: {
+  segments?: number
+  pageSize?: number
+  leaseMs?: number
+}): SettingProblem | undefined {
+  const { segments, pageSize, leaseMs } = settings
+  if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1 && segments <= 64)) {
+    return { setting: 'segments', rule: 'must be an integer from 1 to 64', value: segments }
   }
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
+    return { setting: 'pageSize', rule: 'must be a positive integer', value: pageSize }
+  }
+  // Renewed every third of the lease: below ~30 ms the renewals would outrun the requests.
+  if (leaseMs !== undefined && !(leaseMs >= 30)) {
+    return { setting: 'leaseMs', rule: 'must be at least 30', value: leaseMs }
+  }
+  return undefined
+}
+
+/** Checks the scan segments of one run (the run's own, else the migrator's). */
+export function checkSegments(segments: number): number {
+  const problem = settingProblem({ segments })
+  if (problem) throw invalidSetting(problem)
   return segments
+}
+
+function invalidSetting({ setting, rule, value }: SettingProblem): MigrationError {
+  return new MigrationError('migration.invalidOption', `${setting} ${rule} (got ${value})`)
 }
 
 function defaultRanBy(): string {

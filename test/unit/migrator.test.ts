@@ -8,6 +8,7 @@ import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMemoryLedger } from '../../src/migrator/memoryLedger.js'
 import { createMemoryLockStore } from '../../src/migrator/memoryLockStore.js'
 import { createMigrator } from '../../src/migrator/migrator.js'
+import { settingProblem } from '../../src/migrator/runtime.js'
 import { setTimeToLive } from '../../src/migrator/timeToLive.js'
 import type { Migration, MigrationReporter } from '../../src/migrator/types.js'
 
@@ -177,6 +178,52 @@ describe('createMigrator (memory ledger)', () => {
       expect((error as Error).message).toMatch(/001_stalls failed \(up\).*took the migration lock over/)
       expect(await stores.lockStore.read()).toMatchObject({ owner: 'intruder' })
       expect((await stores.ledger.executed())[0]?.status).toBe('failed')
+    })
+  })
+
+  describe('settings', () => {
+    it('rejects segments, page sizes and leases out of range with migration.invalidOption', async () => {
+      const invalid = (fn: () => unknown) => {
+        try {
+          fn()
+        } catch (error) {
+          return isMigrationError(error, 'migration.invalidOption')
+        }
+        return false
+      }
+      expect(invalid(() => createMigrator({ documentClient, migrations: [], pageSize: 0 }))).toBe(true)
+      expect(invalid(() => createMigrator({ documentClient, migrations: [], leaseMs: 29 }))).toBe(true)
+      const segments = await migratorWith([migration(1, 'a')])
+        .up({ segments: 65 })
+        .catch((e: unknown) => e)
+      expect(isMigrationError(segments, 'migration.invalidOption')).toBe(true)
+      expect(settingProblem({ segments: 64, pageSize: 1, leaseMs: 30 })).toBeUndefined()
+      expect(settingProblem({ segments: 1.5 })?.setting).toBe('segments')
+      expect(settingProblem({ pageSize: -1 })?.setting).toBe('pageSize')
+    })
+  })
+
+  describe('plan', () => {
+    it('says what up and down would run, and writes nothing', async () => {
+      const stores = memoryStores()
+      const list = [migration(1, 'a'), migration(2, 'b'), migration(3, 'c')]
+      await migratorWith(list, stores).up({ to: 1 })
+      const writes = stores.ledger.writes() + stores.lockStore.writes()
+      const migrator = migratorWith(list, stores)
+      const upToB = await migrator.plan('up', { to: 'b' })
+      expect(upToB).toMatchObject({ direction: 'up', to: 2, notApplied: ['003_c'] })
+      expect(upToB.targets.map((s) => s.name)).toEqual(['b'])
+      expect((await migrator.plan('up')).targets.map((s) => s.name)).toEqual(['b', 'c'])
+      expect((await migrator.plan('down', { to: 0 })).targets.map((s) => s.name)).toEqual(['a'])
+      expect(stores.ledger.writes() + stores.lockStore.writes()).toBe(writes)
+    })
+
+    it('rejects an unknown --to with migration.unknownVersion, as the run does', async () => {
+      const migrator = migratorWith([migration(1, 'a')])
+      const error = await migrator.plan('up', { to: 'nope' }).catch((e: unknown) => e)
+      expect(isMigrationError(error, 'migration.unknownVersion')).toBe(true)
+      const zero = await migrator.plan('up', { to: 0 }).catch((e: unknown) => e)
+      expect(isMigrationError(zero, 'migration.unknownVersion')).toBe(true)
     })
   })
 
