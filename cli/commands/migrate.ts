@@ -99,6 +99,7 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       const [flag, example] = problem.setting === 'segments' ? ['--segments', 8] : ['--page-size', 100]
       throw new CliError('cli.usage', `${flag} ${problem.rule}`, `e.g. ${flag} ${example}`)
     }
+    // Stricter than the library's 30 ms: over a network, a sub-second lease would lapse between renewals.
     if (!(args.leaseSeconds >= 1)) {
       throw new CliError('cli.usage', '--lease-seconds must be at least 1', 'e.g. --lease-seconds 60')
     }
