@@ -10,7 +10,7 @@ import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } f
 import { CliError, EXIT } from '../errors.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
-import { migrateDevStep } from './migrate.js'
+import { migrateDevStep } from './devMigrations.js'
 import { checkGatewayArgs, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
 
 /** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */

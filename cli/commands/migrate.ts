@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { SingleBar } from 'cli-progress'
 import type { CommandModule } from 'yargs'
 import { migrations as shippedMigrations } from '../../migrations/index.js'
 import { label } from '../../src/migrator/errors.js'
-import { createMigrator, type RunReport, type StatusReport } from '../../src/migrator/migrator.js'
-import { type MigrationStatus, planDown, planUp } from '../../src/migrator/plan.js'
+import { createMigrator, type RunReport } from '../../src/migrator/migrator.js'
+import { settingProblem } from '../../src/migrator/runtime.js'
 import { createMigrationFile } from '../../src/migrator/scaffold.js'
-import type { Migration, MigrationReporter, MigrationRunResult } from '../../src/migrator/types.js'
-import { type CliContext, type GlobalOptions, withContext } from '../context.js'
+import type { Migration } from '../../src/migrator/types.js'
+import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
-import { confirmOrRefuse, createOutput, isoTime, type Output } from '../output.js'
+import { confirmOrRefuse, createOutput } from '../output.js'
+import { createReporter, renderReport, renderStatus } from './migrateOutput.js'
 
 interface Args extends GlobalOptions {
   action: 'status' | 'up' | 'down' | 'create'
@@ -89,15 +89,17 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       ) as never,
   handler: async (args) => {
     if (args.action === 'create') return create(args)
+    const { action } = args
     if (args.name !== undefined) {
       throw new CliError('cli.usage', `migrate ${args.action} takes no name (got "${args.name}")`)
     }
-    if (!Number.isInteger(args.segments) || args.segments < 1 || args.segments > 64) {
-      throw new CliError('cli.usage', '--segments must be an integer from 1 to 64', 'e.g. --segments 8')
+    // The migrator's own ranges, checked before connecting so that a bad flag is a usage error.
+    const problem = settingProblem({ segments: args.segments, pageSize: args.pageSize })
+    if (problem) {
+      const [flag, example] = problem.setting === 'segments' ? ['--segments', 8] : ['--page-size', 100]
+      throw new CliError('cli.usage', `${flag} ${problem.rule}`, `e.g. ${flag} ${example}`)
     }
-    if (!Number.isInteger(args.pageSize) || args.pageSize < 1) {
-      throw new CliError('cli.usage', '--page-size must be a positive integer', 'e.g. --page-size 100')
-    }
+    // Stricter than the library's 30 ms: over a network, a sub-second lease would lapse between renewals.
     if (!(args.leaseSeconds >= 1)) {
       throw new CliError('cli.usage', '--lease-seconds must be at least 1', 'e.g. --lease-seconds 60')
     }
@@ -125,15 +127,14 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         // After a checkpoint is the safe point: what landed is recorded, so the run resumes there.
         hooks: { afterCheckpoint: () => trap?.check() },
       })
-      if (args.action === 'status') {
+      if (action === 'status') {
         output.result(await migrator.status(), renderStatus(output))
         return
       }
-      const direction = args.action
+      const direction = action
       if (!args.dryRun) {
-        const { migrations: statuses } = await migrator.status()
-        const to = args.to === undefined ? undefined : toNumber(list, args.to)
-        const { targets } = direction === 'up' ? planUp(statuses, to) : planDown(statuses, to)
+        // The migrator's own plan (it checks --to); the run plans again under its lock.
+        const { targets } = await migrator.plan(direction, { to: args.to })
         if (targets.length > 0) {
           await confirmOrRefuse(output, {
             yes: args.yes,
@@ -193,12 +194,6 @@ async function create(args: Args) {
   )
 }
 
-/** `--to` for the confirmation question; the migrator validates it again (and reports unknown ones). */
-function toNumber(list: readonly Migration[], to: string): number | undefined {
-  if (/^\d+$/.test(to)) return Number(to)
-  return list.find((m) => m.name === to || label(m) === to)?.version
-}
-
 async function loadMigrations(modulePath: string | undefined): Promise<readonly Migration[]> {
   if (modulePath === undefined) return shippedMigrations
   let loaded: { migrations?: unknown; default?: unknown }
@@ -220,153 +215,4 @@ async function loadMigrations(modulePath: string | undefined): Promise<readonly 
     throw new CliError('cli.input', `${modulePath} exports no \`migrations\` array`)
   }
   return list as Migration[]
-}
-
-/**
- * Progress on a terminal: one line per migration with items scanned and changed and items/s
- * (a scan's total is unknown up front, so no bar to fill). Without a terminal: a summary line
- * per migration as it finishes. Notices are printed with the summary, not over the progress line.
- */
-function createReporter(output: Output): MigrationReporter & { stop(): void } {
-  const tty = Boolean(process.stderr.isTTY) && !output.json
-  let bar: SingleBar | undefined
-  let started = 0
-  const stop = () => {
-    bar?.stop()
-    bar = undefined
-  }
-  return {
-    migrationStarted(event) {
-      started = Date.now()
-      if (!tty) return
-      bar = new SingleBar({
-        stream: process.stderr,
-        format: `${label(event)} ${event.direction}{resumed} {phase}: {scanned} scanned, {changed} changed, {rate} items/s`,
-        hideCursor: true,
-        clearOnComplete: true,
-      })
-      bar.start(1, 0, {
-        phase: '',
-        scanned: 0,
-        changed: 0,
-        rate: 0,
-        resumed: event.resumed ? ' (resumed)' : '',
-      })
-    },
-    progress(event) {
-      const seconds = Math.max(0.001, (Date.now() - started) / 1000)
-      bar?.update(0, { ...event, rate: Math.round(event.scanned / seconds) })
-    },
-    migrationFinished(result) {
-      stop()
-      if (output.json) return
-      output.info(summary(result, Date.now() - started))
-    },
-    stop,
-  }
-}
-
-function summary(r: MigrationRunResult, ms: number): string {
-  const verb = {
-    applied: 'applied',
-    'rolled-back': 'rolled back',
-    'would-apply': 'would apply',
-    'would-roll-back': 'would roll back',
-  }[r.outcome]
-  const writes = r.dryRun
-    ? `would write ${r.puts} puts and ${r.deletes} deletes`
-    : `${r.puts} puts, ${r.deletes} deletes`
-  const lines = [
-    `${label(r)}: ${verb}${r.resumed ? ' (resumed from its checkpoints)' : ''} — ${r.itemsScanned} items scanned, ${r.itemsChanged} ${r.dryRun ? 'to change' : 'changed'} (${writes}) in ${(ms / 1000).toFixed(1)}s`,
-  ]
-  for (const notice of r.notices) lines.push(`  ${notice}`)
-  return lines.join('\n')
-}
-
-function renderReport(report: RunReport): string {
-  const lines: string[] = []
-  if (report.acceptedDrift.length > 0) {
-    lines.push(`accepted the changed checksum of version(s) ${report.acceptedDrift.join(', ')}`)
-  }
-  const target = report.to === undefined ? '' : ` ${String(report.to).padStart(3, '0')}`
-  if (report.results.length === 0) {
-    lines.push(
-      report.direction === 'down'
-        ? `nothing to roll back${target && ` after version${target}`}`
-        : report.to === undefined
-          ? 'nothing to migrate: every migration is applied'
-          : `nothing to migrate up to version${target}: it and every migration before it are applied`,
-    )
-  } else if (report.dryRun) {
-    lines.push('dry run: nothing was written')
-  } else {
-    lines.push(
-      `${report.results.length} migration(s) ${report.direction === 'up' ? 'applied' : 'rolled back'}`,
-    )
-  }
-  // `--to` stopped short of migrations that are not applied: say so, whatever was run.
-  if (report.notApplied.length > 0) {
-    lines.push(
-      `not applied after version${target}: ${report.notApplied.join(', ')} (\`chatdb migrate up\` applies them)`,
-    )
-  }
-  return lines.join('\n')
-}
-
-function renderStatus(output: Output) {
-  return (status: StatusReport): string => {
-    const rows = status.migrations.map((m: MigrationStatus) => [
-      String(m.version).padStart(3, '0'),
-      m.name,
-      m.resumable ? `${m.state} (resumable)` : m.state,
-      isoTime(m.ledger?.finishedAt ?? m.ledger?.startedAt),
-      m.ledger?.ranBy,
-      m.ledger?.itemsScanned,
-      m.ledger?.itemsChanged,
-      m.checksum.slice(0, 12),
-    ])
-    const lines = [
-      output.table(['version', 'name', 'state', 'when', 'by', 'scanned', 'changed', 'checksum'], rows),
-    ]
-    for (const entry of status.unknown) {
-      lines.push(
-        `ledger has version ${entry.version} (${entry.name}, ${entry.status}) that this code does not list`,
-      )
-    }
-    for (const m of status.migrations) {
-      if (m.state === 'drifted') {
-        lines.push(
-          `${label(m)} changed since it was applied (ledger ${m.ledger?.checksum.slice(0, 12)}): up refuses without --force`,
-        )
-      }
-      if (m.ledger?.error && m.state === 'failed') lines.push(`${label(m)}: ${m.ledger.error}`)
-    }
-    lines.push(
-      status.lock
-        ? `locked by ${status.lock.owner} since ${isoTime(status.lock.acquiredAt)}${status.lock.expired ? ' (lease expired: --force-unlock takes it over)' : ''}`
-        : 'not locked',
-    )
-    return lines.join('\n')
-  }
-}
-
-/**
- * The `chatdb dev` setup step that applies pending migrations, meant for `devSetupSteps` in
- * cli/commands/dev.ts between `table` and `fixtures`.
- */
-export const migrateDevStep = {
-  name: 'migrations',
-  async run(
-    { documentClient, tableName }: CliContext,
-    setup?: { interrupt: InterruptTrap },
-  ): Promise<string> {
-    const { results } = await createMigrator({
-      documentClient,
-      tableName,
-      migrations: shippedMigrations,
-      // Ctrl-C during dev's setup stops here too, after a checkpoint, and the lock is released.
-      hooks: { afterCheckpoint: () => setup?.interrupt.check() },
-    }).up()
-    return results.length === 0 ? 'up to date' : `applied ${results.map(label).join(', ')}`
-  },
 }

@@ -14,17 +14,14 @@ export {
   writeInBatches,
 } from '../repository/batchWrite.js'
 export { migrationChecksum } from './checksum.js'
-export {
-  createDynamoLedgerStore,
-  LEDGER_SORT_PREFIX,
-  LOCK_SORT_KEY,
-  ledgerSortKey,
-  MIGRATION_PARTITION,
-} from './dynamoLedgerStore.js'
+export { createDynamoLedger, LEDGER_SORT_PREFIX, ledgerSortKey, MIGRATION_PARTITION } from './dynamoLedger.js'
+export { createDynamoLockStore, LOCK_SORT_KEY } from './dynamoLockStore.js'
 export { isMigrationError, MigrationError, type MigrationErrorCode } from './errors.js'
-export { createMemoryLedgerStore } from './memoryLedgerStore.js'
+export { createMemoryLedger } from './memoryLedger.js'
+export { createMemoryLockStore } from './memoryLockStore.js'
 export {
   createMigrator,
+  type MigrationPlan,
   type Migrator,
   type MigratorOptions,
   type RunOptions,

@@ -1,5 +1,5 @@
 import { MigrationError } from './errors.js'
-import type { LedgerStore } from './types.js'
+import type { MigrationLockStore } from './types.js'
 
 export interface HeldLock {
   owner: string
@@ -15,24 +15,24 @@ export interface HeldLock {
  * stall) stops at its next page instead of racing the new holder.
  */
 export async function holdLock({
-  store,
+  locks,
   owner,
   now,
   leaseMs,
   takeOverExpired,
 }: {
-  store: LedgerStore
+  locks: MigrationLockStore
   owner: string
   now: () => number
   leaseMs: number
   takeOverExpired: boolean
 }): Promise<HeldLock> {
-  await store.acquireLock({ owner, now: now(), leaseMs, takeOverExpired })
+  await locks.acquire({ owner, now: now(), leaseMs, takeOverExpired })
   let lost: string | undefined
   let renewing: Promise<void> = Promise.resolve()
   const timer = setInterval(
     () => {
-      renewing = store.renewLock(owner, now() + leaseMs).then(
+      renewing = locks.renew(owner, now() + leaseMs).then(
         (held) => {
           if (!held) lost = 'another run took the migration lock over (our lease had expired)'
         },
@@ -53,7 +53,7 @@ export async function holdLock({
     async release() {
       clearInterval(timer)
       await renewing
-      if (!lost) await store.releaseLock(owner)
+      if (!lost) await locks.release(owner)
     },
   }
 }

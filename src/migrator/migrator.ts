@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { hostname, userInfo } from 'node:os'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import type { BatchWriteOptions } from '../repository/batchWrite.js'
-import { createChatRepository } from '../repository/chatRepository.js'
-import { DEFAULT_TABLE_NAME } from '../table.js'
 import { migrationChecksum } from './checksum.js'
-import { createDynamoLedgerStore } from './dynamoLedgerStore.js'
-import { label, MigrationError } from './errors.js'
+import { label } from './errors.js'
 import { holdLock } from './leaseLock.js'
 import {
   assertMigrationList,
@@ -18,54 +12,11 @@ import {
   resolveVersion,
   stateOf,
 } from './plan.js'
-import { type RunDeps, runMigration } from './runMigration.js'
-import type {
-  Direction,
-  LedgerEntry,
-  LedgerStore,
-  LockInfo,
-  Migration,
-  MigrationReporter,
-  MigrationRunResult,
-} from './types.js'
+import { runMigration } from './runMigration.js'
+import { checkSegments, createMigratorRuntime, type MigratorOptions } from './runtime.js'
+import type { Direction, LedgerEntry, LockInfo, Migration, MigrationRunResult } from './types.js'
 
-export interface MigratorOptions {
-  documentClient: DynamoDBDocumentClient
-  /** Table name (default `chat`). */
-  tableName?: string
-  /** The ordered list, usually `migrations` from `migrations/index.ts`. */
-  migrations: readonly Migration[]
-  /** Where the ledger and the lock live (default: the table itself). */
-  store?: LedgerStore
-  reporter?: MigrationReporter
-  /** Clock in epoch ms (default `Date.now`). */
-  now?: () => number
-  /** Recorded as `ranBy` (default `user@host`). */
-  ranBy?: string
-  /** Lock lease (default 60 s), renewed every third of it while a run goes on. */
-  leaseMs?: number
-  /** Parallel scan segments for data migrations (default 4). */
-  segments?: number
-  /** Items per Scan page, i.e. per checkpoint (default 500). */
-  pageSize?: number
-  batchWrite?: BatchWriteOptions
-  /** Options migrations read from `context.options` (e.g. `messageRetentionDays`). */
-  migrationOptions?: Record<string, unknown>
-  /** Environment migrations read from `context.env` (default `process.env`). */
-  env?: Record<string, string | undefined>
-  hooks?: {
-    /** After every saved checkpoint; throwing stops the run there (tests inject crashes so). */
-    afterCheckpoint?(event: {
-      version: number
-      name: string
-      direction: Direction
-      phase: string
-      segment: number
-      /** Checkpoints saved by this run so far. */
-      count: number
-    }): void | Promise<void>
-  }
-}
+export type { MigratorOptions } from './runtime.js'
 
 export interface RunOptions {
   /** Last version to apply (`up`), or the version to roll back to (`down`; 0 = all). */
@@ -78,6 +29,19 @@ export interface RunOptions {
   forceUnlock?: boolean
   /** Scan segments for this run (default: the migrator's). */
   segments?: number
+}
+
+/** What `up` or `down` would run now, read from the ledger without the lock. */
+export interface MigrationPlan {
+  direction: Direction
+  /** The `to` of the run as a version number; undefined without one. */
+  to: number | undefined
+  /** The migrations the run would apply (in order) or roll back (newest first). */
+  targets: MigrationStatus[]
+  /** Applied migrations in range whose checksum changed: the run refuses them without `force`. */
+  drifted: MigrationStatus[]
+  /** `up` with `to`: the later migrations it would leave unapplied, as `NNN_name`. */
+  notApplied: string[]
 }
 
 export interface RunReport {
@@ -111,57 +75,23 @@ export interface StatusReport {
  * import { createMigrator, migrations } from 'chatdb/migrator'
  * const migrator = createMigrator({ documentClient, tableName: 'chat', migrations })
  * console.table((await migrator.status()).migrations)
+ * const { targets } = await migrator.plan('up') // what `up` would run
  * await migrator.up({ dryRun: true }) // counts only
  * await migrator.up()
  */
 export function createMigrator(options: MigratorOptions) {
-  const {
-    documentClient,
-    tableName = DEFAULT_TABLE_NAME,
-    migrations,
-    reporter = {},
-    now = Date.now,
-    leaseMs = 60_000,
-    pageSize = 500,
-    migrationOptions = {},
-    env = process.env,
-    hooks = {},
-  } = options
+  const { migrations } = options
   assertMigrationList(migrations)
-  if (!Number.isInteger(pageSize) || pageSize < 1) {
-    throw new MigrationError(
-      'migration.invalidOption',
-      `pageSize must be a positive integer (got ${pageSize})`,
-    )
-  }
-  if (!(leaseMs >= 30)) {
-    throw new MigrationError('migration.invalidOption', `leaseMs must be at least 30 (got ${leaseMs})`)
-  }
-  const store = options.store ?? createDynamoLedgerStore({ documentClient, tableName })
-  const ranBy = options.ranBy ?? defaultRanBy()
-  const repository = createChatRepository({ documentClient, tableName, now, batchWrite: options.batchWrite })
-  const runDeps: RunDeps = {
-    documentClient,
-    tableName,
-    store,
-    reporter,
-    now,
-    ranBy,
-    repository,
-    pageSize,
-    migrationOptions,
-    env,
-    hooks,
-    batchWrite: options.batchWrite,
-  }
+  const runtime = createMigratorRuntime(options)
+  const { tableName, ledger, lockStore, now } = runtime
 
   async function statuses(): Promise<{ list: MigrationStatus[]; entries: LedgerEntry[] }> {
-    const entries = await store.executed()
+    const entries = await ledger.executed()
     const byVersion = new Map(entries.map((entry) => [entry.version, entry]))
     const list = migrations.map((migration): MigrationStatus => {
-      const ledger = byVersion.get(migration.version)
+      const entry = byVersion.get(migration.version)
       const checksum = migrationChecksum(migration)
-      const state = stateOf(ledger, checksum)
+      const state = stateOf(entry, checksum)
       return {
         version: migration.version,
         name: migration.name,
@@ -169,38 +99,36 @@ export function createMigrator(options: MigratorOptions) {
         state,
         checksum,
         reversible: typeof migration.down === 'function',
-        resumable: (state === 'failed' || state === 'running') && hasCheckpoints(ledger),
-        ledger,
+        resumable: (state === 'failed' || state === 'running') && hasCheckpoints(entry),
+        ledger: entry,
       }
     })
     return { list, entries }
   }
 
+  /** Checks `to` (`migration.unknownVersion`) and reads the ledger once. */
+  async function plan(direction: Direction, { to }: Pick<RunOptions, 'to'> = {}): Promise<MigrationPlan> {
+    const version =
+      to === undefined ? undefined : resolveVersion(migrations, to, { allowZero: direction === 'down' })
+    const { list } = await statuses()
+    const planned = direction === 'up' ? planUp(list, version) : planDown(list, version)
+    return { direction, to: version, ...planned, notApplied: planned.later.map(label) }
+  }
+
   async function run(direction: Direction, runOptions: RunOptions): Promise<RunReport> {
     const { dryRun = false, force = false, forceUnlock = false } = runOptions
-    const segments = runOptions.segments ?? options.segments ?? 4
-    if (!Number.isInteger(segments) || segments < 1 || segments > 64) {
-      throw new MigrationError(
-        'migration.invalidOption',
-        `segments must be an integer from 1 to 64 (got ${segments})`,
-      )
-    }
-    const to =
-      runOptions.to === undefined
-        ? undefined
-        : resolveVersion(migrations, runOptions.to, { allowZero: direction === 'down' })
-    const plan = (list: MigrationStatus[]) => (direction === 'up' ? planUp(list, to) : planDown(list, to))
+    const segments = checkSegments(runOptions.segments ?? runtime.segments)
 
     // Planned once without the lock, so a dry run or a run with nothing to do writes nothing.
-    let planned = plan((await statuses()).list)
+    let planned = await plan(direction, runOptions)
     if (planned.drifted.length > 0 && !force) throw driftError(planned.drifted)
     const report: RunReport = {
       direction,
       dryRun,
       results: [],
       acceptedDrift: planned.drifted.map((s) => s.version),
-      to,
-      notApplied: planned.later.map(label),
+      to: planned.to,
+      notApplied: planned.notApplied,
     }
     if (planned.targets.length === 0 && planned.drifted.length === 0) return report
     const byVersion = new Map(migrations.map((m) => [m.version, m]))
@@ -210,7 +138,7 @@ export function createMigrator(options: MigratorOptions) {
       for (const target of planned.targets) {
         const migration = byVersion.get(target.version) as Migration
         report.results.push(
-          await runMigration(runDeps, migration, direction, target.ledger, {
+          await runMigration(runtime, migration, direction, target.ledger, {
             dryRun,
             segments,
             lock: undefined,
@@ -222,21 +150,21 @@ export function createMigrator(options: MigratorOptions) {
     }
 
     const lock = await holdLock({
-      store,
-      owner: lockOwner(ranBy),
+      locks: lockStore,
+      owner: lockOwner(runtime.ranBy),
       now,
-      leaseMs,
+      leaseMs: runtime.leaseMs,
       takeOverExpired: forceUnlock,
     })
     try {
       // Planned again under the lock: another run may have finished in between.
-      planned = plan((await statuses()).list)
+      planned = await plan(direction, runOptions)
       if (planned.drifted.length > 0 && !force) throw driftError(planned.drifted)
-      report.notApplied = planned.later.map(label)
+      report.notApplied = planned.notApplied
       report.acceptedDrift = []
       for (const drifted of planned.drifted) {
         if (!drifted.ledger || direction === 'down') continue
-        await store.log({
+        await ledger.log({
           ...drifted.ledger,
           checksum: drifted.checksum,
           previousChecksum: drifted.ledger.checksum,
@@ -247,7 +175,7 @@ export function createMigrator(options: MigratorOptions) {
         lock.assertHeld()
         const migration = byVersion.get(target.version) as Migration
         report.results.push(
-          await runMigration(runDeps, migration, direction, target.ledger, {
+          await runMigration(runtime, migration, direction, target.ledger, {
             dryRun,
             segments,
             lock,
@@ -266,11 +194,12 @@ export function createMigrator(options: MigratorOptions) {
   return {
     tableName,
     migrations,
-    store,
+    ledger,
+    lockStore,
 
     /** Every migration with its state (pending, applied, drifted, failed, running, rolled-back) and the lock. */
     async status(): Promise<StatusReport> {
-      const [{ list, entries }, lock] = await Promise.all([statuses(), store.readLock()])
+      const [{ list, entries }, lock] = await Promise.all([statuses(), lockStore.read()])
       const known = new Set(migrations.map((m) => m.version))
       return {
         migrations: list,
@@ -278,6 +207,12 @@ export function createMigrator(options: MigratorOptions) {
         lock: lock && { ...lock, expired: lock.leaseUntil < now() },
       }
     },
+
+    /**
+     * What `up` or `down` with this `to` would run, without running it (the CLI asks for
+     * confirmation with it). The run plans again under its lock: another run may come between.
+     */
+    plan,
 
     /** Applies pending (and resumes failed) migrations in order, up to `to`. */
     up: (runOptions: RunOptions = {}) => run('up', runOptions),
@@ -288,16 +223,6 @@ export function createMigrator(options: MigratorOptions) {
 }
 
 export type Migrator = ReturnType<typeof createMigrator>
-
-function defaultRanBy(): string {
-  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown'
-  try {
-    user = userInfo().username
-  } catch {
-    // No passwd entry (some containers): keep the environment's name.
-  }
-  return `${user}@${hostname()}`
-}
 
 function lockOwner(ranBy: string): string {
   return `${ranBy} (pid ${process.pid}, run ${randomUUID().slice(0, 8)})`

@@ -1,47 +1,11 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { type BatchWriteOptions, type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
-import type { ChatRepository } from '../repository/chatRepository.js'
 import { migrationChecksum } from './checksum.js'
 import { MigrationError, wrapMigrationFailure } from './errors.js'
 import type { HeldLock } from './leaseLock.js'
+import { createMigrationContext } from './migrationContext.js'
 import { hasCheckpoints } from './plan.js'
 import { createRunProgress } from './runProgress.js'
-import { scanRewrite } from './scanRewrite.js'
-import { setTimeToLive } from './timeToLive.js'
-import type {
-  Direction,
-  LedgerEntry,
-  LedgerStore,
-  Migration,
-  MigrationContext,
-  MigrationReporter,
-  MigrationRunResult,
-} from './types.js'
-
-/** What a migration run needs from its migrator. */
-export interface RunDeps {
-  documentClient: DynamoDBDocumentClient
-  tableName: string
-  store: LedgerStore
-  reporter: MigrationReporter
-  now: () => number
-  ranBy: string
-  repository: ChatRepository
-  pageSize: number
-  migrationOptions: Record<string, unknown>
-  env: Record<string, string | undefined>
-  hooks: {
-    afterCheckpoint?(event: {
-      version: number
-      name: string
-      direction: Direction
-      phase: string
-      segment: number
-      count: number
-    }): void | Promise<void>
-  }
-  batchWrite: BatchWriteOptions | undefined
-}
+import type { MigratorRuntime } from './runtime.js'
+import type { Direction, LedgerEntry, Migration, MigrationRunResult } from './types.js'
 
 /**
  * Runs one migration in one direction: logs it `running` in the ledger (resuming from the
@@ -50,7 +14,7 @@ export interface RunDeps {
  * Under `dryRun` nothing is written anywhere and the result says what would change.
  */
 export async function runMigration(
-  deps: RunDeps,
+  runtime: MigratorRuntime,
   migration: Migration,
   direction: Direction,
   entry: LedgerEntry | undefined,
@@ -61,20 +25,7 @@ export async function runMigration(
     checkpointCount: { value: number }
   },
 ): Promise<MigrationRunResult> {
-  const {
-    documentClient,
-    tableName,
-    store,
-    reporter,
-    now,
-    ranBy,
-    repository,
-    pageSize,
-    migrationOptions,
-    env,
-    hooks,
-    batchWrite,
-  } = deps
+  const { ledger, reporter, now, ranBy } = runtime
   const { dryRun } = run
   const checksum = migrationChecksum(migration)
   const resumed =
@@ -103,80 +54,24 @@ export async function runMigration(
     persist: dryRun
       ? undefined
       : ({ checkpoints, scanned, changed }) =>
-          store.saveProgress(migration.version, {
+          ledger.saveCheckpoints(migration.version, {
             checkpoints,
             itemsScanned: scanned,
             itemsChanged: changed,
           }),
   })
-  const notices: string[] = []
-  const writes = { puts: 0, deletes: 0 }
-  const write = async ({ puts = [], deletes = [] }: { puts?: WriteRequest[]; deletes?: WriteRequest[] }) => {
-    writes.puts += puts.length
-    writes.deletes += deletes.length
-    if (dryRun) return
-    // Puts before deletes: a crash between them leaves both copies, never neither.
-    await writeInBatches(documentClient, tableName, puts, batchWrite)
-    await writeInBatches(documentClient, tableName, deletes, batchWrite)
-  }
-  const assertHeld = () => run.lock?.assertHeld()
-  const afterCheckpoint = async ({ phase, segment }: { phase: string; segment: number }) => {
-    if (dryRun) return
-    run.checkpointCount.value++
-    await hooks.afterCheckpoint?.({ ...ids, direction, phase, segment, count: run.checkpointCount.value })
-  }
-  const report = (phase: string) => reporter.progress?.({ ...ids, direction, phase, ...progress.totals() })
-
-  const context: MigrationContext = {
+  const { context, notices, writes, assertHeld } = createMigrationContext(runtime, {
     migration: ids,
     direction,
     dryRun,
-    tableName,
-    documentClient,
-    table: repository.table,
-    entities: repository.entities,
-    repository,
-    now,
     startedAt,
-    options: migrationOptions,
-    env,
-    scanRewrite: (spec) =>
-      scanRewrite(
-        {
-          table: repository.table,
-          write: (requests) => write(requests),
-          progress,
-          dryRun,
-          segments: run.segments,
-          pageSize,
-          beforePage: assertHeld,
-          afterCheckpoint,
-          onPage: report,
-        },
-        spec,
-      ),
-    async step(phase, fn) {
-      const checkpoint = progress.phase(phase)
-      if (checkpoint.done) return { scanned: checkpoint.scanned, changed: checkpoint.changed, skipped: true }
-      assertHeld()
-      const { scanned, changed } = await fn()
-      progress.record(phase, scanned, changed)
-      checkpoint.done = true
-      await progress.save()
-      report(phase)
-      await afterCheckpoint({ phase, segment: 0 })
-      return { scanned: checkpoint.scanned, changed: checkpoint.changed, skipped: false }
-    },
-    write,
-    setTimeToLive: async (attributeName, enabled) =>
-      dryRun ? 'dry-run' : setTimeToLive(documentClient, tableName, attributeName, enabled),
-    notice(message) {
-      notices.push(message)
-      reporter.notice?.({ ...ids, message })
-    },
-  }
+    segments: run.segments,
+    progress,
+    lock: run.lock,
+    checkpointCount: run.checkpointCount,
+  })
 
-  if (!dryRun) await store.log(running)
+  if (!dryRun) await ledger.log(running)
   reporter.migrationStarted?.({ ...ids, direction, dryRun, resumed })
   try {
     const fn = direction === 'up' ? migration.up : migration.down
@@ -188,7 +83,7 @@ export async function runMigration(
     if (!dryRun) {
       const { scanned, changed } = progress.totals()
       // Keep the checkpoints: the next run in this direction resumes from them.
-      await store
+      await ledger
         .log({
           ...running,
           status: 'failed',
@@ -205,7 +100,7 @@ export async function runMigration(
   const { scanned, changed } = progress.totals()
   const finishedAt = now()
   if (!dryRun && direction === 'up') {
-    await store.log({
+    await ledger.log({
       ...running,
       status: 'applied',
       finishedAt,
@@ -214,7 +109,7 @@ export async function runMigration(
       checkpoints: {},
     })
   } else if (!dryRun) {
-    await store.unlog(migration.version, {
+    await ledger.unlog(migration.version, {
       finishedAt,
       itemsScanned: scanned,
       itemsChanged: changed,

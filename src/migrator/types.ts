@@ -150,39 +150,61 @@ export interface LockInfo {
 }
 
 /**
- * Where the ledger and the lock live (umzug's storage contract, plus progress and a lock).
- * `createDynamoLedgerStore` keeps them in the table; `createMemoryLedgerStore` in memory.
+ * Where the migrator records what ran: umzug's storage contract (`executed`, `log`, `unlog`)
+ * plus `saveCheckpoints`, the one extra write a resumable data migration needs (its scan
+ * cursors and counters, saved after every page). `createDynamoLedger` keeps it in the table,
+ * `createMemoryLedger` in memory; any object with these four methods will do.
+ *
+ * @example
+ * const ledger: MigrationLedger = createMemoryLedger()
+ * await ledger.log({ version: 1, name: 'a', checksum, status: 'applied', direction: 'up',
+ *   startedAt: 0, itemsScanned: 0, itemsChanged: 0, ranBy: 'me@host', checkpoints: {} })
+ * const applied = (await ledger.executed()).filter((e) => e.status === 'applied')
  */
-export interface LedgerStore {
+export interface MigrationLedger {
   /** Every ledger record, in version order. */
   executed(): Promise<LedgerEntry[]>
   /** Writes (replaces) the record of `entry.version`. */
   log(entry: LedgerEntry): Promise<void>
-  /** Marks a version rolled back, keeping who did it and when. */
+  /** Marks a logged version rolled back, keeping who did it and when; its checkpoints are cleared. */
   unlog(
     version: number,
     run: Pick<LedgerEntry, 'finishedAt' | 'itemsScanned' | 'itemsChanged' | 'ranBy'>,
   ): Promise<void>
-  /** Saves a running migration's checkpoints and counters. */
-  saveProgress(
+  /** Saves a logged, running migration's checkpoints and counters (the rest of its record stays). */
+  saveCheckpoints(
     version: number,
     progress: Pick<LedgerEntry, 'checkpoints' | 'itemsScanned' | 'itemsChanged'>,
   ): Promise<void>
+}
+
+/**
+ * The lock taken around every run that writes: a lease that its holder renews while it runs,
+ * so that only a dead holder's lease ever expires. `createDynamoLockStore` keeps it in the
+ * table, `createMemoryLockStore` in memory.
+ *
+ * @example
+ * const locks: MigrationLockStore = createMemoryLockStore()
+ * await locks.acquire({ owner: 'me', now: Date.now(), leaseMs: 60_000, takeOverExpired: false })
+ * await locks.release('me')
+ */
+export interface MigrationLockStore {
   /**
    * Takes the lock, or throws `migration.locked` naming the holder. With `takeOverExpired`
-   * an expired lease is taken over; a live one never is.
+   * (`--force-unlock`) an expired lease is taken over; a live one never is.
    */
-  acquireLock(request: {
+  acquire(request: {
     owner: string
     now: number
     leaseMs: number
     takeOverExpired: boolean
   }): Promise<LockInfo>
   /** Extends the lease; false when `owner` no longer holds the lock. */
-  renewLock(owner: string, leaseUntil: number): Promise<boolean>
-  /** Releases the lock if `owner` still holds it. */
-  releaseLock(owner: string): Promise<void>
-  readLock(): Promise<LockInfo | undefined>
+  renew(owner: string, leaseUntil: number): Promise<boolean>
+  /** Releases the lock if `owner` still holds it (a taken-over lock stays with its new holder). */
+  release(owner: string): Promise<void>
+  /** The current holder, expired or not; undefined when nobody holds the lock. */
+  read(): Promise<LockInfo | undefined>
 }
 
 export interface ProgressEvent {

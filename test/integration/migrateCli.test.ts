@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createDynamoLedgerStore, MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
+import { createDynamoLedger, MIGRATION_PARTITION } from '../../src/migrator/dynamoLedger.js'
+import { createDynamoLockStore } from '../../src/migrator/dynamoLockStore.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { CLI_MAIN, runCli } from '../support/cli.js'
 import { createTestTable, dynamoEndpoint, useTestTable } from '../support/dynamo.js'
@@ -326,15 +327,16 @@ export const migrations = [{
     await exited
     await rm(hang)
 
-    const store = createDynamoLedgerStore({ documentClient: t.documentClient, tableName: table })
-    const [killed] = await store.executed()
+    const ledger = createDynamoLedger({ documentClient: t.documentClient, tableName: table })
+    const locks = createDynamoLockStore({ documentClient: t.documentClient, tableName: table })
+    const [killed] = await ledger.executed()
     expect(killed).toMatchObject({ status: 'running', itemsScanned: 150 })
     expect(killed?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-149' })
-    const lock = await store.readLock()
+    const lock = await locks.read()
     expect(lock?.owner).toContain(`pid ${child.pid}`)
 
     // The dead run's lease runs out within a second (it no longer renews).
-    for (let i = 0; i < 300 && ((await store.readLock())?.leaseUntil ?? 0) >= Date.now(); i++) {
+    for (let i = 0; i < 300 && ((await locks.read())?.leaseUntil ?? 0) >= Date.now(); i++) {
       await new Promise((r) => setTimeout(r, 20))
     }
     const refused = await runCli(args, { table })
@@ -431,9 +433,10 @@ export const migrations = [{
     expect(stderr).toMatch(/^cli\.interrupted: migrate up interrupted by SIGINT/m)
     expect(stderr).not.toMatch(/\n\s+at /)
 
-    const store = createDynamoLedgerStore({ documentClient: t.documentClient, tableName: table })
-    expect(await store.readLock()).toBeUndefined()
-    const [stopped] = await store.executed()
+    const ledger = createDynamoLedger({ documentClient: t.documentClient, tableName: table })
+    const locks = createDynamoLockStore({ documentClient: t.documentClient, tableName: table })
+    expect(await locks.read()).toBeUndefined()
+    const [stopped] = await ledger.executed()
     // Stopped right after the 2nd page's checkpoint: nothing of the 3rd page was read.
     expect(stopped).toMatchObject({ status: 'failed', itemsScanned: 100 })
     expect(stopped?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-099' })

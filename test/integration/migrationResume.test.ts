@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../migrations/index.js'
-import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedgerStore.js'
+import { MIGRATION_PARTITION } from '../../src/migrator/dynamoLedger.js'
 import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../src/migrator/migrator.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'

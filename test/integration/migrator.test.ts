@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createDynamoLedgerStore } from '../../src/migrator/dynamoLedgerStore.js'
+import { createDynamoLockStore } from '../../src/migrator/dynamoLockStore.js'
 import { isMigrationError } from '../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../src/migrator/migrator.js'
 import { createMigrationFile } from '../../src/migrator/scaffold.js'
@@ -17,7 +17,7 @@ const noop = (version: number, name: string, up: Migration['up'] = async () => {
   async down() {},
 })
 
-describe('createMigrator with the DynamoDB ledger store', () => {
+describe('createMigrator with the DynamoDB ledger and lock store', () => {
   const t = useTestTable()
   // Each test gets its own table, so ledgers never mix.
   let tableName = ''
@@ -26,7 +26,7 @@ describe('createMigrator with the DynamoDB ledger store', () => {
   })
   const migrator = (migrations: Migration[], options: Partial<MigratorOptions> = {}) =>
     createMigrator({ documentClient: t.documentClient, tableName, migrations, ...options })
-  const ledgerStore = () => createDynamoLedgerStore({ documentClient: t.documentClient, tableName })
+  const lockStore = () => createDynamoLockStore({ documentClient: t.documentClient, tableName })
 
   describe('lock', () => {
     it('lets exactly one of two concurrent up runs go; the other fails at once naming the holder', async () => {
@@ -75,8 +75,8 @@ describe('createMigrator with the DynamoDB ledger store', () => {
     })
 
     it('refuses a lock left by a dead run until --force-unlock, and then takes it over', async () => {
-      const store = ledgerStore()
-      await store.acquireLock({
+      const locks = lockStore()
+      await locks.acquire({
         owner: 'dead@host',
         now: Date.now() - 120_000,
         leaseMs: 60_000,
@@ -90,12 +90,12 @@ describe('createMigrator with the DynamoDB ledger store', () => {
       expect((refused as Error).message).toMatch(/locked by dead@host since .*lease expired .*--force-unlock/)
       const report = await migrator(list).up({ forceUnlock: true })
       expect(report.results.map((r) => r.name)).toEqual(['first', 'second'])
-      expect(await store.readLock()).toBeUndefined()
+      expect(await locks.read()).toBeUndefined()
     })
 
     it('never takes over a live lease, even with --force-unlock', async () => {
-      const store = ledgerStore()
-      await store.acquireLock({
+      const locks = lockStore()
+      await locks.acquire({
         owner: 'alive@host',
         now: Date.now(),
         leaseMs: 60_000,
@@ -110,17 +110,17 @@ describe('createMigrator with the DynamoDB ledger store', () => {
       const status = await migrator(list).status()
       expect(status.lock).toMatchObject({ owner: 'alive@host', expired: false })
       expect(status.migrations[0]?.state).toBe('pending')
-      await store.releaseLock('alive@host')
+      await locks.release('alive@host')
     })
 
     it('renews its lease while it runs', async () => {
-      const store = ledgerStore()
+      const locks = lockStore()
       const seen: number[] = []
       const list = [
         noop(1, 'waits-for-renewal', async () => {
           // Waits (bounded) until the lease has been extended past the one first taken.
           for (let i = 0; i < 200 && new Set(seen).size < 2; i++) {
-            const lock = await store.readLock()
+            const lock = await locks.read()
             if (lock) seen.push(lock.leaseUntil)
             await new Promise((resolve) => setTimeout(resolve, 10))
           }

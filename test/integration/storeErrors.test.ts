@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDocumentClient } from '../../src/client.js'
 import { ChatDbError } from '../../src/errors.js'
-import { createDynamoLedgerStore } from '../../src/migrator/dynamoLedgerStore.js'
+import { createDynamoLedger } from '../../src/migrator/dynamoLedger.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { dynamoEndpoint } from '../support/dynamo.js'
 import {
@@ -58,7 +58,7 @@ describe('the repository, when DynamoDB cannot be reached', () => {
   })
 
   it('raises store.unavailable from the migration ledger too', async () => {
-    const store = createDynamoLedgerStore({
+    const store = createDynamoLedger({
       documentClient: createDocumentClient({
         endpoint: await refusedEndpoint(),
         region: 'local',

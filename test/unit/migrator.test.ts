@@ -5,8 +5,10 @@ import { migrations } from '../../migrations/index.js'
 import { createDocumentClient } from '../../src/client.js'
 import { migrationChecksum } from '../../src/migrator/checksum.js'
 import { isMigrationError } from '../../src/migrator/errors.js'
-import { createMemoryLedgerStore } from '../../src/migrator/memoryLedgerStore.js'
+import { createMemoryLedger } from '../../src/migrator/memoryLedger.js'
+import { createMemoryLockStore } from '../../src/migrator/memoryLockStore.js'
 import { createMigrator } from '../../src/migrator/migrator.js'
+import { settingProblem } from '../../src/migrator/runtime.js'
 import { setTimeToLive } from '../../src/migrator/timeToLive.js'
 import type { Migration, MigrationReporter } from '../../src/migrator/types.js'
 
@@ -21,8 +23,17 @@ const migration = (version: number, name: string, up: Migration['up'] = async ()
   down: async () => {},
 })
 
-const migratorWith = (list: Migration[], store = createMemoryLedgerStore(), reporter?: MigrationReporter) =>
-  createMigrator({ documentClient, migrations: list, store, reporter, ranBy: 'test@unit', now: () => 1_000 })
+const memoryStores = () => ({ ledger: createMemoryLedger(), lockStore: createMemoryLockStore() })
+
+const migratorWith = (list: Migration[], stores = memoryStores(), reporter?: MigrationReporter) =>
+  createMigrator({
+    documentClient,
+    migrations: list,
+    ...stores,
+    reporter,
+    ranBy: 'test@unit',
+    now: () => 1_000,
+  })
 
 describe('createMigrator (memory ledger)', () => {
   describe('the list', () => {
@@ -45,25 +56,27 @@ describe('createMigrator (memory ledger)', () => {
   describe('up', () => {
     it('runs pending migrations in order, records them, and reports progress', async () => {
       const events: string[] = []
-      const store = createMemoryLedgerStore()
+      const stores = memoryStores()
       const reporter: MigrationReporter = {
         migrationStarted: (e) => events.push(`start ${e.name}`),
         notice: (e) => events.push(`notice ${e.message}`),
         migrationFinished: (r) => events.push(`finish ${r.name} ${r.outcome}`),
       }
       const list = [migration(1, 'a', async (ctx) => ctx.notice('hello')), migration(2, 'b')]
-      const report = await migratorWith(list, store, reporter).up()
+      const report = await migratorWith(list, stores, reporter).up()
       expect(report.results.map((r) => r.outcome)).toEqual(['applied', 'applied'])
       expect(events).toEqual(['start a', 'notice hello', 'finish a applied', 'start b', 'finish b applied'])
-      expect((await store.executed()).map((e) => [e.version, e.status, e.ranBy, e.startedAt])).toEqual([
+      expect(
+        (await stores.ledger.executed()).map((e) => [e.version, e.status, e.ranBy, e.startedAt]),
+      ).toEqual([
         [1, 'applied', 'test@unit', 1_000],
         [2, 'applied', 'test@unit', 1_000],
       ])
-      expect(await store.readLock()).toBeUndefined()
+      expect(await stores.lockStore.read()).toBeUndefined()
     })
 
-    it('dry run: the store receives no write at all, and the migration sees dryRun', async () => {
-      const store = createMemoryLedgerStore()
+    it('dry run: the ledger and the lock receive no write at all, and the migration sees dryRun', async () => {
+      const stores = memoryStores()
       let sawDryRun: boolean | undefined
       const list = [
         migration(1, 'a', async (ctx) => {
@@ -71,14 +84,14 @@ describe('createMigrator (memory ledger)', () => {
           await ctx.write({ puts: [{ PutRequest: { Item: { pk: 'x', sk: 'y' } } }] })
         }),
       ]
-      const report = await migratorWith(list, store).up({ dryRun: true })
+      const report = await migratorWith(list, stores).up({ dryRun: true })
       expect(sawDryRun).toBe(true)
       expect(report.results[0]).toMatchObject({ outcome: 'would-apply', puts: 1, deletes: 0 })
-      expect(store.writes()).toBe(0)
+      expect(stores.ledger.writes() + stores.lockStore.writes()).toBe(0)
     })
 
     it('resumes a failed run: finished steps are skipped, the rest runs', async () => {
-      const store = createMemoryLedgerStore()
+      const stores = memoryStores()
       const calls: string[] = []
       let failOnce = true
       const list = [
@@ -97,43 +110,43 @@ describe('createMigrator (memory ledger)', () => {
           })
         }),
       ]
-      const failure = await migratorWith(list, store)
+      const failure = await migratorWith(list, stores)
         .up()
         .catch((e: unknown) => e)
       expect(isMigrationError(failure, 'migration.failed')).toBe(true)
-      const [failed] = (await migratorWith(list, store).status()).migrations
+      const [failed] = (await migratorWith(list, stores).status()).migrations
       expect(failed).toMatchObject({ state: 'failed', resumable: true })
-      const report = await migratorWith(list, store).up()
+      const report = await migratorWith(list, stores).up()
       expect(report.results[0]).toMatchObject({ resumed: true, itemsScanned: 4, itemsChanged: 3 })
       expect(calls).toEqual(['first', 'second', 'second'])
     })
 
     it('starts over instead of resuming when the failed migration changed', async () => {
-      const store = createMemoryLedgerStore()
+      const stores = memoryStores()
       const failing = migration(1, 'x', async (ctx) => {
         await ctx.step('only', async () => ({ scanned: 1, changed: 1 }))
         throw new Error('after the step')
       })
-      await migratorWith([failing], store)
+      await migratorWith([failing], stores)
         .up()
         .catch(() => undefined)
       const fixed = migration(1, 'x', async (ctx) => {
         await ctx.step('only', async () => ({ scanned: 5, changed: 5 }))
       })
-      const report = await migratorWith([fixed], store).up()
+      const report = await migratorWith([fixed], stores).up()
       expect(report.results[0]).toMatchObject({ resumed: false, itemsScanned: 5 })
     })
   })
 
   describe('lock', () => {
     it('stops a run whose lock was taken over, and leaves the new holder its lock', async () => {
-      const store = createMemoryLedgerStore()
+      const stores = memoryStores()
       let denied = () => {}
       const renewalDenied = new Promise<void>((resolve) => {
         denied = resolve
       })
-      const renew = store.renewLock
-      store.renewLock = async (owner, leaseUntil) => {
+      const renew = stores.lockStore.renew
+      stores.lockStore.renew = async (owner, leaseUntil) => {
         const held = await renew(owner, leaseUntil)
         if (!held) denied()
         return held
@@ -141,7 +154,7 @@ describe('createMigrator (memory ledger)', () => {
       const list = [
         migration(1, 'stalls', async () => {
           // Another run takes the lock over, as if this one had stalled past its lease...
-          await store.acquireLock({
+          await stores.lockStore.acquire({
             owner: 'intruder',
             now: 10_000_000,
             leaseMs: 60_000,
@@ -155,7 +168,7 @@ describe('createMigrator (memory ledger)', () => {
       const error = await createMigrator({
         documentClient,
         migrations: list,
-        store,
+        ...stores,
         leaseMs: 30,
         now: () => 1_000,
       })
@@ -163,17 +176,63 @@ describe('createMigrator (memory ledger)', () => {
         .catch((e: unknown) => e)
       expect(isMigrationError(error, 'migration.lockLost')).toBe(true)
       expect((error as Error).message).toMatch(/001_stalls failed \(up\).*took the migration lock over/)
-      expect(await store.readLock()).toMatchObject({ owner: 'intruder' })
-      expect((await store.executed())[0]?.status).toBe('failed')
+      expect(await stores.lockStore.read()).toMatchObject({ owner: 'intruder' })
+      expect((await stores.ledger.executed())[0]?.status).toBe('failed')
+    })
+  })
+
+  describe('settings', () => {
+    it('rejects segments, page sizes and leases out of range with migration.invalidOption', async () => {
+      const invalid = (fn: () => unknown) => {
+        try {
+          fn()
+        } catch (error) {
+          return isMigrationError(error, 'migration.invalidOption')
+        }
+        return false
+      }
+      expect(invalid(() => createMigrator({ documentClient, migrations: [], pageSize: 0 }))).toBe(true)
+      expect(invalid(() => createMigrator({ documentClient, migrations: [], leaseMs: 29 }))).toBe(true)
+      const segments = await migratorWith([migration(1, 'a')])
+        .up({ segments: 65 })
+        .catch((e: unknown) => e)
+      expect(isMigrationError(segments, 'migration.invalidOption')).toBe(true)
+      expect(settingProblem({ segments: 64, pageSize: 1, leaseMs: 30 })).toBeUndefined()
+      expect(settingProblem({ segments: 1.5 })?.setting).toBe('segments')
+      expect(settingProblem({ pageSize: -1 })?.setting).toBe('pageSize')
+    })
+  })
+
+  describe('plan', () => {
+    it('says what up and down would run, and writes nothing', async () => {
+      const stores = memoryStores()
+      const list = [migration(1, 'a'), migration(2, 'b'), migration(3, 'c')]
+      await migratorWith(list, stores).up({ to: 1 })
+      const writes = stores.ledger.writes() + stores.lockStore.writes()
+      const migrator = migratorWith(list, stores)
+      const upToB = await migrator.plan('up', { to: 'b' })
+      expect(upToB).toMatchObject({ direction: 'up', to: 2, notApplied: ['003_c'] })
+      expect(upToB.targets.map((s) => s.name)).toEqual(['b'])
+      expect((await migrator.plan('up')).targets.map((s) => s.name)).toEqual(['b', 'c'])
+      expect((await migrator.plan('down', { to: 0 })).targets.map((s) => s.name)).toEqual(['a'])
+      expect(stores.ledger.writes() + stores.lockStore.writes()).toBe(writes)
+    })
+
+    it('rejects an unknown --to with migration.unknownVersion, as the run does', async () => {
+      const migrator = migratorWith([migration(1, 'a')])
+      const error = await migrator.plan('up', { to: 'nope' }).catch((e: unknown) => e)
+      expect(isMigrationError(error, 'migration.unknownVersion')).toBe(true)
+      const zero = await migrator.plan('up', { to: 0 }).catch((e: unknown) => e)
+      expect(isMigrationError(zero, 'migration.unknownVersion')).toBe(true)
     })
   })
 
   describe('status', () => {
     it('reports pending, applied, drifted and ledger records the code no longer has', async () => {
-      const store = createMemoryLedgerStore()
-      await migratorWith([migration(1, 'a'), migration(2, 'b'), migration(3, 'gone')], store).up()
+      const stores = memoryStores()
+      await migratorWith([migration(1, 'a'), migration(2, 'b'), migration(3, 'gone')], stores).up()
       const changedB = migration(2, 'b', async (ctx) => ctx.notice('changed'))
-      const status = await migratorWith([migration(1, 'a'), changedB, migration(4, 'new')], store).status()
+      const status = await migratorWith([migration(1, 'a'), changedB, migration(4, 'new')], stores).status()
       expect(status.migrations.map((m) => [m.name, m.state])).toEqual([
         ['a', 'applied'],
         ['b', 'drifted'],
@@ -195,24 +254,6 @@ describe('migrationChecksum', () => {
     expect(other).not.toBe(a)
     const declared = (up: Migration['up']) => migrationChecksum({ ...migration(1, 'a', up), checksum: 'a/1' })
     expect(declared(async () => {})).toBe(declared(async (ctx) => ctx.notice('z')))
-  })
-})
-
-describe('createMemoryLedgerStore lock', () => {
-  it('gives the lock to one owner; an expired lease only with takeOverExpired', async () => {
-    const store = createMemoryLedgerStore()
-    await store.acquireLock({ owner: 'a', now: 0, leaseMs: 100, takeOverExpired: false })
-    await expect(
-      store.acquireLock({ owner: 'b', now: 50, leaseMs: 100, takeOverExpired: true }),
-    ).rejects.toThrow(/locked by a since 1970-01-01T00:00:00.000Z/)
-    await expect(
-      store.acquireLock({ owner: 'b', now: 200, leaseMs: 100, takeOverExpired: false }),
-    ).rejects.toThrow(/--force-unlock/)
-    await store.acquireLock({ owner: 'b', now: 200, leaseMs: 100, takeOverExpired: true })
-    expect(await store.renewLock('a', 500)).toBe(false)
-    expect(await store.renewLock('b', 500)).toBe(true)
-    await store.releaseLock('a')
-    expect(await store.readLock()).toMatchObject({ owner: 'b', leaseUntil: 500 })
   })
 })
 

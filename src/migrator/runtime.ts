@@ -1,0 +1,151 @@
+import { hostname, userInfo } from 'node:os'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { BatchWriteOptions } from '../repository/batchWrite.js'
+import { type ChatRepository, createChatRepository } from '../repository/chatRepository.js'
+import { DEFAULT_TABLE_NAME } from '../table.js'
+import { createDynamoLedger } from './dynamoLedger.js'
+import { createDynamoLockStore } from './dynamoLockStore.js'
+import { MigrationError } from './errors.js'
+import type { Direction, Migration, MigrationLedger, MigrationLockStore, MigrationReporter } from './types.js'
+
+/** Called after every saved checkpoint; throwing stops the run there (tests inject crashes so). */
+export type AfterCheckpointHook = (event: {
+  version: number
+  name: string
+  direction: Direction
+  phase: string
+  segment: number
+  /** Checkpoints saved by this run so far. */
+  count: number
+}) => void | Promise<void>
+
+export interface MigratorOptions {
+  documentClient: DynamoDBDocumentClient
+  /** Table name (default `chat`). */
+  tableName?: string
+  /** The ordered list, usually `migrations` from `migrations/index.ts`. */
+  migrations: readonly Migration[]
+  /** Where the ledger lives (default: the table itself, `createDynamoLedger`). */
+  ledger?: MigrationLedger
+  /** Where the lock lives (default: the table itself, `createDynamoLockStore`). */
+  lockStore?: MigrationLockStore
+  reporter?: MigrationReporter
+  /** Clock in epoch ms (default `Date.now`). */
+  now?: () => number
+  /** Recorded as `ranBy` (default `user@host`). */
+  ranBy?: string
+  /** Lock lease (default 60 s), renewed every third of it while a run goes on. */
+  leaseMs?: number
+  /** Parallel scan segments for data migrations (default 4). */
+  segments?: number
+  /** Items per Scan page, i.e. per checkpoint (default 500). */
+  pageSize?: number
+  batchWrite?: BatchWriteOptions
+  /** Options migrations read from `context.options` (e.g. `messageRetentionDays`). */
+  migrationOptions?: Record<string, unknown>
+  /** Environment migrations read from `context.env` (default `process.env`). */
+  env?: Record<string, string | undefined>
+  hooks?: { afterCheckpoint?: AfterCheckpointHook }
+}
+
+/**
+ * The migrator's options with their defaults applied and checked, and the stores and the
+ * repository built: made once per migrator, and read by every run and every migration context.
+ */
+export interface MigratorRuntime {
+  documentClient: DynamoDBDocumentClient
+  tableName: string
+  ledger: MigrationLedger
+  lockStore: MigrationLockStore
+  repository: ChatRepository
+  reporter: MigrationReporter
+  now: () => number
+  ranBy: string
+  leaseMs: number
+  segments: number
+  pageSize: number
+  batchWrite: BatchWriteOptions | undefined
+  migrationOptions: Readonly<Record<string, unknown>>
+  env: Readonly<Record<string, string | undefined>>
+  afterCheckpoint: AfterCheckpointHook | undefined
+}
+
+export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime {
+  const { documentClient, tableName = DEFAULT_TABLE_NAME, now = Date.now, batchWrite } = options
+  const leaseMs = options.leaseMs ?? 60_000
+  const pageSize = options.pageSize ?? 500
+  const problem = settingProblem({ pageSize, leaseMs })
+  if (problem) throw invalidSetting(problem)
+  return {
+    documentClient,
+    tableName,
+    ledger: options.ledger ?? createDynamoLedger({ documentClient, tableName }),
+    lockStore: options.lockStore ?? createDynamoLockStore({ documentClient, tableName }),
+    repository: createChatRepository({ documentClient, tableName, now, batchWrite }),
+    reporter: options.reporter ?? {},
+    now,
+    ranBy: options.ranBy ?? defaultRanBy(),
+    leaseMs,
+    segments: options.segments ?? 4,
+    pageSize,
+    batchWrite,
+    migrationOptions: options.migrationOptions ?? {},
+    env: options.env ?? process.env,
+    afterCheckpoint: options.hooks?.afterCheckpoint,
+  }
+}
+
+/** A numeric migrator setting out of its range: which one, and the rule it breaks. */
+export interface SettingProblem {
+  setting: 'segments' | 'pageSize' | 'leaseMs'
+  /** What the value must be, e.g. `must be an integer from 1 to 64`. */
+  rule: string
+  value: number
+}
+
+/**
+ * The ranges of the migrator's numeric settings, in one place: `createMigrator` and each run
+ * check them, and the CLI checks its flags with them before it connects (a usage error then).
+ *
+ * @example
+ * settingProblem({ segments: 0 }) // { setting: 'segments', rule: 'must be an integer from 1 to 64', value: 0 }
+ */
+export function settingProblem(settings: {
+  segments?: number
+  pageSize?: number
+  leaseMs?: number
+}): SettingProblem | undefined {
+  const { segments, pageSize, leaseMs } = settings
+  if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1 && segments <= 64)) {
+    return { setting: 'segments', rule: 'must be an integer from 1 to 64', value: segments }
+  }
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
+    return { setting: 'pageSize', rule: 'must be a positive integer', value: pageSize }
+  }
+  // Renewed every third of the lease: below ~30 ms the renewals would outrun the requests.
+  if (leaseMs !== undefined && !(leaseMs >= 30)) {
+    return { setting: 'leaseMs', rule: 'must be at least 30', value: leaseMs }
+  }
+  return undefined
+}
+
+/** Checks the scan segments of one run (the run's own, else the migrator's). */
+export function checkSegments(segments: number): number {
+  const problem = settingProblem({ segments })
+  if (problem) throw invalidSetting(problem)
+  return segments
+}
+
+function invalidSetting({ setting, rule, value }: SettingProblem): MigrationError {
+  return new MigrationError('migration.invalidOption', `${setting} ${rule} (got ${value})`)
+}
+
+function defaultRanBy(): string {
+  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown'
+  try {
+    user = userInfo().username
+  } catch {
+    // No passwd entry (some containers): keep the environment's name.
+  }
+  return `${user}@${hostname()}`
+}
