@@ -98,7 +98,7 @@ describe('the npm package', () => {
       'console.log(JSON.stringify({',
       "  lib: ['createChatRepository', 'tableDefinition', 'createTable', 'createEntities', 'ChatDbError', 'createChatService', 'createDocumentClient', 'parseAction'].filter((k) => typeof lib[k] !== 'function'),",
       "  lambda: ['handler', 'connect', 'disconnect', 'defaultRoute', 'subscribe', 'unsubscribe', 'sendMessage', 'listRooms'].filter((k) => typeof lambda[k] !== 'function'),",
-      "  migrator: ['createMigrator', 'createDynamoLedgerStore', 'createMemoryLedgerStore', 'createMigrationFile'].filter((k) => typeof migrator[k] !== 'function'),",
+      "  migrator: ['createMigrator', 'createDynamoLedger', 'createDynamoLockStore', 'createMemoryLedger', 'createMemoryLockStore', 'createMigrationFile'].filter((k) => typeof migrator[k] !== 'function'),",
       "  admin: ['createChatTable', 'inspectTable', 'cleanupStale', 'exportTable', 'importTable', 'seedTable'].filter((k) => typeof admin[k] !== 'function'),",
       '  shipped: migrator.migrations.map((m) => m.version),',
       '  rootNames: Object.keys(lib).length,',

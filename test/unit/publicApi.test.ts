@@ -68,8 +68,10 @@ describe('public API', () => {
       const migrator: Record<string, unknown> = await import(sourceOf(builtEntry('./migrator')))
       for (const name of [
         'createMigrator',
-        'createDynamoLedgerStore',
-        'createMemoryLedgerStore',
+        'createDynamoLedger',
+        'createDynamoLockStore',
+        'createMemoryLedger',
+        'createMemoryLockStore',
         'migrations',
       ]) {
         expect(migrator[name], name).toBeDefined()
