@@ -17,9 +17,10 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
-import { createJsonLogger, describeError } from '../service/jsonLogger.js'
+import { describeError } from '../service/jsonLogger.js'
 import { createRouter, type Router } from './createRouter.js'
 import type { RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import { createLambdaLogger } from './lambdaLogger.js'
 
 export {
   createRouter,
@@ -94,7 +95,7 @@ const serve =
     try {
       current = defaultRouter()
     } catch (error) {
-      createJsonLogger().error('config.invalid', { route, error: describeError(error) })
+      createLambdaLogger().error('config.invalid', { route, error: describeError(error) })
       return { statusCode: 500 }
     }
     return current[route](event)

@@ -1,0 +1,46 @@
+import { Logger } from '@aws-lambda-powertools/logger'
+import type { ServiceLogger } from '../service/types.js'
+import { currentInvocation } from './invocation.js'
+
+/** The service name of log lines and metrics when `POWERTOOLS_SERVICE_NAME` is unset. */
+export const DEFAULT_SERVICE_NAME = 'chatdb'
+
+/**
+ * A Powertools logger configured from the environment (`POWERTOOLS_SERVICE_NAME`, default
+ * `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`; the rest of Powertools' own variables).
+ */
+export function createPowertoolsLogger(): Logger {
+  return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME })
+}
+
+/**
+ * The service's log port on a Powertools logger: one JSON line per event on stdout (stderr for
+ * errors), the event's name as `message`, and the invocation's `route`, `connectionId` and
+ * `requestId` on every line written while a route runs. A line about another connection (a
+ * failed post to a room member) names that one `targetConnectionId`, so `connectionId` always
+ * means the caller and a CloudWatch query on it finds the whole request.
+ *
+ * @example
+ * const router = createRouter({ documentClient, logger: createLambdaLogger(new Logger({ logLevel: 'WARN' })) })
+ */
+export function createLambdaLogger(logger: Logger = createPowertoolsLogger()): ServiceLogger {
+  const attributes = (details: Record<string, unknown>) => {
+    const invocation = currentInvocation()
+    if (!invocation) return details
+    const { connectionId, ...rest } = details
+    const { route, requestId } = invocation
+    return {
+      ...rest,
+      ...(connectionId !== undefined && connectionId !== invocation.connectionId
+        ? { targetConnectionId: connectionId }
+        : {}),
+      route,
+      connectionId: invocation.connectionId,
+      requestId,
+    }
+  }
+  return {
+    error: (event, details) => logger.error(event, attributes(details)),
+    warn: (event, details) => logger.warn(event, attributes(details)),
+  }
+}
