@@ -5,7 +5,10 @@
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
- * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables.
+ * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
+ * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
+ * with the route, connection id and request id on each; metrics are EMF on stdout when
+ * `POWERTOOLS_METRICS_NAMESPACE` is set (`POWERTOOLS_METRICS_DISABLED=true` turns them off).
  *
  * A hung dependency fails a route's first request after attempts × timeout (+ backoff); the
  * route stops there and posts its 500 error frame, itself bounded the same way: with the
@@ -45,6 +48,13 @@ export {
   type WebSocketHandler,
   type WebSocketRequestContext,
 } from './events.js'
+export { createLambdaLogger, DEFAULT_SERVICE_NAME, type PowertoolsLogSink } from './lambdaLogger.js'
+export {
+  createRouteMetrics,
+  type PowertoolsMetricsSink,
+  type RouteMetrics,
+  routeMetricsFromEnvironment,
+} from './routeMetrics.js'
 
 // Built on the first invocation and kept for the life of the execution environment.
 let router: Router | undefined

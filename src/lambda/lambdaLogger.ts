@@ -6,10 +6,19 @@ import { currentInvocation } from './invocation.js'
 export const DEFAULT_SERVICE_NAME = 'chatdb'
 
 /**
+ * What the adapter needs of a Powertools `Logger`. Structural, so the shipped declarations do
+ * not name Powertools' types (theirs import @types/aws-lambda, which users need not install).
+ */
+export interface PowertoolsLogSink {
+  error(message: string, ...extra: Record<string, unknown>[]): void
+  warn(message: string, ...extra: Record<string, unknown>[]): void
+}
+
+/**
  * A Powertools logger configured from the environment (`POWERTOOLS_SERVICE_NAME`, default
  * `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`; the rest of Powertools' own variables).
  */
-export function createPowertoolsLogger(): Logger {
+export function createPowertoolsLogger(): PowertoolsLogSink {
   return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME })
 }
 
@@ -23,7 +32,7 @@ export function createPowertoolsLogger(): Logger {
  * @example
  * const router = createRouter({ documentClient, logger: createLambdaLogger(new Logger({ logLevel: 'WARN' })) })
  */
-export function createLambdaLogger(logger: Logger = createPowertoolsLogger()): ServiceLogger {
+export function createLambdaLogger(logger: PowertoolsLogSink = createPowertoolsLogger()): ServiceLogger {
   const attributes = (details: Record<string, unknown>) => {
     const invocation = currentInvocation()
     if (!invocation) return details

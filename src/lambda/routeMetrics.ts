@@ -1,6 +1,16 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics'
+import { Metrics } from '@aws-lambda-powertools/metrics'
 import type { Invocation } from './invocation.js'
 import { DEFAULT_SERVICE_NAME } from './lambdaLogger.js'
+
+/**
+ * What the route metrics need of a Powertools `Metrics`. Structural, so the shipped declarations
+ * do not name Powertools' types (theirs import @types/aws-lambda, which users need not install).
+ */
+export interface PowertoolsMetricsSink {
+  addDimension(name: string, value: string): unknown
+  addMetric(name: string, unit: 'Count' | 'Milliseconds', value: number): unknown
+  publishStoredMetrics(): unknown
+}
 
 /** Publishes one invocation's metrics. */
 export type RouteMetrics = (invocation: Invocation, outcome: { statusCode: number; ms: number }) => void
@@ -34,16 +44,16 @@ export function routeMetricsFromEnvironment(): RouteMetrics | undefined {
  * @example
  * const publish = createRouteMetrics(new Metrics({ namespace: 'chatdb', serviceName: 'chat' }))
  */
-export function createRouteMetrics(metrics: Metrics): RouteMetrics {
+export function createRouteMetrics(metrics: PowertoolsMetricsSink): RouteMetrics {
   return (invocation, { statusCode, ms }) => {
     metrics.addDimension('route', invocation.route)
-    metrics.addMetric('requests', MetricUnit.Count, 1)
-    metrics.addMetric('serverErrors', MetricUnit.Count, statusCode >= 500 ? 1 : 0)
-    metrics.addMetric('latency', MetricUnit.Milliseconds, ms)
-    metrics.addMetric('postsDelivered', MetricUnit.Count, invocation.postsDelivered)
-    metrics.addMetric('postsGone', MetricUnit.Count, invocation.postsGone)
-    metrics.addMetric('postsFailed', MetricUnit.Count, invocation.postsFailed)
-    metrics.addMetric('dynamoDbRequests', MetricUnit.Count, invocation.dynamoDbRequests)
+    metrics.addMetric('requests', 'Count', 1)
+    metrics.addMetric('serverErrors', 'Count', statusCode >= 500 ? 1 : 0)
+    metrics.addMetric('latency', 'Milliseconds', ms)
+    metrics.addMetric('postsDelivered', 'Count', invocation.postsDelivered)
+    metrics.addMetric('postsGone', 'Count', invocation.postsGone)
+    metrics.addMetric('postsFailed', 'Count', invocation.postsFailed)
+    metrics.addMetric('dynamoDbRequests', 'Count', invocation.dynamoDbRequests)
     metrics.publishStoredMetrics()
   }
 }
