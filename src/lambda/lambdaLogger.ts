@@ -23,9 +23,10 @@ export function createPowertoolsLogger(): PowertoolsLogSink {
 }
 
 /**
- * The service's log port on a Powertools logger: one JSON line per event on stdout (stderr for
- * errors), the event's name as `message`, and the invocation's `route`, `connectionId` and
- * `requestId` on every line written while a route runs. A line about another connection (a
+ * The service's log port on a Powertools logger: one JSON line per event (warnings and errors
+ * on stderr, as Node's `Console` splits them; Lambda sends both streams to CloudWatch), the
+ * event's name as `message`, and the invocation's `route`, `connectionId` and `requestId` on
+ * every line written while a route runs. A line about another connection (a
  * failed post to a room member) names that one `targetConnectionId`, so `connectionId` always
  * means the caller and a CloudWatch query on it finds the whole request.
  *

@@ -46,24 +46,30 @@ describe('createRouter on Powertools', () => {
   it('puts the route, connection id and request id on every line an invocation logs', async () => {
     const { ada, bob, roomName } = await roomWithTroubles('observed-logs')
     output = captureOutput()
-    const requestId = 'Req-observed-1'
-    expect(await h.send(ada, { action: 'sendMessage', roomName, message: 'hi' }, { requestId })).toBe(200)
+    // The same request twice (API Gateway's retry): the service warns, the broadcaster errs.
+    const request = { requestId: 'Req-observed-1', requestTimeEpoch: Date.UTC(2026, 10, 2) }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(await h.send(ada, { action: 'sendMessage', roomName, message: 'hi' }, request)).toBe(200)
+    }
     output.restore()
     const logs = output.logs()
-    expect(logs.map((line) => line.message)).toContain('post.failed')
+    expect(logs.map((line) => line.message)).toEqual(['post.failed', 'message.repeated', 'post.failed'])
     for (const line of logs) {
       expect(line).toMatchObject({
         route: 'sendMessage',
         connectionId: ada,
-        requestId,
+        requestId: request.requestId,
         service: expect.any(String),
+        timestamp: expect.any(String),
       })
     }
+    expect(logs[1]).toMatchObject({ level: 'WARN' })
     // The connection the line is about, when it is not the caller's.
-    expect(logs.find((line) => line.message === 'post.failed')).toMatchObject({
+    expect(logs[0]).toMatchObject({
       level: 'ERROR',
       targetConnectionId: bob,
       frame: 'newMessage',
+      error: expect.objectContaining({ name: expect.any(String) }),
     })
   })
 
