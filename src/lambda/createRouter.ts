@@ -10,6 +10,7 @@ import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
 import {
   bodyOf,
+  type LambdaInvocationContext,
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
@@ -175,10 +176,11 @@ export function createRouter(options: RouterOptions) {
    */
   const route =
     (name: string, work: (service: ChatService, event: WebSocketEvent) => Promise<RouteResponse>) =>
-    async (event: WebSocketEvent): Promise<RouteResponse> => {
+    async (event: WebSocketEvent, context?: LambdaInvocationContext): Promise<RouteResponse> => {
       if (!isWebSocketEvent(event)) return refuseEvent(name, event)
       const { connectionId, requestId } = event.requestContext
-      return runInvocation({ route: name, connectionId, requestId }, async (invocation) => {
+      const lambdaRequestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined
+      return runInvocation({ route: name, connectionId, requestId, lambdaRequestId }, async (invocation) => {
         const started = performance.now()
         let response: RouteResponse = { statusCode: 500 }
         try {
@@ -201,7 +203,7 @@ export function createRouter(options: RouterOptions) {
     logger.error('route.badEvent', {
       route,
       received: event === null ? 'null' : typeof event,
-      message: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
+      reason: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
     })
     return { statusCode: 400 }
   }
@@ -221,13 +223,13 @@ export function createRouter(options: RouterOptions) {
   } satisfies Record<string, WebSocketHandler>
 
   /** One handler for every route, dispatching on `requestContext.routeKey`. */
-  const handler: WebSocketHandler = async (event) => {
+  const handler: WebSocketHandler = async (event, context) => {
     if (!isWebSocketEvent(event)) return refuseEvent('handler', event)
     const routeKey = event.requestContext.routeKey
-    if (routeKey === '$connect') return routes.connect(event)
-    if (routeKey === '$disconnect') return routes.disconnect(event)
-    if (isActionName(routeKey)) return routes[routeKey](event)
-    return routes.defaultRoute(event)
+    if (routeKey === '$connect') return routes.connect(event, context)
+    if (routeKey === '$disconnect') return routes.disconnect(event, context)
+    if (isActionName(routeKey)) return routes[routeKey](event, context)
+    return routes.defaultRoute(event, context)
   }
 
   return {

@@ -22,7 +22,7 @@ import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
 import { describeError } from '../service/jsonLogger.js'
 import { createRouter, type Router } from './createRouter.js'
-import type { RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
 export {
@@ -41,6 +41,7 @@ export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
 export const LAMBDA_MANAGEMENT_TIMEOUT_MS = 2_000
 export {
   bodyOf,
+  type LambdaInvocationContext,
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
@@ -100,7 +101,7 @@ function defaultRouter(): Router {
  */
 const serve =
   (route: Exclude<keyof Router, 'repository' | 'close'>): WebSocketHandler =>
-  async (event: WebSocketEvent): Promise<RouteResponse> => {
+  async (event: WebSocketEvent, context?: LambdaInvocationContext): Promise<RouteResponse> => {
     let current: Router
     try {
       current = defaultRouter()
@@ -108,7 +109,7 @@ const serve =
       createLambdaLogger().error('config.invalid', { route, error: describeError(error) })
       return { statusCode: 500 }
     }
-    return current[route](event)
+    return current[route](event, context)
   }
 
 export const handler: WebSocketHandler = serve('handler')

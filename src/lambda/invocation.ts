@@ -7,6 +7,8 @@ export interface Invocation {
   connectionId: string
   /** API Gateway's `requestContext.requestId`. */
   requestId: string
+  /** Lambda's `awsRequestId`, when Lambda invoked the route (not the local gateway). */
+  lambdaRequestId?: string
   /** DynamoDB requests on the wire, retries included. */
   dynamoDbRequests: number
   postsDelivered: number
@@ -27,7 +29,7 @@ const invocations = new AsyncLocalStorage<Invocation>()
  * await runInvocation({ route: 'sendMessage', connectionId, requestId }, (invocation) => serve(invocation))
  */
 export function runInvocation<T>(
-  request: Pick<Invocation, 'route' | 'connectionId' | 'requestId'>,
+  request: Pick<Invocation, 'route' | 'connectionId' | 'requestId' | 'lambdaRequestId'>,
   work: (invocation: Invocation) => Promise<T>,
 ): Promise<T> {
   const invocation: Invocation = {

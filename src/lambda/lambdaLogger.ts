@@ -22,6 +22,19 @@ export function createPowertoolsLogger(): PowertoolsLogSink {
   return new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME })
 }
 
+// Keys Powertools writes itself and drops (with a warning line) when they come as extra data.
+const RESERVED_KEYS = ['level', 'message', 'sampling_rate', 'service', 'timestamp']
+
+/** Details whose keys Powertools reserves are kept under `details` instead of being dropped. */
+function keepReservedKeys(details: Record<string, unknown>): Record<string, unknown> {
+  const reserved = Object.keys(details).filter((key) => RESERVED_KEYS.includes(key))
+  if (reserved.length === 0) return details
+  const kept: Record<string, unknown> = {}
+  const rest: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(details)) (reserved.includes(key) ? kept : rest)[key] = value
+  return { ...rest, details: kept }
+}
+
 /**
  * The service's log port on a Powertools logger: one JSON line per event (warnings and errors
  * on stderr, as Node's `Console` splits them; Lambda sends both streams to CloudWatch), the
@@ -34,11 +47,12 @@ export function createPowertoolsLogger(): PowertoolsLogSink {
  * const router = createRouter({ documentClient, logger: createLambdaLogger(new Logger({ logLevel: 'WARN' })) })
  */
 export function createLambdaLogger(logger: PowertoolsLogSink = createPowertoolsLogger()): ServiceLogger {
-  const attributes = (details: Record<string, unknown>) => {
+  const attributes = (all: Record<string, unknown>) => {
+    const details = keepReservedKeys(all)
     const invocation = currentInvocation()
     if (!invocation) return details
     const { connectionId, ...rest } = details
-    const { route, requestId } = invocation
+    const { route, requestId, lambdaRequestId } = invocation
     return {
       ...rest,
       ...(connectionId !== undefined && connectionId !== invocation.connectionId
@@ -47,6 +61,8 @@ export function createLambdaLogger(logger: PowertoolsLogSink = createPowertoolsL
       route,
       connectionId: invocation.connectionId,
       requestId,
+      // Powertools' own name for it (its `addContext`), so existing queries find these lines.
+      ...(lambdaRequestId ? { function_request_id: lambdaRequestId } : {}),
     }
   }
   return {

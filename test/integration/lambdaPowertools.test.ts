@@ -116,13 +116,23 @@ describe('createRouter on Powertools', () => {
     })
     const ada = gatewayId()
     const requestId = 'Req-failing-1'
-    expect(await router.handler(fixtureEvent('listRooms', { connectionId: ada, requestId }))).toEqual({
+    // Lambda's context, as the runtime passes it: its request id joins the line to START / REPORT.
+    const context = { awsRequestId: 'aws-req-failing-1' }
+    expect(
+      await router.handler(fixtureEvent('listRooms', { connectionId: ada, requestId }), context),
+    ).toEqual({
       statusCode: 500,
     })
     router.close()
     output.restore()
     expect(output.logs()).toEqual([
-      expect.objectContaining({ message: 'route.failed', route: 'listRooms', connectionId: ada, requestId }),
+      expect.objectContaining({
+        message: 'route.failed',
+        route: 'listRooms',
+        connectionId: ada,
+        requestId,
+        function_request_id: context.awsRequestId,
+      }),
     ])
     expect(metricValues(output.metrics()[0] as Record<string, unknown>)).toMatchObject({
       requests: 1,
