@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
+import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway, startGatewayServer } from './gatewayServer.js'
 
 export type { Gateway } from './gatewayServer.js'
@@ -49,6 +50,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         // Every connection's invocations share this one client (in Lambda each has its own).
         managementMaxSockets: 256,
+        // A terminal, not CloudWatch: the plain JSON lines on stderr, and no EMF.
+        logger: createJsonLogger(),
+        metrics: false,
       }),
   })
 }

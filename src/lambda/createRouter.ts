@@ -5,16 +5,21 @@ import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import { createChatRepository } from '../repository/chatRepository.js'
 import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
-import { createJsonLogger, describeError } from '../service/jsonLogger.js'
-import type { ServiceLogger } from '../service/types.js'
+import { describeError } from '../service/jsonLogger.js'
+import type { Broadcaster, ServiceLogger } from '../service/types.js'
+import { onDynamoDbRequest } from '../util/requestCounter.js'
 import {
   bodyOf,
+  type LambdaInvocationContext,
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
   type WebSocketEvent,
   type WebSocketHandler,
 } from './events.js'
+import { currentInvocation, runInvocation } from './invocation.js'
+import { createLambdaLogger } from './lambdaLogger.js'
+import { type RouteMetrics, routeMetricsFromEnvironment } from './routeMetrics.js'
 
 export interface RouterOptions {
   documentClient: DynamoDBDocumentClient
@@ -43,7 +48,16 @@ export interface RouterOptions {
   managementTimeoutMs?: number
   /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
   managementMaxAttempts?: number
+  /**
+   * Where the router and the service log; default Powertools JSON lines with the invocation's
+   * route, connection id and request id ({@link createLambdaLogger}).
+   */
   logger?: ServiceLogger
+  /**
+   * Publishes each invocation's metrics; default {@link routeMetricsFromEnvironment} (EMF on
+   * stdout when `POWERTOOLS_METRICS_NAMESPACE` is set, else none); `false`: none.
+   */
+  metrics?: RouteMetrics | false
 }
 
 /** Default of `managementTimeoutMs`. */
@@ -53,6 +67,22 @@ export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
 
 const isActionName = (value: string): value is ActionName =>
   (ACTION_NAMES as readonly string[]).includes(value)
+
+/** The broadcaster, adding each post's outcome to the invocation it runs in (for its metrics). */
+function tallied(broadcaster: Broadcaster): Broadcaster {
+  return {
+    async post(deliveries) {
+      const report = await broadcaster.post(deliveries)
+      const invocation = currentInvocation()
+      if (invocation) {
+        invocation.postsDelivered += report.delivered.length
+        invocation.postsGone += report.gone.length
+        invocation.postsFailed += report.failed.length
+      }
+      return report
+    },
+  }
+}
 
 /**
  * Lambda hands the function whatever invoked it: a test event, `null`, a queue message. Only an
@@ -76,7 +106,16 @@ function isWebSocketEvent(event: unknown): event is WebSocketEvent {
  */
 export function createRouter(options: RouterOptions) {
   const { documentClient, tableName = 'chat', region = process.env.AWS_REGION } = options
-  const logger = options.logger ?? createJsonLogger()
+  const logger = options.logger ?? createLambdaLogger()
+  const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
+  if (metrics) {
+    // Counted into the invocation the request belongs to (its async context), not the client:
+    // one client serves every invocation of the execution environment (and of `chatdb serve`).
+    onDynamoDbRequest(documentClient, 'chatdbInvocationRequests', () => {
+      const invocation = currentInvocation()
+      if (invocation) invocation.dynamoDbRequests++
+    })
+  }
   const repository = createChatRepository({
     documentClient,
     tableName,
@@ -110,14 +149,16 @@ export function createRouter(options: RouterOptions) {
         },
       })
       clients.set(endpoint, client)
-      const broadcaster = createBroadcaster({
-        client,
-        // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
-        // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
-        onGone: (connectionId) => repository.removeConnection(connectionId),
-        concurrency: options.postConcurrency,
-        logger,
-      })
+      const broadcaster = tallied(
+        createBroadcaster({
+          client,
+          // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
+          // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
+          onGone: (connectionId) => repository.removeConnection(connectionId),
+          concurrency: options.postConcurrency,
+          logger,
+        }),
+      )
       service = createChatService({
         repository,
         broadcaster,
@@ -129,21 +170,32 @@ export function createRouter(options: RouterOptions) {
     return service
   }
 
-  /** Runs a route; anything that escapes the service (a bad endpoint, say) is logged and is a 500. */
+  /**
+   * Runs a route as one invocation (its context is on every log line, its counts in its
+   * metrics); anything that escapes the service (a bad endpoint, say) is logged and is a 500.
+   */
   const route =
     (name: string, work: (service: ChatService, event: WebSocketEvent) => Promise<RouteResponse>) =>
-    async (event: WebSocketEvent): Promise<RouteResponse> => {
+    async (event: WebSocketEvent, context?: LambdaInvocationContext): Promise<RouteResponse> => {
       if (!isWebSocketEvent(event)) return refuseEvent(name, event)
-      try {
-        return await work(serviceFor(event), event)
-      } catch (error) {
-        logger.error('route.failed', {
-          route: name,
-          connectionId: event.requestContext.connectionId,
-          error: describeError(error),
-        })
-        return { statusCode: 500 }
-      }
+      const { connectionId, requestId } = event.requestContext
+      const lambdaRequestId = typeof context?.awsRequestId === 'string' ? context.awsRequestId : undefined
+      return runInvocation({ route: name, connectionId, requestId, lambdaRequestId }, async (invocation) => {
+        const started = performance.now()
+        let response: RouteResponse = { statusCode: 500 }
+        try {
+          response = await work(serviceFor(event), event)
+        } catch (error) {
+          logger.error('route.failed', { route: name, connectionId, error: describeError(error) })
+        }
+        try {
+          metrics?.(invocation, { statusCode: response.statusCode, ms: performance.now() - started })
+        } catch (error) {
+          // The answer stands: a metric Powertools refuses is a deployment problem, logged.
+          logger.error('metrics.failed', { route: name, connectionId, error: describeError(error) })
+        }
+        return response
+      })
     }
 
   /** Not an API Gateway WebSocket event: nobody to answer with a frame, so a logged 400. */
@@ -151,7 +203,7 @@ export function createRouter(options: RouterOptions) {
     logger.error('route.badEvent', {
       route,
       received: event === null ? 'null' : typeof event,
-      message: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
+      reason: 'not an API Gateway WebSocket event (requestContext.routeKey and connectionId are required)',
     })
     return { statusCode: 400 }
   }
@@ -171,13 +223,13 @@ export function createRouter(options: RouterOptions) {
   } satisfies Record<string, WebSocketHandler>
 
   /** One handler for every route, dispatching on `requestContext.routeKey`. */
-  const handler: WebSocketHandler = async (event) => {
+  const handler: WebSocketHandler = async (event, context) => {
     if (!isWebSocketEvent(event)) return refuseEvent('handler', event)
     const routeKey = event.requestContext.routeKey
-    if (routeKey === '$connect') return routes.connect(event)
-    if (routeKey === '$disconnect') return routes.disconnect(event)
-    if (isActionName(routeKey)) return routes[routeKey](event)
-    return routes.defaultRoute(event)
+    if (routeKey === '$connect') return routes.connect(event, context)
+    if (routeKey === '$disconnect') return routes.disconnect(event, context)
+    if (isActionName(routeKey)) return routes[routeKey](event, context)
+    return routes.defaultRoute(event, context)
   }
 
   return {

@@ -36,8 +36,17 @@ export interface RouteResponse {
   statusCode: number
 }
 
-/** A handler for one API Gateway WebSocket (v2) route. */
-export type WebSocketHandler = (event: WebSocketEvent) => Promise<RouteResponse>
+/** The part of Lambda's invocation context the handlers read (`Context` of @types/aws-lambda). */
+export interface LambdaInvocationContext {
+  /** Lambda's request id, as in the invocation's START / REPORT lines. */
+  awsRequestId: string
+}
+
+/** A handler for one API Gateway WebSocket (v2) route; Lambda passes its context second. */
+export type WebSocketHandler = (
+  event: WebSocketEvent,
+  context?: LambdaInvocationContext,
+) => Promise<RouteResponse>
 
 /** The request as the service sees it; the connection id comes from API Gateway, never from the body. */
 export function requestInfoOf(event: WebSocketEvent): RequestInfo {

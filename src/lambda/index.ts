@@ -5,7 +5,10 @@
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
- * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables.
+ * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
+ * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
+ * with the route, connection id and request id on each; metrics are EMF on stdout when
+ * `POWERTOOLS_METRICS_NAMESPACE` is set (`POWERTOOLS_METRICS_DISABLED=true` turns them off).
  *
  * A hung dependency fails a route's first request after attempts × timeout (+ backoff); the
  * route stops there and posts its 500 error frame, itself bounded the same way: with the
@@ -17,9 +20,10 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
-import { createJsonLogger, describeError } from '../service/jsonLogger.js'
+import { describeError } from '../service/jsonLogger.js'
 import { createRouter, type Router } from './createRouter.js'
-import type { RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import { createLambdaLogger } from './lambdaLogger.js'
 
 export {
   createRouter,
@@ -37,6 +41,7 @@ export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
 export const LAMBDA_MANAGEMENT_TIMEOUT_MS = 2_000
 export {
   bodyOf,
+  type LambdaInvocationContext,
   managementEndpointOf,
   type RouteResponse,
   requestInfoOf,
@@ -44,6 +49,13 @@ export {
   type WebSocketHandler,
   type WebSocketRequestContext,
 } from './events.js'
+export { createLambdaLogger, DEFAULT_SERVICE_NAME, type PowertoolsLogSink } from './lambdaLogger.js'
+export {
+  createRouteMetrics,
+  type PowertoolsMetricsSink,
+  type RouteMetrics,
+  routeMetricsFromEnvironment,
+} from './routeMetrics.js'
 
 // Built on the first invocation and kept for the life of the execution environment.
 let router: Router | undefined
@@ -89,15 +101,15 @@ function defaultRouter(): Router {
  */
 const serve =
   (route: Exclude<keyof Router, 'repository' | 'close'>): WebSocketHandler =>
-  async (event: WebSocketEvent): Promise<RouteResponse> => {
+  async (event: WebSocketEvent, context?: LambdaInvocationContext): Promise<RouteResponse> => {
     let current: Router
     try {
       current = defaultRouter()
     } catch (error) {
-      createJsonLogger().error('config.invalid', { route, error: describeError(error) })
+      createLambdaLogger().error('config.invalid', { route, error: describeError(error) })
       return { statusCode: 500 }
     }
-    return current[route](event)
+    return current[route](event, context)
   }
 
 export const handler: WebSocketHandler = serve('handler')

@@ -43,6 +43,7 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           CHATDB_TABLE: t.tableName,
           CHATDB_MANAGEMENT_ENDPOINT: fake.endpoint,
+          POWERTOOLS_METRICS_NAMESPACE: 'chatdbBundle',
         },
       },
     )
@@ -62,6 +63,21 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
       { name: 'disconnect', statusCode: 200 },
       { name: 'per-route handlers', statusCode: 7 },
     ])
+    // Powertools, bundled: one EMF record per invocation on stdout, in the order of the routes.
+    const records = stdout
+      .trim()
+      .split('\n')
+      .slice(0, -1)
+      .map(
+        (line) =>
+          JSON.parse(line) as { _aws?: { CloudWatchMetrics: { Namespace: string }[] }; route?: string },
+      )
+      .filter((line) => line._aws !== undefined)
+    expect(records.map((r) => [r._aws?.CloudWatchMetrics[0]?.Namespace, r.route])).toEqual(
+      ['$connect', 'subscribe', 'sendMessage', 'listRooms', '$default', 'unsubscribe', '$disconnect'].map(
+        (route) => ['chatdbBundle', route],
+      ),
+    )
     const frames = fake.framesFor('Xk3a9cD1oAMCJzQ=')
     expect(frames.map((f) => f.type)).toEqual(
       expect.arrayContaining(['subscribed', 'newMessage', 'roomList', 'error', 'unsubscribed']),

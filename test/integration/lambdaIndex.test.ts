@@ -2,6 +2,7 @@ import type { APIGatewayProxyWebsocketHandlerV2 } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { isChatDbError } from '../../src/errors.js'
 import { managementEndpointOf } from '../../src/lambda/events.js'
+import { captureOutput } from '../support/capturedOutput.js'
 import { type ConnectionsFake, startConnectionsFake } from '../support/connectionsFake.js'
 import { dynamoEndpoint, useTestTable } from '../support/dynamo.js'
 import { type HangingServer, startHangingServer } from '../support/hangingServer.js'
@@ -95,7 +96,7 @@ describe('chatdb/lambda', () => {
 
   it('answers what is not an API Gateway WebSocket event with a 400, never a throw', async () => {
     const lambda = await import('../../src/lambda/index.js')
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const output = captureOutput()
     try {
       for (const event of [null, undefined, {}, { requestContext: {} }, { requestContext: null }, 'text']) {
         const bad = event as never
@@ -105,9 +106,9 @@ describe('chatdb/lambda', () => {
           await expect(route(bad)).resolves.toEqual({ statusCode: 400 })
         }
       }
-      expect(errors.mock.calls.map(([line]) => JSON.parse(String(line)).event)).toContain('route.badEvent')
+      expect(output.logs().map((line) => line.message)).toContain('route.badEvent')
     } finally {
-      errors.mockRestore()
+      output.restore()
     }
   })
 })
@@ -137,7 +138,7 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
       CHATDB_DYNAMODB_TIMEOUT_MS: '150',
       CHATDB_DYNAMODB_MAX_ATTEMPTS: '2',
     })
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const output = captureOutput()
     try {
       const ada = gatewayId()
       const before = hanging.requests()
@@ -149,7 +150,7 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
         expect.objectContaining({ type: 'error', action: 'listRooms', statusCode: 500 }),
       ])
     } finally {
-      errors.mockRestore()
+      output.restore()
       process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint()
     }
   })
@@ -162,36 +163,38 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
       CHATDB_MANAGEMENT_TIMEOUT_MS: '150',
       CHATDB_MANAGEMENT_MAX_ATTEMPTS: '2',
     })
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const output = captureOutput()
     try {
       const before = hanging.requests()
       expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: gatewayId() }))).toEqual({
         statusCode: 200,
       })
       expect(hanging.requests() - before).toBe(2)
-      expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
-        event: 'post.failed',
+      expect(output.logs()[0]).toMatchObject({
+        level: 'ERROR',
+        message: 'post.failed',
         error: { name: 'TimeoutError' },
       })
     } finally {
-      errors.mockRestore()
+      output.restore()
       process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
     }
   })
 
   it('answers 500 on every invocation when a variable is invalid, never a throw', async () => {
     const lambda = await freshLambda({ CHATDB_DYNAMODB_TIMEOUT_MS: 'soon' })
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const output = captureOutput()
     try {
       const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
       await expect(lambda.handler(event)).resolves.toEqual({ statusCode: 500 })
       await expect(lambda.listRooms(event)).resolves.toEqual({ statusCode: 500 })
-      expect(JSON.parse(String(errors.mock.calls[0]?.[0]))).toMatchObject({
-        event: 'config.invalid',
+      expect(output.logs()[0]).toMatchObject({
+        level: 'ERROR',
+        message: 'config.invalid',
         error: { code: 'validation.option', message: expect.stringContaining('CHATDB_DYNAMODB_TIMEOUT_MS') },
       })
     } finally {
-      errors.mockRestore()
+      output.restore()
       process.env.CHATDB_DYNAMODB_TIMEOUT_MS = ''
     }
   })

@@ -27,6 +27,7 @@ const template = parse(readFileSync(new URL('../../deploy/template.yaml', import
   Resources: Record<string, Resource>
   Outputs: Record<string, unknown>
   Globals: { Function: { Runtime: string; Timeout: number } }
+  Parameters: Record<string, { Default?: unknown; AllowedPattern?: string }>
 }
 
 const resources = Object.entries(template.Resources)
@@ -74,6 +75,21 @@ describe('deploy/template.yaml', () => {
         CHATDB_MESSAGE_RETENTION_DAYS: { Ref: 'MessageRetentionDays' },
       }),
     })
+  })
+
+  it('configures Powertools: service name, log level and metrics namespace (metrics on by default)', () => {
+    const [fn] = ofType('AWS::Serverless::Function')
+    expect(fn?.Properties.Environment).toEqual({
+      Variables: expect.objectContaining({
+        POWERTOOLS_SERVICE_NAME: 'chatdb',
+        POWERTOOLS_LOG_LEVEL: { Ref: 'LogLevel' },
+        POWERTOOLS_METRICS_NAMESPACE: { Ref: 'MetricsNamespace' },
+      }),
+    })
+    expect(template.Parameters.LogLevel?.Default).toBe('INFO')
+    // An empty namespace turns the metrics off (routeMetricsFromEnvironment), so the pattern allows it.
+    expect(template.Parameters.MetricsNamespace?.Default).toBe('chatdb')
+    expect(new RegExp(`^${template.Parameters.MetricsNamespace?.AllowedPattern}$`).test('')).toBe(true)
   })
 
   it('gives up on a hung DynamoDB or @connections API well inside the function timeout', () => {
