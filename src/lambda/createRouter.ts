@@ -7,6 +7,7 @@ import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
+import { DEFAULT_TABLE_NAME } from '../table.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
 import {
   bodyOf,
@@ -105,7 +106,7 @@ function isWebSocketEvent(event: unknown): event is WebSocketEvent {
  * export const handler = router.handler
  */
 export function createRouter(options: RouterOptions) {
-  const { documentClient, tableName = 'chat', region = process.env.AWS_REGION } = options
+  const { documentClient, tableName = DEFAULT_TABLE_NAME, region = process.env.AWS_REGION } = options
   const logger = options.logger ?? createLambdaLogger()
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {

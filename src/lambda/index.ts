@@ -21,6 +21,7 @@
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
 import { describeError } from '../service/jsonLogger.js'
+import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 import { createLambdaLogger } from './lambdaLogger.js'
@@ -84,7 +85,7 @@ function defaultRouter(): Router {
       requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
       maxAttempts: attemptsFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
     }),
-    tableName: process.env.CHATDB_TABLE || 'chat',
+    tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
     recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
