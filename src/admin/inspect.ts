@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ROOM_PARTITION } from '../keys.js'
 import type { ChatMessage, ChatRepository, UserHistory } from '../repository/chatRepository.js'
+import { allItems, pages } from '../repository/pager.js'
 import type { Subscriber } from '../repository/roomSnapshot.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { scanPages } from './scanTable.js'
@@ -28,19 +29,9 @@ export async function inspectRooms(
   { concurrency = 8 } = {},
 ): Promise<RoomSummary[]> {
   const { table, entities } = repository
-  const records: { roomName: string; active: boolean; createdAt: number }[] = []
-  let exclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await table
-      .build(QueryCommand)
-      .entities(entities.Room)
-      .query({ partition: ROOM_PARTITION })
-      .options({ exclusiveStartKey })
-      .send()
-    for (const { roomName, active, createdAt } of page.Items ?? [])
-      records.push({ roomName, active, createdAt })
-    exclusiveStartKey = page.LastEvaluatedKey
-  } while (exclusiveStartKey)
+  const query = table.build(QueryCommand).entities(entities.Room).query({ partition: ROOM_PARTITION })
+  const saved = await allItems(pages((exclusiveStartKey) => query.options({ exclusiveStartKey }).send()))
+  const records = saved.map(({ roomName, active, createdAt }) => ({ roomName, active, createdAt }))
   // The sort key starts with the state: order by creation instead, one line per name (a room
   // caught mid-transition can briefly have both records).
   const byName = new Map<string, (typeof records)[number]>()

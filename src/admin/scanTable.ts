@@ -1,5 +1,6 @@
 import { ScanCommand, type ScanCommandInput } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { type PageKey, pages } from '../repository/pager.js'
 import type { RawItem } from './dynamoJson.js'
 
 export type ScanOptions = Omit<ScanCommandInput, 'TableName' | 'ExclusiveStartKey'>
@@ -16,14 +17,15 @@ export async function* scanPages(
   tableName: string,
   options: ScanOptions = {},
 ): AsyncGenerator<RawItem[]> {
-  let exclusiveStartKey: RawItem | undefined
-  do {
-    const page = await documentClient.send(
-      new ScanCommand({ ...options, TableName: tableName, ExclusiveStartKey: exclusiveStartKey }),
+  const read = (startKey: PageKey | undefined) =>
+    documentClient.send(
+      new ScanCommand({
+        ...options,
+        TableName: tableName,
+        ExclusiveStartKey: startKey as RawItem | undefined,
+      }),
     )
-    yield page.Items ?? []
-    exclusiveStartKey = page.LastEvaluatedKey
-  } while (exclusiveStartKey)
+  for await (const page of pages(read)) yield page.items
 }
 
 /** Scans the items of one entity (toolbox's entity attribute), projected to `attributes`. */

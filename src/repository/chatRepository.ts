@@ -12,9 +12,10 @@ import { createTable, DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
 import { type BatchWriteOptions, writeInBatches } from './batchWrite.js'
+import { allItems, queryPages } from './pager.js'
 import { type RoomSnapshot, readRoomSnapshot, type Subscriber } from './roomSnapshot.js'
 import { createRoomUpkeep, isConditionalCheckFailure, type RoomTransition } from './roomUpkeep.js'
-import { ENTITY_ATTRIBUTE, queryPages, savedActiveRoom, savedMessage } from './savedItems.js'
+import { ENTITY_ATTRIBUTE, savedActiveRoom, savedMessage } from './savedItems.js'
 import { toChatDbError, translateStoreError } from './storeErrors.js'
 import { userNamesOf } from './userNames.js'
 
@@ -165,7 +166,9 @@ export function createChatRepository(options: ChatRepositoryOptions) {
       .query({ index: DATA_INDEX, partition: connectionId })
       .options({ select: 'COUNT' })
       .params()
-    return queryPages(documentClient, params, () => {})
+    let count = 0
+    for await (const page of queryPages(documentClient, params)) count += page.count
+    return count
   }
 
   /**
@@ -246,11 +249,8 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
         .options({ limit: pageSize })
         .params()
-      const rooms: { roomName: string; userName: string }[] = []
-      await queryPages(documentClient, params, (item) =>
-        rooms.push({ roomName: item.roomName as string, userName: item.userName as string }),
-      )
-      return rooms
+      const items = await allItems(queryPages(documentClient, params))
+      return items.map((item) => ({ roomName: item.roomName as string, userName: item.userName as string }))
     },
 
     /** The newest `limit` messages of a room, returned oldest first. */
@@ -267,14 +267,11 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         // Only messages live in this partition; the entity filter would only cost the server time.
         .options({ reverse: true, limit, entityAttrFilter: false })
         .params()
-      await queryPages(
-        documentClient,
-        params,
-        (item) => {
-          if (newestFirst.length < limit) newestFirst.push(savedMessage(item))
-        },
-        () => newestFirst.length < limit,
-      )
+      for await (const { items } of queryPages(documentClient, params)) {
+        for (const item of items) if (newestFirst.length < limit) newestFirst.push(savedMessage(item))
+        // Enough: the next page would only be read to be thrown away.
+        if (newestFirst.length >= limit) break
+      }
       return newestFirst.reverse()
     },
 
@@ -295,12 +292,12 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         .params()
       // Sorted by sk = <room>|<time>|<id>: each room's messages are consecutive and in time order.
       const groups: UserHistory[] = []
-      await queryPages(documentClient, params, (item) => {
+      for (const item of await allItems(queryPages(documentClient, params))) {
         const message = savedMessage(item)
         const last = groups.at(-1)
         if (last?.roomName === message.roomName) last.messages.push(message)
         else groups.push({ roomName: message.roomName, messages: [message] })
-      })
+      }
       return groups
     },
 
@@ -312,9 +309,7 @@ export function createChatRepository(options: ChatRepositoryOptions) {
         .query({ partition: ROOM_PARTITION, range: { beginsWith: roomSortKeyPrefix(true) } })
         .options({ limit: pageSize, entityAttrFilter: false })
         .params()
-      const rooms: ActiveRoom[] = []
-      await queryPages(documentClient, params, (item) => rooms.push(savedActiveRoom(item)))
-      return rooms
+      return (await allItems(queryPages(documentClient, params))).map(savedActiveRoom)
     },
 
     /**
@@ -533,14 +528,11 @@ export function createChatRepository(options: ChatRepositoryOptions) {
           ':chatdbDeparture': DEPARTURE_ENTITY,
         },
       }
-      const rooms: { roomName: string; subscribed: boolean; userName: string }[] = []
-      await queryPages(documentClient, params, (item) =>
-        rooms.push({
-          roomName: item.roomName as string,
-          userName: item.userName as string,
-          subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
-        }),
-      )
+      const rooms = (await allItems(queryPages(documentClient, params))).map((item) => ({
+        roomName: item.roomName as string,
+        userName: item.userName as string,
+        subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
+      }))
       await writeInBatches(
         documentClient,
         tableName,

@@ -2,7 +2,8 @@ import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import type { ChatEntities } from '../entities/index.js'
 import { subscriptionPartition } from '../keys.js'
 import type { ChatTable } from '../table.js'
-import { ENTITY_ATTRIBUTE, queryPages, savedRoomState, savedSubscriber } from './savedItems.js'
+import { queryPages } from './pager.js'
+import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
 
 export interface Subscriber {
   connectionId: string
@@ -49,10 +50,12 @@ export async function readRoomSnapshot(
     // The partition holds only these two entities by key design: no server-side filter needed.
     .options({ consistent: true, limit: pageSize, entityAttrFilter: false })
     .params()
-  await queryPages(table.getDocumentClient(), params, (item) => {
-    const entity = item[ENTITY_ATTRIBUTE]
-    if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
-    else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
-  })
+  for await (const { items } of queryPages(table.getDocumentClient(), params)) {
+    for (const item of items) {
+      const entity = item[ENTITY_ATTRIBUTE]
+      if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
+      else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
+    }
+  }
   return snapshot
 }
