@@ -18,8 +18,7 @@ export {
   writeInBatches,
 } from './repository/batchWrite.js'
 export * from './repository/chatRepository.js'
-export type { RoomSnapshot, RoomState, Subscriber } from './repository/roomSnapshot.js'
-export type { RoomTransition } from './repository/roomUpkeep.js'
+export type * from './repository/types.js'
 export * from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
 export { countRequests, type RequestCounter } from './util/requestCounter.js'

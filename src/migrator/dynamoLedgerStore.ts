@@ -5,8 +5,8 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
+import { isConditionalCheckFailure } from '../repository/conditionalCheck.js'
 import { allItems, queryPages } from '../repository/pager.js'
-import { isConditionalCheckFailure } from '../repository/roomUpkeep.js'
 import { translateStoreError } from '../repository/storeErrors.js'
 import { lockedError } from './lockMessages.js'
 import type { LedgerEntry, LedgerStore, LockInfo } from './types.js'

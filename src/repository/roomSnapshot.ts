@@ -4,32 +4,7 @@ import { subscriptionPartition } from '../keys.js'
 import type { ChatTable } from '../table.js'
 import { queryPages } from './pager.js'
 import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
-
-export interface Subscriber {
-  connectionId: string
-  userName: string
-  subscribedAt: number
-  /** The subscribe call that wrote the subscription (absent on items written before it was kept). */
-  attempt?: string
-  /** A request failed after touching this subscription: the next one finishes its work. */
-  unfinished?: boolean
-}
-
-export interface RoomState {
-  roomName: string
-  createdAt: number
-  listed: boolean
-  version: number
-}
-
-/** What one consistent Query of a room's subscription partition tells. */
-export interface RoomSnapshot {
-  roomName: string
-  /** The room's guard item, absent for a room never created. */
-  state: RoomState | undefined
-  /** Subscribers in sort-key order (by connection id). */
-  subscribers: Subscriber[]
-}
+import type { RoomSnapshot } from './types.js'
 
 /**
  * Reads a room's subscription partition: its subscribers and its RoomState guard, in one

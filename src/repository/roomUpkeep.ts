@@ -3,13 +3,8 @@ import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import type { RoomSnapshot, RoomState } from './roomSnapshot.js'
-
-export type RoomTransition = 'created' | 'reactivated' | 'emptied'
-
-export function isConditionalCheckFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
-}
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
  * Keeps "a room is listed iff it has subscribers" true without transactions.

@@ -1,5 +1,4 @@
-import type { ChatMessage } from './chatRepository.js'
-import type { RoomState, Subscriber } from './roomSnapshot.js'
+import type { ActiveRoom, ChatMessage, RoomState, Subscriber } from './types.js'
 
 /**
  * Reads items as they are saved, for the hot read paths.
@@ -47,6 +46,6 @@ export function savedMessage(item: Saved): ChatMessage {
   }
 }
 
-export function savedActiveRoom(item: Saved): { roomName: string; createdAt: number } {
+export function savedActiveRoom(item: Saved): ActiveRoom {
   return { roomName: item.data as string, createdAt: item.createdAt as number }
 }

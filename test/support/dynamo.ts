@@ -3,7 +3,8 @@ import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@a
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { createDocumentClient } from '../../src/client.js'
-import { type ChatRepositoryOptions, createChatRepository } from '../../src/repository/chatRepository.js'
+import { createChatRepository } from '../../src/repository/chatRepository.js'
+import type { ChatRepositoryOptions } from '../../src/repository/types.js'
 import { tableDefinition } from '../../src/table.js'
 import { countRequests, type RequestCounter } from '../../src/util/requestCounter.js'
 
