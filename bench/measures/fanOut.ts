@@ -7,6 +7,7 @@ import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { messageKey, subscriptionPartition } from '../../src/keys.js'
 import { createRouter } from '../../src/lambda/createRouter.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { mapWithConcurrency } from '../../src/util/concurrency.js'
 import { startConnectionsSink } from '../connectionsSink.js'
 import type { BenchEnvironment } from '../env.js'
@@ -40,7 +41,7 @@ export async function fanOut(
     postConcurrency: CONCURRENCY,
     logger: silent,
   })
-  const { Subscription } = router.repository.entities
+  const { Subscription } = createTableStore({ documentClient, tableName: TableName }).entities
   const management = new ApiGatewayManagementApiClient({
     endpoint: sink.endpoint,
     region: 'local',

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type BatchWriteOptions, type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
+import { createTableStore } from '../repository/tableStore.js'
 import { migrationChecksum } from './checksum.js'
 import { MigrationError, wrapMigrationFailure } from './errors.js'
 import type { HeldLock } from './leaseLock.js'
@@ -127,14 +128,15 @@ export async function runMigration(
   }
   const report = (phase: string) => reporter.progress?.({ ...ids, direction, phase, ...progress.totals() })
 
+  const { table, entities } = createTableStore({ documentClient, tableName })
   const context: MigrationContext = {
     migration: ids,
     direction,
     dryRun,
     tableName,
     documentClient,
-    table: repository.table,
-    entities: repository.entities,
+    table,
+    entities,
     repository,
     now,
     startedAt,
@@ -143,7 +145,7 @@ export async function runMigration(
     scanRewrite: (spec) =>
       scanRewrite(
         {
-          table: repository.table,
+          table,
           write: (requests) => write(requests),
           progress,
           dryRun,

@@ -18,9 +18,6 @@ import type { ChatRepositoryOptions } from './types.js'
 export function createChatRepository(options: ChatRepositoryOptions) {
   const context = createRepositoryContext(options)
   const repository = {
-    table: context.table,
-    entities: context.entities,
-    tableName: context.tableName,
     ...createRoomQueries(context),
     ...createMessages(context),
     ...createMembership(context),

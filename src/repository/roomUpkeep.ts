@@ -7,6 +7,22 @@ import { isConditionalCheckFailure } from './conditionalCheck.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
+ * The rule of room upkeep: the transition that settling a room read as `snapshot` makes, or
+ * undefined when its guard already agrees with its subscribers (listed iff it has any).
+ *
+ * @example
+ * if (transitionFor(await repository.roomSnapshot('general'))) await repository.settleRoom('general')
+ */
+export function transitionFor({
+  state,
+  subscribers,
+}: Pick<RoomSnapshot, 'state' | 'subscribers'>): RoomTransition | undefined {
+  const shouldList = subscribers.length > 0
+  if (state ? state.listed === shouldList : !shouldList) return undefined
+  return !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
+}
+
+/**
  * Keeps "a room is listed iff it has subscribers" true without transactions.
  *
  * The room's listing record has its state in its key (`true|…` / `false|…`), so a change of
@@ -103,16 +119,15 @@ export function createRoomUpkeep({
   async function settle(snapshot: RoomSnapshot): Promise<RoomTransition | undefined> {
     let current = snapshot
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const { state, subscribers, roomName } = current
-      const shouldList = subscribers.length > 0
-      if (state ? state.listed === shouldList : !shouldList) return undefined
+      const { state, roomName } = current
+      const transition = transitionFor(current)
+      if (!transition) return undefined
       const next: RoomState = {
         roomName,
         createdAt: state?.createdAt ?? now(),
-        listed: shouldList,
+        listed: transition !== 'emptied',
         version: (state?.version ?? 0) + 1,
       }
-      const transition = !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
       if (await claim(state, next)) {
         await apply(next)
         return transition
