@@ -1,6 +1,7 @@
 /** Data operations behind the `chatdb` CLI, usable from scripts too. */
 export * from './cleanup.js'
 export * from './connectionProbe.js'
+export * from './countItems.js'
 export * from './duration.js'
 export * from './dynamoJson.js'
 export * from './exportTable.js'

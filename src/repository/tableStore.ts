@@ -88,6 +88,15 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
       for await (const page of pages(read, options)) yield page.items
     },
 
+    /** The pages of a COUNT Scan of the whole table: `count` per page, no items read back. */
+    countPages(options: PagerOptions & { pageSize?: number } = {}) {
+      return scanPages(
+        documentClient,
+        { TableName: tableName, Select: 'COUNT', Limit: options.pageSize },
+        options,
+      )
+    },
+
     /**
      * Sends one BatchWriteItem of raw DynamoDB JSON items (at most 25) and answers the requests
      * DynamoDB left unprocessed, for the caller's retry (`writeBatch`).

@@ -4,6 +4,7 @@ import { PutItemCommand as PutItemCommandOfToolbox } from 'dynamodb-toolbox/enti
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
 import { type ConnectionProbe, createConnectionProbe } from '../../src/admin/connectionProbe.js'
+import { countItems } from '../../src/admin/countItems.js'
 import type { RawItem } from '../../src/admin/dynamoJson.js'
 import { exportTable } from '../../src/admin/exportTable.js'
 import { importTable } from '../../src/admin/importTable.js'
@@ -11,7 +12,7 @@ import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../..
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
-import { countItems, createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
+import { createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
 import { isChatDbError } from '../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
 import { createTestTable, type TestTable, useTestTable } from '../support/dynamo.js'
@@ -465,13 +466,13 @@ describe('src/admin', () => {
       // dynalite never updates ItemCount, like AWS before its first refresh of a new table.
       expect(table?.ItemCount).toBe(0)
       t.counter.reset()
-      expect(await countItems(t.documentClient, table as TableDescription)).toEqual({
+      expect(await countItems(t.store(tableName), table as TableDescription)).toEqual({
         count: total,
         kind: 'exact',
       })
       expect(t.counter.counts()).toEqual({ Scan: 1 })
       t.counter.reset()
-      const bounded = await countItems(t.documentClient, table as TableDescription, {
+      const bounded = await countItems(t.store(tableName), table as TableDescription, {
         maxPages: 2,
         pageSize: 10,
       })
@@ -485,11 +486,11 @@ describe('src/admin', () => {
       const table = (await findTable(t.documentClient, tableName)) as TableDescription
       t.counter.reset()
       const large = { ...table, ItemCount: 55_212, TableSizeBytes: 10 * 1024 ** 3 }
-      expect(await countItems(t.documentClient, large)).toEqual({ count: 55_212, kind: 'estimate' })
+      expect(await countItems(t.store(tableName), large)).toEqual({ count: 55_212, kind: 'estimate' })
       expect(t.counter.total()).toBe(0)
       // A stale estimate of a small table: counted, not believed.
       const stale = { ...table, ItemCount: 3, TableSizeBytes: 2_000 }
-      expect(await countItems(t.documentClient, stale)).toEqual({ count: total, kind: 'exact' })
+      expect(await countItems(t.store(tableName), stale)).toEqual({ count: total, kind: 'exact' })
       expect(t.counter.counts()).toEqual({ Scan: 1 })
     })
   })
