@@ -30,7 +30,7 @@ export interface CountItemsOptions {
  * only a large table with a non-zero estimate is reported by that estimate.
  *
  * @example
- * const table = await findTable(store.documentClient, store.tableName)
+ * const table = await store.describe()
  * if (table) console.log(await countItems(store, table)) // { count: 55212, kind: 'exact' }
  */
 export async function countItems(

@@ -10,7 +10,6 @@ import { tableDefinition } from '../table.js'
 import { chunk, mapWithConcurrency } from '../util/concurrency.js'
 import { decodeItemLine, type RawItem } from './dynamoJson.js'
 import { checkImportItem, keyAttributesOf } from './importCheck.js'
-import { findTable } from './tableAdmin.js'
 
 export interface ImportResult {
   tableName: string
@@ -58,7 +57,7 @@ export async function importTable(
   const source: AsyncIterator<string> | Iterator<string> =
     Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
   const { tableName } = store
-  const table = await findTable(store.documentClient, tableName).catch(async (error: unknown) => {
+  const table = await store.describe().catch(async (error: unknown) => {
     await source.return?.()
     throw error
   })

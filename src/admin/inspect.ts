@@ -1,8 +1,8 @@
 import type { ChatRepository } from '../repository/chatRepository.js'
+import type { TimeToLiveStatus } from '../repository/tableDescription.js'
 import type { TableStore } from '../repository/tableStore.js'
 import type { ChatMessage, Subscriber, UserHistory } from '../repository/types.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
-import { describeTimeToLive, findTable, type TimeToLiveStatus } from './tableAdmin.js'
 import { billingModeOf, keySchemaText } from './tableDiff.js'
 
 export interface RoomSummary {
@@ -118,10 +118,10 @@ export interface TableReport {
  * const report = await inspectTable(createTableStore({ documentClient, tableName: 'chat' }))
  */
 export async function inspectTable(store: TableStore): Promise<TableReport | undefined> {
-  const { documentClient, tableName } = store
-  const table = await findTable(documentClient, tableName)
+  const { tableName } = store
+  const table = await store.describe()
   if (!table) return undefined
-  const timeToLive = await describeTimeToLive(documentClient, tableName)
+  const timeToLive = await store.timeToLive()
   const { entities, scannedItems } = await store.countByEntity()
   return {
     tableName,

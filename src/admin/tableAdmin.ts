@@ -3,17 +3,21 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DeleteTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
+import { findTable } from '../repository/tableDescription.js'
 import { createTableStore } from '../repository/tableStore.js'
 import { tableDefinition } from '../table.js'
 import { sleep } from '../util/concurrency.js'
+
 import { type CountItemsOptions, countItems, type ItemCount } from './countItems.js'
 import { tableDiff } from './tableDiff.js'
+
+// DescribeTable and DescribeTimeToLive live in the data layer (the table store answers them too);
+// exported here as well, where the table's other lifecycle calls are.
+export { describeTimeToLive, findTable, type TimeToLiveStatus } from '../repository/tableDescription.js'
 
 export interface WaitOptions {
   /** Delay between DescribeTable polls (default 250 ms). */
@@ -59,19 +63,6 @@ export function chatTableDefinition(
       ...index,
       ProvisionedThroughput,
     })),
-  }
-}
-
-/** DescribeTable, or undefined when the table does not exist. */
-export async function findTable(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<TableDescription | undefined> {
-  try {
-    return (await documentClient.send(new DescribeTableCommand({ TableName: tableName }))).Table
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined
-    throw error
   }
 }
 
@@ -180,20 +171,4 @@ export async function deleteChatTable(
     await sleep(pollMs)
   }
   return { tableName, action: 'deleted', items: counted }
-}
-
-export interface TimeToLiveStatus {
-  status: string
-  attribute: string | undefined
-}
-
-/** DescribeTimeToLive (TTL is configured outside chatdb: dynalite cannot set it). */
-export async function describeTimeToLive(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<TimeToLiveStatus> {
-  const { TimeToLiveDescription: ttl } = await documentClient.send(
-    new DescribeTimeToLiveCommand({ TableName: tableName }),
-  )
-  return { status: ttl?.TimeToLiveStatus ?? 'DISABLED', attribute: ttl?.AttributeName }
 }

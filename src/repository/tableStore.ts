@@ -18,6 +18,7 @@ import {
 } from './batchWrite.js'
 import { allItems, type PageKey, type PagerOptions, pages, scanPages } from './pager.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
+import { describeTimeToLive, findTable } from './tableDescription.js'
 
 /** An item as DynamoDB JSON (`{ "pk": { "S": "…" } }`), not unmarshalled. */
 export type RawItem = Record<string, AttributeValue>
@@ -63,11 +64,10 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
 
   return {
     tableName,
-    /**
-     * For the table's own lifecycle (DescribeTable, TTL, CreateTable in `src/admin/tableAdmin.ts`),
-     * which is about the table rather than its items.
-     */
-    documentClient,
+    /** DescribeTable of this table, or undefined when it does not exist. */
+    describe: () => findTable(documentClient, tableName),
+    /** DescribeTimeToLive of this table. */
+    timeToLive: () => describeTimeToLive(documentClient, tableName),
     /** The toolbox table and entities, for operator code that builds item requests with them. */
     table,
     entities,
