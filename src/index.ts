@@ -18,12 +18,7 @@ export {
   writeInBatches,
 } from './repository/batchWrite.js'
 export * from './repository/chatRepository.js'
-export {
-  createTableStore,
-  type RawWriteRequest,
-  type RoomRecords,
-  type TableStore,
-} from './repository/tableStore.js'
+export { createTableStore, type TableStore } from './repository/tableStore.js'
 export type * from './repository/types.js'
 export * from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
