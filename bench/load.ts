@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
-import { ScanCommand } from '@aws-sdk/lib-dynamodb'
 import dynalite from 'dynalite'
 import WebSocket from 'ws'
 import { createDocumentClient } from '../src/client.js'
+import { allItems, scanPages } from '../src/repository/pager.js'
 import { tableDefinition } from '../src/table.js'
 
 export interface LoadOptions {
@@ -198,21 +198,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
         violations.push(`client ${c.i} got error frames: ${JSON.stringify(errors.slice(0, 2))}`)
     }
 
-    const stored: Record<string, unknown>[] = []
-    let ExclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const page = await documentClient.send(
-        new ScanCommand({
-          TableName: tableName,
-          FilterExpression: '#et = :m',
-          ExpressionAttributeNames: { '#et': '_et' },
-          ExpressionAttributeValues: { ':m': 'Message' },
-          ExclusiveStartKey,
-        }),
-      )
-      stored.push(...(page.Items ?? []))
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
+    const stored = await allItems(
+      scanPages(documentClient, {
+        TableName: tableName,
+        FilterExpression: '#et = :m',
+        ExpressionAttributeNames: { '#et': '_et' },
+        ExpressionAttributeValues: { ':m': 'Message' },
+      }),
+    )
     const storedTexts = new Map<string, number>()
     for (const item of stored)
       storedTexts.set(item.message as string, (storedTexts.get(item.message as string) ?? 0) + 1)

@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
 import { checkHttpUrl } from './checks.js'
 import { CliError, CommandFailure } from './errors.js'
 import { createOutput, type Output } from './output.js'
@@ -29,6 +30,8 @@ export interface CliContext {
   tableName: string
   documentClient: DynamoDBDocumentClient
   repository: ChatRepository
+  /** Table-wide reads and writes (Scans, raw items) for the operator commands. */
+  store: TableStore
   output: Output
   /** The DynamoDB endpoint in use, when not AWS's (for messages). */
   endpoint: string | undefined
@@ -50,7 +53,7 @@ const TIMEOUT_MS = 10_000
 
 /**
  * Everything a command needs, from the global options: an embedded dynalite for `--local`,
- * a document client and the repository. `close()` destroys the client and stops dynalite.
+ * a document client, the repository and the table store. `close()` destroys the client and stops dynalite.
  */
 export async function openContext(options: GlobalOptions): Promise<CliContext> {
   const output = createOutput({ json: options.json })
@@ -106,6 +109,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     tableName: options.table,
     documentClient,
     repository,
+    store: createTableStore({ documentClient, tableName: options.table }),
     output,
     endpoint: endpointLabel,
     local,

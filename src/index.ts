@@ -23,8 +23,7 @@ export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export * as keys from './keys.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
-export type { RoomSnapshot, RoomState, Subscriber } from './repository/roomSnapshot.js'
-export type { RoomTransition } from './repository/roomUpkeep.js'
+export type * from './repository/types.js'
 export {
   type Broadcaster,
   type BroadcasterOptions,

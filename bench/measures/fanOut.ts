@@ -2,11 +2,13 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
-import { PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { messageKey, subscriptionPartition } from '../../src/keys.js'
 import { createRouter } from '../../src/lambda/createRouter.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
+import { allItems, scanPages } from '../../src/repository/pager.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { mapWithConcurrency } from '../../src/util/concurrency.js'
 import { startConnectionsSink } from '../connectionsSink.js'
 import type { BenchEnvironment } from '../env.js'
@@ -40,7 +42,7 @@ export async function fanOut(
     postConcurrency: CONCURRENCY,
     logger: silent,
   })
-  const { Subscription } = router.repository.entities
+  const { Subscription } = createTableStore({ documentClient, tableName: TableName }).entities
   const management = new ApiGatewayManagementApiClient({
     endpoint: sink.endpoint,
     region: 'local',
@@ -93,22 +95,14 @@ export async function fanOut(
   }
   /** The AWS sample's way to find a room's connections: a filtered Scan of the whole table. */
   const scanForRoom = async (roomName: string) => {
-    const members: Record<string, unknown>[] = []
-    let ExclusiveStartKey: Record<string, unknown> | undefined
-    do {
-      const page = await documentClient.send(
-        new ScanCommand({
-          TableName,
-          FilterExpression: 'pk = :pk AND #et = :sub',
-          ExpressionAttributeNames: { '#et': '_et' },
-          ExpressionAttributeValues: { ':pk': subscriptionPartition(roomName), ':sub': 'Subscription' },
-          ExclusiveStartKey,
-        }),
-      )
-      members.push(...(page.Items ?? []))
-      ExclusiveStartKey = page.LastEvaluatedKey
-    } while (ExclusiveStartKey)
-    return members
+    return allItems(
+      scanPages(documentClient, {
+        TableName,
+        FilterExpression: 'pk = :pk AND #et = :sub',
+        ExpressionAttributeNames: { '#et': '_et' },
+        ExpressionAttributeValues: { ':pk': subscriptionPartition(roomName), ':sub': 'Subscription' },
+      }),
+    )
   }
   const rows: string[][] = []
   const checks: Section['checks'] = []

@@ -1,6 +1,7 @@
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import type { BenchEnvironment } from '../env.js'
 import { type CompareOptions, compare } from '../harness.js'
 import type { Section } from '../report.js'
@@ -17,7 +18,7 @@ export async function historyGrowth(
   const { documentClient } = env
   const tableName = await env.createTable('history')
   const repository = createChatRepository({ documentClient, tableName })
-  const { Message } = repository.entities
+  const { Message } = createTableStore({ documentClient, tableName }).entities
   const roomOf = (size: number) => `history-${size}`
   const start = 1_700_000_000_000
   for (const size of sizes) {

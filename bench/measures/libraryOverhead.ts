@@ -2,6 +2,7 @@ import { PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-d
 import { QueryCommand as ToolboxQuery } from 'dynamodb-toolbox/table/actions/query'
 import { messagePartition, ROOM_PARTITION, subscriptionPartition } from '../../src/keys.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { DATA_INDEX } from '../../src/table.js'
 import type { BenchEnvironment } from '../env.js'
 import { type CompareOptions, compare } from '../harness.js'
@@ -107,7 +108,7 @@ export async function libraryOverhead(env: BenchEnvironment, options: CompareOpt
   }
   // The very requests the repository sends (built once by toolbox, outside the timing), sent
   // raw and left unformatted: chatdb against these is the library's own client-side cost.
-  const { table, entities } = repository
+  const { table, entities } = createTableStore({ documentClient, tableName: TableName })
   const sameRequest: Partial<Record<keyof typeof library, () => Promise<unknown>>> = {}
   const sendRaw = (params: QueryCommandInput) => () => documentClient.send(new QueryCommand(params))
   sameRequest.recentMessages = sendRaw(

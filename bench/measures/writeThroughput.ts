@@ -1,7 +1,7 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
-import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { chunk } from '../../src/util/concurrency.js'
 import type { BenchEnvironment } from '../env.js'
 import { medianOf } from '../harness.js'
@@ -21,7 +21,7 @@ export async function writeThroughput(
 ): Promise<Section> {
   const { documentClient } = env
   const tableName = await env.createTable('throughput')
-  const { entities } = createChatRepository({ documentClient, tableName })
+  const { entities } = createTableStore({ documentClient, tableName })
   const message = (run: string, i: number) => ({
     roomName: `room-${i % 20}`,
     time: 1_700_000_000_000 + i,

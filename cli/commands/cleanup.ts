@@ -67,7 +67,7 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         return true
       }) as never,
   handler: (args) =>
-    withContext(args, async ({ repository, documentClient, output }) => {
+    withContext(args, async ({ repository, documentClient, store, output }) => {
       if (!args.dryRun) {
         await confirmOrRefuse(output, {
           yes: args.yes,
@@ -82,7 +82,7 @@ const stale: CommandModule<GlobalOptions, DryRun & { managementEndpoint: string;
         credentials: documentClient.config.credentials,
       })
       try {
-        const result = await cleanupStale(repository, documentClient, probe, {
+        const result = await cleanupStale(repository, store, probe, {
           dryRun: args.dryRun,
           concurrency: args.concurrency,
         })
@@ -127,8 +127,8 @@ const rooms: CommandModule<GlobalOptions, DryRun> = {
   describe: "Reconcile every room's active flag with its actual subscriptions",
   builder: (y) => y.option('dry-run', dryRunOption) as never,
   handler: (args) =>
-    withContext(args, async ({ repository, documentClient, output }) => {
-      const result = await reconcileRooms(repository, documentClient, { dryRun: args.dryRun })
+    withContext(args, async ({ repository, store, output }) => {
+      const result = await reconcileRooms(repository, store, { dryRun: args.dryRun })
       output.result(result, (r) =>
         [
           `${r.rooms} rooms checked, ${r.changes.length} ${r.dryRun ? 'would change' : 'changed'}`,
@@ -157,7 +157,7 @@ const messages: CommandModule<GlobalOptions, DryRun & { olderThan: string }> = {
       })
       .option('dry-run', dryRunOption) as never,
   handler: (args) =>
-    withContext(args, async ({ repository, documentClient, output }) => {
+    withContext(args, async ({ store, output }) => {
       const olderThanMs = parseDuration(args.olderThan)
       if (!args.dryRun) {
         await confirmOrRefuse(output, {
@@ -166,7 +166,7 @@ const messages: CommandModule<GlobalOptions, DryRun & { olderThan: string }> = {
           refusal: 'refusing to delete messages',
         })
       }
-      const result = await pruneMessages(repository, documentClient, { olderThanMs, dryRun: args.dryRun })
+      const result = await pruneMessages(store, { olderThanMs, dryRun: args.dryRun })
       output.result(result, (r) =>
         [
           wouldOr(

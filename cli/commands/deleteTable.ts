@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs'
-import { countItems, deleteChatTable, findTable, type ItemCount } from '../../src/admin/tableAdmin.js'
+import { countItems, type ItemCount } from '../../src/admin/countItems.js'
+import { deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { confirmOrRefuse } from '../output.js'
@@ -27,13 +28,13 @@ export const deleteTableCommand: CommandModule<GlobalOptions, Args> = {
       })
       .example('$0 delete-table --table chat-test --yes', 'delete without asking') as never,
   handler: (args) =>
-    withContext(args, async ({ documentClient, tableName, output }) => {
+    withContext(args, async ({ documentClient, store, tableName, output }) => {
       let items: ItemCount | undefined
       if (!args.dryRun) {
         const table = await findTable(documentClient, tableName)
         if (!table) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
         // Counted once, for the question and the result alike.
-        items = await countItems(documentClient, table)
+        items = await countItems(store, table)
         await confirmOrRefuse(output, {
           yes: args.yes,
           question: `Delete table "${tableName}" and its ${describeItems(items)}?`,

@@ -56,17 +56,17 @@ export const devSetupSteps: DevSetupStep[] = [
   migrateDevStep,
   {
     name: 'fixtures',
-    async run({ repository, documentClient, output }, setup) {
+    async run({ store, output }, setup) {
       const dataset = loadSeedDataset(bundledDatasetPath())
       const pauseMs = Number(process.env[FIXTURE_PAUSE_ENV] ?? 0)
       // Every demo message is checked and the missing ones written, so a run stopped halfway
       // (Ctrl-C, a crash) is completed by the next one; "already loaded" means "all there".
       // A table with rooms and none of the demo's messages holds someone else's chat: left alone.
       let otherData: boolean | undefined
-      const result = await seedHistory(repository, documentClient, dataset, {
+      const result = await seedHistory(store, dataset, {
         async beforeBatch({ written, missing }) {
           if (written === 0 && missing === dataset.messages.length) {
-            otherData ??= await hasChatData(repository)
+            otherData ??= await hasChatData(store)
             if (otherData) throw new SkipFixtures()
           }
           if (written > 0) {

@@ -23,7 +23,7 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
       })
       .example('$0 export --out chat.jsonl', 'back up the "chat" table') as never,
   handler: (args) =>
-    withContext(args, async ({ documentClient, tableName, output }) => {
+    withContext(args, async ({ documentClient, store, tableName, output }) => {
       // Fail before creating any file for a table that is not there.
       const table = await findTable(documentClient, tableName)
       if (!table) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
@@ -36,7 +36,7 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
       }
       if (args.out === undefined) {
         try {
-          const result = await exportTable(documentClient, tableName, (line) => output.raw(`${line}\n`), {
+          const result = await exportTable(store, (line) => output.raw(`${line}\n`), {
             // A bar drawn on the terminal that shows the lines themselves would garble them.
             onProgress: process.stdout.isTTY ? undefined : onProgress,
           }).finally(() => bar?.stop())
@@ -50,7 +50,7 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
       }
       const out = args.out
       const result = await writeFileAtomically(out, (writeText) =>
-        exportTable(documentClient, tableName, (line) => writeText(`${line}\n`), { onProgress }),
+        exportTable(store, (line) => writeText(`${line}\n`), { onProgress }),
       ).finally(() => bar?.stop())
       output.result(
         { ...result, file: out },

@@ -39,7 +39,7 @@ export const importCommand: CommandModule<GlobalOptions, Args> = {
         'restore a backup into a new table',
       ) as never,
   handler: (args) =>
-    withContext(args, async ({ documentClient, tableName, output }) => {
+    withContext(args, async ({ documentClient, store, tableName, output }) => {
       const file = String(args.file)
       await access(file).catch((error: Error) => {
         throw new CliError(
@@ -55,7 +55,7 @@ export const importCommand: CommandModule<GlobalOptions, Args> = {
         crlfDelay: Number.POSITIVE_INFINITY,
       })
       let bar: Progress | undefined
-      const result = await importTable(documentClient, tableName, lines, {
+      const result = await importTable(store, lines, {
         dryRun: args.dryRun,
         onProgress: (written, total) => {
           bar ??= output.progress(total, 'importing')

@@ -21,8 +21,8 @@ const rooms: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'rooms',
   describe: 'Every room (active and inactive) with its subscriber and user counts',
   handler: (args) =>
-    withContext(args, async ({ repository, output }) => {
-      const result = await inspectRooms(repository)
+    withContext(args, async ({ repository, store, output }) => {
+      const result = await inspectRooms(repository, store)
       output.result(result, (list) =>
         list.length === 0
           ? 'no rooms'
@@ -124,8 +124,8 @@ const table: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'table',
   describe: 'Table status, key schema, GSI, TTL and item counts by entity (scans the table)',
   handler: (args) =>
-    withContext(args, async ({ repository, documentClient, output, tableName }) => {
-      const report = await inspectTable(documentClient, tableName, repository.table.entityAttributeSavedAs)
+    withContext(args, async ({ store, output, tableName }) => {
+      const report = await inspectTable(store)
       // The same code, message and hint as every other command on a missing table (cli/errors.ts).
       if (!report) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
       output.result(report, (r) =>

@@ -46,7 +46,7 @@ export const seedCommand: CommandModule<GlobalOptions, Args> = {
         'a generated, repeatable dataset',
       ) as never,
   handler: (args) =>
-    withContext(args, async ({ repository, documentClient, output }) => {
+    withContext(args, async ({ repository, store, output }) => {
       const dataset = chooseDataset(args)
       if (args.dryRun) {
         const counts = {
@@ -64,7 +64,7 @@ export const seedCommand: CommandModule<GlobalOptions, Args> = {
         return
       }
       let bar: ReturnType<typeof output.progress> | undefined
-      const result = await seedTable(repository, documentClient, dataset, {
+      const result = await seedTable(repository, store, dataset, {
         onProgress: (done, total) => {
           bar ??= output.progress(total, 'seeding')
           bar.update(done)

@@ -1,12 +1,11 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
 import { sortableTime } from '../keys.js'
-import { type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
-import { createRoomUpkeep, type RoomTransition } from '../repository/roomUpkeep.js'
+import { createRoomUpkeep, transitionFor } from '../repository/roomUpkeep.js'
+import type { TableStore } from '../repository/tableStore.js'
+import type { RoomTransition } from '../repository/types.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import type { ConnectionProbe } from './connectionProbe.js'
-import { scanEntity, scanPages } from './scanTable.js'
 
 export interface ConnectionCleanup {
   connectionId: string
@@ -40,19 +39,6 @@ export async function cleanupConnection(
   return { connectionId, subscriptions: removed.length, rooms, dryRun }
 }
 
-/** Connection ids that hold at least one subscription (a Scan of Subscription items). */
-export async function subscribedConnections(
-  repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
-) {
-  const items = await scanEntity(documentClient, repository.tableName, {
-    entityAttribute: repository.table.entityAttributeSavedAs,
-    entity: repository.entities.Subscription.entityName,
-    attributes: ['data'],
-  })
-  return [...new Set(items.map((item) => item.data?.S).filter((id) => id !== undefined))].sort()
-}
-
 export interface StaleCleanup {
   /** Distinct subscribed connections probed with GetConnection. */
   probed: number
@@ -72,14 +58,18 @@ export interface StaleCleanup {
  * When the management API cannot be reached at all, a probe tells nothing about its connection
  * and every other probe would fail the same way: the first such answer stops the probing (the
  * probes in flight settle) and the call throws `connections.unreachable`, having removed nothing.
+ *
+ * @example
+ * const { probe, close } = createConnectionProbe({ endpoint: 'http://127.0.0.1:3001', region: 'local' })
+ * const { stale } = await cleanupStale(repository, store, probe).finally(close)
  */
 export async function cleanupStale(
   repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
+  store: TableStore,
   probe: ConnectionProbe,
   { dryRun = false, concurrency = 8 } = {},
 ): Promise<StaleCleanup> {
-  const connections = await subscribedConnections(repository, documentClient)
+  const connections = await store.subscribedConnections()
   let probed = 0
   const results = await mapWithConcurrency(connections, concurrency, async (connectionId) => {
     const state = await probe(connectionId)
@@ -113,57 +103,35 @@ export interface RoomReconciliation {
  * Brings every room's listing in line with its subscribers. A room whose guard disagrees with
  * its subscriptions is settled (`repository.settleRoom`); one whose guard is right but whose
  * `Room` records are not (a writer that died between its claim and its writes) has them rewritten.
+ *
+ * @example
+ * const { changes } = await reconcileRooms(repository, store, { dryRun: true })
  */
 export async function reconcileRooms(
   repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
+  store: TableStore,
   { dryRun = false, concurrency = 8 } = {},
 ): Promise<{ rooms: number; changes: RoomReconciliation[]; dryRun: boolean }> {
-  const entityAttribute = repository.table.entityAttributeSavedAs
-  const { Room, RoomState, Subscription } = repository.entities
   const upkeep = createRoomUpkeep({
-    entities: repository.entities,
+    entities: store.entities,
     now: Date.now,
     readSnapshot: (roomName) => repository.roomSnapshot(roomName),
   })
   // Every name the table knows a room by: guards, records and subscription partitions.
-  const names = new Set<string>()
-  const records = new Map<string, { active: boolean; version: number }[]>()
-  for await (const page of scanPages(documentClient, repository.tableName, {
-    FilterExpression: '#et IN (:room, :state, :subscription)',
-    ProjectionExpression: '#et, roomName, #data, active, version',
-    ExpressionAttributeNames: { '#et': entityAttribute, '#data': 'data' },
-    ExpressionAttributeValues: {
-      ':room': { S: Room.entityName },
-      ':state': { S: RoomState.entityName },
-      ':subscription': { S: Subscription.entityName },
-    },
-  })) {
-    for (const item of page) {
-      const isRoom = item[entityAttribute]?.S === Room.entityName
-      const name = isRoom ? item.data?.S : item.roomName?.S
-      if (name === undefined) continue
-      names.add(name)
-      if (isRoom) {
-        const list = records.get(name) ?? []
-        list.push({ active: item.active?.BOOL === true, version: Number(item.version?.N ?? 0) })
-        records.set(name, list)
-      }
-    }
-  }
+  const { names, listings } = await store.roomRecords()
   const changes = await mapWithConcurrency([...names].sort(), concurrency, async (roomName) => {
-    const { state, subscribers } = await repository.roomSnapshot(roomName)
-    const shouldList = subscribers.length > 0
-    if (state ? state.listed !== shouldList : shouldList) {
-      if (dryRun)
-        return { roomName, action: !state ? 'created' : shouldList ? 'reactivated' : 'emptied' } as const
+    const snapshot = await repository.roomSnapshot(roomName)
+    const { state } = snapshot
+    const owed = transitionFor(snapshot)
+    if (owed) {
+      if (dryRun) return { roomName, action: owed }
       const transition = await repository.settleRoom(roomName)
       return transition ? { roomName, action: transition } : undefined
     }
     // The records come from the Scan, the guard from a later read: if the room moved on in
     // between, this "repair" rewrites what its last writer wrote, which `apply`'s version
     // conditions make harmless.
-    const held = records.get(roomName) ?? []
+    const held = listings.get(roomName) ?? []
     const consistent = state
       ? held.length === 1 && held[0]?.active === state.listed && held[0].version === state.version
       : held.length === 0
@@ -190,34 +158,22 @@ export interface MessagePruning {
 /**
  * Deletes messages older than `olderThanMs` (a Scan filtered on entity and time, then
  * BatchWriteItem deletes in chunks of 25).
+ *
+ * @example
+ * const { messages } = await pruneMessages(store, { olderThanMs: parseDuration('30d') })
  */
 export async function pruneMessages(
-  repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
+  store: TableStore,
   { olderThanMs, now = Date.now(), dryRun = false }: { olderThanMs: number; now?: number; dryRun?: boolean },
 ): Promise<MessagePruning> {
   const cutoffMs = now - olderThanMs
-  const deletes: WriteRequest[] = []
+  const old = await store.messagesBefore(cutoffMs)
   // Room names are chosen by users: a Map, so `constructor` or `__proto__` count like any name.
   const rooms = new Map<string, number>()
-  for await (const page of scanPages(documentClient, repository.tableName, {
-    FilterExpression: '#et = :message AND #time < :cutoff',
-    ProjectionExpression: 'pk, sk, roomName',
-    ExpressionAttributeNames: { '#et': repository.table.entityAttributeSavedAs, '#time': 'time' },
-    ExpressionAttributeValues: {
-      ':message': { S: repository.entities.Message.entityName },
-      ':cutoff': { N: String(cutoffMs) },
-    },
-  })) {
-    for (const item of page) {
-      const roomName = item.roomName?.S ?? '(unknown)'
-      rooms.set(roomName, (rooms.get(roomName) ?? 0) + 1)
-      deletes.push({ DeleteRequest: { Key: { pk: item.pk?.S, sk: item.sk?.S } } })
-    }
-  }
-  if (!dryRun) await writeInBatches(documentClient, repository.tableName, deletes)
+  for (const { roomName } of old) rooms.set(roomName, (rooms.get(roomName) ?? 0) + 1)
+  if (!dryRun) await store.writeItems(old.map((message) => message.delete))
   return {
-    messages: deletes.length,
+    messages: old.length,
     rooms: Object.fromEntries(rooms),
     cutoff: sortableTime(cutoffMs),
     dryRun,

@@ -1,6 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { TableStore } from '../repository/tableStore.js'
 import { encodeItemLine } from './dynamoJson.js'
-import { scanPages } from './scanTable.js'
 
 export interface ExportResult {
   tableName: string
@@ -16,16 +15,15 @@ export interface ExportResult {
  *
  * @example
  * const out = createWriteStream('backup.jsonl')
- * await exportTable(documentClient, 'chat', (line) => { out.write(`${line}\n`) })
+ * await exportTable(store, (line) => { out.write(`${line}\n`) })
  */
 export async function exportTable(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
+  store: TableStore,
   writeLine: (line: string) => void | Promise<void>,
   { onProgress }: { onProgress?: (items: number) => void } = {},
 ): Promise<ExportResult> {
-  const result: ExportResult = { tableName, items: 0, pages: 0 }
-  for await (const page of scanPages(documentClient, tableName)) {
+  const result: ExportResult = { tableName: store.tableName, items: 0, pages: 0 }
+  for await (const page of store.rawPages()) {
     result.pages++
     for (const item of page) {
       await writeLine(encodeItemLine(item))

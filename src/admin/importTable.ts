@@ -1,5 +1,3 @@
-import { BatchWriteItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
 import {
   BATCH_WRITE_LIMIT,
@@ -7,11 +5,11 @@ import {
   type BatchWriteResult,
   writeBatch,
 } from '../repository/batchWrite.js'
+import type { TableStore } from '../repository/tableStore.js'
 import { tableDefinition } from '../table.js'
 import { chunk, mapWithConcurrency } from '../util/concurrency.js'
 import { decodeItemLine, type RawItem } from './dynamoJson.js'
 import { checkImportItem, keyAttributesOf } from './importCheck.js'
-import { findTable } from './tableAdmin.js'
 
 export interface ImportResult {
   tableName: string
@@ -47,11 +45,10 @@ interface LineItem {
  * keep their exact text and an attribute named `__proto__` is not lost on the way.
  *
  * @example
- * await importTable(documentClient, 'chat', readFileSync('backup.jsonl', 'utf8').split('\n'))
+ * await importTable(store, readFileSync('backup.jsonl', 'utf8').split('\n'))
  */
 export async function importTable(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
+  store: TableStore,
   lines: Iterable<string> | AsyncIterable<string>,
   { dryRun = false, batchWrite = {}, onProgress }: ImportOptions = {},
 ): Promise<ImportResult> {
@@ -59,7 +56,8 @@ export async function importTable(
   // and those emitted before anyone iterates are lost (and its end with them).
   const source: AsyncIterator<string> | Iterator<string> =
     Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
-  const table = await findTable(documentClient, tableName).catch(async (error: unknown) => {
+  const { tableName } = store
+  const table = await store.describe().catch(async (error: unknown) => {
     await source.return?.()
     throw error
   })
@@ -100,18 +98,12 @@ export async function importTable(
       onProgress?.(written, items.length)
     },
   }
-  const send = async (pending: WriteRequest[]) => {
-    const { UnprocessedItems } = await documentClient.send(
-      new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-    )
-    return UnprocessedItems?.[tableName] ?? []
-  }
   let failed: { batch: LineItem[]; error: unknown } | undefined
   try {
     await mapWithConcurrency(chunk(items, BATCH_WRITE_LIMIT), batchWrite.concurrency ?? 4, (batch) =>
       writeBatch(
         batch.map(({ item }) => ({ PutRequest: { Item: item } })),
-        send,
+        store.writeRawBatch,
         options,
         result,
       ).catch((error: unknown) => {

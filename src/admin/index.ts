@@ -1,18 +1,24 @@
 /**
  * Data operations behind the `chatdb` CLI, usable from scripts too (package export `chatdb/admin`).
  *
+ * The operator functions take the repository (access patterns) and the table store (table-wide
+ * scans, counts and raw items), both over one document client.
+ *
  * @example
- * import { createChatTable } from 'chatdb/admin'
+ * import { createTableStore, inspectTable } from 'chatdb/admin'
+ * const report = await inspectTable(createTableStore({ documentClient, tableName: 'chat' }))
  */
+
+export { createTableStore, type TableStore, type TableStoreOptions } from '../repository/tableStore.js'
 export * from './cleanup.js'
 export * from './connectionProbe.js'
+export * from './countItems.js'
 export * from './duration.js'
 export * from './dynamoJson.js'
 export * from './exportTable.js'
 export * from './generateDataset.js'
 export * from './importTable.js'
 export * from './inspect.js'
-export * from './scanTable.js'
 export * from './seedDataset.js'
 export * from './seedHistory.js'
 export * from './seedTable.js'

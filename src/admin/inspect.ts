@@ -1,11 +1,8 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { ROOM_PARTITION } from '../keys.js'
-import type { ChatMessage, ChatRepository, UserHistory } from '../repository/chatRepository.js'
-import type { Subscriber } from '../repository/roomSnapshot.js'
+import type { ChatRepository } from '../repository/chatRepository.js'
+import type { TimeToLiveStatus } from '../repository/tableDescription.js'
+import type { TableStore } from '../repository/tableStore.js'
+import type { ChatMessage, Subscriber, UserHistory } from '../repository/types.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
-import { scanPages } from './scanTable.js'
-import { describeTimeToLive, findTable, type TimeToLiveStatus } from './tableAdmin.js'
 import { billingModeOf, keySchemaText } from './tableDiff.js'
 
 export interface RoomSummary {
@@ -21,26 +18,14 @@ export interface RoomSummary {
  * one Query of the room partition, then one consistent Query per room, 8 at a time.
  *
  * @example
- * const rooms = await inspectRooms(repository)
+ * const rooms = await inspectRooms(repository, store)
  */
 export async function inspectRooms(
   repository: ChatRepository,
+  store: TableStore,
   { concurrency = 8 } = {},
 ): Promise<RoomSummary[]> {
-  const { table, entities } = repository
-  const records: { roomName: string; active: boolean; createdAt: number }[] = []
-  let exclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await table
-      .build(QueryCommand)
-      .entities(entities.Room)
-      .query({ partition: ROOM_PARTITION })
-      .options({ exclusiveStartKey })
-      .send()
-    for (const { roomName, active, createdAt } of page.Items ?? [])
-      records.push({ roomName, active, createdAt })
-    exclusiveStartKey = page.LastEvaluatedKey
-  } while (exclusiveStartKey)
+  const records = await store.roomListings()
   // The sort key starts with the state: order by creation instead, one line per name (a room
   // caught mid-transition can briefly have both records).
   const byName = new Map<string, (typeof records)[number]>()
@@ -127,29 +112,17 @@ export interface TableReport {
 
 /**
  * Status, key schema, GSI, TTL and item counts by entity (a projected Scan of the whole table).
- * Throws `store.tableNotFound` through the caller's error mapping when the table is missing.
+ * Undefined when the table is missing.
+ *
+ * @example
+ * const report = await inspectTable(createTableStore({ documentClient, tableName: 'chat' }))
  */
-export async function inspectTable(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
-  entityAttribute: string,
-): Promise<TableReport | undefined> {
-  const table = await findTable(documentClient, tableName)
+export async function inspectTable(store: TableStore): Promise<TableReport | undefined> {
+  const { tableName } = store
+  const table = await store.describe()
   if (!table) return undefined
-  const timeToLive = await describeTimeToLive(documentClient, tableName)
-  // Entity names come from the items: a Map, so any name (even `__proto__`) counts correctly.
-  const entities = new Map<string, number>()
-  let scannedItems = 0
-  for await (const page of scanPages(documentClient, tableName, {
-    ProjectionExpression: '#et',
-    ExpressionAttributeNames: { '#et': entityAttribute },
-  })) {
-    for (const item of page) {
-      const entity = item[entityAttribute]?.S ?? '(none)'
-      entities.set(entity, (entities.get(entity) ?? 0) + 1)
-    }
-    scannedItems += page.length
-  }
+  const timeToLive = await store.timeToLive()
+  const { entities, scannedItems } = await store.countByEntity()
   return {
     tableName,
     status: table.TableStatus ?? 'UNKNOWN',

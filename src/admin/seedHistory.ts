@@ -1,10 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { BatchGetRequest } from 'dynamodb-toolbox/entity/actions/batchGet'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { BatchGetCommand, execute } from 'dynamodb-toolbox/table/actions/batchGet'
 import { messageKey } from '../keys.js'
-import { BATCH_WRITE_LIMIT, writeInBatches } from '../repository/batchWrite.js'
-import type { ChatRepository } from '../repository/chatRepository.js'
+import { BATCH_WRITE_LIMIT } from '../repository/batchWrite.js'
+import type { TableStore } from '../repository/tableStore.js'
 import { chunk } from '../util/concurrency.js'
 import type { SeedDataset } from './seedDataset.js'
 
@@ -36,18 +35,17 @@ const BATCH_GET_LIMIT = 100
  * completed by the next one, and a message already there is never overwritten.
  *
  * @example
- * const { written, present } = await seedHistory(repository, documentClient, loadSeedDataset(bundledDatasetPath()))
+ * const { written, present } = await seedHistory(store, loadSeedDataset(bundledDatasetPath()))
  */
 export async function seedHistory(
-  repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
+  store: TableStore,
   dataset: SeedDataset,
   { beforeBatch }: HistoryOptions = {},
 ): Promise<HistoryResult> {
-  const { Message } = repository.entities
+  const { Message } = store.entities
   const present = new Set<string>()
   for (const keys of chunk(dataset.messages, BATCH_GET_LIMIT)) {
-    const command = repository.table
+    const command = store.table
       .build(BatchGetCommand)
       .requests(
         ...keys.map(({ roomName, time, id }) => Message.build(BatchGetRequest).key({ roomName, time, id })),
@@ -55,7 +53,7 @@ export async function seedHistory(
     // execute() resends UnprocessedKeys, up to maxAttempts requests.
     const {
       Responses: [found = []],
-    } = await execute({ documentClient, maxAttempts: 10 }, command)
+    } = await execute({ maxAttempts: 10 }, command)
     for (const message of found) if (message) present.add(messageKey(message).sk)
   }
   const connectionOf = new Map(dataset.users.map((u) => [u.userName, u.connectionId]))
@@ -68,7 +66,7 @@ export async function seedHistory(
         .item({ id, roomName, userName, time, message, connectionId: connectionOf.get(userName) as string })
         .params(),
     )
-    await writeInBatches(documentClient, repository.tableName, requests)
+    await store.writeItems(requests)
     written += batch.length
   }
   return { messages: dataset.messages.length, written, present: present.size }

@@ -1,9 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
-import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { ROOM_PARTITION } from '../keys.js'
-import { type BatchWriteOptions, writeInBatches } from '../repository/batchWrite.js'
+import type { BatchWriteOptions } from '../repository/batchWrite.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
+import type { TableStore } from '../repository/tableStore.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import type { SeedDataset } from './seedDataset.js'
 
@@ -33,11 +31,11 @@ export interface SeedOptions {
  * Idempotent: subscribe is, and messages have fixed ids and times, hence fixed keys.
  *
  * @example
- * await seedTable(repository, documentClient, generateDataset({ rooms: 3, users: 10, messages: 50, seed: 1 }))
+ * await seedTable(repository, store, generateDataset({ rooms: 3, users: 10, messages: 50, seed: 1 }))
  */
 export async function seedTable(
   repository: ChatRepository,
-  documentClient: DynamoDBDocumentClient,
+  store: TableStore,
   dataset: SeedDataset,
   { concurrency = 8, batchWrite, onProgress }: SeedOptions = {},
 ): Promise<SeedResult> {
@@ -62,13 +60,13 @@ export async function seedTable(
     }
   })
 
-  const { Message } = repository.entities
+  const { Message } = store.entities
   const requests = dataset.messages.map(({ id, roomName, userName, time, message }) =>
     Message.build(BatchPutRequest)
       .item({ id, roomName, userName, time, message, connectionId: connectionOf.get(userName) as string })
       .params(),
   )
-  const { requests: batchRequests } = await writeInBatches(documentClient, repository.tableName, requests, {
+  const { requests: batchRequests } = await store.writeItems(requests, {
     ...batchWrite,
     onProgress: (written) => {
       batchWrite?.onProgress?.(written)
@@ -88,12 +86,6 @@ export async function seedTable(
  * Whether the table holds any room, active or not (one Query of the room partition, one item):
  * rooms exist as soon as anyone subscribed, whatever else (a migration ledger) is in the table.
  */
-export async function hasChatData(repository: ChatRepository): Promise<boolean> {
-  const { Items = [] } = await repository.table
-    .build(QueryCommand)
-    .entities(repository.entities.Room)
-    .query({ partition: ROOM_PARTITION })
-    .options({ limit: 1 })
-    .send()
-  return Items.length > 0
+export async function hasChatData(store: TableStore): Promise<boolean> {
+  return (await store.roomListings({ limit: 1, maxPages: 1 })).length > 0
 }

@@ -1,19 +1,23 @@
 import {
-  type AttributeValue,
   type BillingMode,
   CreateTableCommand,
   type CreateTableCommandInput,
   DeleteTableCommand,
-  DescribeTableCommand,
-  DescribeTimeToLiveCommand,
-  ScanCommand,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
+import { findTable } from '../repository/tableDescription.js'
+import { createTableStore } from '../repository/tableStore.js'
 import { tableDefinition } from '../table.js'
 import { sleep } from '../util/concurrency.js'
+
+import { type CountItemsOptions, countItems, type ItemCount } from './countItems.js'
 import { tableDiff } from './tableDiff.js'
+
+// DescribeTable and DescribeTimeToLive live in the data layer (the table store answers them too);
+// exported here as well, where the table's other lifecycle calls are.
+export { describeTimeToLive, findTable, type TimeToLiveStatus } from '../repository/tableDescription.js'
 
 export interface WaitOptions {
   /** Delay between DescribeTable polls (default 250 ms). */
@@ -59,19 +63,6 @@ export function chatTableDefinition(
       ...index,
       ProvisionedThroughput,
     })),
-  }
-}
-
-/** DescribeTable, or undefined when the table does not exist. */
-export async function findTable(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<TableDescription | undefined> {
-  try {
-    return (await documentClient.send(new DescribeTableCommand({ TableName: tableName }))).Table
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined
-    throw error
   }
 }
 
@@ -142,70 +133,6 @@ export async function waitForTable(
   }
 }
 
-/**
- * How many items a table holds, and how sure that is. `exact`: counted by a COUNT Scan of the
- * whole table. `atLeast`: the Scan stopped at its bound, `count` is what it had counted.
- * `estimate`: DescribeTable's ItemCount, which DynamoDB refreshes only about every 6 hours.
- */
-export interface ItemCount {
-  count: number
-  kind: 'exact' | 'atLeast' | 'estimate'
-}
-
-export interface CountItemsOptions {
-  /** Tables whose DescribeTable size is at most this are counted (default 25 MB: ≤ ~25 Scan pages). */
-  smallTableBytes?: number
-  /** The COUNT Scan stops after this many pages (default 100: DynamoDB reads ≤ 1 MB a page)… */
-  maxPages?: number
-  /** …or after this long (default 10 s). */
-  timeoutMs?: number
-  /** Items per Scan page (default: DynamoDB's 1 MB pages). */
-  pageSize?: number
-}
-
-/**
- * The table's item count, for messages that must not lie ("~0 items" for 55,212). DescribeTable's
- * ItemCount is 0 on a table younger than its first refresh (and always in dynalite), and up to
- * ~6 hours old otherwise. So a table that is small by its size estimate, or whose item estimate
- * is 0, is counted with a paged COUNT Scan (reads every item: bounded in pages and time), and
- * only a large table with a non-zero estimate is reported by that estimate.
- *
- * @example
- * const table = await findTable(documentClient, 'chat')
- * if (table) console.log(await countItems(documentClient, table)) // { count: 55212, kind: 'exact' }
- */
-export async function countItems(
-  documentClient: DynamoDBDocumentClient,
-  table: TableDescription,
-  {
-    smallTableBytes = 25 * 1024 * 1024,
-    maxPages = 100,
-    timeoutMs = 10_000,
-    pageSize,
-  }: CountItemsOptions = {},
-): Promise<ItemCount> {
-  const estimate = table.ItemCount ?? 0
-  if (estimate > 0 && (table.TableSizeBytes ?? 0) > smallTableBytes)
-    return { count: estimate, kind: 'estimate' }
-  const deadline = Date.now() + timeoutMs
-  let count = 0
-  let startKey: Record<string, AttributeValue> | undefined
-  for (let page = 0; page < maxPages && Date.now() <= deadline; page++) {
-    const result = await documentClient.send(
-      new ScanCommand({
-        TableName: table.TableName,
-        Select: 'COUNT',
-        Limit: pageSize,
-        ExclusiveStartKey: startKey,
-      }),
-    )
-    count += result.Count ?? 0
-    startKey = result.LastEvaluatedKey
-    if (!startKey) return { count, kind: 'exact' }
-  }
-  return { count, kind: 'atLeast' }
-}
-
 export interface DeleteChatTableResult {
   tableName: string
   action: 'deleted' | 'would-delete'
@@ -233,7 +160,8 @@ export async function deleteChatTable(
 ): Promise<DeleteChatTableResult> {
   const existing = await findTable(documentClient, tableName)
   if (!existing) throw new ChatDbError('store.tableNotFound', `table "${tableName}" does not exist`)
-  const counted = items ?? (await countItems(documentClient, existing, count))
+  const counted =
+    items ?? (await countItems(createTableStore({ documentClient, tableName }), existing, count))
   if (dryRun) return { tableName, action: 'would-delete', items: counted }
   await documentClient.send(new DeleteTableCommand({ TableName: tableName }))
   const deadline = Date.now() + timeoutMs
@@ -243,20 +171,4 @@ export async function deleteChatTable(
     await sleep(pollMs)
   }
   return { tableName, action: 'deleted', items: counted }
-}
-
-export interface TimeToLiveStatus {
-  status: string
-  attribute: string | undefined
-}
-
-/** DescribeTimeToLive (TTL is configured outside chatdb: dynalite cannot set it). */
-export async function describeTimeToLive(
-  documentClient: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<TimeToLiveStatus> {
-  const { TimeToLiveDescription: ttl } = await documentClient.send(
-    new DescribeTimeToLiveCommand({ TableName: tableName }),
-  )
-  return { status: ttl?.TimeToLiveStatus ?? 'DISABLED', attribute: ttl?.AttributeName }
 }

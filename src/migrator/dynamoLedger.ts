@@ -1,4 +1,5 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { allItems, queryPages } from '../repository/pager.js'
 import { translateStoreError } from '../repository/storeErrors.js'
 import type { LedgerEntry, MigrationLedger } from './types.js'
 
@@ -29,22 +30,15 @@ export function createDynamoLedger({
 }): MigrationLedger {
   const ledger: MigrationLedger = {
     async executed() {
-      const entries: LedgerEntry[] = []
-      let ExclusiveStartKey: Record<string, unknown> | undefined
-      do {
-        const page = await documentClient.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            ExpressionAttributeValues: { ':pk': MIGRATION_PARTITION, ':prefix': LEDGER_SORT_PREFIX },
-            ConsistentRead: true,
-            ExclusiveStartKey,
-          }),
-        )
-        for (const item of page.Items ?? []) entries.push(toEntry(item))
-        ExclusiveStartKey = page.LastEvaluatedKey
-      } while (ExclusiveStartKey)
-      return entries
+      const items = await allItems(
+        queryPages(documentClient, {
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': MIGRATION_PARTITION, ':prefix': LEDGER_SORT_PREFIX },
+          ConsistentRead: true,
+        }),
+      )
+      return items.map(toEntry)
     },
 
     async log(entry) {

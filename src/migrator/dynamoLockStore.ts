@@ -5,7 +5,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { isConditionalCheckFailure } from '../repository/roomUpkeep.js'
+import { isConditionalCheckFailure } from '../repository/conditionalCheck.js'
 import { translateStoreError } from '../repository/storeErrors.js'
 import { MIGRATION_PARTITION } from './dynamoLedger.js'
 import { lockedError } from './lockMessages.js'

@@ -1,4 +1,5 @@
 import { type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
+import { createTableStore } from '../repository/tableStore.js'
 import type { HeldLock } from './leaseLock.js'
 import type { RunProgress } from './runProgress.js'
 import type { MigratorRuntime } from './runtime.js'
@@ -47,14 +48,16 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
   }
   const report = (phase: string) => reporter.progress?.({ ...ids, direction, phase, ...progress.totals() })
 
+  // The toolbox table and entities come from the data layer's table store (the repository keeps them to itself).
+  const { table, entities } = createTableStore({ documentClient, tableName })
   const context: MigrationContext = {
     migration: ids,
     direction,
     dryRun,
     tableName,
     documentClient,
-    table: repository.table,
-    entities: repository.entities,
+    table,
+    entities,
     repository,
     now: runtime.now,
     startedAt: run.startedAt,
@@ -63,7 +66,7 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
     scanRewrite: (spec) =>
       scanRewrite(
         {
-          table: repository.table,
+          table,
           write,
           progress,
           dryRun,

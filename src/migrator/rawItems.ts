@@ -1,5 +1,6 @@
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import type { WriteRequest } from '../repository/batchWrite.js'
+import { type PageKey, pages } from '../repository/pager.js'
 import type { ChatTable } from '../table.js'
 import type { ScannedItem } from './types.js'
 
@@ -16,20 +17,21 @@ export async function queryPartition(
   { beginsWith, limit }: { beginsWith?: string; limit?: number } = {},
 ): Promise<ScannedItem[]> {
   const items: ScannedItem[] = []
-  let exclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await table
-      .build(QueryCommand)
-      .query({ partition, ...(beginsWith === undefined ? {} : { range: { beginsWith } }) })
+  const query = table
+    .build(QueryCommand)
+    .query({ partition, ...(beginsWith === undefined ? {} : { range: { beginsWith } }) })
+  const read = (exclusiveStartKey: PageKey | undefined) =>
+    query
       .options({
         consistent: true,
         exclusiveStartKey,
         ...(limit === undefined ? {} : { limit: limit - items.length }),
       })
       .send()
-    items.push(...((page.Items ?? []) as ScannedItem[]))
-    exclusiveStartKey = page.LastEvaluatedKey
-  } while (exclusiveStartKey && (limit === undefined || items.length < limit))
+  for await (const page of pages(read)) {
+    items.push(...(page.items as ScannedItem[]))
+    if (limit !== undefined && items.length >= limit) break
+  }
   return items
 }
 

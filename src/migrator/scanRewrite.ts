@@ -1,5 +1,6 @@
 import { ScanCommand } from 'dynamodb-toolbox/table/actions/scan'
 import type { WriteRequest } from '../repository/batchWrite.js'
+import { type Page, type PageKey, pages } from '../repository/pager.js'
 import type { ChatTable } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import type { RunProgress } from './runProgress.js'
@@ -40,15 +41,17 @@ export async function scanRewrite(deps: ScanRewriteDeps, spec: ScanRewriteSpec):
   const segments = checkpoint.segments
   const totalSegments = segments.length
 
-  const rewritePage = async (segment: number, cursor: SegmentCheckpoint) => {
+  const readPage = (segment: number) => (exclusiveStartKey: PageKey | undefined) => {
     deps.beforePage()
-    const options = { limit: pageSize, consistent: true, exclusiveStartKey: cursor.lastKey ?? undefined }
+    const options = { limit: pageSize, consistent: true, exclusiveStartKey }
     const command = table.build(ScanCommand)
-    const page = await (totalSegments > 1
-      ? command.options({ ...options, segment, totalSegments })
-      : command.options(options)
+    return (
+      totalSegments > 1 ? command.options({ ...options, segment, totalSegments }) : command.options(options)
     ).send()
-    const items = (page.Items ?? []) as ScannedItem[]
+  }
+
+  const rewritePage = async (segment: number, cursor: SegmentCheckpoint, page: Page<unknown>) => {
+    const items = page.items as ScannedItem[]
     const puts = new Map<string, WriteRequest>()
     const deletes = new Map<string, WriteRequest>()
     let changed = 0
@@ -64,8 +67,8 @@ export async function scanRewrite(deps: ScanRewriteDeps, spec: ScanRewriteSpec):
     await deps.write({ puts: [...puts.values()], deletes: [...deletes.values()] })
     changed += (await spec.afterPage?.({ items, dryRun })) ?? 0
     progress.record(spec.phase, items.length, changed)
-    cursor.lastKey = (page.LastEvaluatedKey as ScannedItem | undefined) ?? null
-    cursor.done = page.LastEvaluatedKey === undefined
+    cursor.lastKey = (page.lastKey as ScannedItem | undefined) ?? null
+    cursor.done = page.lastKey === undefined
     await progress.save()
     deps.onPage(spec.phase)
     await deps.afterCheckpoint({ phase: spec.phase, segment })
@@ -80,7 +83,11 @@ export async function scanRewrite(deps: ScanRewriteDeps, spec: ScanRewriteSpec):
     async (segment) => {
       const cursor = segments[segment]
       try {
-        while (cursor && !cursor.done && !failed) await rewritePage(segment, cursor)
+        if (!cursor || cursor.done || failed) return
+        for await (const page of pages(readPage(segment), { startKey: cursor.lastKey ?? undefined })) {
+          await rewritePage(segment, cursor, page)
+          if (failed) break
+        }
       } catch (error) {
         failed = true
         throw error

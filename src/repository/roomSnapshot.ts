@@ -2,33 +2,9 @@ import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import type { ChatEntities } from '../entities/index.js'
 import { subscriptionPartition } from '../keys.js'
 import type { ChatTable } from '../table.js'
-import { ENTITY_ATTRIBUTE, queryPages, savedRoomState, savedSubscriber } from './savedItems.js'
-
-export interface Subscriber {
-  connectionId: string
-  userName: string
-  subscribedAt: number
-  /** The subscribe call that wrote the subscription (absent on items written before it was kept). */
-  attempt?: string
-  /** A request failed after touching this subscription: the next one finishes its work. */
-  unfinished?: boolean
-}
-
-export interface RoomState {
-  roomName: string
-  createdAt: number
-  listed: boolean
-  version: number
-}
-
-/** What one consistent Query of a room's subscription partition tells. */
-export interface RoomSnapshot {
-  roomName: string
-  /** The room's guard item, absent for a room never created. */
-  state: RoomState | undefined
-  /** Subscribers in sort-key order (by connection id). */
-  subscribers: Subscriber[]
-}
+import { queryPages } from './pager.js'
+import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
+import type { RoomSnapshot } from './types.js'
 
 /**
  * Reads a room's subscription partition: its subscribers and its RoomState guard, in one
@@ -49,10 +25,12 @@ export async function readRoomSnapshot(
     // The partition holds only these two entities by key design: no server-side filter needed.
     .options({ consistent: true, limit: pageSize, entityAttrFilter: false })
     .params()
-  await queryPages(table.getDocumentClient(), params, (item) => {
-    const entity = item[ENTITY_ATTRIBUTE]
-    if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
-    else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
-  })
+  for await (const { items } of queryPages(table.getDocumentClient(), params)) {
+    for (const item of items) {
+      const entity = item[ENTITY_ATTRIBUTE]
+      if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
+      else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
+    }
+  }
   return snapshot
 }

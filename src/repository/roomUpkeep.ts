@@ -3,12 +3,23 @@ import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import type { RoomSnapshot, RoomState } from './roomSnapshot.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
-export type RoomTransition = 'created' | 'reactivated' | 'emptied'
-
-export function isConditionalCheckFailure(error: unknown): boolean {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException'
+/**
+ * The rule of room upkeep: the transition that settling a room read as `snapshot` makes, or
+ * undefined when its guard already agrees with its subscribers (listed iff it has any).
+ *
+ * @example
+ * if (transitionFor(await repository.roomSnapshot('general'))) await repository.settleRoom('general')
+ */
+export function transitionFor({
+  state,
+  subscribers,
+}: Pick<RoomSnapshot, 'state' | 'subscribers'>): RoomTransition | undefined {
+  const shouldList = subscribers.length > 0
+  if (state ? state.listed === shouldList : !shouldList) return undefined
+  return !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
 }
 
 /**
@@ -108,16 +119,15 @@ export function createRoomUpkeep({
   async function settle(snapshot: RoomSnapshot): Promise<RoomTransition | undefined> {
     let current = snapshot
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const { state, subscribers, roomName } = current
-      const shouldList = subscribers.length > 0
-      if (state ? state.listed === shouldList : !shouldList) return undefined
+      const { state, roomName } = current
+      const transition = transitionFor(current)
+      if (!transition) return undefined
       const next: RoomState = {
         roomName,
         createdAt: state?.createdAt ?? now(),
-        listed: shouldList,
+        listed: transition !== 'emptied',
         version: (state?.version ?? 0) + 1,
       }
-      const transition = !state ? 'created' : shouldList ? 'reactivated' : 'emptied'
       if (await claim(state, next)) {
         await apply(next)
         return transition

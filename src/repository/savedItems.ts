@@ -1,6 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb'
-import type { ChatMessage } from './chatRepository.js'
-import type { RoomState, Subscriber } from './roomSnapshot.js'
+import type { ActiveRoom, ChatMessage, RoomState, Subscriber } from './types.js'
 
 /**
  * Reads items as they are saved, for the hot read paths.
@@ -48,28 +46,6 @@ export function savedMessage(item: Saved): ChatMessage {
   }
 }
 
-export function savedActiveRoom(item: Saved): { roomName: string; createdAt: number } {
+export function savedActiveRoom(item: Saved): ActiveRoom {
   return { roomName: item.data as string, createdAt: item.createdAt as number }
-}
-
-/**
- * Sends a Query built by toolbox and walks its pages while `more()` holds (every page by
- * default), handing each saved item to `onItem`. Resolves with the items matched in all, which
- * is the answer itself for a `Select: COUNT` query.
- */
-export async function queryPages(
-  documentClient: DynamoDBDocumentClient,
-  params: QueryCommandInput,
-  onItem: (item: Saved) => void,
-  more: () => boolean = () => true,
-): Promise<number> {
-  let count = 0
-  let ExclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await documentClient.send(new QueryCommand({ ...params, ExclusiveStartKey }))
-    for (const item of page.Items ?? []) onItem(item)
-    count += page.Count ?? 0
-    ExclusiveStartKey = page.LastEvaluatedKey
-  } while (ExclusiveStartKey && more())
-  return count
 }

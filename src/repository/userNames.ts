@@ -1,4 +1,4 @@
-import type { Subscriber } from './roomSnapshot.js'
+import type { Subscriber } from './types.js'
 
 /**
  * The distinct user names among `subscribers`, sorted: one user may hold several connections.

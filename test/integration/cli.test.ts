@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
-import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { tableDiff } from '../../src/admin/tableDiff.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { tableDefinition } from '../../src/table.js'
 import { expectFailure, runCli } from '../support/cli.js'
 import { newDocumentClient } from '../support/dynamo.js'
@@ -28,7 +28,7 @@ describe('chatdb (built CLI against dynalite)', () => {
   /** Items by entity, read in-process. */
   async function entityCounts(tableName = table): Promise<Record<string, number>> {
     const counts: Record<string, number> = {}
-    for await (const page of scanPages(documentClient, tableName)) {
+    for await (const page of createTableStore({ documentClient, tableName }).rawPages()) {
       for (const item of page) counts[item._et?.S ?? '?'] = (counts[item._et?.S ?? '?'] ?? 0) + 1
     }
     return counts

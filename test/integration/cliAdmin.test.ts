@@ -1,41 +1,41 @@
 import { PutItemCommand, type TableDescription } from '@aws-sdk/client-dynamodb'
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { PutItemCommand as PutItemCommandOfToolbox } from 'dynamodb-toolbox/entity/actions/put'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
 import { type ConnectionProbe, createConnectionProbe } from '../../src/admin/connectionProbe.js'
+import { countItems } from '../../src/admin/countItems.js'
 import type { RawItem } from '../../src/admin/dynamoJson.js'
 import { exportTable } from '../../src/admin/exportTable.js'
 import { importTable } from '../../src/admin/importTable.js'
 import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../../src/admin/inspect.js'
-import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData, seedTable } from '../../src/admin/seedTable.js'
-import { countItems, createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
+import { createChatTable, deleteChatTable, findTable } from '../../src/admin/tableAdmin.js'
 import { isChatDbError } from '../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../src/keys.js'
-import { createTestTable, useTestTable } from '../support/dynamo.js'
+import { createTestTable, type TestTable, useTestTable } from '../support/dynamo.js'
 import { injectUnprocessedItems } from '../support/faults.js'
 
 const dataset = loadSeedDataset(bundledDatasetPath())
 const connectionOf = (userName: string) =>
   dataset.users.find((u) => u.userName === userName)?.connectionId as string
 
-async function scanAll(t: { documentClient: Parameters<typeof scanPages>[0] }, tableName: string) {
+async function scanAll(t: TestTable, tableName: string) {
   const items: RawItem[] = []
-  for await (const page of scanPages(t.documentClient, tableName)) items.push(...page)
+  for await (const page of t.store(tableName).rawPages()) items.push(...page)
   return items.map((item) => JSON.stringify(Object.fromEntries(Object.entries(item).sort()))).sort()
 }
 
-async function scanItems(t: { documentClient: Parameters<typeof scanPages>[0] }, tableName: string) {
+async function scanItems(t: TestTable, tableName: string) {
   const items: RawItem[] = []
-  for await (const page of scanPages(t.documentClient, tableName)) items.push(...page)
+  for await (const page of t.store(tableName).rawPages()) items.push(...page)
   return items
 }
 
 /** Replaces `from` by `to` in every serialized request body (after signing's input is built). */
-function renameOnTheWire(documentClient: Parameters<typeof scanPages>[0], from: string, to: string) {
+function renameOnTheWire(documentClient: DynamoDBDocumentClient, from: string, to: string) {
   documentClient.middlewareStack.add(
     (next) => async (args) => {
       const request = args.request as { headers: Record<string, string>; body?: unknown }
@@ -62,9 +62,10 @@ describe('src/admin', () => {
   async function seededTable() {
     const tableName = await createTestTable(t.documentClient, 'admin')
     const repository = t.repository({ tableName })
-    await seedTable(repository, t.documentClient, dataset, { batchWrite: { baseDelayMs: 1 } })
+    const store = t.store(tableName)
+    await seedTable(repository, store, dataset, { batchWrite: { baseDelayMs: 1 } })
     t.counter.reset()
-    return { tableName, repository }
+    return { tableName, repository, store }
   }
 
   beforeEach(() => t.counter.reset())
@@ -72,11 +73,11 @@ describe('src/admin', () => {
   describe('seedHistory', () => {
     it('writes only the missing messages, no subscriptions, and never rewrites a message that is there', async () => {
       const tableName = await createTestTable(t.documentClient, 'history')
-      const repository = t.repository({ tableName })
+      const store = t.store(tableName)
       // Stopped after its first batch: 25 of 33 written.
       const stop = new Error('stop')
       await expect(
-        seedHistory(repository, t.documentClient, dataset, {
+        seedHistory(store, dataset, {
           beforeBatch: ({ written }) => {
             if (written > 0) throw stop
           },
@@ -87,10 +88,10 @@ describe('src/admin', () => {
       // A message changed since (as a migration would): it must stay as it is.
       const first = dataset.messages[0] as (typeof dataset.messages)[number]
       const changed = { ...first, connectionId: 'changed=', expiresAt: 1 }
-      await repository.entities.Message.build(PutItemCommandOfToolbox).item(changed).send()
+      await store.entities.Message.build(PutItemCommandOfToolbox).item(changed).send()
       t.counter.reset()
 
-      expect(await seedHistory(repository, t.documentClient, dataset)).toEqual({
+      expect(await seedHistory(store, dataset)).toEqual({
         messages: 33,
         written: 8,
         present: 25,
@@ -102,7 +103,7 @@ describe('src/admin', () => {
       expect(items.filter((i) => i.includes('"connectionId":{"S":"changed="}'))).toHaveLength(1)
       // The history only: no room, no subscription.
       expect(items).toHaveLength(33)
-      expect(await seedHistory(repository, t.documentClient, dataset)).toMatchObject({
+      expect(await seedHistory(store, dataset)).toMatchObject({
         written: 0,
         present: 33,
       })
@@ -112,8 +113,8 @@ describe('src/admin', () => {
   describe('seedTable', () => {
     it('writes the bundled dataset with 25-item BatchWriteItems and nothing new the second time', async () => {
       const repository = t.repository()
-      expect(await hasChatData(repository)).toBe(false)
-      const first = await seedTable(repository, t.documentClient, dataset)
+      expect(await hasChatData(t.store())).toBe(false)
+      const first = await seedTable(repository, t.store(), dataset)
       expect(first).toEqual({
         rooms: 5,
         users: 8,
@@ -125,7 +126,7 @@ describe('src/admin', () => {
       const items = await scanAll(t, t.tableName)
       t.counter.reset()
 
-      const second = await seedTable(repository, t.documentClient, dataset)
+      const second = await seedTable(repository, t.store(), dataset)
       expect(second.subscriptions).toEqual({ created: 0, existing: 22 })
       // No room transition: the only writes are the subscription puts (refused, they exist) and
       // the same two message batches again.
@@ -138,13 +139,13 @@ describe('src/admin', () => {
       })
       expect(await scanAll(t, t.tableName)).toEqual(items)
       expect(items.filter((i) => i.includes('"_et":{"S":"Message"}'))).toHaveLength(33)
-      expect(await hasChatData(repository)).toBe(true)
+      expect(await hasChatData(t.store())).toBe(true)
     })
 
     it('retries the messages DynamoDB leaves unprocessed', async () => {
       const tableName = await createTestTable(t.documentClient, 'admin')
       const faults = injectUnprocessedItems(t.documentClient, (n, call) => (call === 0 ? n - 1 : 0))
-      const result = await seedTable(t.repository({ tableName }), t.documentClient, dataset, {
+      const result = await seedTable(t.repository({ tableName }), t.store(tableName), dataset, {
         batchWrite: { baseDelayMs: 1 },
       })
       expect(faults.injected()).toBe(24)
@@ -157,8 +158,8 @@ describe('src/admin', () => {
 
   describe('inspect', () => {
     it('lists rooms with subscriber counts, shows a room, a user and a connection', async () => {
-      const { repository } = await seededTable()
-      const rooms = await inspectRooms(repository)
+      const { repository, store } = await seededTable()
+      const rooms = await inspectRooms(repository, store)
       // Rooms come in creation order; seeding creates them in parallel, so compare as sets.
       const byName = (a: { roomName: string }, b: { roomName: string }) =>
         a.roomName.localeCompare(b.roomName)
@@ -186,7 +187,7 @@ describe('src/admin', () => {
 
   describe('reconcileRooms', () => {
     it('unlists a room whose subscriptions vanished and rewrites a lost room record; dry run writes nothing', async () => {
-      const { tableName, repository } = await seededTable()
+      const { tableName, repository, store } = await seededTable()
       // 'websockets' loses its subscriptions behind the repository's back; 'random' its Room record.
       for (const userName of dataset.rooms.find((r) => r.roomName === 'websockets')?.subscribers ?? []) {
         const Key = subscriptionKey('websockets', connectionOf(userName))
@@ -202,7 +203,7 @@ describe('src/admin', () => {
       )
       t.counter.reset()
 
-      const preview = await reconcileRooms(repository, t.documentClient, { dryRun: true })
+      const preview = await reconcileRooms(repository, store, { dryRun: true })
       expect(t.counter.writes()).toBe(0)
       const expected = [
         { roomName: 'random', action: 'repaired' },
@@ -210,7 +211,7 @@ describe('src/admin', () => {
       ]
       expect(preview).toEqual({ rooms: 5, changes: expected, dryRun: true })
 
-      expect(await reconcileRooms(repository, t.documentClient)).toEqual({
+      expect(await reconcileRooms(repository, store)).toEqual({
         rooms: 5,
         changes: expected,
         dryRun: false,
@@ -221,20 +222,20 @@ describe('src/admin', () => {
         'random',
         'release-planning',
       ])
-      expect((await reconcileRooms(repository, t.documentClient)).changes).toEqual([])
+      expect((await reconcileRooms(repository, store)).changes).toEqual([])
     })
   })
 
   describe('pruneMessages', () => {
     it('deletes messages older than the cutoff, counted per room; a dry run only counts', async () => {
-      const { repository } = await seededTable()
+      const { repository, store } = await seededTable()
       const now = Date.parse('2026-01-12T09:30:00.000Z')
       const olderThanMs = 20 * 60_000
       const old = dataset.messages.filter((m) => m.time < now - olderThanMs)
       expect(old.length).toBeGreaterThan(0)
       expect(old.length).toBeLessThan(dataset.messages.length)
 
-      const preview = await pruneMessages(repository, t.documentClient, { olderThanMs, now, dryRun: true })
+      const preview = await pruneMessages(store, { olderThanMs, now, dryRun: true })
       expect(preview).toMatchObject({
         messages: old.length,
         cutoff: '2026-01-12T09:10:00.000Z',
@@ -242,7 +243,7 @@ describe('src/admin', () => {
       })
       expect(t.counter.writes()).toBe(0)
 
-      const result = await pruneMessages(repository, t.documentClient, { olderThanMs, now })
+      const result = await pruneMessages(store, { olderThanMs, now })
       expect(result.messages).toBe(old.length)
       expect(t.counter.counts().BatchWriteItem).toBe(Math.ceil(old.length / 25))
       const left = await inspectRoom(repository, 'general', { limit: 100 })
@@ -252,7 +253,7 @@ describe('src/admin', () => {
 
   describe('cleanupStale', () => {
     it('removes the subscriptions of gone connections only, and keeps those that failed to answer', async () => {
-      const { repository } = await seededTable()
+      const { repository, store } = await seededTable()
       const probed: string[] = []
       const probe: ConnectionProbe = async (connectionId) => {
         probed.push(connectionId)
@@ -260,7 +261,7 @@ describe('src/admin', () => {
         if (connectionId === connectionOf('grace')) return { status: 'error', error: 'Forbidden' }
         return { status: 'connected' }
       }
-      const preview = await cleanupStale(repository, t.documentClient, probe, { dryRun: true })
+      const preview = await cleanupStale(repository, store, probe, { dryRun: true })
       expect(preview).toMatchObject({
         probed: 8,
         stale: [connectionOf('ada')],
@@ -269,7 +270,7 @@ describe('src/admin', () => {
       })
       expect(await repository.roomsOfConnection(connectionOf('ada'))).toHaveLength(3)
 
-      const result = await cleanupStale(repository, t.documentClient, probe)
+      const result = await cleanupStale(repository, store, probe)
       expect(result.errors).toEqual([{ connectionId: connectionOf('grace'), error: 'Forbidden' }])
       expect(result.subscriptions).toBe(3)
       expect(await repository.roomsOfConnection(connectionOf('ada'))).toEqual([])
@@ -278,7 +279,7 @@ describe('src/admin', () => {
     })
 
     it('stops probing and removes nothing when the management API cannot be reached', async () => {
-      const { repository } = await seededTable()
+      const { repository, store } = await seededTable()
       const { probe, close } = createConnectionProbe({
         endpoint: 'http://127.0.0.1:1',
         region: 'local',
@@ -290,7 +291,7 @@ describe('src/admin', () => {
         return probe(connectionId)
       }
       try {
-        const failed = await cleanupStale(repository, t.documentClient, counted, { concurrency: 2 }).catch(
+        const failed = await cleanupStale(repository, store, counted, { concurrency: 2 }).catch(
           (error: unknown) => error,
         )
         expect(isChatDbError(failed, 'connections.unreachable')).toBe(true)
@@ -320,16 +321,16 @@ describe('src/admin', () => {
         m: { M: { l: { L: [{ NULL: true }, { BOOL: true }, { S: '' }] } } },
       }
       await t.documentClient.send(new PutItemCommand({ TableName: source, Item: odd }))
-      await seedTable(t.repository({ tableName: source }), t.documentClient, dataset)
+      await seedTable(t.repository({ tableName: source }), t.store(source), dataset)
       const lines: string[] = []
-      const exported = await exportTable(t.documentClient, source, (line) => {
+      const exported = await exportTable(t.store(source), (line) => {
         lines.push(line)
       })
       expect(exported.items).toBe(lines.length)
 
       const target = await createTestTable(t.documentClient, 'import')
       const faults = injectUnprocessedItems(t.documentClient, (_n, call) => (call === 1 ? 5 : 0))
-      const imported = await importTable(t.documentClient, target, lines, { batchWrite: { baseDelayMs: 1 } })
+      const imported = await importTable(t.store(target), lines, { batchWrite: { baseDelayMs: 1 } })
       expect(faults.injected()).toBe(5)
       expect(imported).toMatchObject({ items: lines.length, requests: Math.ceil(lines.length / 25) + 1 })
       expect(await scanAll(t, target)).toEqual(await scanAll(t, source))
@@ -338,9 +339,9 @@ describe('src/admin', () => {
     it('writes nothing when any line is malformed', async () => {
       const target = await createTestTable(t.documentClient, 'import')
       const good = (sk: string) => `{"Item":{"pk":{"S":"a"},"sk":{"S":"${sk}"}}}`
-      await expect(
-        importTable(t.documentClient, target, [good('b'), good('c'), '{"Item":{}}']),
-      ).rejects.toThrow(/line 3/)
+      await expect(importTable(t.store(target), [good('b'), good('c'), '{"Item":{}}'])).rejects.toThrow(
+        /line 3/,
+      )
       expect(t.counter.writes()).toBe(0)
       expect(await scanAll(t, target)).toEqual([])
     })
@@ -367,7 +368,7 @@ describe('src/admin', () => {
         line(149),
       ]
       for (const bad of refused) {
-        const error = await importTable(t.documentClient, target, file(bad)).catch((e: unknown) => e)
+        const error = await importTable(t.store(target), file(bad)).catch((e: unknown) => e)
         expect(error, bad.slice(0, 80)).toMatchObject({ code: 'validation.option' })
         expect((error as Error).message, bad.slice(0, 80)).toMatch(/^line 151: /)
       }
@@ -375,7 +376,7 @@ describe('src/admin', () => {
       expect(t.counter.counts()).toEqual({ DescribeTable: refused.length })
       expect(await scanAll(t, target)).toEqual([])
       // a key repeated far apart (two batches: which put wins would be a race) is refused too
-      await expect(importTable(t.documentClient, target, file(line(1)))).rejects.toThrow(
+      await expect(importTable(t.store(target), file(line(1)))).rejects.toThrow(
         'line 151: same primary key as line 1',
       )
       expect(t.counter.writes()).toBe(0)
@@ -388,7 +389,7 @@ describe('src/admin', () => {
       renameOnTheWire(t.documentClient, '"__proto__"', '"proto-on-the-wire"')
       const line =
         '{"Item":{"pk":{"S":"P"},"sk":{"S":"1"},"__proto__":{"S":"top"},"m":{"M":{"__proto__":{"N":"7"}}}}}'
-      await importTable(t.documentClient, target, [line]).finally(() =>
+      await importTable(t.store(target), [line]).finally(() =>
         t.documentClient.middlewareStack.remove('renameOnTheWire'),
       )
       const [item] = await scanItems(t, target)
@@ -402,7 +403,7 @@ describe('src/admin', () => {
       // The first batch lands; the second stays unprocessed on every attempt.
       injectUnprocessedItems(t.documentClient, (n, call) => (call === 0 ? 0 : n))
       const progress: number[] = []
-      const error = await importTable(t.documentClient, target, ['', ...lines], {
+      const error = await importTable(t.store(target), ['', ...lines], {
         batchWrite: { concurrency: 1, maxAttempts: 2, baseDelayMs: 1 },
         onProgress: (written, total) => progress.push(written, total),
       })
@@ -420,7 +421,7 @@ describe('src/admin', () => {
       const target = await createTestTable(t.documentClient, 'import')
       const lines = Array.from({ length: 60 }, (_, i) => `{"Item":{"pk":{"S":"I"},"sk":{"S":"${i}"}}}`)
       const imported: [number, number][] = []
-      await importTable(t.documentClient, target, lines, {
+      await importTable(t.store(target), lines, {
         batchWrite: { concurrency: 1 },
         onProgress: (written, total) => imported.push([written, total]),
       })
@@ -430,7 +431,7 @@ describe('src/admin', () => {
         [60, 60],
       ])
       const exported: number[] = []
-      const result = await exportTable(t.documentClient, target, () => {}, {
+      const result = await exportTable(t.store(target), () => {}, {
         onProgress: (items) => exported.push(items),
       })
       expect(result.items).toBe(60)
@@ -441,15 +442,15 @@ describe('src/admin', () => {
     it('refuses to import into a missing table before reading the file; a dry run checks against the definition', async () => {
       const missing = `import-missing-${Date.now()}`
       const good = '{"Item":{"pk":{"S":"a"},"sk":{"S":"b"}}}'
-      await expect(importTable(t.documentClient, missing, [good])).rejects.toMatchObject({
+      await expect(importTable(t.store(missing), [good])).rejects.toMatchObject({
         code: 'store.tableNotFound',
       })
-      expect(await importTable(t.documentClient, missing, [good], { dryRun: true })).toMatchObject({
+      expect(await importTable(t.store(missing), [good], { dryRun: true })).toMatchObject({
         items: 1,
         dryRun: true,
       })
       await expect(
-        importTable(t.documentClient, missing, ['{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}'], {
+        importTable(t.store(missing), ['{"Item":{"pk":{"S":"a"},"sk":{"N":"1"}}}'], {
           dryRun: true,
         }),
       ).rejects.toThrow('line 1: key sk must be of type S, not N')
@@ -465,13 +466,13 @@ describe('src/admin', () => {
       // dynalite never updates ItemCount, like AWS before its first refresh of a new table.
       expect(table?.ItemCount).toBe(0)
       t.counter.reset()
-      expect(await countItems(t.documentClient, table as TableDescription)).toEqual({
+      expect(await countItems(t.store(tableName), table as TableDescription)).toEqual({
         count: total,
         kind: 'exact',
       })
       expect(t.counter.counts()).toEqual({ Scan: 1 })
       t.counter.reset()
-      const bounded = await countItems(t.documentClient, table as TableDescription, {
+      const bounded = await countItems(t.store(tableName), table as TableDescription, {
         maxPages: 2,
         pageSize: 10,
       })
@@ -485,11 +486,11 @@ describe('src/admin', () => {
       const table = (await findTable(t.documentClient, tableName)) as TableDescription
       t.counter.reset()
       const large = { ...table, ItemCount: 55_212, TableSizeBytes: 10 * 1024 ** 3 }
-      expect(await countItems(t.documentClient, large)).toEqual({ count: 55_212, kind: 'estimate' })
+      expect(await countItems(t.store(tableName), large)).toEqual({ count: 55_212, kind: 'estimate' })
       expect(t.counter.total()).toBe(0)
       // A stale estimate of a small table: counted, not believed.
       const stale = { ...table, ItemCount: 3, TableSizeBytes: 2_000 }
-      expect(await countItems(t.documentClient, stale)).toEqual({ count: total, kind: 'exact' })
+      expect(await countItems(t.store(tableName), stale)).toEqual({ count: total, kind: 'exact' })
       expect(t.counter.counts()).toEqual({ Scan: 1 })
     })
   })

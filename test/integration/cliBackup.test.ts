@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scanPages } from '../../src/admin/scanTable.js'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedTable } from '../../src/admin/seedTable.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { expectFailure, runCli, STACK_FRAME, startCli } from '../support/cli.js'
 import { createTestTable, newDocumentClient } from '../support/dynamo.js'
 import { type ProxyAction, type ProxyRule, startDynamoProxy } from '../support/dynamoProxy.js'
@@ -35,9 +35,14 @@ describe('chatdb export / import (built CLI against dynalite)', () => {
     table = await createTestTable(documentClient, 'backup')
     tables.push(table)
     const repository = createChatRepository({ documentClient, tableName: table })
-    await seedTable(repository, documentClient, loadSeedDataset(bundledDatasetPath()))
+    await seedTable(
+      repository,
+      createTableStore({ documentClient, tableName: table }),
+      loadSeedDataset(bundledDatasetPath()),
+    )
     items = 0
-    for await (const page of scanPages(documentClient, table)) items += page.length
+    for await (const page of createTableStore({ documentClient, tableName: table }).rawPages())
+      items += page.length
   })
 
   afterAll(async () => {
@@ -164,7 +169,8 @@ describe('chatdb export / import (built CLI against dynalite)', () => {
     expectFailure(run, 'validation.option')
     expect(run.stderr).toMatch(/^validation\.option: line 181: n: not a number: "abc"$/m)
     const pages: number[] = []
-    for await (const page of scanPages(documentClient, target)) pages.push(page.length)
+    for await (const page of createTableStore({ documentClient, tableName: target }).rawPages())
+      pages.push(page.length)
     expect(pages).toEqual([0])
   })
 

@@ -10,6 +10,7 @@ import WebSocket from 'ws'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedTable } from '../../src/admin/seedTable.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
 import { tableDefinition } from '../../src/table.js'
 import { CLI_MAIN, expectFailure, runCli, startCli } from '../support/cli.js'
 import { newDocumentClient } from '../support/dynamo.js'
@@ -60,7 +61,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     const table = `serve-${randomUUID().slice(0, 8)}`
     await documentClient.send(new CreateTableCommand(tableDefinition(table)))
     const repository = createChatRepository({ documentClient, tableName: table })
-    await seedTable(repository, documentClient, dataset)
+    await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)
     // Connections that never existed on this gateway: GetConnection answers 410 for them.
     for (const connectionId of ['ghost-1=', 'ghost-2=']) {
       await repository.subscribe({ roomName: 'quiet', connectionId, userName: 'ghost' })
@@ -287,7 +288,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     await documentClient.send(new CreateTableCommand(tableDefinition(table)))
     try {
       const repository = createChatRepository({ documentClient, tableName: table })
-      await seedTable(repository, documentClient, dataset)
+      await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)
       const subscribed = await repository.connectionsInRoom('general')
       expect(subscribed.length).toBeGreaterThan(0)
       const run = await runCli(

@@ -134,10 +134,10 @@ describe('under 20% DynamoDB faults and 10% @connections faults', () => {
     // Cleanup (what `chatdb cleanup stale` and `chatdb cleanup rooms` run), then the invariants.
     const repository = t.repository()
     const gone = new Set(leavers)
-    await cleanupStale(repository, t.documentClient, async (id) =>
+    await cleanupStale(repository, t.store(), async (id) =>
       gone.has(id) ? { status: 'gone' } : { status: 'connected' },
     )
-    await reconcileRooms(repository, t.documentClient)
+    await reconcileRooms(repository, t.store())
     const after = await scanAll(t.documentClient, t.tableName)
     const subscriptions = after.filter((i) => i._et === 'Subscription')
     expect(subscriptions.filter((s) => gone.has(s.data as string))).toEqual([])

@@ -14,7 +14,7 @@ describe('createRoomUpkeep', () => {
     it('undoes a stale claim whose put lands after a newer claim removed that key', async () => {
       const repo = t.repository()
       const upkeep = createRoomUpkeep({
-        entities: repo.entities,
+        entities: t.store().entities,
         now: Date.now,
         readSnapshot: repo.roomSnapshot,
       })
@@ -30,7 +30,7 @@ describe('createRoomUpkeep', () => {
     it('lets the newest claim win whatever order the writes arrive in', async () => {
       const repo = t.repository()
       const upkeep = createRoomUpkeep({
-        entities: repo.entities,
+        entities: t.store().entities,
         now: Date.now,
         readSnapshot: repo.roomSnapshot,
       })
@@ -59,7 +59,7 @@ describe('createRoomUpkeep', () => {
       await repo.subscribe({ roomName: 'calm', connectionId: 'c1', userName: 'ada' })
       const snapshot = await repo.roomSnapshot('calm')
       const upkeep = createRoomUpkeep({
-        entities: repo.entities,
+        entities: t.store().entities,
         now: Date.now,
         readSnapshot: repo.roomSnapshot,
       })
@@ -76,7 +76,7 @@ describe('createRoomUpkeep', () => {
       await repo.unsubscribe({ roomName: 'busy', connectionId: 'c1' })
       await repo.subscribe({ roomName: 'busy', connectionId: 'c1', userName: 'ada' })
       const upkeep = createRoomUpkeep({
-        entities: repo.entities,
+        entities: t.store().entities,
         now: Date.now,
         readSnapshot: async () => stale,
         maxAttempts: 3,

@@ -16,7 +16,7 @@ const t = useTestTable()
 describe('savedItems', () => {
   it('maps every entity as the toolbox formatter does', async () => {
     const repo = t.repository({ now: () => 1_800_000_000_000 })
-    const { Room, RoomState, Subscription, Message } = repo.entities
+    const { Room, RoomState, Subscription, Message } = t.store().entities
     await repo.subscribe({ roomName: 'drift', connectionId: 'conn-1', userName: 'ada' })
     const { message } = await repo.postMessage({
       roomName: 'drift',

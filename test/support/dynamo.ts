@@ -3,7 +3,9 @@ import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand } from '@a
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { createDocumentClient } from '../../src/client.js'
-import { type ChatRepositoryOptions, createChatRepository } from '../../src/repository/chatRepository.js'
+import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore, type TableStore } from '../../src/repository/tableStore.js'
+import type { ChatRepositoryOptions } from '../../src/repository/types.js'
 import { tableDefinition } from '../../src/table.js'
 import { countRequests, type RequestCounter } from '../../src/util/requestCounter.js'
 
@@ -41,6 +43,8 @@ export interface TestTable {
   documentClient: DynamoDBDocumentClient
   counter: RequestCounter
   repository: (options?: Partial<ChatRepositoryOptions>) => ReturnType<typeof createChatRepository>
+  /** The table store on the same client: this file's table, or `tableName`. */
+  store: (tableName?: string) => TableStore
 }
 
 /**
@@ -60,6 +64,8 @@ export function useTestTable(): TestTable {
         batchWrite: { baseDelayMs: 1 },
         ...options,
       })
+    handle.store = (tableName = handle.tableName) =>
+      createTableStore({ documentClient: handle.documentClient, tableName })
   })
   afterAll(async () => {
     await handle.documentClient.send(new DeleteTableCommand({ TableName: handle.tableName }))

@@ -1,15 +1,10 @@
-import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRandom } from '../../src/admin/generateDataset.js'
+import { allItems, scanPages } from '../../src/repository/pager.js'
 
 /** Every item of a table, raw (as stored), sorted by pk then sk. */
 export async function scanAll(documentClient: DynamoDBDocumentClient, tableName: string) {
-  const items: Record<string, unknown>[] = []
-  let ExclusiveStartKey: Record<string, unknown> | undefined
-  do {
-    const page = await documentClient.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }))
-    items.push(...(page.Items ?? []))
-    ExclusiveStartKey = page.LastEvaluatedKey
-  } while (ExclusiveStartKey)
+  const items = await allItems(scanPages(documentClient, { TableName: tableName }))
   const key = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))
 }

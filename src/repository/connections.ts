@@ -1,0 +1,137 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { DEPARTURE_ENTITY } from '../entities/index.js'
+import { subscriptionKey } from '../keys.js'
+import { DATA_INDEX } from '../table.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
+import { assertConnectionId, assertRoomName } from '../validation.js'
+import { writeInBatches } from './batchWrite.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { allItems, queryPages } from './pager.js'
+import type { RepositoryContext } from './repositoryContext.js'
+import { ENTITY_ATTRIBUTE } from './savedItems.js'
+import { toChatDbError } from './storeErrors.js'
+import type { RemovedSubscription } from './types.js'
+
+/**
+ * The repository's view of one connection: its rooms, its removal (`$disconnect`), and the
+ * marks a failed request leaves on its subscription for the next one to finish.
+ *
+ * @example
+ * const connections = createConnections(createRepositoryContext({ documentClient }))
+ * const removed = await connections.removeConnection('abc=')
+ */
+export function createConnections(context: RepositoryContext) {
+  const { documentClient, tableName, table, entities, pageSize, concurrency, readSnapshot, upkeep } = context
+  const { Subscription } = entities
+
+  async function setUnfinished(
+    input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
+    unfinished: boolean,
+  ) {
+    const entity = input.of === 'subscription' ? Subscription.entityName : DEPARTURE_ENTITY
+    try {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriptionKey(assertRoomName(input.roomName), assertConnectionId(input.connectionId)),
+          UpdateExpression: unfinished ? 'SET #unfinished = :true' : 'REMOVE #unfinished',
+          // Raw, not toolbox: the item's entity must stay what it is.
+          ConditionExpression: '#entity = :entity',
+          ExpressionAttributeNames: { '#unfinished': 'unfinished', '#entity': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: unfinished
+            ? { ':true': true, ':entity': entity }
+            : { ':entity': entity },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+    }
+  }
+
+  return {
+    /** Room names a connection is subscribed to, through the GSI (eventually consistent). */
+    async roomsOfConnection(connectionId: string): Promise<{ roomName: string; userName: string }[]> {
+      const params = table
+        .build(QueryCommand)
+        .entities(Subscription)
+        .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+        .options({ limit: pageSize })
+        .params()
+      const items = await allItems(queryPages(documentClient, params))
+      return items.map((item) => ({ roomName: item.roomName as string, userName: item.userName as string }))
+    },
+
+    /**
+     * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
+     * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
+     * The GSI is eventually consistent: a subscription written an instant ago may be missed;
+     * the broadcaster removes such leftovers when a post answers 410. A room that cannot be
+     * read after the delete comes back with `error` set; the others are still settled.
+     */
+    async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
+      // Subscriptions and departures, in one GSI query: both go with the connection.
+      const base = table
+        .build(QueryCommand)
+        .entities(Subscription)
+        .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
+        .options({ limit: pageSize, entityAttrFilter: false })
+        .params()
+      const params = {
+        ...base,
+        FilterExpression: '#chatdbEntity IN (:chatdbSubscription, :chatdbDeparture)',
+        ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#chatdbEntity': ENTITY_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ...base.ExpressionAttributeValues,
+          ':chatdbSubscription': Subscription.entityName,
+          ':chatdbDeparture': DEPARTURE_ENTITY,
+        },
+      }
+      const rooms = (await allItems(queryPages(documentClient, params))).map((item) => ({
+        roomName: item.roomName as string,
+        userName: item.userName as string,
+        subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
+      }))
+      await writeInBatches(
+        documentClient,
+        tableName,
+        rooms.map(({ roomName }) =>
+          Subscription.build(BatchDeleteRequest).key({ roomName, connectionId }).params(),
+        ),
+        context.batchWrite,
+      )
+      const subscriptions = rooms.filter((r) => r.subscribed)
+      // Each room on its own: one room that cannot be read must not cost the others their news.
+      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
+        try {
+          const snapshot = await readSnapshot(roomName)
+          const transition = await upkeep.settle(snapshot)
+          return { roomName, userName, subscribers: snapshot.subscribers, transition }
+        } catch (error) {
+          return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
+        }
+      })
+    },
+
+    /**
+     * Marks the subscription (`of: 'subscription'`) or departure (`of: 'departure'`) of a
+     * connection in a room whose subscribe or unsubscribe failed after writing it: the next
+     * subscribe or unsubscribe of the connection to the room finishes the work (announces,
+     * re-applies the room's listing). Does nothing when there is no such item.
+     * Requests: one UpdateItem.
+     */
+    async markUnfinished(input: {
+      roomName: string
+      connectionId: string
+      of: 'subscription' | 'departure'
+    }): Promise<void> {
+      await setUnfinished(input, true)
+    },
+
+    /** Clears `markUnfinished` on a subscription once its work is done. Requests: one UpdateItem. */
+    async markFinished(input: { roomName: string; connectionId: string }): Promise<void> {
+      await setUnfinished({ ...input, of: 'subscription' }, false)
+    },
+  }
+}

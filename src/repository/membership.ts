@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto'
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { DEPARTURE_ENTITY } from '../entities/index.js'
+import { ChatDbError } from '../errors.js'
+import { subscriptionKey } from '../keys.js'
+import { DATA_INDEX } from '../table.js'
+import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { queryPages } from './pager.js'
+import type { RepositoryContext } from './repositoryContext.js'
+import { ENTITY_ATTRIBUTE } from './savedItems.js'
+import type { RoomSnapshot, SubscribeResult, UnsubscribeResult } from './types.js'
+
+/**
+ * Tells one call's write from another's on the same key: 72 random bits, 12 characters, since
+ * every subscription carries one and every room Query reads them all.
+ */
+const newAttempt = () => randomBytes(9).toString('base64url')
+
+/**
+ * The repository's membership changes: subscribe and unsubscribe, each settling the room's
+ * listing (`roomUpkeep.ts`) from the Query it reads after its write.
+ *
+ * @example
+ * const membership = createMembership(createRepositoryContext({ documentClient }))
+ * await membership.subscribe({ roomName: 'general', connectionId: 'abc=', userName: 'ada' })
+ */
+export function createMembership(context: RepositoryContext) {
+  const {
+    documentClient,
+    tableName,
+    table,
+    entities,
+    now,
+    maxRoomsPerConnection,
+    maxSubscribersPerRoom,
+    readSnapshot,
+    upkeep,
+  } = context
+  const { Subscription } = entities
+
+  /** How many rooms a connection is in, counted through the GSI (one COUNT Query per 1 MB). */
+  async function countRoomsOfConnection(connectionId: string): Promise<number> {
+    const params = table
+      .build(QueryCommand)
+      .entities(Subscription)
+      .query({ index: DATA_INDEX, partition: connectionId })
+      .options({ select: 'COUNT' })
+      .params()
+    let count = 0
+    for await (const page of queryPages(documentClient, params)) count += page.count
+    return count
+  }
+
+  /**
+   * Settles the room; when a failed request left this subscription unfinished, also re-applies
+   * the guard's state to the room records, because that request may have claimed a transition
+   * and died before writing its records (the guard then agrees with the room and `settle` alone
+   * would see nothing to do). Off the steady-state path: only after a failure.
+   */
+  async function settleOwing(snapshot: RoomSnapshot, unfinished: boolean) {
+    const transition = await upkeep.settle(snapshot)
+    if (!transition && unfinished && snapshot.state) await upkeep.apply(snapshot.state)
+    return transition
+  }
+
+  return {
+    /**
+     * Subscribes a connection to a room under a user name, creating or reactivating the room.
+     * Idempotent: a second call changes nothing and reports `subscribed: false`.
+     * Refuses a connection already in `maxRoomsPerConnection` rooms (`limit.roomsPerConnection`,
+     * nothing written) and a room of `maxSubscribersPerRoom` (`limit.roomFull`, write undone).
+     * Requests: GSI COUNT Query + PutItem + Query (+ up to 3 when the room is created or reactivated).
+     */
+    async subscribe(input: {
+      roomName: string
+      connectionId: string
+      userName: string
+      /** Identifies this call in the item it writes (default: a random id). */
+      attempt?: string
+    }): Promise<SubscribeResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const userName = assertUserName(input.userName)
+      const key = { roomName, connectionId }
+      // The cap on rooms per connection reads the GSI, which is eventually consistent: a burst of
+      // subscribes may pass it by what the index has not seen yet, never by more.
+      if (
+        Number.isFinite(maxRoomsPerConnection) &&
+        (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
+      ) {
+        const { Item } = await documentClient.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            ConsistentRead: true,
+          }),
+        )
+        // A departure (the connection left this room) does not hold a place.
+        if (Item?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) {
+          throw new ChatDbError(
+            'limit.roomsPerConnection',
+            `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
+          )
+        }
+      }
+      const attempt = input.attempt ?? newAttempt()
+      let subscribed = true
+      try {
+        const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
+          .item({ ...key, userName, subscribedAt: now(), attempt })
+          .options({ condition: { attr: 'connectionId', exists: false } })
+          .params()
+        // Also over a departure: the connection left the room and comes back.
+        await documentClient.send(
+          new PutCommand({
+            ...params,
+            ConditionExpression: `(${params.ConditionExpression}) OR #chatdbEntity = :chatdbDeparture`,
+            ExpressionAttributeNames: {
+              ...params.ExpressionAttributeNames,
+              '#chatdbEntity': ENTITY_ATTRIBUTE,
+            },
+            ExpressionAttributeValues: {
+              ...params.ExpressionAttributeValues,
+              ':chatdbDeparture': DEPARTURE_ENTITY,
+            },
+          }),
+        )
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+        subscribed = false
+      }
+      const snapshot = await readSnapshot(roomName)
+      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+      // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
+      if (!subscribed && own?.attempt === attempt) subscribed = true
+      const unfinished = !subscribed && own?.unfinished === true
+      if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
+        // Full: take back this subscription (the room keeps its others, so its listing stands).
+        await Subscription.build(DeleteItemCommand).key(key).send()
+        throw new ChatDbError(
+          'limit.roomFull',
+          `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
+        )
+      }
+      const transition = await settleOwing(snapshot, unfinished)
+      return {
+        subscribed,
+        unfinished,
+        userName: own?.userName ?? userName,
+        subscribers: snapshot.subscribers,
+        transition,
+      }
+    },
+
+    /**
+     * Unsubscribes a connection from a room, unlisting the room when it empties. The
+     * subscription is not deleted but turned into a departure (same key, `_et: "Departure"`,
+     * user name kept), so a retry still knows who left; `removeConnection` deletes departures
+     * with the connection's subscriptions, and a subscribe overwrites one.
+     * Requests: UpdateItem + Query (+ up to 3 when the room empties).
+     */
+    async unsubscribe(input: {
+      roomName: string
+      connectionId: string
+      /** Identifies this call in the departure it writes (default: a random id). */
+      attempt?: string
+    }): Promise<UnsubscribeResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const attempt = input.attempt ?? newAttempt()
+      let old: Record<string, unknown> | undefined
+      try {
+        const output = await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriptionKey(roomName, connectionId),
+            UpdateExpression:
+              'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
+            // Only a subscription or a departure: never a key-only item for a stranger.
+            ConditionExpression: 'attribute_exists(#userName)',
+            ExpressionAttributeNames: {
+              '#entity': ENTITY_ATTRIBUTE,
+              '#attempt': 'attempt',
+              '#leftAt': 'leftAt',
+              '#unfinished': 'unfinished',
+              '#userName': 'userName',
+            },
+            ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+        old = output.Attributes
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+      }
+      const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+      const unfinished = old?.unfinished === true
+      // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
+      // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
+      const unsubscribed = wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished))
+      const snapshot = await readSnapshot(roomName)
+      const transition = await settleOwing(snapshot, unfinished)
+      return {
+        unsubscribed,
+        userName: unsubscribed ? (old?.userName as string) : undefined,
+        subscribers: snapshot.subscribers,
+        transition,
+      }
+    },
+  }
+}

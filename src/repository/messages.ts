@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { ChatDbError } from '../errors.js'
+import { DELIMITER, messagePartition } from '../keys.js'
+import { expiryOf } from '../retention.js'
+import { DATA_INDEX } from '../table.js'
+import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { allItems, queryPages } from './pager.js'
+import type { RepositoryContext } from './repositoryContext.js'
+import { savedMessage } from './savedItems.js'
+import type { ChatMessage, PostResult, UserHistory } from './types.js'
+
+const MESSAGE_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
+
+/**
+ * The repository's messages: posting one, a room's recent ones, a user's history.
+ *
+ * @example
+ * const messages = createMessages(createRepositoryContext({ documentClient }))
+ * const recent = await messages.recentMessages('general', { limit: 20 })
+ */
+export function createMessages(context: RepositoryContext) {
+  const {
+    documentClient,
+    table,
+    entities,
+    now,
+    pageSize,
+    recentMessagesLimit,
+    messageRetentionDays,
+    readSnapshot,
+  } = context
+  const { Message } = entities
+
+  return {
+    /** The newest `limit` messages of a room, returned oldest first. */
+    async recentMessages(roomName: string, { limit = recentMessagesLimit } = {}): Promise<ChatMessage[]> {
+      assertRoomName(roomName)
+      if (!Number.isInteger(limit) || limit < 1) {
+        throw new ChatDbError('validation.option', `limit must be a positive integer (got ${limit})`)
+      }
+      const newestFirst: ChatMessage[] = []
+      const params = table
+        .build(QueryCommand)
+        .entities(Message)
+        .query({ partition: messagePartition(roomName) })
+        // Only messages live in this partition; the entity filter would only cost the server time.
+        .options({ reverse: true, limit, entityAttrFilter: false })
+        .params()
+      for await (const { items } of queryPages(documentClient, params)) {
+        for (const item of items) if (newestFirst.length < limit) newestFirst.push(savedMessage(item))
+        // Enough: the next page would only be read to be thrown away.
+        if (newestFirst.length >= limit) break
+      }
+      return newestFirst.reverse()
+    },
+
+    /**
+     * Every message of a user, grouped by room (rooms in name order), oldest first in each,
+     * through the GSI on the user name. Only Message items count: rooms and connections whose
+     * name equals the user's share that GSI partition.
+     */
+    async historyOfUser(userName: string, { roomName }: { roomName?: string } = {}): Promise<UserHistory[]> {
+      assertUserName(userName)
+      const range =
+        roomName === undefined ? undefined : { beginsWith: `${assertRoomName(roomName)}${DELIMITER}` }
+      const params = table
+        .build(QueryCommand)
+        .entities(Message)
+        .query({ index: DATA_INDEX, partition: userName, range })
+        .options({ limit: pageSize })
+        .params()
+      // Sorted by sk = <room>|<time>|<id>: each room's messages are consecutive and in time order.
+      const groups: UserHistory[] = []
+      for (const item of await allItems(queryPages(documentClient, params))) {
+        const message = savedMessage(item)
+        const last = groups.at(-1)
+        if (last?.roomName === message.roomName) last.messages.push(message)
+        else groups.push({ roomName: message.roomName, messages: [message] })
+      }
+      return groups
+    },
+
+    /**
+     * Stores a message from a subscribed connection and returns the broadcast targets.
+     * The sender's membership and name come from the same Query as the targets.
+     * Pass `id` and `time` from the request to make a retried post idempotent.
+     * Requests: Query + PutItem. Throws `access.notSubscribed` (nothing written) otherwise.
+     */
+    async postMessage(input: {
+      roomName: string
+      connectionId: string
+      message: string
+      time?: number
+      id?: string
+    }): Promise<PostResult> {
+      const roomName = assertRoomName(input.roomName)
+      const connectionId = assertConnectionId(input.connectionId)
+      const text = assertMessageText(input.message)
+      const id = input.id ?? randomUUID()
+      if (!MESSAGE_ID.test(id))
+        throw new ChatDbError('validation.option', 'message id must be 1–128 URL-safe characters')
+      const time = input.time ?? now()
+      const { subscribers } = await readSnapshot(roomName)
+      const sender = subscribers.find((s) => s.connectionId === connectionId)
+      if (!sender) {
+        throw new ChatDbError('access.notSubscribed', `connection is not subscribed to room "${roomName}"`)
+      }
+      const message: ChatMessage = {
+        roomName,
+        time,
+        id,
+        userName: sender.userName,
+        connectionId,
+        message: text,
+      }
+      const expiresAt = messageRetentionDays === undefined ? undefined : expiryOf(time, messageRetentionDays)
+      let stored = true
+      try {
+        await Message.build(PutItemCommand)
+          .item({ ...message, expiresAt })
+          .options({ condition: { attr: 'id', exists: false } })
+          .send()
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+        stored = false
+      }
+      return { message, recipients: subscribers, stored }
+    },
+  }
+}

@@ -1,0 +1,54 @@
+import { createEntities } from '../entities/index.js'
+import { ChatDbError } from '../errors.js'
+import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
+import { readRoomSnapshot } from './roomSnapshot.js'
+import { createRoomUpkeep } from './roomUpkeep.js'
+import type { ChatRepositoryOptions } from './types.js'
+
+/**
+ * What every group of repository methods shares: the options with their defaults, the toolbox
+ * table and entities bound to the caller's document client, the room read and its upkeep. Built
+ * once per repository by `createChatRepository`; the method modules take it and nothing else.
+ */
+export function createRepositoryContext(options: ChatRepositoryOptions) {
+  const {
+    documentClient,
+    tableName = DEFAULT_TABLE_NAME,
+    now = Date.now,
+    recentMessagesLimit = 50,
+    pageSize,
+    concurrency = 8,
+    maxRoomsPerConnection = 100,
+    maxSubscribersPerRoom = 10_000,
+    messageRetentionDays,
+    batchWrite,
+  } = options
+  if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
+    throw new ChatDbError(
+      'validation.option',
+      `messageRetentionDays must be positive (got ${messageRetentionDays})`,
+    )
+  }
+  const table = createTable({ name: tableName, documentClient })
+  const entities = createEntities(table)
+  const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
+  const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
+  return {
+    documentClient,
+    tableName,
+    now,
+    recentMessagesLimit,
+    pageSize,
+    concurrency,
+    maxRoomsPerConnection,
+    maxSubscribersPerRoom,
+    messageRetentionDays,
+    batchWrite,
+    table,
+    entities,
+    readSnapshot,
+    upkeep,
+  }
+}
+
+export type RepositoryContext = ReturnType<typeof createRepositoryContext>

@@ -1,0 +1,134 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { BatchWriteOptions } from './batchWrite.js'
+
+/**
+ * The types the repository's methods take and answer, apart from the code: the decoders
+ * (`savedItems.ts`), the room reads and the method modules all import them from here, so no
+ * module needs another's implementation for its types.
+ */
+
+/** What settling a room did to its listing. */
+export type RoomTransition = 'created' | 'reactivated' | 'emptied'
+
+export interface Subscriber {
+  connectionId: string
+  userName: string
+  subscribedAt: number
+  /** The subscribe call that wrote the subscription (absent on items written before it was kept). */
+  attempt?: string
+  /** A request failed after touching this subscription: the next one finishes its work. */
+  unfinished?: boolean
+}
+
+export interface RoomState {
+  roomName: string
+  createdAt: number
+  listed: boolean
+  version: number
+}
+
+/** What one consistent Query of a room's subscription partition tells. */
+export interface RoomSnapshot {
+  roomName: string
+  /** The room's guard item, absent for a room never created. */
+  state: RoomState | undefined
+  /** Subscribers in sort-key order (by connection id). */
+  subscribers: Subscriber[]
+}
+
+export interface ChatRepositoryOptions {
+  documentClient: DynamoDBDocumentClient
+  /** Table name (default `chat`). */
+  tableName?: string
+  /** Clock in epoch milliseconds (default `Date.now`). */
+  now?: () => number
+  /** Recent messages returned when no limit is given (default 50). */
+  recentMessagesLimit?: number
+  /** Page size for queries that read whole partitions; DynamoDB's 1 MB pages when unset. */
+  pageSize?: number
+  /** Rooms settled at once when a connection goes (default 8). */
+  concurrency?: number
+  /**
+   * Rooms one connection may be subscribed to (default 100): `limit.roomsPerConnection`.
+   * `Infinity` turns the check (and the GSI count it costs) off, as the operator CLI does.
+   */
+  maxRoomsPerConnection?: number
+  /** Subscribers one room may have (default 10,000; every broadcast reads them all): `limit.roomFull`. */
+  maxSubscribersPerRoom?: number
+  /** Days a new message is kept: sets its `expiresAt` for DynamoDB's TTL (unset: kept for ever). */
+  messageRetentionDays?: number
+  batchWrite?: BatchWriteOptions
+}
+
+export interface ChatMessage {
+  roomName: string
+  userName: string
+  message: string
+  /** Epoch milliseconds. */
+  time: number
+  id: string
+  connectionId: string
+}
+
+export interface ActiveRoom {
+  roomName: string
+  createdAt: number
+}
+
+export interface SubscribeResult {
+  /**
+   * False when the connection was already subscribed (the call changed nothing). True when this
+   * call wrote the subscription, also when its answer was lost and the SDK's retry found it there.
+   */
+  subscribed: boolean
+  /**
+   * The subscription was already there, left by a request that failed after writing it
+   * (`markUnfinished`): its announcement is owed. The room's listing was re-applied.
+   */
+  unfinished: boolean
+  /** The user name the subscription holds: the first subscribe binds it. */
+  userName: string
+  /** Everyone subscribed after the call, the caller included. */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+}
+
+export interface UnsubscribeResult {
+  /**
+   * False when the connection was not subscribed, or had already left (a repeat). True when
+   * this call left, also when its answer was lost and the SDK's retry found its own departure,
+   * and when it finishes a leave whose request failed (`markUnfinished`).
+   */
+  unsubscribed: boolean
+  userName: string | undefined
+  /** Everyone still subscribed. */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+}
+
+export interface PostResult {
+  message: ChatMessage
+  /** The room's subscribers, sender included: the broadcast targets. */
+  recipients: Subscriber[]
+  /** False when a message with this id was already stored (a retried request). */
+  stored: boolean
+}
+
+export interface RemovedSubscription {
+  roomName: string
+  userName: string
+  /** Subscribers left in the room (none known when `error` is set). */
+  subscribers: Subscriber[]
+  transition: RoomTransition | undefined
+  /**
+   * Set when the subscription was deleted but the room could not be read or settled after it:
+   * its subscribers are unknown, so they cannot be told, and its listing waits for the room's
+   * next subscribe or unsubscribe (or `chatdb cleanup rooms`).
+   */
+  error?: unknown
+}
+
+export interface UserHistory {
+  roomName: string
+  messages: ChatMessage[]
+}
