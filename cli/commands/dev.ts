@@ -1,31 +1,18 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
-import { bundledDatasetPath, loadSeedDataset, type SeedDataset } from '../../src/admin/seedDataset.js'
+import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
 import { hasChatData } from '../../src/admin/seedTable.js'
 import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { DEFAULT_TABLE_NAME } from '../../src/table.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
-import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
+import { interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './devMigrations.js'
+import type { DevSetup, DevSetupStep } from './devSetup.js'
 import { checkGatewayArgs, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
-
-/** What the setup steps share: the Ctrl-C trap, and what the gateway should start with. */
-export interface DevSetup {
-  /** Steps call `interrupt.check()` at their safe points (and pass it to what they run). */
-  interrupt: InterruptTrap
-  /** The dataset whose users join as demo members once the gateway listens (set by `fixtures`). */
-  demo?: SeedDataset | undefined
-}
-
-/** One step of bringing the local stack up; returns what it did, in a few words. */
-export interface DevSetupStep {
-  name: string
-  run(context: CliContext, setup: DevSetup): Promise<string>
-}
 
 /**
  * Test hook: a pause (ms) before each fixture batch after the first, which Ctrl-C cuts short, so

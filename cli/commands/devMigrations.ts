@@ -1,7 +1,7 @@
 import { migrations as shippedMigrations } from '../../migrations/index.js'
 import { label } from '../../src/migrator/errors.js'
 import { createMigrator } from '../../src/migrator/migrator.js'
-import type { DevSetupStep } from './dev.js'
+import type { DevSetupStep } from './devSetup.js'
 
 /**
  * The `chatdb dev` setup step that applies chatdb's pending migrations, between `table` and
