@@ -2,7 +2,6 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
 import { type RawData, WebSocket, WebSocketServer } from 'ws'
 import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
 import { type ManagedConnection, serveConnectionsApi } from './connectionsApi.js'
@@ -13,58 +12,11 @@ import {
   newGatewayId,
   selectRoute,
 } from './gatewayEvents.js'
+import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
 
+export type { Gateway, GatewayRouter, GatewayServerOptions, GatewayStats } from './gatewayTypes.js'
 export { DEFAULT_MAX_QUEUED_FRAMES }
-
-/** What the gateway invokes: the Lambda router, or anything shaped like it. */
-export interface GatewayRouter {
-  handler(event: APIGatewayProxyWebsocketEventV2): Promise<{ statusCode: number }>
-  close(): void
-}
-
-export interface GatewayServerOptions {
-  /** 0 picks a free port. */
-  port: number
-  /** Default 127.0.0.1. */
-  host?: string
-  /** Builds the router once the `@connections` endpoint (this server) is known. */
-  router: (managementEndpoint: string) => GatewayRouter
-  /** One line per route invocation: route, connection id, status, milliseconds. */
-  log?: (line: string) => void
-  /**
-   * Frames one connection may have waiting behind the one being handled (default
-   * {@link DEFAULT_MAX_QUEUED_FRAMES}). One more closes the connection with 1013 "try again
-   * later", as API Gateway throttles a client that outruns its limits: a flooding client cannot
-   * grow the gateway's memory without bound.
-   */
-  maxQueuedFrames?: number
-}
-
-/** What the gateway did with the frames it received (since it started, over every connection). */
-export interface GatewayStats {
-  /** Open connections. */
-  connections: number
-  /** Frames waiting to be handled now, over every connection. */
-  queuedFrames: number
-  /** Frames handed to the router. */
-  handledFrames: number
-  /** Frames never handed to the router: beyond the queue limit, or queued when their connection closed. */
-  droppedFrames: number
-  /** Connections closed with 1013 for exceeding the queue limit. */
-  throttledConnections: number
-}
-
-export interface Gateway {
-  /** `ws://host:port`, for WebSocket clients. */
-  url: string
-  /** `http://host:port`, the `@connections` API the handlers post through. */
-  managementEndpoint: string
-  /** Counts of frames handled, queued and dropped, for tests and the curious. */
-  stats(): GatewayStats
-  /** Closes every connection (running `$disconnect` for each), then the server. */
-  close(): Promise<void>
-}
 
 interface LiveConnection extends ConnectionInfo, ManagedConnection {
   socket: WebSocket

@@ -7,52 +7,17 @@ import type {
   UnsubscribeAction,
 } from '../protocol/actions.js'
 import { parseAction } from '../protocol/actions.js'
-import { badRequest, errorFrameFor } from '../protocol/errorFrame.js'
+import { badRequest } from '../protocol/errorFrame.js'
 import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
-import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
+import type { ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
-import type { ChatRepository } from '../repository/chatRepository.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
-import type { Broadcaster, Delivery, ServiceLogger } from './types.js'
+import { createRouteRunner } from './routeRunner.js'
+import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
 
-/** The repository methods the protocol needs (a fake with these is enough in tests). */
-export type ChatServiceRepository = Pick<
-  ChatRepository,
-  | 'subscribe'
-  | 'unsubscribe'
-  | 'postMessage'
-  | 'removeConnection'
-  | 'activeRooms'
-  | 'recentMessages'
-  | 'markUnfinished'
-  | 'markFinished'
->
-
-/** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
-export interface RequestInfo {
-  connectionId: string
-  /** API Gateway's request id: makes a retried `sendMessage` idempotent. */
-  requestId?: string
-  /** When API Gateway received the frame (epoch ms): the message time. */
-  requestTimeEpoch?: number
-}
-
-/** 200 when the work is done; otherwise the status of the error frame sent to the caller. */
-export interface RouteOutcome {
-  statusCode: 200 | 400 | 500
-}
-
-export interface ChatServiceOptions {
-  repository: ChatServiceRepository
-  broadcaster: Broadcaster
-  /** Messages in a `subscribed` frame (default 50). */
-  recentMessagesLimit?: number
-  /** Epoch ms, for message times when the request has none (default `Date.now`). */
-  clock?: () => number
-  logger?: ServiceLogger
-}
+export type { ChatServiceOptions, ChatServiceRepository, RequestInfo, RouteOutcome } from './types.js'
 
 /**
  * The chat protocol: one method per WebSocket route, pure of AWS. Every failure becomes an
@@ -67,52 +32,7 @@ export function createChatService(options: ChatServiceOptions) {
   const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now } = options
   const logger = options.logger ?? createJsonLogger()
 
-  const reply = (request: RequestInfo, frame: ServerFrame) =>
-    broadcaster.post([{ connectionId: request.connectionId, frame }])
-
-  async function refuse(request: RequestInfo, frame: ErrorFrame): Promise<RouteOutcome> {
-    await reply(request, frame)
-    return { statusCode: frame.statusCode }
-  }
-
-  async function run(request: RequestInfo, action: ActionName, work: () => Promise<void>) {
-    try {
-      await work()
-      return { statusCode: 200 } as RouteOutcome
-    } catch (error) {
-      const frame = errorFrameFor(error, action)
-      if (frame.statusCode === 500) {
-        logger.error('route.failed', {
-          route: action,
-          connectionId: request.connectionId,
-          error: describeError(error),
-        })
-      }
-      return refuse(request, frame)
-    }
-  }
-
-  /**
-   * After a 500, marks the item the failed request may have written, so that the retry finishes
-   * its work. Best effort: when even this write fails (a warning; the route failure itself is
-   * the error logged), a retry answers but cannot know to announce.
-   */
-  async function leaveUnfinished(
-    route: 'subscribe' | 'unsubscribe',
-    roomName: string,
-    connectionId: string,
-    error: unknown,
-  ) {
-    if (errorFrameFor(error, route).statusCode !== 500) return
-    const of = route === 'subscribe' ? 'subscription' : 'departure'
-    await repository.markUnfinished({ roomName, connectionId, of }).catch((markError: unknown) =>
-      logger.warn(`${route}.unfinishedUnmarked`, {
-        connectionId,
-        roomName,
-        error: describeError(markError),
-      }),
-    )
-  }
+  const { reply, refuse, run, leaveUnfinished } = createRouteRunner({ repository, broadcaster, logger })
 
   const service = {
     /** `$connect`: nothing is stored until the connection subscribes; only the id is checked. */

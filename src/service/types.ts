@@ -1,4 +1,5 @@
 import type { ServerFrame } from '../protocol/frames.js'
+import type { ChatRepository } from '../repository/chatRepository.js'
 
 /** One frame for one connection. */
 export interface Delivery {
@@ -28,4 +29,41 @@ export interface Broadcaster {
 export interface ServiceLogger {
   error(event: string, details: Record<string, unknown>): void
   warn(event: string, details: Record<string, unknown>): void
+}
+
+/** The repository methods the protocol needs (a fake with these is enough in tests). */
+export type ChatServiceRepository = Pick<
+  ChatRepository,
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'postMessage'
+  | 'removeConnection'
+  | 'activeRooms'
+  | 'recentMessages'
+  | 'markUnfinished'
+  | 'markFinished'
+>
+
+/** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
+export interface RequestInfo {
+  connectionId: string
+  /** API Gateway's request id: makes a retried `sendMessage` idempotent. */
+  requestId?: string
+  /** When API Gateway received the frame (epoch ms): the message time. */
+  requestTimeEpoch?: number
+}
+
+/** 200 when the work is done; otherwise the status of the error frame sent to the caller. */
+export interface RouteOutcome {
+  statusCode: 200 | 400 | 500
+}
+
+export interface ChatServiceOptions {
+  repository: ChatServiceRepository
+  broadcaster: Broadcaster
+  /** Messages in a `subscribed` frame (default 50). */
+  recentMessagesLimit?: number
+  /** Epoch ms, for message times when the request has none (default `Date.now`). */
+  clock?: () => number
+  logger?: ServiceLogger
 }
