@@ -8,7 +8,7 @@ const pages = ['README.md', ...readdirSync(resolve(root, 'docs')).map((name) => 
 )
 const read = (page: string) => readFileSync(resolve(root, page), 'utf8')
 
-/** What test/integration/lambdaRouter.test.ts asserts per route, steady state. */
+/** What test/integration/lambda/createRouter.test.ts asserts per route, steady state. */
 const requestBudget: Record<string, number> = { subscribe: 4, sendMessage: 2, unsubscribe: 2, listRooms: 1 }
 
 describe('docs', () => {
@@ -30,6 +30,18 @@ describe('docs', () => {
     for (const page of pages) {
       for (const [name = ''] of read(page).matchAll(/\b[\w-]+\.md\b/g)) {
         if (!present.has(name)) missing.push(`${page}: ${name}`)
+      }
+    }
+    expect(missing).toEqual([])
+  })
+
+  // Test files move with the source tree they mirror: a page naming the old path would send the
+  // reader to a file that is gone.
+  it('name only test files that are in the repository', () => {
+    const missing: string[] = []
+    for (const page of pages) {
+      for (const [path = ''] of read(page).matchAll(/\btest\/[\w./-]+\.(?:ts|mjs)\b/g)) {
+        if (!existsSync(resolve(root, path))) missing.push(`${page}: ${path}`)
       }
     }
     expect(missing).toEqual([])

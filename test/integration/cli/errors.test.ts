@@ -1,0 +1,261 @@
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { expectFailure, runCli, STACK_FRAME } from '../../support/cli.js'
+
+describe('chatdb errors (built CLI)', () => {
+  const home = mkdtempSync(join(tmpdir(), 'chatdb-home-'))
+  afterAll(() => rmSync(home, { recursive: true, force: true }))
+
+  // A machine with no AWS configuration at all: no keys, no profile files, no instance metadata.
+  const bareMachine = {
+    HOME: home,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+  }
+
+  it('turns each failure into one line with a hint and the right exit code, never a stack', async () => {
+    const unreachable = ['--endpoint', 'http://127.0.0.1:1']
+    const [
+      refused,
+      refusedJson,
+      refusedDebug,
+      missingTable,
+      badDuration,
+      noCredentials,
+      noRegion,
+      badNumber,
+      badChoice,
+      missingArgument,
+      badRoomName,
+      unknownCommand,
+      noCommand,
+    ] = await Promise.all([
+      runCli(['inspect', 'rooms', ...unreachable]),
+      runCli(['inspect', 'rooms', ...unreachable, '--json']),
+      runCli(['inspect', 'rooms', ...unreachable, '--debug']),
+      runCli(['inspect', 'rooms', '--table', 'no-such-table']),
+      runCli(['cleanup', 'messages', '--older-than', '30 days', '--dry-run']),
+      runCli(['inspect', 'rooms'], { env: bareMachine }),
+      runCli(['inspect', 'rooms'], {
+        env: { ...bareMachine, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: undefined },
+      }),
+      runCli(['seed', '--rooms', 'many']),
+      runCli(['create-table', '--billing-mode', 'FREE']),
+      runCli(['inspect', 'room']),
+      runCli(['inspect', 'room', 'a|b']),
+      runCli(['crate-table']),
+      runCli([]),
+    ])
+
+    expectFailure(refused, 'aws.unreachable')
+    expect(refused.stderr).toContain('cannot reach DynamoDB at http://127.0.0.1:1')
+    expect(refusedJson.json()).toMatchObject({ error: { code: 'aws.unreachable' } })
+    expect(refusedDebug.code).toBe(1)
+    expect(refusedDebug.stderr).toMatch(STACK_FRAME)
+
+    expectFailure(missingTable, 'store.tableNotFound')
+    expect(missingTable.stderr).toContain('table "no-such-table" does not exist')
+    expect(missingTable.stderr).toContain('chatdb create-table --table no-such-table')
+    expectFailure(badDuration, 'validation.option')
+    expect(badDuration.stderr).toContain('"30 days" is not a duration')
+
+    expectFailure(noCredentials, 'aws.credentials')
+    expectFailure(noRegion, 'aws.region')
+
+    expectFailure(badNumber, 'cli.usage', 2)
+    expect(badNumber.stderr).toContain('--rooms must be a number')
+    expectFailure(badChoice, 'cli.usage', 2)
+    expect(badChoice.stderr).toContain('cli.usage: Invalid values: Argument: billing-mode, Given: "FREE"')
+    expectFailure(missingArgument, 'cli.usage', 2)
+    expectFailure(badRoomName, 'validation.roomName')
+
+    expectFailure(unknownCommand, 'cli.usage', 2)
+    expect(unknownCommand.stderr).toContain('unknown command "crate-table". Did you mean create-table?')
+    expect(unknownCommand.stderr).toContain('Commands:')
+    expectFailure(noCommand, 'cli.usage', 2)
+    expect(noCommand.stderr).toContain('Commands:')
+    for (const run of [refused, missingTable, noCredentials, badNumber, unknownCommand])
+      expect(run.stdout).toBe('')
+  })
+
+  it('gives ordinary mistakes codes of their own, never internal', async () => {
+    // Not DynamoDB: /html answers like a web server's 404 page, /odd with an error DynamoDB never
+    // sends (which stays `internal`, to see the --debug hint dropped when --debug was given).
+    const web = createServer((request, response) => {
+      request.resume()
+      if (request.url?.startsWith('/odd')) {
+        response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' })
+        response.end(
+          JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#OddException', message: 'odd' }),
+        )
+      } else {
+        response.writeHead(404, { 'content-type': 'text/html' })
+        response.end('<!DOCTYPE html><html><body>Not Found</body></html>')
+      }
+    })
+    await new Promise<void>((done) => web.listen(0, '127.0.0.1', done))
+    const site = `http://127.0.0.1:${(web.address() as AddressInfo).port}`
+    // Root may write anywhere but in /proc; others cannot write to a 0555 directory.
+    const readOnly = join(home, 'read-only')
+    mkdirSync(readOnly, { recursive: true })
+    chmodSync(readOnly, 0o555)
+    const unwritable = process.getuid?.() === 0 ? '/proc' : readOnly
+    try {
+      const [
+        shortName,
+        spacedName,
+        longName,
+        notUrl,
+        htmlEndpoint,
+        oddEndpoint,
+        oddEndpointDebug,
+        servePort,
+        devPort,
+        devQueue,
+        unwritableLocal,
+        inspectBogus,
+        badLimit,
+        unknownFlag,
+        missingTableInspect,
+        help,
+        envNotUrl,
+        managementNotUrl,
+        underProc,
+      ] = await Promise.all([
+        runCli(['inspect', 'rooms', '--table', 'x']),
+        runCli(['inspect', 'rooms', '--table', 'a b']),
+        runCli(['inspect', 'rooms', '--table', 'a'.repeat(300)]),
+        runCli(['inspect', 'rooms', '--endpoint', 'not-a-url']),
+        runCli(['inspect', 'rooms', '--endpoint', `${site}/html`]),
+        runCli(['inspect', 'rooms', '--endpoint', `${site}/odd`]),
+        runCli(['inspect', 'rooms', '--endpoint', `${site}/odd`, '--debug']),
+        runCli(['serve', '--port', '99999']),
+        runCli(['dev', '--port', '99999', `--local=${join(home, 'dev')}`]),
+        runCli(['dev', '--max-queued-frames', '-1', `--local=${join(home, 'dev')}`]),
+        runCli(['inspect', 'rooms', `--local=${unwritable}`]),
+        runCli(['inspect', 'bogus']),
+        runCli(['inspect', 'room', 'general', '--limit', 'abc']),
+        runCli(['inspect', 'rooms', '--bogus-flag']),
+        runCli(['inspect', 'table', '--table', 'no-such-table']),
+        runCli(['--help']),
+        runCli(['inspect', 'rooms'], { env: { AWS_ENDPOINT_URL_DYNAMODB: 'not-a-url' } }),
+        runCli(['cleanup', 'stale', '--management-endpoint', 'not-a-url', '--dry-run']),
+        // Node's recursive mkdir never returns on Linux's /proc (it answers ENOENT for /proc itself).
+        existsSync('/proc/self') ? runCli(['inspect', 'rooms', '--local=/proc/chatdb/x']) : undefined,
+      ])
+      for (const run of [shortName, spacedName, longName]) {
+        expectFailure(run, 'cli.usage', 2)
+        expect(run.stderr).toContain('invalid table name')
+      }
+      expectFailure(notUrl, 'cli.usage', 2)
+      expect(notUrl.stderr).toContain('"not-a-url"')
+      expectFailure(envNotUrl, 'cli.usage', 2)
+      expect(envNotUrl.stderr).toContain('AWS_ENDPOINT_URL_DYNAMODB must be an http(s) URL, got "not-a-url"')
+      expectFailure(managementNotUrl, 'cli.usage', 2)
+      expect(managementNotUrl.stderr).toContain('--management-endpoint must be an http(s) URL')
+      expectFailure(htmlEndpoint, 'aws.badResponse')
+      expect(htmlEndpoint.stderr).toContain('answered HTTP 404')
+      expectFailure(oddEndpoint, 'internal')
+      expect(oddEndpointDebug.stderr).toMatch(/^internal: OddException: odd$/m)
+      expect(oddEndpointDebug.stderr).not.toContain('hint:')
+      expect(oddEndpointDebug.stderr).toMatch(STACK_FRAME)
+      for (const run of [servePort, devPort]) {
+        expectFailure(run, 'cli.usage', 2)
+        expect(run.stderr).toContain('--port must be an integer from 0 to 65535, got 99999')
+      }
+      // Refused before dev sets anything up: no dynalite directory.
+      expectFailure(devQueue, 'cli.usage', 2)
+      expect(devQueue.stderr).toContain('--max-queued-frames must be a non-negative integer, got -1')
+      expect(existsSync(join(home, 'dev'))).toBe(false)
+      expectFailure(unwritableLocal, 'cli.local')
+      if (underProc) expectFailure(underProc, 'cli.local')
+      expectFailure(inspectBogus, 'cli.usage', 2)
+      expect(inspectBogus.stderr).toContain('unknown inspect target "bogus"')
+      expectFailure(badLimit, 'cli.usage', 2)
+      expect(badLimit.stderr).toContain('--limit must be a number, got "abc"')
+      expect(badLimit.stderr).not.toContain('NaN')
+      expectFailure(unknownFlag, 'cli.usage', 2)
+      expect(unknownFlag.stderr).toMatch(/^cli\.usage: Unknown argument: bogus-flag$/m)
+      expect(unknownFlag.stderr).not.toContain('bogusFlag')
+      expectFailure(missingTableInspect, 'store.tableNotFound')
+      expect(missingTableInspect.stderr).toContain('chatdb create-table --table no-such-table')
+      // Help wraps between words: each description reads whole once line breaks are spaces.
+      const flowing = help.stdout.replace(/\s+/g, ' ')
+      expect(flowing).toContain('write --local=dir before a command argument')
+      expect(flowing).toContain('(ledger and lock in the table)')
+    } finally {
+      web.close()
+    }
+  })
+
+  it('takes over a --local directory whose pid file names a live process that is not chatdb', async () => {
+    const dir = join(home, 'stale-lock')
+    mkdirSync(dir, { recursive: true })
+    const pidFile = join(dir, 'chatdb.pid')
+    // This test's own process: alive, but no dynalite of that directory answers anywhere.
+    writeFileSync(pidFile, String(process.pid))
+    const minuteAgo = new Date(Date.now() - 60_000)
+    utimesSync(pidFile, minuteAgo, minuteAgo)
+    const bare = await runCli(['inspect', 'rooms', `--local=${dir}`])
+    // Reaching the embedded dynalite is what matters: its table does not exist yet.
+    expectFailure(bare, 'store.tableNotFound')
+    // A recorded port that does not answer as DynamoDB does is stale at once.
+    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, port: 1 }))
+    expectFailure(await runCli(['inspect', 'rooms', `--local=${dir}`]), 'store.tableNotFound')
+    // Without a port and freshly written, the holder may still be starting dynalite: refused.
+    writeFileSync(pidFile, String(process.pid))
+    const starting = await runCli(['inspect', 'rooms', `--local=${dir}`])
+    expectFailure(starting, 'cli.local')
+    expect(starting.stderr).toContain(`in use by another chatdb process (pid ${process.pid})`)
+    expect(readFileSync(pidFile, 'utf8')).toBe(String(process.pid))
+  })
+
+  it('--profile takes credentials from that profile', async () => {
+    const credentials = join(home, 'credentials')
+    writeFileSync(credentials, '[other]\naws_access_key_id = other\naws_secret_access_key = other\n')
+    const env = { ...bareMachine, AWS_SHARED_CREDENTIALS_FILE: credentials }
+    const [withProfile, withoutProfile] = await Promise.all([
+      runCli(['inspect', 'rooms', '--table', 'no-such-table', '--profile', 'other'], { env }),
+      runCli(['inspect', 'rooms', '--table', 'no-such-table'], { env }),
+    ])
+    // With the profile the request reaches dynalite, which answers that the table is missing.
+    expectFailure(withProfile, 'store.tableNotFound')
+    expectFailure(withoutProfile, 'aws.credentials')
+  })
+
+  it('--help lists every command and exits 0', async () => {
+    const help = await runCli(['--help'])
+    expect(help.code).toBe(0)
+    for (const command of [
+      'create-table',
+      'delete-table',
+      'seed',
+      'inspect',
+      'cleanup',
+      'export',
+      'import',
+      'serve',
+      'dev',
+    ]) {
+      expect(help.stdout).toContain(`chatdb ${command}`)
+    }
+  })
+})

@@ -1,0 +1,455 @@
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { createDynamoLedger, MIGRATION_PARTITION } from '../../../src/migrator/dynamoLedger.js'
+import { createDynamoLockStore } from '../../../src/migrator/dynamoLockStore.js'
+import { writeInBatches } from '../../../src/repository/batchWrite.js'
+import { CLI_MAIN, runCli } from '../../support/cli.js'
+import { createTestTable, dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
+import { scanAll } from '../../support/scan.js'
+
+const fixture = JSON.parse(
+  readFileSync(new URL('../../../fixtures/legacy-seed-layout.json', import.meta.url), 'utf8'),
+) as { items: Record<string, unknown>[] }
+
+const REPOSITORY = resolve(import.meta.dirname, '../../..')
+
+/** Runs a tool to completion; `output` is its stdout and stderr, for the failure message. */
+function exec(command: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
+  return new Promise((done) => {
+    const child = spawn(command, args, { cwd })
+    let output = ''
+    child.stdout.on('data', (chunk) => {
+      output += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      output += chunk
+    })
+    child.on('close', (code) => done({ code: code ?? -1, output }))
+  })
+}
+
+interface Report {
+  dryRun: boolean
+  results: { name: string; outcome: string; itemsChanged: number; notices: string[] }[]
+}
+
+describe('chatdb migrate', () => {
+  const t = useTestTable()
+
+  beforeAll(async () => {
+    expect(existsSync(CLI_MAIN), 'the CLI is built (npm test builds it)').toBe(true)
+    await writeInBatches(
+      t.documentClient,
+      t.tableName,
+      fixture.items.map((Item) => ({ PutRequest: { Item } })),
+    )
+  })
+
+  it('status, dry run, a refused unconfirmed up, up --yes, then status again', async () => {
+    const table = t.tableName
+    const pending = await runCli(['migrate', 'status', '--json'], { table })
+    expect(pending.code).toBe(0)
+    expect(pending.json<{ migrations: { state: string }[] }>().migrations.map((m) => m.state)).toEqual([
+      'pending',
+      'pending',
+    ])
+
+    const before = await scanAll(t.documentClient, table)
+    const dry = await runCli(['migrate', 'up', '--dry-run', '--json'], { table })
+    expect(dry.code).toBe(0)
+    expect(dry.json<Report>().results.map((r) => [r.name, r.outcome, r.itemsChanged])).toEqual([
+      ['legacy-seed-layout', 'would-apply', 22],
+      ['message-retention', 'would-apply', 0],
+    ])
+    const unconfirmed = await runCli(['migrate', 'up'], { table })
+    expect(unconfirmed.code).toBe(1)
+    expect(unconfirmed.stderr).toMatch(
+      /^cli.confirmationRequired: refusing to migrate up without confirmation/,
+    )
+    expect(await scanAll(t.documentClient, table)).toEqual(before)
+
+    const up = await runCli(
+      ['migrate', 'up', '--yes', '--json', '--segments', '2', '--retention-days', '30'],
+      {
+        table,
+      },
+    )
+    expect(up.code).toBe(0)
+    const report = up.json<Report>()
+    expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
+      ['legacy-seed-layout', 'applied'],
+      ['message-retention', 'applied'],
+    ])
+    expect(report.results[1]?.notices).toContain(
+      'endpoint does not support UpdateTimeToLive; TTL not enabled (the data part is applied)',
+    )
+    const message = (await scanAll(t.documentClient, table)).find(
+      (item) => item.sk === 'general|2023-11-14T22:13:30.000Z|m-0001',
+    )
+    expect(message?.expiresAt).toBe(1700000010 + 30 * 86_400)
+
+    // The operator's inspect reads the upgraded table, per-user history included.
+    const history = await runCli(['inspect', 'user', 'ada'], { table })
+    expect(history.code).toBe(0)
+    expect(history.stdout).toMatch(/from my second connection/)
+    expect(history.stdout).toMatch(/last one here\?/)
+
+    const applied = await runCli(['migrate', 'status'], { table })
+    expect(applied.code).toBe(0)
+    expect(applied.stdout).toMatch(/001 .*legacy-seed-layout .*applied/)
+    expect(applied.stdout).toMatch(/not locked/)
+  }, 120_000)
+
+  it('reports usage and migration errors as one line with a non-zero exit', async () => {
+    const table = t.tableName
+    const unknown = await runCli(['migrate', 'down', '--to', 'nope', '--yes'], { table })
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/^migration.unknownVersion: no migration "nope"/)
+    expect(unknown.stderr).not.toMatch(/\n\s+at /)
+    const badSegments = await runCli(['migrate', 'up', '--segments', '0'], { table })
+    expect(badSegments.code).toBe(2)
+    expect(badSegments.stderr).toMatch(/cli.usage: --segments must be an integer from 1 to 64/)
+  })
+
+  it('up --to N with a later migration rolled back says what is left, not that all is applied', async () => {
+    const table = await createTestTable(t.documentClient, 'to')
+    expect((await runCli(['migrate', 'up', '--yes'], { table })).code).toBe(0)
+    const allApplied = await runCli(['migrate', 'up', '--yes'], { table })
+    expect(allApplied.stdout).toMatch(/^nothing to migrate: every migration is applied$/m)
+    expect((await runCli(['migrate', 'down', '--yes'], { table })).code).toBe(0)
+
+    const upTo1 = await runCli(['migrate', 'up', '--to', '1', '--yes'], { table })
+    expect(upTo1.code, upTo1.stderr).toBe(0)
+    expect(upTo1.stdout).not.toMatch(/every migration is applied/)
+    expect(upTo1.stdout).toMatch(
+      /^nothing to migrate up to version 001: it and every migration before it are applied$/m,
+    )
+    expect(upTo1.stdout).toMatch(/^not applied after version 001: 002_message-retention /m)
+    const json = await runCli(['migrate', 'up', '--to', 'legacy-seed-layout', '--yes', '--json'], { table })
+    expect(json.json()).toMatchObject({ results: [], to: 1, notApplied: ['002_message-retention'] })
+
+    const upTo2 = await runCli(['migrate', 'up', '--to', '2', '--yes'], { table })
+    expect(upTo2.stdout).toMatch(/^1 migration\(s\) applied$/m)
+    expect(upTo2.stdout).not.toMatch(/not applied after/)
+  })
+
+  it('create in a project that installs chatdb: makes the directory and list, numbers after the shipped 002', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'chatdb-project-'))
+    await mkdir(join(project, 'node_modules'))
+    await symlink(REPOSITORY, join(project, 'node_modules', 'chatdb'), 'dir')
+    // chatdb is an ES module, and so is a project that imports it.
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'my-chat', type: 'module' }))
+    // No migrations directory yet: create makes it, with an index listing chatdb's migrations first.
+    const first = await runCli(['migrate', 'create', 'room-topics', '--json'], { cwd: project })
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.json()).toMatchObject({ version: 3, indexCreated: true, indexUpdated: true })
+    const second = await runCli(['migrate', 'create', 'delete', '--json'], { cwd: project })
+    expect(second.json()).toMatchObject({ version: 4, indexCreated: false, indexUpdated: true })
+    // Both files import from the package's migrator entry point, which the compile below resolves.
+    expect(await readFile(join(project, 'migrations', 'index.ts'), 'utf8')).toMatch(
+      /^import \{ migrations as chatdbMigrations, type Migration \} from 'chatdb\/migrator'$/m,
+    )
+    expect(await readFile(join(project, 'migrations', '003_room-topics.ts'), 'utf8')).toMatch(
+      /^import type \{ Migration \} from 'chatdb\/migrator'$/m,
+    )
+    expect((await readdir(join(project, 'migrations'))).sort()).toEqual([
+      '003_room-topics.ts',
+      '004_delete.ts',
+      'index.ts',
+    ])
+    const human = await runCli(['migrate', 'create', 'room-pins'], { cwd: project })
+    expect(human.stdout).toMatch(
+      /^created .*005_room-pins\.ts \(version 5\) and added it to migrations\/index\.ts/,
+    )
+
+    // The generated files pass Biome's recommended rules and tsc --strict as they are.
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noUncheckedIndexedAccess: true,
+          verbatimModuleSyntax: true,
+          skipLibCheck: true,
+          types: [],
+          rootDir: '.',
+          outDir: 'dist',
+        },
+        include: ['migrations'],
+      }),
+    )
+    const lint = await exec(join(REPOSITORY, 'node_modules/.bin/biome'), ['lint', 'migrations'], project)
+    expect(lint.code, lint.output).toBe(0)
+    const tsc = await exec(join(REPOSITORY, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project)
+    expect(tsc.code, tsc.output).toBe(0)
+
+    // The CLI imports the list with Node: the compiled one runs, the .ts one is refused with the fix.
+    const table = await createTestTable(t.documentClient, 'mine')
+    const listed = await runCli(['migrate', 'status', '--migrations', 'dist/migrations/index.js', '--json'], {
+      cwd: project,
+      table,
+    })
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.json<{ migrations: { version: number }[] }>().migrations.map((m) => m.version)).toEqual([
+      1, 2, 3, 4, 5,
+    ])
+    const source = await runCli(['migrate', 'status', '--migrations', 'migrations/index.ts'], {
+      cwd: project,
+      table,
+    })
+    expect(source.code).toBe(1)
+    expect(source.stderr).toMatch(/^cli\.input: cannot load migrations\/index\.ts: .*\nhint: .*compile/m)
+  })
+
+  it('create inside chatdb lists the migration in migrations/index.ts; a file in the way is a clear error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-create-'))
+    await mkdir(join(dir, 'src', 'migrator'), { recursive: true })
+    await writeFile(join(dir, 'src', 'migrator', 'types.ts'), '')
+    const migrations = join(dir, 'migrations')
+    const run = await runCli(['migrate', 'create', 'first-one', '--dir', migrations, '--json'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.json()).toMatchObject({ version: 3, indexCreated: false, indexUpdated: false })
+    expect(await readFile(join(migrations, '003_first-one.ts'), 'utf8')).toMatch(
+      /from '\.\.\/src\/migrator\/types\.js'/,
+    )
+    const blocked = join(dir, 'blocked')
+    await writeFile(blocked, '')
+    const refused = await runCli(['migrate', 'create', 'x', '--dir', blocked])
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^migration\.invalidOption: cannot read the migrations directory/)
+  })
+
+  it('two concurrent `migrate up` processes: exactly one runs, the other fails at once naming the holder', async () => {
+    const table = await createTestTable(t.documentClient, 'migrate-lock')
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-lock-'))
+    const release = join(dir, 'release')
+    const module = join(dir, 'slow.mjs')
+    // Each run writes a marker, then holds the lock until the test lets it go.
+    await writeFile(
+      module,
+      `import { existsSync } from 'node:fs'
+export const migrations = [{
+  version: 1, name: 'slow', description: 'waits for the test', checksum: 'slow/1',
+  async up(ctx) {
+    await ctx.write({ puts: [{ PutRequest: { Item: { pk: 'Marker', sk: 'ran|' + process.pid } } }] })
+    for (let i = 0; i < 1500 && !existsSync(${JSON.stringify(release)}); i++) await new Promise((r) => setTimeout(r, 20))
+  },
+}]
+`,
+    )
+    const args = ['migrate', 'up', '--yes', '--json', '--migrations', module]
+    const runs = [runCli(args, { table }), runCli(args, { table })]
+    const first = await Promise.race(runs)
+    expect(first.code).toBe(1)
+    expect(first.stderr).toMatch(
+      /^migration.locked: migrations are locked by .+@.+ \(pid \d+, run \w+\) since \d{4}-/,
+    )
+    await writeFile(release, '')
+    const [a, b] = await Promise.all(runs)
+    expect([a?.code, b?.code].sort()).toEqual([0, 1])
+    const winner = a?.code === 0 ? a : b
+    expect(winner?.json<Report>().results.map((r) => r.outcome)).toEqual(['applied'])
+    const items = await scanAll(t.documentClient, table)
+    expect(items.filter((item) => item.pk === 'Marker')).toHaveLength(1)
+    expect(items.filter((item) => item.pk === MIGRATION_PARTITION)).toEqual([
+      expect.objectContaining({ name: 'slow', status: 'applied' }),
+    ])
+  }, 120_000)
+  it('a `migrate up` killed with SIGKILL: its lock outlives it until the lease expires, then --force-unlock resumes from the checkpoints', async () => {
+    const table = await createTestTable(t.documentClient, 'migrate-kill')
+    const items = Array.from({ length: 400 }, (_, i) => ({
+      pk: 'Item',
+      sk: `i-${String(i).padStart(3, '0')}`,
+    }))
+    await writeInBatches(
+      t.documentClient,
+      table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-kill-'))
+    const hang = join(dir, 'hang')
+    const module = join(dir, 'tag.mjs')
+    // Tags every item; logs what each process transformed; with the hang file present, stalls
+    // (alive, renewing its lease) while on its 4th page, after 3 checkpoints.
+    await writeFile(
+      module,
+      `import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
+let pages = 0
+export const migrations = [{
+  version: 1, name: 'tag-items', description: 'tags every item', checksum: 'tag/1',
+  async up(ctx) {
+    await ctx.scanRewrite({
+      phase: 'items',
+      transform(item) {
+        if (item.pk !== 'Item' || item.tagged) return undefined
+        appendFileSync(${JSON.stringify(join(dir, 'transformed-'))} + process.pid, item.sk + '\\n')
+        return { puts: [{ PutRequest: { Item: { ...item, tagged: true } } }] }
+      },
+      async afterPage() {
+        if (++pages === 4 && existsSync(${JSON.stringify(hang)})) {
+          writeFileSync(${JSON.stringify(hang)} + '.ready', '')
+          await new Promise(() => setInterval(() => {}, 1000))
+        }
+        return 0
+      },
+    })
+  },
+}]
+`,
+    )
+    await writeFile(hang, '')
+    const args = [
+      'migrate',
+      'up',
+      '--yes',
+      '--json',
+      '--migrations',
+      module,
+      '--segments',
+      '1',
+      '--page-size',
+      '50',
+    ]
+    const child = spawn(process.execPath, [CLI_MAIN, ...args, '--lease-seconds', '1'], {
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(), CHATDB_TABLE: table },
+    })
+    const exited = new Promise((done) => child.on('exit', done))
+    for (let i = 0; i < 1500 && !existsSync(`${hang}.ready`); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(existsSync(`${hang}.ready`)).toBe(true)
+    child.kill('SIGKILL')
+    await exited
+    await rm(hang)
+
+    const ledger = createDynamoLedger({ documentClient: t.documentClient, tableName: table })
+    const locks = createDynamoLockStore({ documentClient: t.documentClient, tableName: table })
+    const [killed] = await ledger.executed()
+    expect(killed).toMatchObject({ status: 'running', itemsScanned: 150 })
+    expect(killed?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-149' })
+    const lock = await locks.read()
+    expect(lock?.owner).toContain(`pid ${child.pid}`)
+
+    // The dead run's lease runs out within a second (it no longer renews).
+    for (let i = 0; i < 300 && ((await locks.read())?.leaseUntil ?? 0) >= Date.now(); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    const refused = await runCli(args, { table })
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(/^migration.locked: .*lease expired .*--force-unlock/)
+
+    const resumed = await runCli([...args, '--force-unlock'], { table })
+    expect(resumed.code).toBe(0)
+    expect(resumed.json<{ results: { outcome: string; resumed: boolean }[] }>().results).toEqual([
+      expect.objectContaining({ outcome: 'applied', resumed: true }),
+    ])
+    const after = await scanAll(t.documentClient, table)
+    expect(after.filter((item) => item.pk === 'Item' && item.tagged === true)).toHaveLength(400)
+    // Every item transformed exactly once: pages 1-4 by the killed run (its 4th page had
+    // landed, not checkpointed), pages 5-8 by the resumed one, which skipped the 4th as tagged.
+    const logs = (await readdir(dir)).filter((name) => name.startsWith('transformed-'))
+    const transformed = await Promise.all(logs.map((name) => readFile(join(dir, name), 'utf8')))
+    const counts = transformed.map((text) => text.trim().split('\n').length).sort((a, b) => a - b)
+    expect(counts).toEqual([200, 200])
+    expect(new Set(transformed.flatMap((text) => text.trim().split('\n'))).size).toBe(400)
+  }, 120_000)
+
+  it('Ctrl-C during `migrate up`: stops after the page checkpoint, releases the lock, exits 130; the next run resumes', async () => {
+    const table = await createTestTable(t.documentClient, 'migrate-sigint')
+    const items = Array.from({ length: 200 }, (_, i) => ({
+      pk: 'Item',
+      sk: `i-${String(i).padStart(3, '0')}`,
+    }))
+    await writeInBatches(
+      t.documentClient,
+      table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    )
+    const dir = await mkdtemp(join(tmpdir(), 'chatdb-sigint-'))
+    const paused = join(dir, 'paused')
+    const go = join(dir, 'go')
+    const module = join(dir, 'tag.mjs')
+    // Tags every item; on its 2nd page (writes landed, checkpoint not yet saved) it says so and
+    // waits for the test, which signals the process meanwhile: the moment is deterministic.
+    await writeFile(
+      module,
+      `import { existsSync, writeFileSync } from 'node:fs'
+let pages = 0
+export const migrations = [{
+  version: 1, name: 'tag-items', description: 'tags every item', checksum: 'tag/1',
+  async up(ctx) {
+    await ctx.scanRewrite({
+      phase: 'items',
+      transform(item) {
+        if (item.pk !== 'Item' || item.tagged) return undefined
+        return { puts: [{ PutRequest: { Item: { ...item, tagged: true } } }] }
+      },
+      async afterPage() {
+        if (++pages === 2 && !existsSync(${JSON.stringify(go)})) {
+          writeFileSync(${JSON.stringify(paused)}, '')
+          while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 20))
+        }
+        return 0
+      },
+    })
+  },
+}]
+`,
+    )
+    const args = [
+      'migrate',
+      'up',
+      '--yes',
+      '--json',
+      '--migrations',
+      module,
+      '--segments',
+      '1',
+      '--page-size',
+      '50',
+    ]
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+      env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(), CHATDB_TABLE: table },
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)))
+    for (let i = 0; i < 1500 && !existsSync(paused); i++) await new Promise((r) => setTimeout(r, 20))
+    expect(existsSync(paused)).toBe(true)
+    child.kill('SIGINT')
+    // The trap says it heard the signal before the page goes on.
+    for (let i = 0; i < 500 && !/SIGINT: migrate up stops/.test(stderr); i++) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await writeFile(go, '')
+    expect(await exited).toBe(130)
+    expect(stderr).toMatch(/^cli\.interrupted: migrate up interrupted by SIGINT/m)
+    expect(stderr).not.toMatch(/\n\s+at /)
+
+    const ledger = createDynamoLedger({ documentClient: t.documentClient, tableName: table })
+    const locks = createDynamoLockStore({ documentClient: t.documentClient, tableName: table })
+    expect(await locks.read()).toBeUndefined()
+    const [stopped] = await ledger.executed()
+    // Stopped right after the 2nd page's checkpoint: nothing of the 3rd page was read.
+    expect(stopped).toMatchObject({ status: 'failed', itemsScanned: 100 })
+    expect(stopped?.checkpoints.items?.segments?.[0]?.lastKey).toEqual({ pk: 'Item', sk: 'i-099' })
+    const tagged = (await scanAll(t.documentClient, table)).filter((item) => item.tagged === true)
+    expect(tagged).toHaveLength(100)
+
+    // No --force-unlock needed: the lock is free, and the run resumes from the checkpoint.
+    const resumed = await runCli(args, { table })
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json<{ results: { outcome: string; resumed: boolean }[] }>().results).toEqual([
+      expect.objectContaining({ outcome: 'applied', resumed: true }),
+    ])
+    const after = await scanAll(t.documentClient, table)
+    expect(after.filter((item) => item.pk === 'Item' && item.tagged === true)).toHaveLength(200)
+  }, 120_000)
+})

@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { afterAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { bundledDatasetPath, loadSeedDataset } from '../../../src/admin/seedDataset.js'
+import { seedTable } from '../../../src/admin/seedTable.js'
+import { createChatRepository } from '../../../src/repository/chatRepository.js'
+import { createTableStore } from '../../../src/repository/tableStore.js'
+import { tableDefinition } from '../../../src/table.js'
+import { CLI_MAIN, expectFailure, runCli, startCli } from '../../support/cli.js'
+import { newDocumentClient } from '../../support/dynamo.js'
+
+type Frame = Record<string, unknown> & { type: string }
+
+/** A WebSocket client that queues the frames it receives. */
+async function connect(url: string) {
+  const socket = new WebSocket(url)
+  const frames: Frame[] = []
+  const waiting: ((frame: Frame) => void)[] = []
+  socket.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as Frame
+    const next = waiting.shift()
+    if (next) next(frame)
+    else frames.push(frame)
+  })
+  await new Promise((opened, failed) => socket.once('open', opened).once('error', failed))
+  return {
+    send: (frame: Record<string, unknown>) => socket.send(JSON.stringify(frame)),
+    next: () =>
+      new Promise<Frame>((resolve) =>
+        frames.length ? resolve(frames.shift() as Frame) : waiting.push(resolve),
+      ),
+    closed: new Promise<void>((resolve) => socket.once('close', () => resolve())),
+    close: () => socket.close(),
+  }
+}
+
+const dataset = loadSeedDataset(bundledDatasetPath())
+const general = dataset.rooms.find((r) => r.roomName === 'general')
+
+// Each test talks to a long-running `serve` or `dev`; both stop on a signal and exit 0.
+describe('chatdb serve / dev (built CLI)', () => {
+  const documentClient = newDocumentClient()
+  const dirs: string[] = []
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chatdb-serve-'))
+    dirs.push(dir)
+    return dir
+  }
+  afterAll(() => {
+    documentClient.destroy()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('serve runs the chat on a table, and cleanup stale removes only gone connections through its @connections API', async () => {
+    const table = `serve-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    const repository = createChatRepository({ documentClient, tableName: table })
+    await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)
+    // Connections that never existed on this gateway: GetConnection answers 410 for them.
+    for (const connectionId of ['ghost-1=', 'ghost-2=']) {
+      await repository.subscribe({ roomName: 'quiet', connectionId, userName: 'ghost' })
+    }
+
+    const server = startCli(['serve', '--port', '0'], { table })
+    try {
+      const ready = await server.ready
+      expect(ready).toMatchObject({
+        tableName: table,
+        url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/),
+      })
+      const client = await connect(ready.url as string)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      const subscribed = await client.next()
+      expect(subscribed).toMatchObject({ type: 'subscribed', roomName: 'general' })
+      expect(subscribed.users).toEqual(expect.arrayContaining([...(general?.subscribers ?? []), 'zed']))
+      client.send({ action: 'sendMessage', roomName: 'general', message: 'hello from the test' })
+      expect(await client.next()).toMatchObject({
+        type: 'newMessage',
+        roomName: 'general',
+        message: { userName: 'zed', message: 'hello from the test' },
+      })
+      const zed = (await repository.connectionsInRoom('general')).find((s) => s.userName === 'zed')
+      expect(zed).toBeDefined()
+
+      const stale = [
+        'cleanup',
+        'stale',
+        '--management-endpoint',
+        ready.managementEndpoint as string,
+        '--json',
+      ]
+      const preview = (await runCli([...stale, '--dry-run'], { table })).json<{
+        stale: string[]
+        errors: unknown[]
+      }>()
+      expect(preview.stale).toEqual(expect.arrayContaining(['ghost-1=', 'ghost-2=']))
+      expect(preview.stale).not.toContain(zed?.connectionId)
+      expect(preview.errors).toEqual([])
+      expect(await repository.connectionsInRoom('quiet')).toHaveLength(2)
+
+      const cleaned = await runCli([...stale, '--yes'], { table })
+      expect(cleaned.code, cleaned.stderr).toBe(0)
+      expect(cleaned.json()).toMatchObject({ stale: preview.stale, dryRun: false })
+      expect(await repository.connectionsInRoom('quiet')).toEqual([])
+      expect((await repository.connectionsInRoom('general')).map((s) => s.connectionId)).toEqual([
+        zed?.connectionId,
+      ])
+
+      const stopped = await server.stop('SIGTERM')
+      expect(stopped.code).toBe(0)
+      await client.closed
+      // Closing the gateway disconnected zed: the room emptied.
+      expect(await repository.connectionsInRoom('general')).toEqual([])
+    } finally {
+      server.child.kill('SIGKILL')
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
+  it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; demo rooms and their history survive a message and a restart', async () => {
+    const cwd = tempDir()
+    // A fresh clone: no credentials, region or endpoint anywhere.
+    const env = {
+      HOME: cwd,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_REGION: undefined,
+      AWS_ENDPOINT_URL_DYNAMODB: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
+    const demoRooms = dataset.rooms.map((r) => r.roomName)
+    const generalHistory = dataset.messages.filter((m) => m.roomName === 'general').length
+    const listRooms = async (client: Awaited<ReturnType<typeof connect>>) => {
+      client.send({ action: 'listRooms' })
+      const list = await client.next()
+      expect(list.type).toBe('roomList')
+      return (list.rooms as { roomName: string }[]).map((r) => r.roomName)
+    }
+    const first = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await first.ready
+      expect(ready).toMatchObject({
+        local: join(cwd, '.chatdb'),
+        tableName: 'chat',
+        steps: { table: 'created', fixtures: 'seeded 5 rooms, 8 users, 33 messages' },
+        demo: { members: 8, subscriptions: 22 },
+        dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        // Started from outside chatdb's package (a temporary directory): npx would not find it.
+        inspect: `node ${CLI_MAIN} inspect rooms --local`,
+        connect: `npx wscat -c ${ready.url}`,
+        sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
+      })
+      const client = await connect(ready.url as string)
+      client.send(ready.sampleFrame as Record<string, unknown>)
+      const subscribed = await client.next()
+      expect(subscribed).toMatchObject({
+        type: 'subscribed',
+        roomName: 'general',
+        users: [...(general?.subscribers ?? [])].sort(),
+      })
+      expect((subscribed.messages as unknown[]).length).toBe(generalHistory)
+      client.send({ action: 'sendMessage', roomName: 'general', message: 'hello, demo' })
+      expect(await client.next()).toMatchObject({ type: 'newMessage', message: { message: 'hello, demo' } })
+      // The demo members are live connections: posting reached them, and nobody was removed.
+      expect(await listRooms(client)).toEqual(demoRooms)
+      client.close()
+
+      // The running dev's dynalite is reachable through its directory: --local connects to it.
+      const printed = (ready.inspect as string).split(' ').slice(2)
+      const rooms = await runCli([...printed, '--json'], { cwd, env })
+      expect(rooms.code, rooms.stderr).toBe(0)
+      expect(rooms.json<{ roomName: string; active: boolean }[]>()).toEqual(
+        demoRooms.map((roomName) => expect.objectContaining({ roomName, active: true })),
+      )
+      const viaEndpoint = await runCli(['inspect', 'room', 'general', '--json'], {
+        cwd,
+        env: {
+          ...env,
+          AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoEndpoint as string,
+          AWS_REGION: 'local',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+        },
+      })
+      expect(viaEndpoint.code, viaEndpoint.stderr).toBe(0)
+      expect((await first.stop('SIGINT')).code).toBe(0)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: { table: 'exists', fixtures: 'demo history complete (5 rooms, 33 messages)' },
+        demo: { members: 8, subscriptions: 22 },
+      })
+      const client = await connect(ready.url as string)
+      expect(await listRooms(client)).toEqual(demoRooms)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      const subscribed = await client.next()
+      const messages = subscribed.messages as { message: string }[]
+      expect(messages).toHaveLength(generalHistory + 1)
+      expect(messages.at(-1)?.message).toBe('hello, demo')
+      client.close()
+      expect((await second.stop('SIGINT')).code).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  })
+
+  it('Ctrl-C while dev seeds its fixtures exits 130; the next dev completes them', async () => {
+    const cwd = tempDir()
+    const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+    // The hook pauses seeding after its first batch (25 of 33 messages) until the signal comes.
+    const first = startCli(['dev', '--port', '0'], {
+      cwd,
+      env: { ...env, CHATDB_TEST_FIXTURE_PAUSE_MS: '60000' },
+    })
+    let stderr = ''
+    const paused = new Promise<void>((resolve) =>
+      first.child.stderr?.on('data', (chunk) => {
+        stderr += chunk
+        if (stderr.includes('fixtures: 25 of 33 missing messages written')) resolve()
+      }),
+    )
+    try {
+      await paused
+      const stopped = await first.stop('SIGINT')
+      expect(stopped.code, stopped.stderr).toBe(130)
+      expect(stopped.stderr).toMatch(/^cli\.interrupted: chatdb dev setup interrupted by SIGINT/m)
+    } finally {
+      first.child.kill('SIGKILL')
+    }
+
+    const second = startCli(['dev', '--port', '0'], { cwd, env })
+    try {
+      const ready = await second.ready
+      expect(ready).toMatchObject({
+        steps: {
+          table: 'exists',
+          fixtures: 'completed the demo history: 8 missing messages written, 25 were there',
+        },
+        demo: { members: 8 },
+      })
+      const client = await connect(ready.url as string)
+      client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
+      expect(((await client.next()).messages as unknown[]).length).toBe(
+        dataset.messages.filter((m) => m.roomName === 'general').length,
+      )
+      client.close()
+      expect((await second.stop('SIGINT')).code).toBe(0)
+    } finally {
+      second.child.kill('SIGKILL')
+    }
+  })
+
+  it('dev and serve refuse a busy port at once (cli.portInUse), before touching dynalite or the table', async () => {
+    const squatter = createServer()
+    await new Promise<void>((listening) => squatter.listen(0, '127.0.0.1', listening))
+    const port = String((squatter.address() as AddressInfo).port)
+    try {
+      const cwd = tempDir()
+      const env = { AWS_ENDPOINT_URL_DYNAMODB: undefined }
+      const dev = await runCli(['dev', '--port', port], { cwd, env })
+      expectFailure(dev, 'cli.portInUse')
+      expect(dev.stderr).toContain(`port ${port} on 127.0.0.1 is in use`)
+      // Nothing was set up: no dynalite directory, so no table, migrations or fixtures.
+      expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
+      expect(dev.stdout).not.toMatch(/table:|fixtures:/)
+
+      const table = `busy-${randomUUID().slice(0, 8)}`
+      const serve = await runCli(['serve', '--port', port], { table })
+      expectFailure(serve, 'cli.portInUse')
+    } finally {
+      await new Promise((closed) => squatter.close(closed))
+    }
+  })
+
+  it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {
+    const table = `stale-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    try {
+      const repository = createChatRepository({ documentClient, tableName: table })
+      await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)
+      const subscribed = await repository.connectionsInRoom('general')
+      expect(subscribed.length).toBeGreaterThan(0)
+      const run = await runCli(
+        ['cleanup', 'stale', '--management-endpoint', 'http://127.0.0.1:1', '--yes', '--concurrency', '2'],
+        { table },
+      )
+      expectFailure(run, 'connections.unreachable')
+      // The error and its hint: not one line per connection.
+      expect(run.stderr.trim().split('\n')).toHaveLength(2)
+      expect(run.stderr).toContain('ECONNREFUSED')
+      expect(run.stdout).toBe('')
+      expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+
+      // An API that answers, but 403 for every connection: one line for them all, kept, exit 1.
+      const forbidding = createServer((request, response) => {
+        request.resume()
+        response.writeHead(403, { 'content-type': 'application/json' })
+        response.end(JSON.stringify({ message: 'Forbidden' }))
+      })
+      await new Promise<void>((done) => forbidding.listen(0, '127.0.0.1', done))
+      try {
+        const endpoint = `http://127.0.0.1:${(forbidding.address() as AddressInfo).port}`
+        const denied = await runCli(['cleanup', 'stale', '--management-endpoint', endpoint, '--yes'], {
+          table,
+        })
+        expect(denied.code, denied.stderr).toBe(1)
+        const lines = denied.stdout.trim().split('\n')
+        const connections = new Set(dataset.users.map((u) => u.connectionId)).size
+        expect(lines[0]).toBe(`probed ${connections} connections: 0 gone, ${connections} unanswered (kept)`)
+        expect(lines.slice(2)).toHaveLength(1)
+        expect(lines[2]).toMatch(new RegExp(`^  ${connections} × .*Forbidden`))
+        expect(await repository.connectionsInRoom('general')).toEqual(subscribed)
+      } finally {
+        forbidding.close()
+      }
+    } finally {
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
+  it('--local <dir> keeps the table between invocations', async () => {
+    const dir = join(tempDir(), 'db')
+    const created = await runCli(['create-table', `--local=${dir}`, '--json'])
+    expect(created.json()).toMatchObject({ action: 'created' })
+    const inspected = await runCli(['inspect', 'table', `--local=${dir}`, '--json'])
+    expect(inspected.json()).toMatchObject({ tableName: 'chat', status: 'ACTIVE', scannedItems: 0 })
+  })
+})

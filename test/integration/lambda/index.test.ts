@@ -1,0 +1,201 @@
+import type { APIGatewayProxyWebsocketHandlerV2 } from 'aws-lambda'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { isChatDbError } from '../../../src/errors.js'
+import { managementEndpointOf } from '../../../src/lambda/events.js'
+import { captureOutput } from '../../support/capturedOutput.js'
+import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
+import { dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
+import { type HangingServer, startHangingServer } from '../../support/hangingServer.js'
+import { fixtureEvent, gatewayId } from '../../support/websocketEvents.js'
+
+const t = useTestTable()
+let fake: ConnectionsFake
+const saved = { ...process.env }
+
+beforeAll(async () => {
+  fake = await startConnectionsFake()
+  // Configured the way a deployed function is: only through the environment.
+  process.env.CHATDB_TABLE = t.tableName
+  process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint()
+})
+afterAll(async () => {
+  process.env = saved
+  await fake.close()
+})
+
+describe('chatdb/lambda', () => {
+  it('serves every route from the environment configuration', async () => {
+    const lambda = await import('../../../src/lambda/index.js')
+    // Each export is a Lambda handler as @types/aws-lambda types WebSocket routes (checked by tsc).
+    const typed: APIGatewayProxyWebsocketHandlerV2[] = [
+      lambda.handler,
+      lambda.connect,
+      lambda.disconnect,
+      lambda.defaultRoute,
+      lambda.subscribe,
+      lambda.unsubscribe,
+      lambda.sendMessage,
+      lambda.listRooms,
+    ]
+    expect(typed.every((fn) => typeof fn === 'function')).toBe(true)
+    const ada = gatewayId()
+    const bob = gatewayId()
+    const ev = (name: Parameters<typeof fixtureEvent>[0], connectionId: string, body?: unknown) =>
+      fixtureEvent(name, { connectionId, body })
+    expect(await lambda.handler(ev('connect', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.subscribe(ev('subscribe', ada))).toEqual({ statusCode: 200 })
+    expect(
+      await lambda.handler(
+        ev('subscribe', bob, { action: 'subscribe', roomName: 'general', userName: 'bob' }),
+      ),
+    ).toEqual({ statusCode: 200 })
+    expect(await lambda.sendMessage(ev('sendMessage', bob))).toEqual({ statusCode: 200 })
+    expect(await lambda.listRooms(ev('listRooms', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.defaultRoute(ev('default', ada))).toEqual({ statusCode: 400 })
+    expect(await lambda.unsubscribe(ev('unsubscribe', bob))).toEqual({ statusCode: 200 })
+    expect(await lambda.disconnect(ev('disconnect', ada))).toEqual({ statusCode: 200 })
+    expect(await lambda.connect(ev('connect', bob))).toEqual({ statusCode: 200 })
+
+    expect(fake.framesFor(ada).map((f) => f.type)).toEqual([
+      'subscribed',
+      'userSubscribed',
+      'newMessage',
+      'roomList',
+      'error',
+      'userUnsubscribed',
+    ])
+    expect(fake.framesFor(ada)[2]).toMatchObject({
+      message: { userName: 'bob', message: 'Hello, everyone!' },
+    })
+    expect(fake.framesFor(ada)[3]).toEqual({
+      type: 'roomList',
+      rooms: [{ roomName: 'general', createdAt: expect.any(Number) }],
+    })
+    expect(fake.framesFor(bob).map((f) => f.type)).toEqual(['subscribed', 'newMessage', 'unsubscribed'])
+    expect(await t.repository().connectionsInRoom('general')).toEqual([])
+    expect((await t.repository().recentMessages('general')).map((m) => m.message)).toEqual([
+      'Hello, everyone!',
+    ])
+  })
+
+  it('builds the management endpoint from the event when none is configured', () => {
+    const event = fixtureEvent('sendMessage', { connectionId: 'Xk3a9cD1oAMCJzQ=' })
+    expect(managementEndpointOf(event, 'eu-west-1')).toBe(
+      'https://abc123def4.execute-api.eu-west-1.amazonaws.com/prod',
+    )
+    const noRegion = (() => {
+      try {
+        return managementEndpointOf(event, undefined)
+      } catch (error) {
+        return error
+      }
+    })()
+    expect(isChatDbError(noRegion, 'connections.config')).toBe(true)
+  })
+
+  it('answers what is not an API Gateway WebSocket event with a 400, never a throw', async () => {
+    const lambda = await import('../../../src/lambda/index.js')
+    const output = captureOutput()
+    try {
+      for (const event of [null, undefined, {}, { requestContext: {} }, { requestContext: null }, 'text']) {
+        const bad = event as never
+        // Each call must return a promise (a synchronous throw would escape `resolves`).
+        await expect(lambda.handler(bad)).resolves.toEqual({ statusCode: 400 })
+        for (const route of [lambda.connect, lambda.disconnect, lambda.defaultRoute, lambda.listRooms]) {
+          await expect(route(bad)).resolves.toEqual({ statusCode: 400 })
+        }
+      }
+      expect(output.logs().map((line) => line.message)).toContain('route.badEvent')
+    } finally {
+      output.restore()
+    }
+  })
+})
+
+describe('chatdb/lambda, configured from the environment for failures', () => {
+  let hanging: HangingServer
+  beforeAll(async () => {
+    hanging = await startHangingServer()
+  })
+  afterAll(async () => {
+    process.env = { ...saved }
+    await hanging.close()
+  })
+
+  /** A fresh copy of the module, so its router is built from the environment as it is now. */
+  async function freshLambda(env: Record<string, string>) {
+    Object.assign(process.env, env)
+    vi.resetModules()
+    return import('../../../src/lambda/index.js')
+  }
+
+  it('gives up on a hung DynamoDB after CHATDB_DYNAMODB_TIMEOUT_MS × CHATDB_DYNAMODB_MAX_ATTEMPTS', {
+    timeout: 15_000,
+  }, async () => {
+    const lambda = await freshLambda({
+      AWS_ENDPOINT_URL_DYNAMODB: hanging.endpoint,
+      CHATDB_DYNAMODB_TIMEOUT_MS: '150',
+      CHATDB_DYNAMODB_MAX_ATTEMPTS: '2',
+    })
+    const output = captureOutput()
+    try {
+      const ada = gatewayId()
+      const before = hanging.requests()
+      expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: ada }))).toEqual({
+        statusCode: 500,
+      })
+      expect(hanging.requests() - before).toBe(2)
+      expect(fake.framesFor(ada)).toEqual([
+        expect.objectContaining({ type: 'error', action: 'listRooms', statusCode: 500 }),
+      ])
+    } finally {
+      output.restore()
+      process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoEndpoint()
+    }
+  })
+
+  it('gives up on a hung @connections API after CHATDB_MANAGEMENT_TIMEOUT_MS × CHATDB_MANAGEMENT_MAX_ATTEMPTS', {
+    timeout: 15_000,
+  }, async () => {
+    const lambda = await freshLambda({
+      CHATDB_MANAGEMENT_ENDPOINT: hanging.endpoint,
+      CHATDB_MANAGEMENT_TIMEOUT_MS: '150',
+      CHATDB_MANAGEMENT_MAX_ATTEMPTS: '2',
+    })
+    const output = captureOutput()
+    try {
+      const before = hanging.requests()
+      expect(await lambda.listRooms(fixtureEvent('listRooms', { connectionId: gatewayId() }))).toEqual({
+        statusCode: 200,
+      })
+      expect(hanging.requests() - before).toBe(2)
+      expect(output.logs()[0]).toMatchObject({
+        level: 'ERROR',
+        message: 'post.failed',
+        error: { name: 'TimeoutError' },
+      })
+    } finally {
+      output.restore()
+      process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+    }
+  })
+
+  it('answers 500 on every invocation when a variable is invalid, never a throw', async () => {
+    const lambda = await freshLambda({ CHATDB_DYNAMODB_TIMEOUT_MS: 'soon' })
+    const output = captureOutput()
+    try {
+      const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+      await expect(lambda.handler(event)).resolves.toEqual({ statusCode: 500 })
+      await expect(lambda.listRooms(event)).resolves.toEqual({ statusCode: 500 })
+      expect(output.logs()[0]).toMatchObject({
+        level: 'ERROR',
+        message: 'config.invalid',
+        error: { code: 'validation.option', message: expect.stringContaining('CHATDB_DYNAMODB_TIMEOUT_MS') },
+      })
+    } finally {
+      output.restore()
+      process.env.CHATDB_DYNAMODB_TIMEOUT_MS = ''
+    }
+  })
+})

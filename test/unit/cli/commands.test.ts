@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest'
+import { groupErrors } from '../../../cli/commands/cleanup.js'
+import { describeItems } from '../../../cli/commands/deleteTable.js'
+import { positionals, usageMessage } from '../../../cli/configure.js'
+
+describe('usageMessage', () => {
+  it('names an unknown target of a command group, and an unknown command', () => {
+    expect(usageMessage('Did you mean rooms?', ['inspect', 'bogus'])).toBe(
+      'unknown inspect target "bogus". Did you mean rooms?',
+    )
+    expect(
+      usageMessage('Name what to clean up: connection <id>, stale, rooms or messages.', ['cleanup', 'x']),
+    ).toBe('unknown cleanup target "x". Name what to clean up: connection <id>, stale, rooms or messages.')
+    expect(usageMessage('Did you mean create-table?', ['crate-table'])).toBe(
+      'unknown command "crate-table". Did you mean create-table?',
+    )
+  })
+
+  it('lists each unknown option once, without its camel-case alias', () => {
+    expect(usageMessage('Unknown arguments: bogus-flag, bogusFlag', ['inspect', 'rooms'])).toBe(
+      'Unknown argument: bogus-flag',
+    )
+    expect(usageMessage('Unknown arguments: a-b, aB, x', [])).toBe('Unknown arguments: a-b, x')
+  })
+})
+
+describe('positionals', () => {
+  it('skips options and the values of options that take one', () => {
+    expect(positionals(['--table', 'chat', 'inspect', '--json', 'bogus', '--local=x'], ['json'])).toEqual([
+      'inspect',
+      'bogus',
+    ])
+    expect(positionals(['--no-json', 'inspect', '--', 'x'], ['json'])).toEqual(['inspect'])
+  })
+})
+
+describe('groupErrors', () => {
+  it('prints one line per distinct error, with a count and at most three ids', () => {
+    const errors = Array.from({ length: 2057 }, (_, i) => ({
+      connectionId: `c${i}`,
+      error: 'Error: refused',
+    }))
+    errors.push({ connectionId: 'z', error: 'ForbiddenException: no' })
+    expect(groupErrors(errors)).toEqual([
+      '  2057 × Error: refused (c0, c1, c2, … 2054 more)',
+      '  1 × ForbiddenException: no (z)',
+    ])
+  })
+})
+
+describe('describeItems', () => {
+  it('says how sure the count is', () => {
+    expect(describeItems({ count: 55_212, kind: 'exact' })).toBe('55212 items')
+    expect(describeItems({ count: 200, kind: 'atLeast' })).toMatch(/^at least 200 items/)
+    expect(describeItems({ count: 55_212, kind: 'estimate' })).toMatch(/^~55212 items \(DynamoDB's estimate/)
+  })
+})
