@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createDynamoLedger, MIGRATION_PARTITION } from '../../../src/migrator/dynamoLedger.js'
 import { createDynamoLockStore } from '../../../src/migrator/dynamoLockStore.js'
@@ -35,6 +36,19 @@ function exec(command: string, args: string[], cwd: string): Promise<{ code: num
 interface Report {
   dryRun: boolean
   results: { name: string; outcome: string; itemsChanged: number; notices: string[] }[]
+}
+
+/** `count` items `{ pk: 'Item', sk: 'i-000' … }` for a migration to page through. */
+async function putNumberedItems(documentClient: DynamoDBDocumentClient, table: string, count: number) {
+  const items = Array.from({ length: count }, (_, i) => ({
+    pk: 'Item',
+    sk: `i-${String(i).padStart(3, '0')}`,
+  }))
+  await writeInBatches(
+    documentClient,
+    table,
+    items.map((Item) => ({ PutRequest: { Item } })),
+  )
 }
 
 describe('chatdb migrate', () => {
@@ -264,15 +278,7 @@ export const migrations = [{
   }, 120_000)
   it('a `migrate up` killed with SIGKILL: its lock outlives it until the lease expires, then --force-unlock resumes from the checkpoints', async () => {
     const table = await createTestTable(t.documentClient, 'migrate-kill')
-    const items = Array.from({ length: 400 }, (_, i) => ({
-      pk: 'Item',
-      sk: `i-${String(i).padStart(3, '0')}`,
-    }))
-    await writeInBatches(
-      t.documentClient,
-      table,
-      items.map((Item) => ({ PutRequest: { Item } })),
-    )
+    await putNumberedItems(t.documentClient, table, 400)
     const dir = await mkdtemp(join(tmpdir(), 'chatdb-kill-'))
     const hang = join(dir, 'hang')
     const module = join(dir, 'tag.mjs')
@@ -361,15 +367,7 @@ export const migrations = [{
 
   it('Ctrl-C during `migrate up`: stops after the page checkpoint, releases the lock, exits 130; the next run resumes', async () => {
     const table = await createTestTable(t.documentClient, 'migrate-sigint')
-    const items = Array.from({ length: 200 }, (_, i) => ({
-      pk: 'Item',
-      sk: `i-${String(i).padStart(3, '0')}`,
-    }))
-    await writeInBatches(
-      t.documentClient,
-      table,
-      items.map((Item) => ({ PutRequest: { Item } })),
-    )
+    await putNumberedItems(t.documentClient, table, 200)
     const dir = await mkdtemp(join(tmpdir(), 'chatdb-sigint-'))
     const paused = join(dir, 'paused')
     const go = join(dir, 'go')
