@@ -14,6 +14,7 @@ import {
 } from './gatewayEvents.js'
 import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+import { serveWebPage } from './webPage.js'
 
 export type { Gateway, GatewayRouter, GatewayServerOptions, GatewayStats } from './gatewayTypes.js'
 export { DEFAULT_MAX_QUEUED_FRAMES }
@@ -50,7 +51,8 @@ const textOf = (data: RawData): string =>
  * The WebSocket server and `@connections` API behind `startGateway`, over any router: connections
  * and frames become API Gateway v2 events (`$connect` on upgrade, a non-200 refusing it with that
  * status; route selection on `$request.body.action`; `$disconnect` on close, with its code and
- * reason). Frames of one connection are handled one at a time, in arrival order.
+ * reason). Frames of one connection are handled one at a time, in arrival order. Plain HTTP gets
+ * the chat page at `/` (see `serveWebPage`), the `@connections` API, or 404.
  */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
   const { host = '127.0.0.1', log = () => {}, maxQueuedFrames = DEFAULT_MAX_QUEUED_FRAMES } = options
@@ -87,10 +89,12 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
     })
       .then((served) => {
-        if (served) return
+        if (served || serveWebPage(request, response, stage.domainName)) return
         request.resume()
-        response.writeHead(426, { 'content-type': 'text/plain', upgrade: 'websocket' })
-        response.end('chatdb local gateway: connect with a WebSocket client, or use /@connections/{id}\n')
+        response.writeHead(404, { 'content-type': 'text/plain' })
+        response.end(
+          'chatdb local gateway: open / for the chat page, connect a WebSocket, or use /@connections/{id}\n',
+        )
       })
       .catch((error: unknown) => {
         log(`@connections error ${error instanceof Error ? error.message : String(error)}`)

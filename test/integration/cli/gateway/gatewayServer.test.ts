@@ -66,9 +66,9 @@ describe('startGatewayServer', () => {
     await gateway.close()
   })
 
-  it('answers plain HTTP with 426 and unknown @connections ids with 410', async () => {
+  it('answers unknown plain HTTP paths with 404 and unknown @connections ids with 410', async () => {
     const { gateway } = await recordingGateway(200)
-    expect((await fetch(gateway.managementEndpoint)).status).toBe(426)
+    expect((await fetch(`${gateway.managementEndpoint}/nope`)).status).toBe(404)
     const gone = await fetch(
       `${gateway.managementEndpoint}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`,
     )

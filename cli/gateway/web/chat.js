@@ -1,0 +1,283 @@
+// The chat page of the local gateway (`chatdb serve`). Plain JS on purpose: no build step, and
+// every user-provided string goes into the page with textContent, never innerHTML.
+;(() => {
+  const $ = (id) => document.getElementById(id)
+  const ui = {
+    name: $('name'),
+    status: $('status'),
+    notices: $('notices'),
+    rooms: $('rooms'),
+    joinForm: $('join-form'),
+    room: $('room'),
+    joined: $('joined'),
+    view: $('room-view'),
+    empty: $('empty'),
+    title: $('room-title'),
+    leave: $('leave'),
+    log: $('log'),
+    members: $('members'),
+    sendForm: $('send-form'),
+    message: $('message'),
+  }
+
+  // The same limits and messages as src/validation.ts, so a frame the server would refuse is
+  // refused here with the words the server would use.
+  const LIMITS = { roomName: 100, userName: 50, message: 4096 }
+  const CONTROL = /\p{Cc}/u
+  const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
+  function problemWith(what, value) {
+    const length = [...value].length
+    if (length < 1) return `${what} must not be empty`
+    if (length > LIMITS[what]) return `${what} must be at most ${LIMITS[what]} characters (got ${length})`
+    if (typeof value.isWellFormed === 'function' && !value.isWellFormed()) {
+      return `${what} contains an unpaired surrogate`
+    }
+    if (what === 'message') {
+      return MESSAGE_CONTROL.test(value)
+        ? 'message must not contain control characters other than tab and line breaks'
+        : undefined
+    }
+    if (value.includes('|')) return `${what} must not contain "|" (the key delimiter)`
+    if (CONTROL.test(value)) return `${what} must not contain control characters`
+    return undefined
+  }
+
+  /** Joined rooms by name: members as a set (presence frames may repeat), messages oldest first. */
+  const joined = new Map()
+  let active
+  let socket
+  let attempt = 0
+  let listTimer
+
+  function notice(text) {
+    const p = document.createElement('p')
+    p.textContent = text
+    ui.notices.append(p)
+    while (ui.notices.childElementCount > 3) ui.notices.firstElementChild.remove()
+    setTimeout(() => p.remove(), 8000)
+  }
+
+  function send(frame) {
+    if (!socket || socket.readyState !== WebSocket.OPEN) {
+      notice('not connected to the server; reconnecting, try again in a moment')
+      return false
+    }
+    socket.send(JSON.stringify(frame))
+    return true
+  }
+
+  const timeOf = (ms) =>
+    new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+
+  function line(entry) {
+    const p = document.createElement('p')
+    if (entry.event) {
+      p.className = 'event'
+      p.textContent = entry.event
+      return p
+    }
+    const meta = document.createElement('span')
+    meta.className = 'meta'
+    meta.textContent = `${timeOf(entry.time)} ${entry.userName}:`
+    const text = document.createElement('span')
+    text.className = 'text'
+    text.textContent = entry.message
+    p.append(meta, text)
+    return p
+  }
+
+  function renderJoined() {
+    ui.joined.replaceChildren(
+      ...[...joined.keys()].map((roomName) => {
+        const li = document.createElement('li')
+        const button = document.createElement('button')
+        button.type = 'button'
+        button.textContent = roomName
+        button.setAttribute('aria-current', String(roomName === active))
+        button.addEventListener('click', () => show(roomName))
+        li.append(button)
+        return li
+      }),
+    )
+  }
+
+  function renderRoom() {
+    const room = active && joined.get(active)
+    ui.view.hidden = !room
+    ui.empty.hidden = Boolean(room)
+    if (!room) return
+    ui.title.textContent = active
+    ui.members.replaceChildren(
+      ...[...room.users].sort().map((userName) => {
+        const li = document.createElement('li')
+        li.textContent = userName
+        return li
+      }),
+    )
+    ui.log.replaceChildren(...room.entries.map(line))
+    ui.log.scrollTop = ui.log.scrollHeight
+  }
+
+  function show(roomName) {
+    active = roomName
+    renderJoined()
+    renderRoom()
+  }
+
+  function renderRoomList(rooms) {
+    ui.rooms.replaceChildren(
+      ...rooms.map(({ roomName }) => {
+        const li = document.createElement('li')
+        const button = document.createElement('button')
+        button.type = 'button'
+        button.textContent = roomName
+        button.addEventListener('click', () => join(roomName))
+        li.append(button)
+        return li
+      }),
+    )
+  }
+
+  function userName() {
+    const name = ui.name.value.trim()
+    const problem = problemWith('userName', name)
+    if (problem) {
+      notice(problem)
+      ui.name.focus()
+      return undefined
+    }
+    localStorage.setItem('chatdb.userName', name)
+    return name
+  }
+
+  function join(roomName) {
+    if (joined.has(roomName)) return show(roomName)
+    const problem = problemWith('roomName', roomName)
+    if (problem) return notice(problem)
+    const name = userName()
+    if (name) send({ action: 'subscribe', roomName, userName: name })
+  }
+
+  const listRooms = () => send({ action: 'listRooms' })
+
+  const handlers = {
+    subscribed(frame) {
+      const previous = joined.get(frame.roomName)
+      joined.set(frame.roomName, {
+        userName: previous?.userName ?? ui.name.value.trim(),
+        users: new Set(frame.users),
+        entries: frame.messages.map((m) => ({ ...m })),
+        seen: new Set(frame.messages.map(key)),
+      })
+      if (!previous) active = frame.roomName
+      renderJoined()
+      renderRoom()
+      listRooms()
+    },
+    unsubscribed(frame) {
+      drop(frame.roomName)
+      listRooms()
+    },
+    userSubscribed(frame) {
+      const room = joined.get(frame.roomName)
+      if (room && !room.users.has(frame.userName)) {
+        room.users.add(frame.userName)
+        room.entries.push({ event: `${frame.userName} joined` })
+        if (frame.roomName === active) renderRoom()
+      }
+      listRooms()
+    },
+    userUnsubscribed(frame) {
+      const room = joined.get(frame.roomName)
+      if (room?.users.delete(frame.userName)) {
+        room.entries.push({ event: `${frame.userName} left` })
+        if (frame.roomName === active) renderRoom()
+      }
+      listRooms()
+    },
+    newMessage(frame) {
+      const room = joined.get(frame.roomName)
+      // Delivery is at least once: a retried send may be posted twice.
+      if (!room || room.seen.has(key(frame.message))) return
+      room.seen.add(key(frame.message))
+      room.entries.push({ ...frame.message })
+      if (frame.roomName === active) {
+        ui.log.append(line(frame.message))
+        ui.log.scrollTop = ui.log.scrollHeight
+      }
+    },
+    roomList(frame) {
+      renderRoomList(frame.rooms)
+    },
+    error(frame) {
+      notice(`Error ${frame.statusCode}${frame.action ? ` (${frame.action})` : ''}: ${frame.message}`)
+    },
+  }
+  const key = (m) => `${m.time}|${m.userName}|${m.message}`
+
+  function drop(roomName) {
+    if (!joined.delete(roomName)) return
+    if (active === roomName) active = joined.keys().next().value
+    renderJoined()
+    renderRoom()
+  }
+
+  function connect() {
+    ui.status.textContent = attempt === 0 ? 'connecting…' : 'reconnecting…'
+    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`)
+    socket.addEventListener('open', () => {
+      attempt = 0
+      ui.status.textContent = 'connected'
+      listRooms()
+      // Back in every room it was in: the server forgot this connection's subscriptions.
+      for (const [roomName, room] of joined) {
+        send({ action: 'subscribe', roomName, userName: room.userName })
+      }
+      clearInterval(listTimer)
+      listTimer = setInterval(listRooms, 5000)
+    })
+    socket.addEventListener('message', (event) => {
+      let frame
+      try {
+        frame = JSON.parse(event.data)
+      } catch {
+        return notice('the server sent a frame that is not JSON')
+      }
+      handlers[frame?.type]?.(frame)
+    })
+    socket.addEventListener('close', () => {
+      clearInterval(listTimer)
+      // Exponential backoff with jitter, capped, so a restarted gateway is not stampeded.
+      const delay = Math.min(8000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2)
+      attempt++
+      ui.status.textContent = 'disconnected; reconnecting…'
+      setTimeout(connect, delay)
+    })
+  }
+
+  ui.name.value = localStorage.getItem('chatdb.userName') ?? ''
+  ui.name.addEventListener('change', () => {
+    const name = ui.name.value.trim()
+    if (!problemWith('userName', name)) localStorage.setItem('chatdb.userName', name)
+  })
+  ui.joinForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    const roomName = ui.room.value.trim()
+    join(roomName)
+    if (!problemWith('roomName', roomName)) ui.room.value = ''
+  })
+  ui.sendForm.addEventListener('submit', (event) => {
+    event.preventDefault()
+    if (!active) return
+    const message = ui.message.value
+    const problem = problemWith('message', message)
+    if (problem) return notice(problem)
+    if (send({ action: 'sendMessage', roomName: active, message })) ui.message.value = ''
+  })
+  ui.leave.addEventListener('click', () => {
+    const roomName = active
+    if (roomName && send({ action: 'unsubscribe', roomName })) drop(roomName)
+  })
+  renderRoom()
+  connect()
+})()

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/**
+ * The chat page's files, by URL path. They sit beside this module (`cli/gateway/web/`, copied to
+ * `dist/cli/gateway/web/` by the build), so the installed package serves the same bytes.
+ */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
+  '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+}
+
+const cache = new Map<string, Buffer>()
+function load(file: string): Buffer {
+  let body = cache.get(file)
+  if (!body) {
+    body = readFileSync(new URL(`./web/${file}`, import.meta.url))
+    cache.set(file, body)
+  }
+  return body
+}
+
+// A Host header is echoed into the CSP, so only a plain host[:port] is taken from it.
+const AUTHORITY = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
+
+/**
+ * Serves the chat page and its assets for `GET`/`HEAD`; answers `false` for any other path so
+ * the caller can answer it. The Content-Security-Policy allows the page's own origin and its
+ * WebSocket only: no inline script or style, nothing from elsewhere.
+ *
+ * @example
+ * createServer((request, response) => {
+ *   if (!serveWebPage(request, response, '127.0.0.1:3001')) response.writeHead(404).end()
+ * })
+ */
+export function serveWebPage(request: IncomingMessage, response: ServerResponse, authority: string): boolean {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return false
+  const path = (request.url ?? '/').split('?')[0] as string
+  const asset = ASSETS[path]
+  if (!asset) return false
+  // The page connects to location.host, which is whatever host the browser used to reach it.
+  const host = request.headers.host && AUTHORITY.test(request.headers.host) ? request.headers.host : authority
+  const body = load(asset.file)
+  request.resume()
+  response.writeHead(200, {
+    'content-type': asset.type,
+    'content-length': body.length,
+    'content-security-policy': `default-src 'self'; connect-src 'self' ws://${host}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-cache',
+  })
+  response.end(request.method === 'HEAD' ? undefined : body)
+  return true
+}
