@@ -1,0 +1,159 @@
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { CHROMIUM_INSTALL, findChromium } from '../../../support/chromium.js'
+import { useTestTable } from '../../../support/dynamo.js'
+
+// The chat page in a real browser, against the real gateway and handlers on dynalite.
+const executablePath = findChromium()
+if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+
+const t = useTestTable()
+let gateway: Gateway
+let port: number
+let browser: Browser
+/** Requests to anywhere but the gateway, and page/console errors: each must stay empty. */
+const outside: string[] = []
+const errors: string[] = []
+/** While the gateway restarts, the browser logs each refused reconnect; those are expected. */
+let restarting = false
+
+const start = (onPort: number) =>
+  startGateway({ port: onPort, documentClient: t.documentClient, tableName: t.tableName })
+
+async function person(name: string): Promise<Page> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url())
+    if (url.hostname === '127.0.0.1') return route.continue()
+    outside.push(url.href)
+    return route.abort()
+  })
+  page.on('request', (request) => {
+    if (new URL(request.url()).hostname !== '127.0.0.1') outside.push(request.url())
+  })
+  page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() !== 'error') return
+    if (restarting && /WebSocket connection to .* failed/.test(message.text())) return
+    errors.push(`${name}: ${message.text()}`)
+  })
+  await page.goto(`http://127.0.0.1:${port}/`)
+  await page.getByLabel('Name', { exact: true }).fill(name)
+  return page
+}
+
+async function join(page: Page, room: string) {
+  await page.getByLabel('Room', { exact: true }).fill(room)
+  await page.getByRole('button', { name: 'Join' }).click()
+  // The room's view shows once its `subscribed` frame arrived.
+  await page.getByRole('heading', { name: room, exact: true }).waitFor()
+  await expect.poll(() => members(page), { timeout: 10_000 }).not.toEqual([])
+}
+
+const members = (page: Page) =>
+  page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
+const logText = (page: Page) => page.getByRole('log').innerText()
+const connected = (page: Page) =>
+  expect.poll(() => page.getByRole('status').innerText(), { timeout: 15_000 }).toBe('connected')
+
+async function say(page: Page, text: string, { enter = false } = {}) {
+  await page.getByLabel('Message', { exact: true }).fill(text)
+  if (enter) await page.getByLabel('Message', { exact: true }).press('Enter')
+  else await page.getByRole('button', { name: 'Send' }).click()
+}
+
+describe.skipIf(!executablePath)('the chat page in Chromium', () => {
+  let ada: Page
+  let bob: Page
+  let carol: Page
+
+  beforeAll(async () => {
+    gateway = await start(0)
+    port = Number(new URL(gateway.url).port)
+    browser = await chromium.launch({ executablePath })
+    ada = await person('ada')
+    bob = await person('bob')
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await gateway?.close()
+  })
+
+  it('lets two people in one room exchange messages both ways', async () => {
+    await join(ada, 'lobby')
+    await join(bob, 'lobby')
+    await expect.poll(() => members(ada), { timeout: 10_000 }).toEqual(['ada', 'bob'])
+    expect(await members(bob)).toEqual(['ada', 'bob'])
+
+    await say(ada, 'hi bob', { enter: true })
+    await expect.poll(() => logText(bob), { timeout: 10_000 }).toMatch(/ada:\s*hi bob/)
+    await say(bob, 'hi ada')
+    await expect.poll(() => logText(ada), { timeout: 10_000 }).toMatch(/bob:\s*hi ada/)
+    expect(await ada.getByLabel('Message', { exact: true }).inputValue()).toBe('')
+  })
+
+  it('shows a third person the room in the Rooms list; clicking it joins with the history', async () => {
+    carol = await person('carol')
+    const rooms = carol.getByRole('list', { name: 'Rooms' })
+    await rooms.getByRole('button', { name: 'lobby' }).click()
+    await expect.poll(() => members(carol), { timeout: 10_000 }).toEqual(['ada', 'bob', 'carol'])
+    expect(await logText(carol)).toMatch(/ada:\s*hi bob[\s\S]*bob:\s*hi ada/)
+    await expect.poll(() => members(ada), { timeout: 10_000 }).toEqual(['ada', 'bob', 'carol'])
+  })
+
+  it('shows an HTML-injection message as text and runs nothing', async () => {
+    const evil = '<img src=x onerror="window.pwned=1"><b id="bold">x</b>'
+    await say(ada, evil)
+    await expect.poll(() => logText(carol), { timeout: 10_000 }).toContain(evil)
+    for (const page of [ada, bob, carol]) {
+      expect(await page.getByRole('log').locator('img, b').count()).toBe(0)
+      expect(await page.evaluate(() => 'pwned' in window)).toBe(false)
+    }
+  })
+
+  it('refuses what the server would refuse, with its words, before sending', async () => {
+    await carol.getByLabel('Name', { exact: true }).fill('x'.repeat(51))
+    await carol.getByLabel('Room', { exact: true }).fill('elsewhere')
+    await carol.getByRole('button', { name: 'Join' }).click()
+    await expect
+      .poll(() => carol.getByRole('alert').innerText(), { timeout: 5_000 })
+      .toContain('userName must be at most 50 characters (got 51)')
+    await carol.getByLabel('Name', { exact: true }).fill('carol')
+  })
+
+  it('keeps several rooms at once', async () => {
+    await join(ada, 'side')
+    const joined = ada.getByRole('list', { name: 'Joined rooms' })
+    expect(await joined.getByRole('listitem').allTextContents()).toEqual(['lobby', 'side'])
+    expect(await members(ada)).toEqual(['ada'])
+    await joined.getByRole('button', { name: 'lobby' }).click()
+    await expect.poll(() => members(ada)).toEqual(['ada', 'bob', 'carol'])
+  })
+
+  it('removes a leaver from the others’ Members list', async () => {
+    await carol.getByRole('button', { name: 'Leave' }).click()
+    await expect.poll(() => members(ada), { timeout: 10_000 }).toEqual(['ada', 'bob'])
+    await expect.poll(() => members(bob), { timeout: 10_000 }).toEqual(['ada', 'bob'])
+  })
+
+  it('reconnects after the gateway restarts on the same port and rejoins its rooms', async () => {
+    restarting = true
+    await gateway.close()
+    gateway = await start(port)
+    await connected(ada)
+    await connected(bob)
+    restarting = false
+    // Both are back in lobby (the old gateway's close removed every subscription).
+    await expect.poll(() => members(bob), { timeout: 10_000 }).toEqual(['ada', 'bob'])
+    await say(bob, 'back again')
+    await expect.poll(() => logText(ada), { timeout: 10_000 }).toMatch(/bob:\s*back again/)
+  })
+
+  it('sent nothing beyond 127.0.0.1 and logged no errors', () => {
+    expect(outside).toEqual([])
+    expect(errors).toEqual([])
+  })
+})
