@@ -110,7 +110,7 @@ describe.skipIf(!executablePath)('the chat page in Chromium', () => {
     await expect.poll(() => logText(carol), { timeout: 10_000 }).toContain(evil)
     for (const page of [ada, bob, carol]) {
       expect(await page.getByRole('log').locator('img, b').count()).toBe(0)
-      expect(await page.evaluate(() => 'pwned' in window)).toBe(false)
+      expect(await page.evaluate(() => 'pwned' in globalThis)).toBe(false)
     }
   })
 
