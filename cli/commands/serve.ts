@@ -149,6 +149,8 @@ export async function serveUntilSignal(
     tableName,
     url: gateway.url,
     managementEndpoint: gateway.managementEndpoint,
+    // The chat page the gateway serves on its own port (cli/gateway/webPage.ts).
+    page: `${gateway.managementEndpoint}/`,
     connect: `npx wscat -c ${gateway.url}`,
     sampleFrame,
   }
@@ -161,6 +163,7 @@ export async function serveUntilSignal(
     }
     return [
       `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
+      `chat page: ${r.page}   (open it in a browser)`,
       ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
       ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
       ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),

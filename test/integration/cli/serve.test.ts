@@ -73,7 +73,13 @@ describe('chatdb serve / dev (built CLI)', () => {
       expect(ready).toMatchObject({
         tableName: table,
         url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/),
+        page: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
       })
+      // The built CLI serves the chat page from dist/ (the build copies it there).
+      const page = await fetch(ready.page as string)
+      expect(page.status).toBe(200)
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/)
+      expect(await page.text()).toContain('<script src="/chat.js"')
       const client = await connect(ready.url as string)
       client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
       const subscribed = await client.next()
