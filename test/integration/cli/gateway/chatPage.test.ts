@@ -55,9 +55,9 @@ async function join(page: Page, room: string) {
 
 const members = (page: Page) =>
   page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
-const logText = (page: Page) => page.getByRole('log').innerText()
+const logText = (page: Page) => page.getByRole('log').textContent()
 const connected = (page: Page) =>
-  expect.poll(() => page.getByRole('status').innerText(), { timeout: 15_000 }).toBe('connected')
+  expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
 
 async function say(page: Page, text: string, { enter = false } = {}) {
   await page.getByLabel('Message', { exact: true }).fill(text)
@@ -119,7 +119,7 @@ describe.skipIf(!executablePath)('the chat page in Chromium', () => {
     await carol.getByLabel('Room', { exact: true }).fill('elsewhere')
     await carol.getByRole('button', { name: 'Join' }).click()
     await expect
-      .poll(() => carol.getByRole('alert').innerText(), { timeout: 5_000 })
+      .poll(() => carol.getByRole('alert').textContent(), { timeout: 5_000 })
       .toContain('userName must be at most 50 characters (got 51)')
     await carol.getByLabel('Name', { exact: true }).fill('carol')
   })
