@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import {
+  inspectActivity,
+  inspectRoom,
+  inspectRooms,
+  inspectTable,
+  inspectUser,
+} from '../../../../src/admin/inspect.js'
+import { seededTable } from '../../../support/adminTables.js'
+import { useTestTable } from '../../../support/dynamo.js'
+
+// The operator view's JSON API against a gateway on dynalite with the bundled dataset.
+const t = useTestTable()
+let gateway: Gateway
+let seeded: Awaited<ReturnType<typeof seededTable>>
+
+beforeAll(async () => {
+  seeded = await seededTable(t)
+  gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: seeded.tableName })
+})
+afterAll(async () => {
+  await gateway.close()
+})
+
+const get = (path: string, init?: RequestInit) => fetch(`${gateway.managementEndpoint}${path}`, init)
+async function json(path: string, status = 200) {
+  const response = await get(path)
+  expect(response.status, path).toBe(status)
+  expect(response.headers.get('content-type'), path).toMatch(/^application\/json/)
+  expect(response.headers.get('x-content-type-options'), path).toBe('nosniff')
+  return response.json()
+}
+/** What the same function answers directly, as it travels in JSON. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value))
+
+describe('the operator view API (/inspect/api/…)', () => {
+  it('answers table, rooms, room, user and activity with what chatdb inspect computes', async () => {
+    const { repository, store } = seeded
+    const table = await json('/inspect/api/table')
+    expect(table.entities).toEqual((await inspectTable(store))?.entities)
+    expect(table.entities.Message).toBeGreaterThan(0)
+    expect(await json('/inspect/api/rooms')).toEqual(asJson(await inspectRooms(repository, store)))
+    expect(await json('/inspect/api/room/general')).toEqual(asJson(await inspectRoom(repository, 'general')))
+    expect(await json('/inspect/api/user/ada')).toEqual({
+      userName: 'ada',
+      rooms: asJson(await inspectUser(repository, 'ada')),
+    })
+    const activity = await json('/inspect/api/activity')
+    expect(activity.map((a: { roomName: string }) => a.roomName)).toEqual(
+      (await inspectActivity(repository, store)).map((a) => a.roomName),
+    )
+    for (const room of activity) expect(room.perMinute).toHaveLength(60)
+  })
+
+  it('URL-decodes names', async () => {
+    const { repository } = seeded
+    await repository.subscribe({ roomName: 'café au lait', connectionId: 'op-test=', userName: 'zoë' })
+    const room = await json(`/inspect/api/room/${encodeURIComponent('café au lait')}`)
+    expect(room.users).toEqual(['zoë'])
+  })
+
+  it('answers invalid names with 400 and their validation code', async () => {
+    expect((await json('/inspect/api/room/a%7Cb', 400)).error.code).toBe('validation.roomName')
+    expect((await json(`/inspect/api/room/${'r'.repeat(101)}`, 400)).error.code).toBe('validation.roomName')
+    expect((await json('/inspect/api/room/', 400)).error.code).toBe('validation.roomName')
+    expect((await json('/inspect/api/user/%01x', 400)).error.code).toBe('validation.userName')
+    expect((await json('/inspect/api/user/%E0%A4%A', 400)).error.code).toBe('validation.encoding')
+  })
+
+  it('answers unknown rooms, users and endpoints with 404', async () => {
+    expect((await json('/inspect/api/room/nowhere', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/user/nobody', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/nope', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/room/a/b', 404)).error.code).toBe('not_found')
+  })
+
+  it('is read-only: other methods answer 405 and change nothing', async () => {
+    const before = await json('/inspect/api/rooms')
+    const response = await get('/inspect/api/rooms', { method: 'POST', body: '{}' })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('GET, HEAD')
+    expect((await get('/inspect/api/room/general', { method: 'DELETE' })).status).toBe(405)
+    expect(await json('/inspect/api/rooms')).toEqual(before)
+  })
+})
