@@ -6,6 +6,9 @@ import {
   inspectRooms,
   inspectTable,
   inspectUser,
+  type RoomActivity,
+  type RoomDetails,
+  type TableReport,
 } from '../../../../src/admin/inspect.js'
 import { seededTable } from '../../../support/adminTables.js'
 import { useTestTable } from '../../../support/dynamo.js'
@@ -24,12 +27,12 @@ afterAll(async () => {
 })
 
 const get = (path: string, init?: RequestInit) => fetch(`${gateway.managementEndpoint}${path}`, init)
-async function json(path: string, status = 200) {
+async function json<T = { error: { code: string } }>(path: string, status = 200): Promise<T> {
   const response = await get(path)
   expect(response.status, path).toBe(status)
   expect(response.headers.get('content-type'), path).toMatch(/^application\/json/)
   expect(response.headers.get('x-content-type-options'), path).toBe('nosniff')
-  return response.json()
+  return (await response.json()) as T
 }
 /** What the same function answers directly, as it travels in JSON. */
 const asJson = (value: unknown) => JSON.parse(JSON.stringify(value))
@@ -37,7 +40,7 @@ const asJson = (value: unknown) => JSON.parse(JSON.stringify(value))
 describe('the operator view API (/inspect/api/…)', () => {
   it('answers table, rooms, room, user and activity with what chatdb inspect computes', async () => {
     const { repository, store } = seeded
-    const table = await json('/inspect/api/table')
+    const table = await json<TableReport>('/inspect/api/table')
     expect(table.entities).toEqual((await inspectTable(store))?.entities)
     expect(table.entities.Message).toBeGreaterThan(0)
     expect(await json('/inspect/api/rooms')).toEqual(asJson(await inspectRooms(repository, store)))
@@ -46,8 +49,8 @@ describe('the operator view API (/inspect/api/…)', () => {
       userName: 'ada',
       rooms: asJson(await inspectUser(repository, 'ada')),
     })
-    const activity = await json('/inspect/api/activity')
-    expect(activity.map((a: { roomName: string }) => a.roomName)).toEqual(
+    const activity = await json<RoomActivity[]>('/inspect/api/activity')
+    expect(activity.map((a) => a.roomName)).toEqual(
       (await inspectActivity(repository, store)).map((a) => a.roomName),
     )
     for (const room of activity) expect(room.perMinute).toHaveLength(60)
@@ -56,7 +59,7 @@ describe('the operator view API (/inspect/api/…)', () => {
   it('URL-decodes names', async () => {
     const { repository } = seeded
     await repository.subscribe({ roomName: 'café au lait', connectionId: 'op-test=', userName: 'zoë' })
-    const room = await json(`/inspect/api/room/${encodeURIComponent('café au lait')}`)
+    const room = await json<RoomDetails>(`/inspect/api/room/${encodeURIComponent('café au lait')}`)
     expect(room.users).toEqual(['zoë'])
   })
 
