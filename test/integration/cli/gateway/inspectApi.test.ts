@@ -87,3 +87,29 @@ describe('the operator view API (/inspect/api/…)', () => {
     expect(await json('/inspect/api/rooms')).toEqual(before)
   })
 })
+
+describe('the operator view page (/inspect)', () => {
+  it('serves its HTML, script and stylesheet with a strict CSP and nosniff, under 50 KB together', async () => {
+    let total = 0
+    for (const [path, type] of [
+      ['/inspect', /^text\/html/],
+      ['/inspect.js', /^text\/javascript/],
+      ['/inspect.css', /^text\/css/],
+    ] as const) {
+      const response = await get(path)
+      expect(response.status, path).toBe(200)
+      expect(response.headers.get('content-type'), path).toMatch(type)
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff')
+      const csp = response.headers.get('content-security-policy') ?? ''
+      expect(csp, path).toContain("default-src 'self'")
+      expect(csp, path).not.toMatch(/unsafe-inline|unsafe-eval|\*/)
+      const body = await response.text()
+      if (path === '/inspect') {
+        expect(body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i)
+      }
+      if (path === '/inspect.js') expect(body).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML/)
+      total += Buffer.byteLength(body)
+    }
+    expect(total).toBeLessThan(50 * 1024)
+  })
+})
