@@ -87,6 +87,11 @@ export interface ServeOptions {
   started?: (gateway: Gateway) => Promise<Record<string, unknown>>
 }
 
+/** Addresses only this machine can reach: the operator view needs no warning there. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
 /**
  * Starts the gateway, prints where it listens (plus `ready` and what `started` returns, for
  * `dev`), and runs until SIGINT or SIGTERM; then closes every connection and the server before
@@ -142,6 +147,14 @@ export async function serveUntilSignal(
     await gateway.close()
     return
   }
+  // The operator view reads the whole table for anyone who reaches the port: fine on loopback,
+  // worth a warning anywhere else (the Lambda handlers never serve it).
+  const warnings = isLoopback(args.host) ? [] : ['inspect.unauthenticated']
+  if (warnings.length > 0) {
+    output.info(
+      `warning inspect.unauthenticated: listening on ${args.host}: the operator view (/inspect) has no authentication; anyone who can reach this port can read every room, member and message`,
+    )
+  }
   const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
   const ready = {
     ...extra,
@@ -151,6 +164,9 @@ export async function serveUntilSignal(
     managementEndpoint: gateway.managementEndpoint,
     // The chat page the gateway serves on its own port (cli/gateway/webPage.ts).
     page: `${gateway.managementEndpoint}/`,
+    // The read-only operator view on the same port (cli/gateway/inspectApi.ts).
+    operatorView: `${gateway.managementEndpoint}/inspect`,
+    warnings,
     connect: `npx wscat -c ${gateway.url}`,
     sampleFrame,
   }
@@ -164,6 +180,7 @@ export async function serveUntilSignal(
     return [
       `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
       `chat page: ${r.page}   (open it in a browser)`,
+      `operator:  ${r.operatorView}   (read-only view of the table)`,
       ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
       ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
       ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),

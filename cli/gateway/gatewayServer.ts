@@ -52,7 +52,8 @@ const textOf = (data: RawData): string =>
  * and frames become API Gateway v2 events (`$connect` on upgrade, a non-200 refusing it with that
  * status; route selection on `$request.body.action`; `$disconnect` on close, with its code and
  * reason). Frames of one connection are handled one at a time, in arrival order. Plain HTTP gets
- * the chat page at `/` (see `serveWebPage`), the `@connections` API, or 404.
+ * the chat page at `/` (see `serveWebPage`), the operator view's API when `inspect` is given,
+ * the `@connections` API, or 404.
  */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
   const { host = '127.0.0.1', log = () => {}, maxQueuedFrames = DEFAULT_MAX_QUEUED_FRAMES } = options
@@ -88,16 +89,17 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       const connection = connections.get(id)
       return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
     })
-      .then((served) => {
-        if (served || serveWebPage(request, response, stage.domainName)) return
+      .then(async (served) => {
+        if (served || (options.inspect && (await options.inspect(request, response)))) return
+        if (serveWebPage(request, response, stage.domainName)) return
         request.resume()
         response.writeHead(404, { 'content-type': 'text/plain' })
         response.end(
-          'chatdb local gateway: open / for the chat page, connect a WebSocket, or use /@connections/{id}\n',
+          'chatdb local gateway: open / for the chat page or /inspect for the operator view, connect a WebSocket, or use /@connections/{id}\n',
         )
       })
       .catch((error: unknown) => {
-        log(`@connections error ${error instanceof Error ? error.message : String(error)}`)
+        log(`http error ${error instanceof Error ? error.message : String(error)}`)
         if (!response.headersSent) response.writeHead(500)
         response.end()
       })

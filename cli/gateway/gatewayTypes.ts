@@ -1,4 +1,5 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
+import type { InspectApi } from './inspectApi.js'
 import type { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
 
 /** What the gateway invokes: the Lambda router, or anything shaped like it. */
@@ -23,6 +24,8 @@ export interface GatewayServerOptions {
    * grow the gateway's memory without bound.
    */
   maxQueuedFrames?: number
+  /** Answers the operator view's `/inspect/api/…` requests (read-only); none without it. */
+  inspect?: InspectApi
 }
 
 /** What the gateway did with the frames it received (since it started, over every connection). */

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
 import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway, startGatewayServer } from './gatewayServer.js'
+import { createInspectApi } from './inspectApi.js'
 
 export type { Gateway } from './gatewayServer.js'
 
@@ -40,6 +41,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     host,
     log,
     maxQueuedFrames,
+    // The operator view reads through the same client; the Lambda handlers never serve it.
+    inspect: createInspectApi({ documentClient, tableName }),
     router: (managementEndpoint) =>
       createRouter({
         documentClient,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 /**
- * The chat page's files, by URL path. They sit beside this module (`cli/gateway/web/`, copied to
+ * The chat page's and the operator view's files, by URL path. They sit beside this module (`cli/gateway/web/`, copied to
  * `dist/cli/gateway/web/` by the build), so the installed package serves the same bytes.
  */
 const ASSETS: Record<string, { file: string; type: string }> = {
@@ -10,6 +10,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
   '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+  // The operator view (its data comes from /inspect/api/, see inspectApi.ts).
+  '/inspect': { file: 'inspect.html', type: 'text/html; charset=utf-8' },
+  '/inspect.js': { file: 'inspect.js', type: 'text/javascript; charset=utf-8' },
+  '/inspect.css': { file: 'inspect.css', type: 'text/css; charset=utf-8' },
 }
 
 const cache = new Map<string, Buffer>()

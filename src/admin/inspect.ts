@@ -141,3 +141,57 @@ export async function inspectTable(store: TableStore): Promise<TableReport | und
     scannedItems,
   }
 }
+
+export interface RoomActivity {
+  roomName: string
+  active: boolean
+  /** Messages per minute, oldest minute first; the last entry is the current (partial) minute. */
+  perMinute: number[]
+}
+
+/**
+ * Messages per minute of one room over the last `minutes` minutes (default 60), oldest first:
+ * one Query of the room's newest `limit` messages (default 1,000), so a room busier than that
+ * shows only its newest ones. Reading the room's own partition keeps this one request per room.
+ *
+ * @example
+ * const perMinute = await messagesPerMinute(repository, 'general') // 60 counts, oldest first
+ */
+export async function messagesPerMinute(
+  repository: ChatRepository,
+  roomName: string,
+  { now = Date.now(), minutes = 60, limit = 1000 }: { now?: number; minutes?: number; limit?: number } = {},
+): Promise<number[]> {
+  const counts = new Array<number>(minutes).fill(0)
+  const currentMinute = Math.floor(now / 60_000)
+  for (const message of await repository.recentMessages(roomName, { limit })) {
+    const index = minutes - 1 - (currentMinute - Math.floor(message.time / 60_000))
+    if (index >= 0 && index < minutes) counts[index] = (counts[index] ?? 0) + 1
+  }
+  return counts
+}
+
+/**
+ * Every room (as `inspectRooms` lists them) with its messages per minute over the last hour.
+ *
+ * @example
+ * const activity = await inspectActivity(repository, store)
+ */
+export async function inspectActivity(
+  repository: ChatRepository,
+  store: TableStore,
+  { now = Date.now(), minutes = 60, concurrency = 8 } = {},
+): Promise<RoomActivity[]> {
+  const rooms = await store.roomListings()
+  const byName = new Map<string, boolean>()
+  for (const room of rooms) byName.set(room.roomName, (byName.get(room.roomName) ?? false) || room.active)
+  return mapWithConcurrency(
+    [...byName].sort(([a], [b]) => a.localeCompare(b)),
+    concurrency,
+    async ([roomName, active]) => ({
+      roomName,
+      active,
+      perMinute: await messagesPerMinute(repository, roomName, { now, minutes }),
+    }),
+  )
+}

@@ -69,11 +69,14 @@ describe('the npm package', () => {
         'dist/src/admin/index.js',
         'dist/src/admin/index.d.ts',
         'dist/cli/main.js',
-        // The chat page `chatdb serve` serves (tsc does not copy them; scripts/copy-web.mjs does).
+        // The chat page and operator view `chatdb serve` serves (tsc does not copy them; scripts/copy-web.mjs does).
         'dist/cli/gateway/web/index.html',
         'dist/cli/gateway/web/chat.js',
         'dist/cli/gateway/web/chat.css',
         'dist/cli/gateway/web/favicon.svg',
+        'dist/cli/gateway/web/inspect.html',
+        'dist/cli/gateway/web/inspect.js',
+        'dist/cli/gateway/web/inspect.css',
         'dist/migrations/index.js',
         'fixtures/seed/default.json',
       ]),

@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { inspectConnection, inspectRoom, inspectRooms, inspectUser } from '../../../src/admin/inspect.js'
+import {
+  inspectActivity,
+  inspectConnection,
+  inspectRoom,
+  inspectRooms,
+  inspectUser,
+  messagesPerMinute,
+} from '../../../src/admin/inspect.js'
 import { connectionOf, dataset, seededTable } from '../../support/adminTables.js'
 import { useTestTable } from '../../support/dynamo.js'
 
@@ -34,6 +41,31 @@ describe('src/admin/inspect', () => {
       expect(await inspectRoom(repository, 'nowhere')).toBeUndefined()
       expect(await inspectUser(repository, 'nobody')).toBeUndefined()
       expect(await inspectConnection(repository, 'gone=')).toBeUndefined()
+    })
+  })
+
+  describe('messagesPerMinute, inspectActivity', () => {
+    it('counts a room’s messages per minute over the last hour, one Query per room', async () => {
+      const { repository, store } = await seededTable(t)
+      const general = dataset.messages.filter((m) => m.roomName === 'general')
+      const now = Math.max(...general.map((m) => m.time))
+      const minute = (time: number) => Math.floor(time / 60_000)
+      const perMinute = await messagesPerMinute(repository, 'general', { now })
+      expect(t.counter.counts()).toEqual({ Query: 1 })
+      expect(perMinute).toHaveLength(60)
+      expect(perMinute.at(-1)).toBe(general.filter((m) => minute(m.time) === minute(now)).length)
+      expect(perMinute.reduce((a, b) => a + b, 0)).toBe(
+        general.filter((m) => minute(now) - minute(m.time) < 60).length,
+      )
+      // An hour later every one of them has left the window.
+      expect(await messagesPerMinute(repository, 'general', { now: now + 3_600_000 })).toEqual(
+        new Array(60).fill(0),
+      )
+      t.counter.reset()
+      const activity = await inspectActivity(repository, store, { now })
+      expect(t.counter.counts()).toEqual({ Query: 1 + dataset.rooms.length })
+      expect(activity.map((a) => a.roomName)).toEqual(dataset.rooms.map((r) => r.roomName).sort())
+      expect(activity.find((a) => a.roomName === 'general')?.perMinute).toEqual(perMinute)
     })
   })
 })

@@ -57,6 +57,34 @@ describe('chatdb serve / dev (built CLI)', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 
+  it('serve --host 0.0.0.0 warns that the operator view has no authentication, and serves it', async () => {
+    const table = `serve-${randomUUID().slice(0, 8)}`
+    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    await seedTable(
+      createChatRepository({ documentClient, tableName: table }),
+      createTableStore({ documentClient, tableName: table }),
+      dataset,
+    )
+    // Bound on every interface, but the test only ever talks to 127.0.0.1.
+    const server = startCli(['serve', '--host', '0.0.0.0', '--port', '0'], { table })
+    try {
+      const ready = await server.ready
+      expect(ready.warnings).toEqual(['inspect.unauthenticated'])
+      expect(ready.operatorView).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/inspect$/)
+      const page = await fetch(ready.operatorView as string)
+      expect(page.status).toBe(200)
+      expect(await page.text()).toContain('<script src="/inspect.js"')
+      const rooms = await fetch(`${ready.managementEndpoint}/inspect/api/rooms`)
+      expect(((await rooms.json()) as { roomName: string }[]).map((r) => r.roomName).sort()).toEqual(
+        dataset.rooms.map((r) => r.roomName).sort(),
+      )
+    } finally {
+      const { code, stderr } = await server.stop()
+      expect(code).toBe(0)
+      expect(stderr).toMatch(/^warning inspect\.unauthenticated: /m)
+    }
+  })
+
   it('serve runs the chat on a table, and cleanup stale removes only gone connections through its @connections API', async () => {
     const table = `serve-${randomUUID().slice(0, 8)}`
     await documentClient.send(new CreateTableCommand(tableDefinition(table)))
@@ -74,6 +102,8 @@ describe('chatdb serve / dev (built CLI)', () => {
         tableName: table,
         url: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+$/),
         page: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
+        operatorView: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/inspect$/),
+        warnings: [],
       })
       // The built CLI serves the chat page from dist/ (the build copies it there).
       const page = await fetch(ready.page as string)

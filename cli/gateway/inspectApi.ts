@@ -1,0 +1,109 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import {
+  inspectActivity,
+  inspectRoom,
+  inspectRooms,
+  inspectTable,
+  inspectUser,
+} from '../../src/admin/inspect.js'
+import { isChatDbError } from '../../src/errors.js'
+import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { createTableStore } from '../../src/repository/tableStore.js'
+import { assertRoomName, assertUserName } from '../../src/validation.js'
+
+/** Answers one `/inspect/api/…` request; `false` when the path is not one of them. */
+export type InspectApi = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>
+
+const PREFIX = '/inspect/api/'
+
+function send(response: ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body)
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'x-content-type-options': 'nosniff',
+    'cache-control': 'no-store',
+  })
+  response.end(text)
+}
+
+/**
+ * The operator view's read-only JSON API, over the same functions as `chatdb inspect`:
+ * `table` (counts by entity), `rooms`, `room/<name>` (members and latest messages),
+ * `user/<name>` (history) and `activity` (messages per minute over the last hour, per room).
+ * Names are URL-decoded and validated (400 with the validation code); unknown ones answer 404.
+ * Only GET (and HEAD) are answered: nothing here writes.
+ *
+ * @example
+ * const api = createInspectApi({ documentClient, tableName: 'chat' })
+ * createServer(async (request, response) => {
+ *   if (!(await api(request, response))) response.writeHead(404).end()
+ * })
+ */
+export function createInspectApi({
+  documentClient,
+  tableName,
+}: {
+  documentClient: DynamoDBDocumentClient
+  tableName: string
+}): InspectApi {
+  // An operator's view, like `chatdb inspect`: no protocol caps apply to reading.
+  const repository = createChatRepository({ documentClient, tableName })
+  const store = createTableStore({ documentClient, tableName })
+
+  async function answer(path: string): Promise<[number, unknown]> {
+    const [kind, ...rest] = path.slice(PREFIX.length).split('/')
+    if (rest.length === 0) {
+      if (kind === 'table') {
+        const report = await inspectTable(store)
+        return report ? [200, report] : [404, { error: { code: 'not_found', message: 'no such table' } }]
+      }
+      if (kind === 'rooms') return [200, await inspectRooms(repository, store)]
+      if (kind === 'activity') return [200, await inspectActivity(repository, store)]
+    }
+    if (rest.length === 1 && (kind === 'room' || kind === 'user')) {
+      let name: string
+      try {
+        name = decodeURIComponent(rest[0] as string)
+      } catch {
+        return [
+          400,
+          { error: { code: 'validation.encoding', message: 'the name is not valid URL encoding' } },
+        ]
+      }
+      try {
+        if (kind === 'room') {
+          const room = await inspectRoom(repository, assertRoomName(name))
+          return room ? [200, room] : [404, { error: { code: 'not_found', message: 'no such room' } }]
+        }
+        const history = await inspectUser(repository, assertUserName(name))
+        return history
+          ? [200, { userName: name, rooms: history }]
+          : [404, { error: { code: 'not_found', message: 'no such user' } }]
+      } catch (error) {
+        if (isChatDbError(error) && error.code.startsWith('validation.')) {
+          return [400, { error: { code: error.code, message: error.message } }]
+        }
+        throw error
+      }
+    }
+    return [404, { error: { code: 'not_found', message: 'no such inspect endpoint' } }]
+  }
+
+  return async (request, response) => {
+    const path = (request.url ?? '/').split('?')[0] as string
+    if (!path.startsWith(PREFIX)) return false
+    request.resume()
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD')
+      send(response, 405, {
+        error: { code: 'method_not_allowed', message: 'the operator view is read-only' },
+      })
+      return true
+    }
+    const [status, body] = await answer(path)
+    send(response, status, body)
+    return true
+  }
+}

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import {
+  inspectActivity,
+  inspectRoom,
+  inspectRooms,
+  inspectTable,
+  inspectUser,
+  type RoomActivity,
+  type RoomDetails,
+  type TableReport,
+} from '../../../../src/admin/inspect.js'
+import { seededTable } from '../../../support/adminTables.js'
+import { useTestTable } from '../../../support/dynamo.js'
+
+// The operator view's JSON API against a gateway on dynalite with the bundled dataset.
+const t = useTestTable()
+let gateway: Gateway
+let seeded: Awaited<ReturnType<typeof seededTable>>
+
+beforeAll(async () => {
+  seeded = await seededTable(t)
+  gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: seeded.tableName })
+})
+afterAll(async () => {
+  await gateway.close()
+})
+
+const get = (path: string, init?: RequestInit) => fetch(`${gateway.managementEndpoint}${path}`, init)
+async function json<T = { error: { code: string } }>(path: string, status = 200): Promise<T> {
+  const response = await get(path)
+  expect(response.status, path).toBe(status)
+  expect(response.headers.get('content-type'), path).toMatch(/^application\/json/)
+  expect(response.headers.get('x-content-type-options'), path).toBe('nosniff')
+  return (await response.json()) as T
+}
+/** What the same function answers directly, as it travels in JSON. */
+const asJson = (value: unknown) => JSON.parse(JSON.stringify(value))
+
+describe('the operator view API (/inspect/api/…)', () => {
+  it('answers table, rooms, room, user and activity with what chatdb inspect computes', async () => {
+    const { repository, store } = seeded
+    const table = await json<TableReport>('/inspect/api/table')
+    expect(table.entities).toEqual((await inspectTable(store))?.entities)
+    expect(table.entities.Message).toBeGreaterThan(0)
+    expect(await json('/inspect/api/rooms')).toEqual(asJson(await inspectRooms(repository, store)))
+    expect(await json('/inspect/api/room/general')).toEqual(asJson(await inspectRoom(repository, 'general')))
+    expect(await json('/inspect/api/user/ada')).toEqual({
+      userName: 'ada',
+      rooms: asJson(await inspectUser(repository, 'ada')),
+    })
+    const activity = await json<RoomActivity[]>('/inspect/api/activity')
+    expect(activity.map((a) => a.roomName)).toEqual(
+      (await inspectActivity(repository, store)).map((a) => a.roomName),
+    )
+    for (const room of activity) expect(room.perMinute).toHaveLength(60)
+  })
+
+  it('URL-decodes names', async () => {
+    const { repository } = seeded
+    await repository.subscribe({ roomName: 'café au lait', connectionId: 'op-test=', userName: 'zoë' })
+    const room = await json<RoomDetails>(`/inspect/api/room/${encodeURIComponent('café au lait')}`)
+    expect(room.users).toEqual(['zoë'])
+  })
+
+  it('answers invalid names with 400 and their validation code', async () => {
+    expect((await json('/inspect/api/room/a%7Cb', 400)).error.code).toBe('validation.roomName')
+    expect((await json(`/inspect/api/room/${'r'.repeat(101)}`, 400)).error.code).toBe('validation.roomName')
+    expect((await json('/inspect/api/room/', 400)).error.code).toBe('validation.roomName')
+    expect((await json('/inspect/api/user/%01x', 400)).error.code).toBe('validation.userName')
+    expect((await json('/inspect/api/user/%E0%A4%A', 400)).error.code).toBe('validation.encoding')
+  })
+
+  it('answers unknown rooms, users and endpoints with 404', async () => {
+    expect((await json('/inspect/api/room/nowhere', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/user/nobody', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/nope', 404)).error.code).toBe('not_found')
+    expect((await json('/inspect/api/room/a/b', 404)).error.code).toBe('not_found')
+  })
+
+  it('is read-only: other methods answer 405 and change nothing', async () => {
+    const before = await json('/inspect/api/rooms')
+    const response = await get('/inspect/api/rooms', { method: 'POST', body: '{}' })
+    expect(response.status).toBe(405)
+    expect(response.headers.get('allow')).toBe('GET, HEAD')
+    expect((await get('/inspect/api/room/general', { method: 'DELETE' })).status).toBe(405)
+    expect(await json('/inspect/api/rooms')).toEqual(before)
+  })
+})
+
+describe('the operator view page (/inspect)', () => {
+  it('serves its HTML, script and stylesheet with a strict CSP and nosniff, under 50 KB together', async () => {
+    let total = 0
+    for (const [path, type] of [
+      ['/inspect', /^text\/html/],
+      ['/inspect.js', /^text\/javascript/],
+      ['/inspect.css', /^text\/css/],
+    ] as const) {
+      const response = await get(path)
+      expect(response.status, path).toBe(200)
+      expect(response.headers.get('content-type'), path).toMatch(type)
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff')
+      const csp = response.headers.get('content-security-policy') ?? ''
+      expect(csp, path).toContain("default-src 'self'")
+      expect(csp, path).not.toMatch(/unsafe-inline|unsafe-eval|\*/)
+      const body = await response.text()
+      if (path === '/inspect') {
+        expect(body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i)
+      }
+      if (path === '/inspect.js') expect(body).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML/)
+      total += Buffer.byteLength(body)
+    }
+    expect(total).toBeLessThan(50 * 1024)
+  })
+})

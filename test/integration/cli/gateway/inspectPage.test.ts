@@ -1,0 +1,76 @@
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { CHROMIUM_INSTALL, findChromium } from '../../../support/chromium.js'
+import { useTestTable } from '../../../support/dynamo.js'
+
+// The operator view in a real browser, against the real gateway and handlers on dynalite:
+// two people join a room on the chat page, and /inspect shows the room with both of them.
+const executablePath = findChromium()
+if (!executablePath) console.warn(`operator view browser test skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+
+const t = useTestTable()
+let gateway: Gateway
+let port: number
+let browser: Browser
+/** Requests to anywhere but the gateway, and page/console errors: each must stay empty. */
+const outside: string[] = []
+const errors: string[] = []
+
+async function open(name: string, path: string): Promise<Page> {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  page.setDefaultTimeout(10_000)
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url())
+    if (url.hostname === '127.0.0.1') return route.continue()
+    outside.push(url.href)
+    return route.abort()
+  })
+  page.on('request', (request) => {
+    if (new URL(request.url()).hostname !== '127.0.0.1') outside.push(request.url())
+  })
+  page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`${name}: ${message.text()}`)
+  })
+  await page.goto(`http://127.0.0.1:${port}${path}`)
+  return page
+}
+
+async function joins(name: string, room: string) {
+  const page = await open(name, '/')
+  await page.getByLabel('Name', { exact: true }).fill(name)
+  await page.getByLabel('Room', { exact: true }).fill(room)
+  await page.getByRole('button', { name: 'Join' }).click()
+  await page.getByRole('heading', { name: room, exact: true }).waitFor()
+  return page
+}
+
+describe.skipIf(!executablePath)('the operator view in Chromium', () => {
+  beforeAll(async () => {
+    gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: t.tableName })
+    port = Number(new URL(gateway.url).port)
+    browser = await chromium.launch({ executablePath })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await gateway?.close()
+  })
+
+  it('lists a room two people joined; clicking it shows both members, with no errors and nothing beyond 127.0.0.1', async () => {
+    await joins('ada', 'ops-room')
+    await joins('bob', 'ops-room')
+    const operator = await open('operator', '/inspect')
+    const rooms = operator.getByRole('table', { name: 'Rooms' })
+    const room = rooms.getByRole('button', { name: 'ops-room', exact: true })
+    await room.waitFor()
+    // The row's chart is an inline SVG built by the page.
+    expect(await rooms.locator('svg').count()).toBeGreaterThan(0)
+    await room.click()
+    const members = operator.getByRole('list', { name: 'Members' }).getByRole('listitem')
+    await expect.poll(() => members.allTextContents(), { timeout: 10_000 }).toEqual(['ada', 'bob'])
+    expect(outside).toEqual([])
+    expect(errors).toEqual([])
+  })
+})
