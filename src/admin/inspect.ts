@@ -145,6 +145,8 @@ export async function inspectTable(store: TableStore): Promise<TableReport | und
 export interface RoomActivity {
   roomName: string
   active: boolean
+  /** Every message the room has (a COUNT Query of its message partition). */
+  messages: number
   /** Messages per minute, oldest minute first; the last entry is the current (partial) minute. */
   perMinute: number[]
 }
@@ -172,7 +174,8 @@ export async function messagesPerMinute(
 }
 
 /**
- * Every room (as `inspectRooms` lists them) with its messages per minute over the last hour.
+ * Every room (as `inspectRooms` lists them) with its message count and its messages per minute
+ * over the last hour: two Queries per room (the count, the newest messages).
  *
  * @example
  * const activity = await inspectActivity(repository, store)
@@ -188,10 +191,12 @@ export async function inspectActivity(
   return mapWithConcurrency(
     [...byName].sort(([a], [b]) => a.localeCompare(b)),
     concurrency,
-    async ([roomName, active]) => ({
-      roomName,
-      active,
-      perMinute: await messagesPerMinute(repository, roomName, { now, minutes }),
-    }),
+    async ([roomName, active]) => {
+      const [messages, perMinute] = await Promise.all([
+        store.countMessages(roomName),
+        messagesPerMinute(repository, roomName, { now, minutes }),
+      ])
+      return { roomName, active, messages, perMinute }
+    },
   )
 }

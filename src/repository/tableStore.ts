@@ -8,7 +8,7 @@ import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ScanCommand } from 'dynamodb-toolbox/table/actions/scan'
 import { createEntities } from '../entities/index.js'
-import { ROOM_PARTITION } from '../keys.js'
+import { messagePartition, ROOM_PARTITION } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
 import {
   type BatchWriteOptions,
@@ -16,7 +16,7 @@ import {
   type WriteRequest,
   writeInBatches,
 } from './batchWrite.js'
-import { allItems, type PageKey, type PagerOptions, pages, scanPages } from './pager.js'
+import { allItems, type PageKey, type PagerOptions, pages, queryPages, scanPages } from './pager.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { describeTimeToLive, findTable } from './tableDescription.js'
 
@@ -86,6 +86,19 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
           }),
         )
       for await (const page of pages(read, options)) yield page.items
+    },
+
+    /** How many messages a room has: a COUNT Query of its message partition, page by page. */
+    async countMessages(roomName: string): Promise<number> {
+      let total = 0
+      const input = {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': messagePartition(roomName) },
+        Select: 'COUNT' as const,
+      }
+      for await (const page of queryPages(documentClient, input)) total += page.count
+      return total
     },
 
     /** The pages of a COUNT Scan of the whole table: `count` per page, no items read back. */

@@ -78,6 +78,7 @@
 
   function renderRooms(rooms, activity) {
     const perMinute = new Map(activity.map((a) => [a.roomName, a.perMinute]))
+    const messages = new Map(activity.map((a) => [a.roomName, a.messages]))
     const body = $('rooms').tBodies[0]
     body.replaceChildren()
     for (const room of rooms) {
@@ -91,6 +92,7 @@
         el('td', room.active ? 'active' : 'inactive'),
         el('td', room.subscribers),
         el('td', room.users),
+        el('td', messages.get(room.roomName) ?? ''),
         graph,
       )
       body.append(row)

@@ -45,7 +45,7 @@ describe('src/admin/inspect', () => {
   })
 
   describe('messagesPerMinute, inspectActivity', () => {
-    it('counts a room’s messages per minute over the last hour, one Query per room', async () => {
+    it('counts a room’s messages, and per minute over the last hour, two Queries per room', async () => {
       const { repository, store } = await seededTable(t)
       const general = dataset.messages.filter((m) => m.roomName === 'general')
       const now = Math.max(...general.map((m) => m.time))
@@ -63,9 +63,15 @@ describe('src/admin/inspect', () => {
       )
       t.counter.reset()
       const activity = await inspectActivity(repository, store, { now })
-      expect(t.counter.counts()).toEqual({ Query: 1 + dataset.rooms.length })
+      expect(t.counter.counts()).toEqual({ Query: 1 + 2 * dataset.rooms.length })
       expect(activity.map((a) => a.roomName)).toEqual(dataset.rooms.map((r) => r.roomName).sort())
-      expect(activity.find((a) => a.roomName === 'general')?.perMinute).toEqual(perMinute)
+      expect(activity.find((a) => a.roomName === 'general')).toMatchObject({
+        perMinute,
+        messages: general.length,
+      })
+      for (const room of activity) {
+        expect(room.messages).toBe(dataset.messages.filter((m) => m.roomName === room.roomName).length)
+      }
     })
   })
 })

@@ -50,8 +50,9 @@ describe('the operator view API (/inspect/api/…)', () => {
       rooms: asJson(await inspectUser(repository, 'ada')),
     })
     const activity = await json<RoomActivity[]>('/inspect/api/activity')
-    expect(activity.map((a) => a.roomName)).toEqual(
-      (await inspectActivity(repository, store)).map((a) => a.roomName),
+    // perMinute depends on the clock; the names and message counts do not.
+    expect(activity.map(({ roomName, messages }) => ({ roomName, messages }))).toEqual(
+      (await inspectActivity(repository, store)).map(({ roomName, messages }) => ({ roomName, messages })),
     )
     for (const room of activity) expect(room.perMinute).toHaveLength(60)
   })
