@@ -58,12 +58,18 @@ export function fitSubscribedFrame(
     // The comma between the users and the messages arrays is in `empty` already.
     keptMessages = countThatFit(newestFirst, budget)
   }
-  return {
+  const trimmed = (keptMessages: number): SubscribedFrame => ({
     ...frame,
     users: users.slice(0, keptUsers),
     messages: messages.slice(messages.length - keptMessages),
     truncated: { messages: messages.length - keptMessages, users: users.length - keptUsers },
+  })
+  // The reservation above is for the full counts; the real ones may have fewer digits (10 → 9),
+  // which can leave room for one more message: take it while the frame still fits.
+  if (keptUsers === users.length) {
+    while (keptMessages < messages.length && frameBytes(trimmed(keptMessages + 1)) <= maxBytes) keptMessages++
   }
+  return trimmed(keptMessages)
 }
 
 /**

@@ -179,6 +179,22 @@ describe('fitSubscribedFrame', () => {
     )
   })
 
+  it('keeps the message that fits once the dropped count has one digit fewer', () => {
+    // fast-check's counterexample (seed -801630704): the room for "10" dropped was reserved, "9" was needed.
+    const texts = ['', '', '', '', '', '', '', '', '𐀀𐀀𐀀𐀀', 'ࠀࠀ𐀀']
+    const messages = texts.map((text, i) => ({ userName: 'u', message: text, time: i }))
+    const frame = fitSubscribedFrame({ type: 'subscribed', roomName: 'r', users: [], messages }, 201)
+    const dropped = frame.truncated?.messages ?? 0
+    expect(frameBytes(frame)).toBeLessThanOrEqual(201)
+    expect(
+      frameBytes({
+        ...frame,
+        messages: messages.slice(dropped - 1),
+        truncated: { messages: dropped - 1, users: 0 },
+      }),
+    ).toBeGreaterThan(201)
+  })
+
   it('always fits and keeps a newest suffix of messages and a prefix of users', () => {
     fc.assert(
       fc.property(
