@@ -1,7 +1,7 @@
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium } from '../../../support/chromium.js'
+import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
 import { useTestTable } from '../../../support/dynamo.js'
 
 // The operator view in a real browser, against the real gateway and handlers on dynalite:
@@ -17,25 +17,8 @@ let browser: Browser
 const outside: string[] = []
 const errors: string[] = []
 
-async function open(name: string, path: string): Promise<Page> {
-  const context = await browser.newContext()
-  const page = await context.newPage()
-  page.setDefaultTimeout(10_000)
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url())
-    if (url.hostname === '127.0.0.1') return route.continue()
-    outside.push(url.href)
-    return route.abort()
-  })
-  page.on('request', (request) => {
-    if (new URL(request.url()).hostname !== '127.0.0.1') outside.push(request.url())
-  })
-  page.on('pageerror', (error) => errors.push(`${name}: ${error.message}`))
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`${name}: ${message.text()}`)
-  })
-  await page.goto(`http://127.0.0.1:${port}${path}`)
-  return page
+function open(name: string, path: string): Promise<Page> {
+  return openLoopbackPage(browser, name, `http://127.0.0.1:${port}${path}`, { outside, errors })
 }
 
 async function joins(name: string, room: string) {
