@@ -43,7 +43,7 @@ export async function handler(event: APIGatewayProxyWebsocketEventV2) {
   const Data = JSON.stringify({
     type: 'newMessage',
     roomName,
-    message: { userName: me.userName, message, time },
+    message: { id: event.requestContext.requestId, userName: me.userName, message, time },
   })
   await Promise.all(
     Items.map((i) => management.send(new PostToConnectionCommand({ ConnectionId: i.data, Data }))),

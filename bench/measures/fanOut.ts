@@ -130,7 +130,7 @@ export async function fanOut(
         const frame = JSON.stringify({
           type: 'newMessage',
           roomName,
-          message: { userName: me.userName, message: 'hello', time: clock },
+          message: { id: `m${clock}`, userName: me.userName, message: 'hello', time: clock },
         })
         await post(
           members.map((i) => i.data as string),
@@ -144,7 +144,7 @@ export async function fanOut(
         const frame = JSON.stringify({
           type: 'newMessage',
           roomName,
-          message: { userName: me?.userName, message: 'hello', time: clock },
+          message: { id: `m${clock}`, userName: me?.userName, message: 'hello', time: clock },
         })
         await post(
           members.map((i) => i.data as string),

@@ -3,8 +3,13 @@
  * Client → server frames (actions) are in `actions.ts`.
  */
 
-/** A chat message as clients see it: `time` is epoch milliseconds. */
+/**
+ * A chat message as clients see it: `time` is epoch milliseconds. Delivery is at least once, so
+ * a client drops a message whose `id` it has already seen, and orders messages by `(time, id)`.
+ */
 export interface ChatMessageFrame {
+  /** The message's id, unique within its room (the same for every copy of a delivery). */
+  id: string
   userName: string
   message: string
   time: number

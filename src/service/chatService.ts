@@ -138,7 +138,7 @@ export function createChatService(options: ChatServiceOptions) {
           type: 'subscribed',
           roomName,
           users: userNamesOf(result.subscribers),
-          messages: reading.value.map(({ userName, message, time }) => ({ userName, message, time })),
+          messages: reading.value.map(({ id, userName, message, time }) => ({ id, userName, message, time })),
         })
         const deliveries: Delivery[] = [{ connectionId, frame: state }]
         if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
@@ -206,11 +206,11 @@ export function createChatService(options: ChatServiceOptions) {
         if (!posted.stored) {
           logger.warn('message.repeated', { connectionId: request.connectionId, id: posted.message.id })
         }
-        const { userName, time } = posted.message
+        const { id, userName, time } = posted.message
         const frame: ServerFrame = {
           type: 'newMessage',
           roomName,
-          message: { userName, message: posted.message.message, time },
+          message: { id, userName, message: posted.message.message, time },
         }
         await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
       })

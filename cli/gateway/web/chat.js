@@ -213,7 +213,8 @@
       notice(`Error ${frame.statusCode}${frame.action ? ` (${frame.action})` : ''}: ${frame.message}`)
     },
   }
-  const key = (m) => `${m.time}|${m.userName}|${m.message}`
+  // Delivery is at least once: the id is the same in every copy of a message.
+  const key = (m) => m.id
 
   function drop(roomName) {
     if (!joined.delete(roomName)) return

@@ -113,17 +113,18 @@ describe('router', () => {
         },
       )
       expect(status).toBe(200)
-      const expected = {
-        type: 'newMessage',
-        roomName,
-        message: { userName: 'bob', message: 'hi all', time: requestTimeEpoch },
-      }
-      for (const id of ids) expect(h.frames(id)).toEqual([expected])
       expect(t.counter.counts()).toEqual({ Query: 1, PutItem: 1 })
       const stored = await t.repository().recentMessages(roomName)
       expect(stored.map((m) => [m.userName, m.message, m.time])).toEqual([
         ['bob', 'hi all', requestTimeEpoch],
       ])
+      // Every copy carries the stored message's id, so a client can drop a duplicate.
+      const expected = {
+        type: 'newMessage',
+        roomName,
+        message: { id: stored[0]?.id, userName: 'bob', message: 'hi all', time: requestTimeEpoch },
+      }
+      for (const id of ids) expect(h.frames(id)).toEqual([expected])
     })
 
     it("refuses a non-member's message with a 400, stores nothing and tells nobody", async () => {

@@ -107,6 +107,7 @@ describe('createBroadcaster', () => {
         roomName: 'r',
         users: [],
         messages: Array.from({ length: 40 }, (_, i) => ({
+          id: String(i),
           userName: 'u',
           message: 'x'.repeat(4096),
           time: i,

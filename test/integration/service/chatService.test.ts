@@ -73,7 +73,7 @@ describe('createChatService', () => {
       expect(broadcaster.framesFor('c1=').at(-1)).toEqual({
         type: 'newMessage',
         roomName: 'timed',
-        message: { userName: 'cy', message: 'c', time: NOW },
+        message: { id: expect.any(String), userName: 'cy', message: 'c', time: NOW },
       })
       broadcaster.clear()
       await subscribe('c2=', 'timed', 'dee')

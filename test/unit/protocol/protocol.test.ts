@@ -130,6 +130,7 @@ describe('errorFrameFor', () => {
 })
 
 const message = (i: number, size = 4096) => ({
+  id: `id${i}`,
   userName: `user${i}`,
   message: `${i}:`.padEnd(size, 'm'),
   time: 1_000 + i,
@@ -182,17 +183,19 @@ describe('fitSubscribedFrame', () => {
   it('keeps the message that fits once the dropped count has one digit fewer', () => {
     // fast-check's counterexample (seed -801630704): the room for "10" dropped was reserved, "9" was needed.
     const texts = ['', '', '', '', '', '', '', '', '𐀀𐀀𐀀𐀀', 'ࠀࠀ𐀀']
-    const messages = texts.map((text, i) => ({ userName: 'u', message: text, time: i }))
-    const frame = fitSubscribedFrame({ type: 'subscribed', roomName: 'r', users: [], messages }, 201)
+    // Ids add `"id":"9",` (9 bytes) to the one message kept, so the limit moves from 201 to 210.
+    const messages = texts.map((text, i) => ({ id: String(i), userName: 'u', message: text, time: i }))
+    const frame = fitSubscribedFrame({ type: 'subscribed', roomName: 'r', users: [], messages }, 210)
     const dropped = frame.truncated?.messages ?? 0
-    expect(frameBytes(frame)).toBeLessThanOrEqual(201)
+    expect(dropped).toBe(9)
+    expect(frameBytes(frame)).toBeLessThanOrEqual(210)
     expect(
       frameBytes({
         ...frame,
         messages: messages.slice(dropped - 1),
         truncated: { messages: dropped - 1, users: 0 },
       }),
-    ).toBeGreaterThan(201)
+    ).toBeGreaterThan(210)
   })
 
   it('always fits and keeps a newest suffix of messages and a prefix of users', () => {
@@ -202,7 +205,7 @@ describe('fitSubscribedFrame', () => {
         fc.array(fc.string({ minLength: 1, maxLength: 50 }), { maxLength: 80 }),
         fc.integer({ min: 200, max: 8000 }),
         (texts, users, maxBytes) => {
-          const messages = texts.map((text, i) => ({ userName: 'u', message: text, time: i }))
+          const messages = texts.map((text, i) => ({ id: String(i), userName: 'u', message: text, time: i }))
           const frame = fitSubscribedFrame({ type: 'subscribed', roomName: 'r', users, messages }, maxBytes)
           const { messages: droppedMessages = 0, users: droppedUsers = 0 } = frame.truncated ?? {}
           expect(frameBytes(frame)).toBeLessThanOrEqual(maxBytes)

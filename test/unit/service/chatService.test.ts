@@ -60,8 +60,8 @@ describe('src/service/chatService', () => {
           roomName: 'general',
           users: ['ada', 'bob'],
           messages: [
-            { userName: 'ada', message: 'two', time: T0 + 1_000 },
-            { userName: 'ada', message: 'three', time: T0 + 1_000 },
+            { id: 'r2', userName: 'ada', message: 'two', time: T0 + 1_000 },
+            { id: 'r3', userName: 'ada', message: 'three', time: T0 + 1_000 },
           ],
         },
       ])
@@ -132,7 +132,7 @@ describe('src/service/chatService', () => {
       const frame = {
         type: 'newMessage',
         roomName: 'general',
-        message: { userName: 'ada', message: 'hello', time: T0 + 1_000 },
+        message: { id: 'r1', userName: 'ada', message: 'hello', time: T0 + 1_000 },
       }
       expect(frames(ADA)).toEqual([frame])
       expect(frames(BOB)).toEqual([frame])
@@ -145,6 +145,10 @@ describe('src/service/chatService', () => {
       await send(ADA, 'general', 'hello', 'same-request')
       await send(ADA, 'general', 'hello', 'same-request')
       expect(types(ADA)).toEqual(['newMessage', 'newMessage'])
+      // Both copies carry the stored message's id: the client drops the second.
+      const [stored] = await repository.recentMessages('general')
+      const ids = frames(ADA).map((frame) => frame.type === 'newMessage' && frame.message.id)
+      expect(ids).toEqual([stored?.id, stored?.id])
       expect(await repository.recentMessages('general')).toHaveLength(1)
       expect(logged).toEqual([expect.objectContaining({ level: 'warn', event: 'message.repeated' })])
     })
