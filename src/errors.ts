@@ -29,6 +29,15 @@ export type ChatDbErrorCode =
   | 'migration.invalidList'
   | 'migration.invalidOption'
   | 'migration.exists'
+  | 'queue.batchTooLarge'
+  | 'queue.batchTooLong'
+  | 'queue.badEntryId'
+  | 'queue.emptyMessage'
+  | 'queue.badOption'
+  | 'queue.notInFlight'
+  | 'queue.notFound'
+  | 'queue.unavailable'
+  | 'queue.failed'
 
 /**
  * @example
