@@ -38,6 +38,7 @@ export type ChatDbErrorCode =
   | 'queue.notFound'
   | 'queue.unavailable'
   | 'queue.failed'
+  | 'queue.badJob'
 
 /**
  * @example

@@ -1,0 +1,77 @@
+import { ChatDbError } from '../errors.js'
+import type { ServerFrame } from '../protocol/frames.js'
+import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, type OutgoingMessage } from '../queue/types.js'
+
+/**
+ * One unit of a large room's broadcast: a frame for the subscribers of one shard of the room,
+ * or (a retry of posts that failed) for named connections. The frame travels once per job,
+ * never once per connection.
+ */
+export interface FanOutJob {
+  v: 1
+  roomName: string
+  /** The shard of the room whose subscribers get the frame. */
+  shard?: number
+  /** Or exactly these connections (a retry of posts that failed). */
+  connectionIds?: string[]
+  frame: ServerFrame
+  /** 0 for a job of a broadcast; 1 for a retry of what its posts left undelivered. */
+  attempt: number
+}
+
+/**
+ * Packs jobs into batches a queue takes: at most 10 messages and 256 KiB of bodies each.
+ * A job alone over 256 KiB is refused (`queue.batchTooLong`): callers split its targets.
+ */
+export function packJobs(jobs: readonly FanOutJob[]): OutgoingMessage[][] {
+  const batches: OutgoingMessage[][] = []
+  let batch: OutgoingMessage[] = []
+  let bytes = 0
+  for (const job of jobs) {
+    const body = JSON.stringify(job)
+    const size = Buffer.byteLength(body, 'utf8')
+    if (size > MAX_QUEUE_BATCH_BYTES) {
+      throw new ChatDbError(
+        'queue.batchTooLong',
+        `a fan-out job of room "${job.roomName}" is ${size} bytes, over the ${MAX_QUEUE_BATCH_BYTES} a queue message takes`,
+      )
+    }
+    if (batch.length === MAX_QUEUE_BATCH || bytes + size > MAX_QUEUE_BATCH_BYTES) {
+      batches.push(batch)
+      batch = []
+      bytes = 0
+    }
+    batch.push({ id: `j${batch.length}`, body })
+    bytes += size
+  }
+  if (batch.length > 0) batches.push(batch)
+  return batches
+}
+
+/** A job as the worker receives it; anything else is refused (`queue.badJob`). */
+export function parseJob(body: string): FanOutJob {
+  let job: unknown
+  try {
+    job = JSON.parse(body)
+  } catch {
+    throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
+  }
+  const { v, roomName, shard, connectionIds, frame, attempt } = (job ?? {}) as Partial<FanOutJob>
+  const targets =
+    (Number.isInteger(shard) && (shard as number) >= 0 && connectionIds === undefined) ||
+    (shard === undefined &&
+      Array.isArray(connectionIds) &&
+      connectionIds.every((id) => typeof id === 'string'))
+  if (
+    v !== 1 ||
+    typeof roomName !== 'string' ||
+    !targets ||
+    typeof frame !== 'object' ||
+    frame === null ||
+    typeof (frame as { type?: unknown }).type !== 'string' ||
+    !Number.isInteger(attempt)
+  ) {
+    throw new ChatDbError('queue.badJob', `not a fan-out job: ${body.slice(0, 200)}`)
+  }
+  return job as FanOutJob
+}

@@ -1,0 +1,47 @@
+import { ChatDbError } from '../errors.js'
+import type { QueuePort } from '../queue/types.js'
+import { sleep } from '../util/concurrency.js'
+import { type FanOutJob, packJobs } from './jobs.js'
+
+export interface PublishReport {
+  jobs: number
+  /** SendMessageBatch calls, resends included. */
+  batches: number
+}
+
+/**
+ * Enqueues the jobs of one broadcast, in as few SendMessageBatch calls as the queue's limits
+ * allow, resending entries the queue refused (with backoff: a refusal is most often throttling)
+ * up to `attempts` times, then failing with `queue.failed`: the message is stored, so the
+ * caller answers 500 and the client's retry publishes again (at least once).
+ *
+ * @example
+ * await publishJobs(queue, shards.map((shard) => ({ v: 1, roomName, shard, frame, attempt: 0 })))
+ */
+export async function publishJobs(
+  queue: QueuePort,
+  jobs: readonly FanOutJob[],
+  { attempts = 4, backoffMs = 50 }: { attempts?: number; backoffMs?: number } = {},
+): Promise<PublishReport> {
+  const report: PublishReport = { jobs: jobs.length, batches: 0 }
+  for (const batch of packJobs(jobs)) {
+    let pending = batch
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      report.batches++
+      const { failed } = await queue.sendBatch(pending)
+      if (failed.length === 0) break
+      if (attempt === attempts) {
+        throw new ChatDbError(
+          'queue.failed',
+          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempts} times: ${failed
+            .map((f) => f.code)
+            .join(', ')}`,
+        )
+      }
+      const refused = new Set(failed.map((f) => f.id))
+      pending = pending.filter((entry) => refused.has(entry.id))
+      await sleep(Math.random() * backoffMs * 2 ** attempt)
+    }
+  }
+  return report
+}

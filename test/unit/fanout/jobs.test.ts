@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { isChatDbError } from '../../../src/errors.js'
+import { type FanOutJob, packJobs, parseJob } from '../../../src/fanout/jobs.js'
+import type { ServerFrame } from '../../../src/protocol/frames.js'
+import { MAX_QUEUE_BATCH_BYTES } from '../../../src/queue/types.js'
+
+const frameOf = (text: string): ServerFrame => ({
+  type: 'newMessage',
+  roomName: 'big',
+  message: { id: 'm', userName: 'ada', message: text, time: 1 },
+})
+const job = (shard: number, text = 'hi'): FanOutJob => ({
+  v: 1,
+  roomName: 'big',
+  shard,
+  frame: frameOf(text),
+  attempt: 0,
+})
+
+describe('packJobs', () => {
+  it('packs at most 10 jobs per batch', () => {
+    const batches = packJobs(Array.from({ length: 64 }, (_, i) => job(i)))
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 10, 10, 10, 10, 4])
+    expect(batches.flat().map((m) => parseJob(m.body).shard)).toEqual(Array.from({ length: 64 }, (_, i) => i))
+  })
+
+  it('keeps each batch within 256 KiB of bodies', () => {
+    const batches = packJobs(Array.from({ length: 10 }, (_, i) => job(i, 'x'.repeat(60_000))))
+    for (const batch of batches) {
+      const bytes = batch.reduce((n, m) => n + Buffer.byteLength(m.body), 0)
+      expect(bytes).toBeLessThanOrEqual(MAX_QUEUE_BATCH_BYTES)
+    }
+    expect(batches.map((b) => b.length)).toEqual([4, 4, 2])
+  })
+
+  it('refuses a job over 256 KiB', () => {
+    const error = (() => {
+      try {
+        packJobs([
+          { ...job(0), connectionIds: Array.from({ length: 20_000 }, (_, i) => `conn-${i}-abcdef=`) },
+        ])
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(isChatDbError(error, 'queue.batchTooLong')).toBe(true)
+  })
+})
+
+describe('parseJob', () => {
+  it('reads back what packJobs wrote', () => {
+    expect(parseJob(JSON.stringify(job(3)))).toEqual(job(3))
+    const retry = { v: 1, roomName: 'big', connectionIds: ['a='], frame: frameOf('hi'), attempt: 1 }
+    expect(parseJob(JSON.stringify(retry))).toEqual(retry)
+  })
+
+  it.each([
+    ['not JSON', '{'],
+    ['another version', JSON.stringify({ ...job(0), v: 2 })],
+    ['no targets', JSON.stringify({ v: 1, roomName: 'big', frame: frameOf('x'), attempt: 0 })],
+    ['both targets', JSON.stringify({ ...job(0), connectionIds: ['a='] })],
+    ['a negative shard', JSON.stringify(job(-1))],
+    ['no frame', JSON.stringify({ ...job(0), frame: null })],
+    ['null', 'null'],
+  ])('refuses %s with queue.badJob', (_, body) => {
+    const error = (() => {
+      try {
+        parseJob(body)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(isChatDbError(error, 'queue.badJob')).toBe(true)
+  })
+})
