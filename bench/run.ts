@@ -5,6 +5,7 @@ import type { CompareOptions } from './harness.js'
 import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
+import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
@@ -38,6 +39,7 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    await step('large-room broadcast', async () => largeRoomBroadcast([1_000, 10_000, 100_000]))
   } finally {
     await env.close()
   }
