@@ -28,7 +28,13 @@ function binarySize(value: unknown): number {
   return typeof value === 'string' ? Buffer.from(value, 'base64').byteLength : 0
 }
 
-/** The size of one value: strings and binaries by length, lists and maps 3 bytes + 1 per element. */
+/**
+ * The size of one value: strings (UTF-8) and binaries by length, numbers 1 byte per two
+ * significant digits plus 1, lists and maps 3 bytes plus 1 per element.
+ *
+ * @example
+ * valueSize({ S: 'hello' }) // 5
+ */
 export function valueSize(value: WireValue): number {
   const [type, inner] = Object.entries(value)[0] ?? []
   switch (type) {
@@ -59,7 +65,12 @@ export function valueSize(value: WireValue): number {
   }
 }
 
-/** An item's size in bytes as DynamoDB counts it: attribute names plus values. */
+/**
+ * An item's size in bytes as DynamoDB counts it: attribute names plus values.
+ *
+ * @example
+ * itemSize({ pk: { S: 'Room' }, n: { N: '12' } }) // 2 + 4 + 1 + 2 = 9
+ */
 export function itemSize(item: WireItem): number {
   return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueSize(value), 0)
 }
