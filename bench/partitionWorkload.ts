@@ -98,11 +98,13 @@ export function buildWorkload(scale: number, seconds: number, bigRoomMessagesPer
   while (churners.size < Math.min(connections / 2, reconnects + hops))
     churners.add(Math.floor(random() * connections))
   const [leavers, hoppers] = [[...churners].slice(0, reconnects), [...churners].slice(reconnects)]
+  /** A member that stays subscribed through the run, if the room has one (a few tries). */
   const steady = (room: string) => {
-    for (;;) {
+    for (let attempt = 0; attempt < 50; attempt++) {
       const member = pick(members.get(room) ?? [])
-      if (!churners.has(Number(member.connectionId.slice(5)))) return member
+      if (member && !churners.has(Number(member.connectionId.slice('conn-'.length)))) return member
     }
+    return undefined
   }
   const subscribe = (time: number, connectionId: string, roomName: string, userName: string) =>
     operations.push({
@@ -120,8 +122,9 @@ export function buildWorkload(scale: number, seconds: number, bigRoomMessagesPer
 
   for (let m = 0; m < count(messagesPerSecond - bigRoomMessagesPerSecond); m++) {
     const roomName = pick(smallRooms)
-    if ((members.get(roomName) ?? []).length === 0) continue
-    const { connectionId } = steady(roomName)
+    const sender = steady(roomName)
+    if (!sender) continue
+    const { connectionId } = sender
     operations.push({
       at: at(),
       kind: 'message',
@@ -130,7 +133,9 @@ export function buildWorkload(scale: number, seconds: number, bigRoomMessagesPer
     })
   }
   for (let m = 0; m < count(bigRoomMessagesPerSecond); m++) {
-    const { connectionId } = steady(bigRoom)
+    const sender = steady(bigRoom)
+    if (!sender) continue
+    const { connectionId } = sender
     operations.push({
       at: at(),
       kind: 'bigMessage',
