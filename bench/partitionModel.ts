@@ -9,10 +9,10 @@ export interface LoadTag {
 
 export type KeyClass =
   | 'Room listing partition'
-  | 'hot room: Subscription|<room>'
-  | 'hot room: Message|<room>'
-  | 'other rooms: Subscription|<room>'
-  | 'other rooms: Message|<room>'
+  | "hot room's subscription partition"
+  | "hot room's message partition"
+  | "other rooms' subscription partitions"
+  | "other rooms' message partitions"
   | 'GSI: connection id'
   | 'GSI: user name (own)'
   | 'GSI: user name "guest"'
@@ -21,10 +21,10 @@ export type KeyClass =
 
 export const KEY_CLASSES: readonly KeyClass[] = [
   'Room listing partition',
-  'hot room: Subscription|<room>',
-  'hot room: Message|<room>',
-  'other rooms: Subscription|<room>',
-  'other rooms: Message|<room>',
+  "hot room's subscription partition",
+  "hot room's message partition",
+  "other rooms' subscription partitions",
+  "other rooms' message partitions",
   'GSI: connection id',
   'GSI: user name (own)',
   'GSI: user name "guest"',
@@ -35,9 +35,11 @@ export const KEY_CLASSES: readonly KeyClass[] = [
 export function classOf(key: { index?: string; key: string }, bigRoom: string): KeyClass {
   if (key.index === undefined) {
     if (key.key === 'Room') return 'Room listing partition'
-    if (key.key === `Subscription|${bigRoom}`) return 'hot room: Subscription|<room>'
-    if (key.key === `Message|${bigRoom}`) return 'hot room: Message|<room>'
-    return key.key.startsWith('Message|') ? 'other rooms: Message|<room>' : 'other rooms: Subscription|<room>'
+    if (key.key === `Subscription|${bigRoom}`) return "hot room's subscription partition"
+    if (key.key === `Message|${bigRoom}`) return "hot room's message partition"
+    return key.key.startsWith('Message|')
+      ? "other rooms' message partitions"
+      : "other rooms' subscription partitions"
   }
   if (key.key.startsWith('conn-') || key.key.startsWith('new-conn-')) return 'GSI: connection id'
   if (key.key === 'guest') return 'GSI: user name "guest"'
@@ -72,10 +74,10 @@ export function createScaling(run: Workload) {
   const connectionsRatio = TARGET.connections / run.connections
   const keysRatio: Record<KeyClass, number> = {
     'Room listing partition': 1,
-    'hot room: Subscription|<room>': 1,
-    'hot room: Message|<room>': 1,
-    'other rooms: Subscription|<room>': roomsRatio,
-    'other rooms: Message|<room>': roomsRatio,
+    "hot room's subscription partition": 1,
+    "hot room's message partition": 1,
+    "other rooms' subscription partitions": roomsRatio,
+    "other rooms' message partitions": roomsRatio,
     'GSI: connection id': connectionsRatio,
     'GSI: user name (own)': connectionsRatio,
     'GSI: user name "guest"': 1,

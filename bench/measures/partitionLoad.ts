@@ -149,9 +149,9 @@ function scaleUpText(load: ClassLoad, run: Workload): string {
   switch (load.keyClass) {
     case 'Room listing partition':
       return `listRooms reads ${r(s.rate.connect)} connects ${r(s.roomsRatio)} rooms; writes ${r(s.rate.subscribe)}`
-    case 'hot room: Subscription|<room>':
+    case "hot room's subscription partition":
       return `reads ${r(s.bigRatio)} members × (${r(s.rate.bigMessage)} messages, ${r(s.rate.subscribe)} churn); writes ${r(s.rate.subscribe)}`
-    case 'hot room: Message|<room>':
+    case "hot room's message partition":
       return `writes ${r(s.rate.bigMessage)} messages; reads ${r(s.rate.subscribe)} joins`
     case 'GSI: user name "guest"':
       return `${r(s.rate.message)} messages (guest share fixed)`
@@ -173,8 +173,8 @@ function section(
 ): Section {
   const checked = new Set([
     'Room listing partition',
-    'hot room: Subscription|<room>',
-    'hot room: Message|<room>',
+    "hot room's subscription partition",
+    "hot room's message partition",
     'GSI: connection id',
     'GSI: user name (own)',
     'GSI: user name "guest"',
@@ -187,8 +187,9 @@ function section(
         : '**over**'
   const rows = loads.map((load) => [
     load.keyClass,
-    fmt(load.keys),
-    load.target.rcu >= load.target.wcu / 3 ? load.target.rcuKey : load.target.wcuKey,
+    load.keyClass === 'table total' ? '—' : load.keys.toLocaleString('en-US'),
+    // Keys hold the table's delimiter, which would end a Markdown table cell.
+    (load.target.rcu >= load.target.wcu / 3 ? load.target.rcuKey : load.target.wcuKey).replaceAll('|', '\\|'),
     fmt(load.measured.rcu),
     fmt(load.measured.wcu),
     scaleUpText(load, run),

@@ -38,8 +38,8 @@ describe('partitionModel', () => {
   describe('classOf', () => {
     it('puts each key in its class', () => {
       expect(classOf({ key: 'Room' }, 'big')).toBe('Room listing partition')
-      expect(classOf({ key: 'Subscription|big' }, 'big')).toBe('hot room: Subscription|<room>')
-      expect(classOf({ key: 'Message|small' }, 'big')).toBe('other rooms: Message|<room>')
+      expect(classOf({ key: 'Subscription|big' }, 'big')).toBe("hot room's subscription partition")
+      expect(classOf({ key: 'Message|small' }, 'big')).toBe("other rooms' message partitions")
       expect(classOf({ index: 'byData', key: 'guest' }, 'big')).toBe('GSI: user name "guest"')
       expect(classOf({ index: 'byData', key: 'new-conn-3' }, 'big')).toBe('GSI: connection id')
     })
