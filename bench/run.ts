@@ -7,6 +7,7 @@ import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
+import { partitionLoad } from './measures/partitionLoad.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
 import { passes, renderReport, type Section } from './report.js'
@@ -14,15 +15,20 @@ import { passes, renderReport, type Section } from './report.js'
 /**
  * `npm run bench` measures everything and writes docs/benchmarks.md.
  * `npm run bench -- --quick` runs small sizes in well under a minute and prints the report.
+ * `npm run bench -- --only "partition load"` runs the steps whose name contains the text and
+ * prints their report (with `--quick` too), leaving docs/benchmarks.md alone.
  */
 async function main() {
   const quick = process.argv.includes('--quick')
+  const onlyAt = process.argv.indexOf('--only')
+  const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1]
   const compareOptions: CompareOptions = quick
     ? { rounds: 3, time: 150, warmup: 3 }
     : { rounds: 7, time: 500, warmup: 10 }
   const env = await startBenchEnvironment()
   const sections: Section[] = []
   const step = async (name: string, run: () => Promise<Section>) => {
+    if (only !== undefined && !name.includes(only)) return
     const started = performance.now()
     process.stderr.write(`bench: ${name}…`)
     sections.push(await run())
@@ -39,6 +45,15 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    // 1/200 of the target for 15 virtual seconds quick; 1/50 for 20 s in full (docs/capacity.md).
+    await step('partition load', () =>
+      partitionLoad(
+        env,
+        quick
+          ? { scale: 200, seconds: 15, bigRoomMessagesPerSecond: 5 }
+          : { scale: 50, seconds: 20, bigRoomMessagesPerSecond: 10 },
+      ),
+    )
     await step('large-room broadcast', async () => largeRoomBroadcast([1_000, 10_000, 100_000]))
   } finally {
     await env.close()
@@ -58,7 +73,7 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
-  if (quick) process.stdout.write(report)
+  if (quick || only !== undefined) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
   process.stderr.write(
