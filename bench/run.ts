@@ -5,7 +5,9 @@ import type { CompareOptions } from './harness.js'
 import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
+import { hotUserShards } from './measures/hotUserShards.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
+import { migrationWriteRate } from './measures/migrationWriteRate.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
 import { passes, renderReport, type Section } from './report.js'
@@ -13,15 +15,20 @@ import { passes, renderReport, type Section } from './report.js'
 /**
  * `npm run bench` measures everything and writes docs/benchmarks.md.
  * `npm run bench -- --quick` runs small sizes in well under a minute and prints the report.
+ * `npm run bench -- --only <part of a section name>` runs only the matching sections and prints
+ * their report (docs/benchmarks.md is left alone), e.g. `--quick --only migration`.
  */
 async function main() {
   const quick = process.argv.includes('--quick')
+  const onlyAt = process.argv.indexOf('--only')
+  const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1]
   const compareOptions: CompareOptions = quick
     ? { rounds: 3, time: 150, warmup: 3 }
     : { rounds: 7, time: 500, warmup: 10 }
   const env = await startBenchEnvironment()
   const sections: Section[] = []
   const step = async (name: string, run: () => Promise<Section>) => {
+    if (only !== undefined && !name.includes(only)) return
     const started = performance.now()
     process.stderr.write(`bench: ${name}…`)
     sections.push(await run())
@@ -38,6 +45,10 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    await step('migration write rate', () =>
+      migrationWriteRate(env, quick ? 1_000 : 3_000, quick ? [undefined, 500] : [undefined, 500, 2_000]),
+    )
+    await step('hot user names', () => hotUserShards(env, quick ? 400 : 2_000, [1, 4, 16]))
   } finally {
     await env.close()
   }
@@ -56,7 +67,7 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
-  if (quick) process.stdout.write(report)
+  if (quick || only !== undefined) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
   process.stderr.write(

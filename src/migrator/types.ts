@@ -216,7 +216,7 @@ export interface WriteRateStats {
   maxWcu: number | undefined
   /** WCU the writes consumed: reported by DynamoDB where it says, else computed from item sizes. */
   consumedWcu: number
-  /** Time the rate limiter held writes back, ms. */
+  /** Time the rate limiter held writes back, ms (overlapping waits of concurrent writers count once). */
   limiterWaitMs: number
   /** Batches throttled after the SDK's (and batchWrite's) own retries, each backed off and retried. */
   throttled: number

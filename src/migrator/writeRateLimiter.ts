@@ -14,7 +14,11 @@ export interface WriteRateLimiter {
    * takes more (later writes wait for it), negative gives units back.
    */
   adjust(units: number): void
-  /** WCU taken (after corrections) and the total time writers were asked to wait. */
+  /**
+   * WCU taken (after corrections); how long writes were held back (the union of the waits:
+   * concurrent writers waiting at once count once, so it is comparable with the run's duration);
+   * and how many waits there were.
+   */
   stats(): { consumedWcu: number; waitedMs: number; waits: number }
 }
 
@@ -38,6 +42,8 @@ export function createWriteRateLimiter({ maxWcu, now, sleep }: WriteRateLimiterO
   let consumedWcu = 0
   let waitedMs = 0
   let waits = 0
+  // The latest wake-up of any waiter so far: waits that overlap it add only what lies beyond.
+  let waitingUntil = Number.NEGATIVE_INFINITY
 
   const refill = () => {
     const at = now()
@@ -55,7 +61,9 @@ export function createWriteRateLimiter({ maxWcu, now, sleep }: WriteRateLimiterO
       tokens -= units
       if (tokens >= 0) return
       const wait = (-tokens / maxWcu) * 1000
-      waitedMs += wait
+      const at = now()
+      waitedMs += Math.max(0, at + wait - Math.max(at, waitingUntil))
+      waitingUntil = Math.max(waitingUntil, at + wait)
       waits++
       await sleep(wait)
     },

@@ -74,6 +74,8 @@ describe('createWriteRateLimiter', () => {
       await limiter.acquire(100)
       await Promise.all([limiter.acquire(50), limiter.acquire(50), limiter.acquire(50)])
       expect(clock.sleeps).toEqual([500, 1_000, 1_500])
+      // Held back 1.5 s in all: the three waits overlap.
+      expect(limiter.stats()).toMatchObject({ waitedMs: 1_500, waits: 3 })
     })
 
     it('counts units without ever waiting when there is no limit', async () => {
