@@ -22,6 +22,8 @@ describe('chatdb inspect user with history shards', () => {
         connectionId: 'AAAAAAAAAAAAAAA=',
         message: `m${i}`,
         id: `g-${i}`,
+        // Distinct times: same-millisecond messages would order by id (g-10 before g-2).
+        time: 1_800_000_000_000 + i,
       })
   })
 
