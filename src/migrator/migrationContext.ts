@@ -43,7 +43,11 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
     documentClient,
     tableName,
     batchWrite: runtime.batchWrite,
-    limiter: createWriteRateLimiter({ maxWcu: runtime.maxWcu, now: runtime.now, sleep: runtime.sleep }),
+    limiter: createWriteRateLimiter({
+      maxWcu: runtime.maxWcu,
+      now: runtime.limiterNow,
+      sleep: runtime.sleep,
+    }),
     backoff: runtime.throttleBackoff,
     sleep: runtime.sleep,
     beforeRetry: assertHeld,

@@ -50,7 +50,11 @@ export interface MigratorOptions {
   maxWcu?: number
   /** Backoff from throttling that outlived the SDK's retries (default 500 ms doubling to 30 s). */
   throttleBackoff?: ThrottleBackoffOptions
-  /** How the migrator waits (rate limit, backoff); default a timer. Tests pass a fake clock's. */
+  /**
+   * How the migrator waits (rate limit, backoff); default a timer. Tests pass a fake clock's:
+   * with `sleep` given, the rate limiter reads time from `now`; without it, from the real clock
+   * (so a migrator whose `now` is frozen for its ledger still paces its writes by real time).
+   */
   sleep?: (ms: number) => Promise<void>
   /** Options migrations read from `context.options` (e.g. `messageRetentionDays`). */
   migrationOptions?: Record<string, unknown>
@@ -79,6 +83,8 @@ export interface MigratorRuntime {
   maxWcu: number | undefined
   throttleBackoff: ThrottleBackoffOptions
   sleep: (ms: number) => Promise<void>
+  /** The rate limiter's clock: `now` when `sleep` was given with it, else the real one. */
+  limiterNow: () => number
   migrationOptions: Readonly<Record<string, unknown>>
   env: Readonly<Record<string, string | undefined>>
   afterCheckpoint: AfterCheckpointHook | undefined
@@ -107,6 +113,7 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
     maxWcu,
     throttleBackoff: options.throttleBackoff ?? {},
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    limiterNow: options.sleep ? now : Date.now,
     migrationOptions: options.migrationOptions ?? {},
     env: options.env ?? process.env,
     afterCheckpoint: options.hooks?.afterCheckpoint,
