@@ -81,7 +81,9 @@ export function createMessages(context: RepositoryContext) {
         return allItems(queryPages(documentClient, params))
       }
       const shards = Array.from({ length: userHistoryShards.read }, (_, shard) => shard)
-      const perShard = await mapWithConcurrency(shards, concurrency, readShard)
+      // One shard (the default) is the one Query it always was, with nothing around it.
+      const perShard =
+        shards.length === 1 ? [await readShard(0)] : await mapWithConcurrency(shards, concurrency, readShard)
       // Each shard is sorted by sk = <room>|<time>|<id>; merged by the same order (DynamoDB
       // compares sort keys as UTF-8 bytes, which JS string order does not always match), each
       // room's messages are consecutive and in time order, as in one partition.
