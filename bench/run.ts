@@ -5,8 +5,10 @@ import type { CompareOptions } from './harness.js'
 import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
+import { hotUserShards } from './measures/hotUserShards.js'
 import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
+import { migrationWriteRate } from './measures/migrationWriteRate.js'
 import { partitionLoad } from './measures/partitionLoad.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
@@ -45,6 +47,10 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    await step('migration write rate', () =>
+      migrationWriteRate(env, quick ? 1_000 : 3_000, quick ? [undefined, 500] : [undefined, 500, 2_000]),
+    )
+    await step('hot user names', () => hotUserShards(env, quick ? 400 : 2_000, [1, 4, 16]))
     // 1/200 of the target for 15 virtual seconds quick; 1/50 for 20 s in full (docs/capacity.md).
     await step('partition load', () =>
       partitionLoad(

@@ -5,6 +5,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
 import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
+import { userHistoryShardsFromEnv } from '../src/repository/userHistoryShards.js'
 import { checkHttpUrl } from './checks.js'
 import { CommandFailure } from './errors.js'
 import { runningLocalEndpoint, startDynalite } from './localDynalite.js'
@@ -104,6 +105,8 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     tableName: options.table,
     maxRoomsPerConnection: Number.POSITIVE_INFINITY,
     maxSubscribersPerRoom: Number.POSITIVE_INFINITY,
+    // `inspect user` reads every history shard the deployment writes (docs/data-model.md).
+    ...userHistoryShardsFromEnv(process.env),
   })
   return {
     tableName: options.table,

@@ -2,7 +2,13 @@ import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
 import { isChatDbError } from '../src/errors.js'
-import { DELIMITER, ROOM_PARTITION, ROOM_STATE_SORT_KEY, subscriptionPartition } from '../src/keys.js'
+import {
+  DELIMITER,
+  ROOM_PARTITION,
+  ROOM_STATE_SORT_KEY,
+  subscriptionPartition,
+  userNameOfHistoryKey,
+} from '../src/keys.js'
 import { MigrationError } from '../src/migrator/errors.js'
 import { deleteRequestFor, queryPartition, replaceItem } from '../src/migrator/rawItems.js'
 import type { Migration, MigrationContext, ScannedItem } from '../src/migrator/types.js'
@@ -295,7 +301,8 @@ function downgradeItem(item: ScannedItem) {
           pk: item.pk,
           sk: `${String(roomName)}${DELIMITER}${Number(time)}${DELIMITER}${String(id)}`,
           data: item.connectionId,
-          userName: item.data,
+          // The seed's layout knows no history shards: the plain name (`guest|3` → `guest`).
+          userName: userNameOfHistoryKey(String(item.data)),
           message: item.message,
         },
       },

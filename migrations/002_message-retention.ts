@@ -69,7 +69,9 @@ export const migration: Migration = {
         if (expiresAt <= nowSeconds) counts.expired++
         counts.given++
         const put = ctx.entities.Message.build(BatchPutRequest)
-          .item({ ...message, expiresAt })
+          // `data` as it is, not the decoded name: a message in a write shard (`<user>|<k>`,
+          // userHistoryShards > 1) stays in its shard (the entity's encoder keeps what it gets).
+          .item({ ...message, userName: String(item.data), expiresAt })
           .params()
         return replaceItem(item, put, [])
       },

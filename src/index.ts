@@ -24,6 +24,7 @@ export * as keys from './keys.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
 export type * from './repository/types.js'
+export { MAX_USER_HISTORY_SHARDS, userHistoryShardsFromEnv } from './repository/userHistoryShards.js'
 export {
   type Broadcaster,
   type BroadcasterOptions,

@@ -25,6 +25,7 @@ interface Args extends GlobalOptions {
   pageSize: number
   leaseSeconds: number
   retentionDays?: number
+  maxWcu?: number
   migrations?: string
   dir: string
 }
@@ -70,6 +71,11 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         default: 60,
         describe: 'Lock lease; renewed every third of it while the run lives, expired once it died',
       })
+      .option('max-wcu', {
+        type: 'number',
+        describe:
+          'up/down: write capacity units per second the migration may use (1 per started KB written, GSI copy included); throttling is backed off either way',
+      })
       .option('retention-days', {
         type: 'number',
         describe: 'message-retention: days a message is kept (default $CHATDB_MESSAGE_RETENTION_DAYS or 90)',
@@ -82,6 +88,7 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       .example('$0 migrate status', 'what is applied, pending or drifted, and who holds the lock')
       .example('$0 migrate up --dry-run', 'what every pending migration would change, counts included')
       .example('$0 migrate up --yes', 'apply every pending migration')
+      .example('$0 migrate up --max-wcu 500 --yes', 'the same, using at most 500 WCU/s of the table')
       .example('$0 migrate down --to 1 --yes', 'roll back every migration after version 1')
       .example(
         '$0 migrate create room-topics',
@@ -94,9 +101,14 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       throw new CliError('cli.usage', `migrate ${args.action} takes no name (got "${args.name}")`)
     }
     // The migrator's own ranges, checked before connecting so that a bad flag is a usage error.
-    const problem = settingProblem({ segments: args.segments, pageSize: args.pageSize })
+    const problem = settingProblem({ segments: args.segments, pageSize: args.pageSize, maxWcu: args.maxWcu })
     if (problem) {
-      const [flag, example] = problem.setting === 'segments' ? ['--segments', 8] : ['--page-size', 100]
+      const [flag, example] = {
+        segments: ['--segments', 8],
+        pageSize: ['--page-size', 100],
+        maxWcu: ['--max-wcu', 500],
+        leaseMs: ['--lease-seconds', 60],
+      }[problem.setting]
       throw new CliError('cli.usage', `${flag} ${problem.rule}`, `e.g. ${flag} ${example}`)
     }
     // Stricter than the library's 30 ms: over a network, a sub-second lease would lapse between renewals.
@@ -121,6 +133,7 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         segments: args.segments,
         pageSize: args.pageSize,
         leaseMs: args.leaseSeconds * 1000,
+        maxWcu: args.maxWcu,
         reporter,
         migrationOptions:
           args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays },

@@ -2,7 +2,7 @@ import { SingleBar } from 'cli-progress'
 import { label } from '../../src/migrator/errors.js'
 import type { RunReport, StatusReport } from '../../src/migrator/migrator.js'
 import type { MigrationStatus } from '../../src/migrator/plan.js'
-import type { MigrationReporter, MigrationRunResult } from '../../src/migrator/types.js'
+import type { MigrationReporter, MigrationRunResult, WriteRateStats } from '../../src/migrator/types.js'
 import { isoTime, type Output } from '../output.js'
 
 // How `chatdb migrate` shows its work: live progress while it runs, then the run's report or the
@@ -10,13 +10,16 @@ import { isoTime, type Output } from '../output.js'
 
 /**
  * Progress on a terminal: one line per migration with items scanned and changed and items/s
- * (a scan's total is unknown up front, so no bar to fill). Without a terminal: a summary line
- * per migration as it finishes. Notices are printed with the summary, not over the progress line.
+ * (a scan's total is unknown up front, so no bar to fill), WCU written and throttles. Without a
+ * terminal: a line whenever writes are throttled (a run backing off is not stuck) and a summary
+ * line per migration as it finishes. Notices are printed with the summary, not over the progress line.
+ * With `--json` the same figures are in the result's `writeRate`.
  */
 export function createReporter(output: Output): MigrationReporter & { stop(): void } {
   const tty = Boolean(process.stderr.isTTY) && !output.json
   let bar: SingleBar | undefined
   let started = 0
+  let throttledSeen = 0
   const stop = () => {
     bar?.stop()
     bar = undefined
@@ -27,7 +30,7 @@ export function createReporter(output: Output): MigrationReporter & { stop(): vo
       if (!tty) return
       bar = new SingleBar({
         stream: process.stderr,
-        format: `${label(event)} ${event.direction}{resumed} {phase}: {scanned} scanned, {changed} changed, {rate} items/s`,
+        format: `${label(event)} ${event.direction}{resumed} {phase}: {scanned} scanned, {changed} changed, {rate} items/s, {wcu}{throttle}`,
         hideCursor: true,
         clearOnComplete: true,
       })
@@ -36,12 +39,25 @@ export function createReporter(output: Output): MigrationReporter & { stop(): vo
         scanned: 0,
         changed: 0,
         rate: 0,
+        wcu: '0 WCU',
+        throttle: '',
         resumed: event.resumed ? ' (resumed)' : '',
       })
+      throttledSeen = 0
     },
     progress(event) {
       const seconds = Math.max(0.001, (Date.now() - started) / 1000)
-      bar?.update(0, { ...event, rate: Math.round(event.scanned / seconds) })
+      const { writeRate } = event
+      bar?.update(0, {
+        ...event,
+        rate: Math.round(event.scanned / seconds),
+        wcu: wcuText(writeRate, seconds),
+        throttle: writeRate.throttled > 0 ? `, ${throttleText(writeRate)}` : '',
+      })
+      if (!tty && !output.json && writeRate.throttled > throttledSeen) {
+        output.info(`${label(event)}: ${throttleText(writeRate)} so far, backing off and retrying`)
+      }
+      throttledSeen = writeRate.throttled
     },
     migrationFinished(result) {
       stop()
@@ -65,8 +81,29 @@ function summary(r: MigrationRunResult, ms: number): string {
   const lines = [
     `${label(r)}: ${verb}${r.resumed ? ' (resumed from its checkpoints)' : ''} — ${r.itemsScanned} items scanned, ${r.itemsChanged} ${r.dryRun ? 'to change' : 'changed'} (${writes}) in ${(ms / 1000).toFixed(1)}s`,
   ]
+  if (!r.dryRun && (r.writeRate.consumedWcu > 0 || r.writeRate.throttled > 0)) {
+    const { maxWcu, limiterWaitMs, throttled } = r.writeRate
+    const parts = [wcuText(r.writeRate, ms / 1000)]
+    if (maxWcu !== undefined) parts.push(`limit ${maxWcu} WCU/s, held back ${seconds(limiterWaitMs)}`)
+    if (throttled > 0) parts.push(throttleText(r.writeRate))
+    lines.push(`  writes: ${parts.join('; ')}`)
+  }
   for (const notice of r.notices) lines.push(`  ${notice}`)
   return lines.join('\n')
+}
+
+/** `1234 WCU (98 WCU/s)`: what the writes consumed, and the average rate over `elapsed` seconds. */
+function wcuText({ consumedWcu }: WriteRateStats, elapsed: number): string {
+  return `${Math.round(consumedWcu)} WCU (${Math.round(consumedWcu / Math.max(0.001, elapsed))} WCU/s)`
+}
+
+/** `throttled 3×, waited 4.2 s`. */
+function throttleText({ throttled, backoffMs }: WriteRateStats): string {
+  return `throttled ${throttled}×, waited ${seconds(backoffMs)}`
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
 }
 
 /** The closing lines of `migrate up`/`down`: what ran, and what `--to` left unapplied. */

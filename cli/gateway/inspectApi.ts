@@ -10,6 +10,7 @@ import {
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
 import { createTableStore } from '../../src/repository/tableStore.js'
+import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { assertRoomName, assertUserName } from '../../src/validation.js'
 
 /** Answers one `/inspect/api/…` request; `false` when the path is not one of them. */
@@ -49,7 +50,11 @@ export function createInspectApi({
   tableName: string
 }): InspectApi {
   // An operator's view, like `chatdb inspect`: no protocol caps apply to reading.
-  const repository = createChatRepository({ documentClient, tableName })
+  const repository = createChatRepository({
+    documentClient,
+    tableName,
+    ...userHistoryShardsFromEnv(process.env),
+  })
   const store = createTableStore({ documentClient, tableName })
 
   async function answer(path: string): Promise<[number, unknown]> {

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
+import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
@@ -56,6 +57,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // A terminal, not CloudWatch: the plain JSON lines on stderr, and no EMF.
         logger: createJsonLogger(),
         metrics: false,
+        // CHATDB_USER_HISTORY_SHARDS / _READ_SHARDS, as for the Lambda handlers.
+        ...userHistoryShardsFromEnv(process.env),
       }),
   })
 }

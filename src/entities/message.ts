@@ -2,12 +2,15 @@ import { Entity } from 'dynamodb-toolbox/entity'
 import { item } from 'dynamodb-toolbox/schema/item'
 import { number } from 'dynamodb-toolbox/schema/number'
 import { string } from 'dynamodb-toolbox/schema/string'
-import { messageKey } from '../keys.js'
+import { messageKey, userNameOfHistoryKey } from '../keys.js'
 import type { ChatTable } from '../table.js'
 
 /**
  * `{ pk: "Message|<room>", sk: "<room>|<ISO time>|<id>", data: <user name>, connectionId, message }`.
- * `data` is the user name (not the seed's connection id) so the GSI serves per-user history.
+ * `data` is the user name (not the seed's connection id) so the GSI serves per-user history;
+ * with write-sharded history (`userHistoryShards` > 1) it is `<user name>|<k>` for shard k > 0.
+ * The decoder strips that suffix, so every toolbox read of a Message sees the plain name; the
+ * writer (`postMessage`) passes the sharded key in, which the identity encoder keeps.
  */
 export function createMessageEntity(table: ChatTable) {
   return new Entity({
@@ -18,7 +21,9 @@ export function createMessageEntity(table: ChatTable) {
       roomName: string().key(),
       time: number().key(),
       id: string().key(),
-      userName: string().savedAs('data'),
+      userName: string()
+        .savedAs('data')
+        .transform({ encode: (name: string) => name, decode: userNameOfHistoryKey }),
       connectionId: string(),
       message: string(),
       expiresAt: number().optional(),

@@ -36,6 +36,10 @@ export interface RouterOptions {
   recentMessagesLimit?: number
   /** Days new messages are kept (their `expiresAt`, for TTL); unset: kept for ever. */
   messageRetentionDays?: number
+  /** Write shards of each user name's history (default 1; see `ChatRepositoryOptions`). */
+  userHistoryShards?: number
+  /** History shards read (default `userHistoryShards`). */
+  userHistoryReadShards?: number
   /** Posts in flight at once per invocation (default 16). */
   postConcurrency?: number
   /** Sockets of each management client (SDK default 50); the local gateway runs many invocations at once. */
@@ -122,6 +126,8 @@ export function createRouter(options: RouterOptions) {
     tableName,
     recentMessagesLimit: options.recentMessagesLimit,
     messageRetentionDays: options.messageRetentionDays,
+    userHistoryShards: options.userHistoryShards,
+    userHistoryReadShards: options.userHistoryReadShards,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()

@@ -3,6 +3,7 @@
  * Point every route at `handler`, or each route at its own handler. Configuration:
  * `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (default: from the event),
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
+ * `CHATDB_USER_HISTORY_SHARDS` / `CHATDB_USER_HISTORY_READ_SHARDS` (default 1 / the former),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
@@ -20,6 +21,7 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
+import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
 import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
@@ -91,6 +93,7 @@ function defaultRouter(): Router {
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
     managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
     managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    ...userHistoryShardsFromEnv(process.env),
   })
   return router
 }

@@ -1,11 +1,13 @@
-import { type WriteRequest, writeInBatches } from '../repository/batchWrite.js'
+import type { WriteRequest } from '../repository/batchWrite.js'
 import { createTableStore } from '../repository/tableStore.js'
 import type { HeldLock } from './leaseLock.js'
+import { createMeteredWrite } from './meteredWrite.js'
 import type { RunProgress } from './runProgress.js'
 import type { MigratorRuntime } from './runtime.js'
 import { scanRewrite } from './scanRewrite.js'
 import { setTimeToLive } from './timeToLive.js'
 import type { Direction, MigrationContext } from './types.js'
+import { createWriteRateLimiter } from './writeRateLimiter.js'
 
 /** What one run of one migration adds to the migrator's runtime. */
 export interface ContextRun {
@@ -31,22 +33,42 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
   const { migration: ids, direction, dryRun, progress } = run
   const notices: string[] = []
   const writes = { puts: 0, deletes: 0 }
+  const assertHeld = () => run.lock?.assertHeld()
+  let lastPhase = ''
+  const report = (phase: string) => {
+    lastPhase = phase
+    reporter.progress?.({ ...ids, direction, phase, ...progress.totals(), writeRate: writeRate() })
+  }
+  const metered = createMeteredWrite({
+    documentClient,
+    tableName,
+    batchWrite: runtime.batchWrite,
+    limiter: createWriteRateLimiter({
+      maxWcu: runtime.maxWcu,
+      now: runtime.limiterNow,
+      sleep: runtime.sleep,
+    }),
+    backoff: runtime.throttleBackoff,
+    sleep: runtime.sleep,
+    beforeRetry: assertHeld,
+    // The progress line says so at once: a throttled run that looks stuck is not.
+    onThrottled: () => report(lastPhase),
+  })
+  const writeRate = () => metered.stats(runtime.maxWcu)
 
   const write = async ({ puts = [], deletes = [] }: { puts?: WriteRequest[]; deletes?: WriteRequest[] }) => {
     writes.puts += puts.length
     writes.deletes += deletes.length
     if (dryRun) return
     // Puts before deletes: a crash between them leaves both copies, never neither.
-    await writeInBatches(documentClient, tableName, puts, runtime.batchWrite)
-    await writeInBatches(documentClient, tableName, deletes, runtime.batchWrite)
+    await metered.write(puts)
+    await metered.write(deletes)
   }
-  const assertHeld = () => run.lock?.assertHeld()
   const afterCheckpoint = async ({ phase, segment }: { phase: string; segment: number }) => {
     if (dryRun) return
     run.checkpointCount.value++
     await runtime.afterCheckpoint?.({ ...ids, direction, phase, segment, count: run.checkpointCount.value })
   }
-  const report = (phase: string) => reporter.progress?.({ ...ids, direction, phase, ...progress.totals() })
 
   // The toolbox table and entities come from the data layer's table store (the repository keeps them to itself).
   const { table, entities } = createTableStore({ documentClient, tableName })
@@ -98,5 +120,5 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
       reporter.notice?.({ ...ids, message })
     },
   }
-  return { context, notices, writes, assertHeld }
+  return { context, notices, writes, writeRate, assertHeld }
 }

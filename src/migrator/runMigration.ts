@@ -60,7 +60,7 @@ export async function runMigration(
             itemsChanged: changed,
           }),
   })
-  const { context, notices, writes, assertHeld } = createMigrationContext(runtime, {
+  const { context, notices, writes, writeRate, assertHeld } = createMigrationContext(runtime, {
     migration: ids,
     direction,
     dryRun,
@@ -131,6 +131,7 @@ export async function runMigration(
     itemsScanned: scanned,
     itemsChanged: changed,
     ...writes,
+    writeRate: writeRate(),
     notices,
   }
   reporter.migrationFinished?.(result)

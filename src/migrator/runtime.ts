@@ -6,6 +6,7 @@ import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createDynamoLedger } from './dynamoLedger.js'
 import { createDynamoLockStore } from './dynamoLockStore.js'
 import { MigrationError } from './errors.js'
+import type { ThrottleBackoffOptions } from './throttling.js'
 import type { Direction, Migration, MigrationLedger, MigrationLockStore, MigrationReporter } from './types.js'
 
 /** Called after every saved checkpoint; throwing stops the run there (tests inject crashes so). */
@@ -41,6 +42,20 @@ export interface MigratorOptions {
   /** Items per Scan page, i.e. per checkpoint (default 500). */
   pageSize?: number
   batchWrite?: BatchWriteOptions
+  /**
+   * Write capacity units per second the migration's writes may consume (a token bucket holding
+   * one second's worth; default: no limit). 1 WCU per started KB of each item written, the GSI
+   * copy included; see docs/migrations.md for choosing it.
+   */
+  maxWcu?: number
+  /** Backoff from throttling that outlived the SDK's retries (default 500 ms doubling to 30 s). */
+  throttleBackoff?: ThrottleBackoffOptions
+  /**
+   * How the migrator waits (rate limit, backoff); default a timer. Tests pass a fake clock's:
+   * with `sleep` given, the rate limiter reads time from `now`; without it, from the real clock
+   * (so a migrator whose `now` is frozen for its ledger still paces its writes by real time).
+   */
+  sleep?: (ms: number) => Promise<void>
   /** Options migrations read from `context.options` (e.g. `messageRetentionDays`). */
   migrationOptions?: Record<string, unknown>
   /** Environment migrations read from `context.env` (default `process.env`). */
@@ -65,6 +80,11 @@ export interface MigratorRuntime {
   segments: number
   pageSize: number
   batchWrite: BatchWriteOptions | undefined
+  maxWcu: number | undefined
+  throttleBackoff: ThrottleBackoffOptions
+  sleep: (ms: number) => Promise<void>
+  /** The rate limiter's clock: `now` when `sleep` was given with it, else the real one. */
+  limiterNow: () => number
   migrationOptions: Readonly<Record<string, unknown>>
   env: Readonly<Record<string, string | undefined>>
   afterCheckpoint: AfterCheckpointHook | undefined
@@ -74,7 +94,8 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
   const { documentClient, tableName = DEFAULT_TABLE_NAME, now = Date.now, batchWrite } = options
   const leaseMs = options.leaseMs ?? 60_000
   const pageSize = options.pageSize ?? 500
-  const problem = settingProblem({ pageSize, leaseMs })
+  const { maxWcu } = options
+  const problem = settingProblem({ pageSize, leaseMs, maxWcu })
   if (problem) throw invalidSetting(problem)
   return {
     documentClient,
@@ -89,6 +110,10 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
     segments: options.segments ?? 4,
     pageSize,
     batchWrite,
+    maxWcu,
+    throttleBackoff: options.throttleBackoff ?? {},
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    limiterNow: options.sleep ? now : Date.now,
     migrationOptions: options.migrationOptions ?? {},
     env: options.env ?? process.env,
     afterCheckpoint: options.hooks?.afterCheckpoint,
@@ -97,7 +122,7 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
 
 /** A numeric migrator setting out of its range: which one, and the rule it breaks. */
 export interface SettingProblem {
-  setting: 'segments' | 'pageSize' | 'leaseMs'
+  setting: 'segments' | 'pageSize' | 'leaseMs' | 'maxWcu'
   /** What the value must be, e.g. `must be an integer from 1 to 64`. */
   rule: string
   value: number
@@ -114,8 +139,9 @@ export function settingProblem(settings: {
   segments?: number
   pageSize?: number
   leaseMs?: number
+  maxWcu?: number
 }): SettingProblem | undefined {
-  const { segments, pageSize, leaseMs } = settings
+  const { segments, pageSize, leaseMs, maxWcu } = settings
   if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1 && segments <= 64)) {
     return { setting: 'segments', rule: 'must be an integer from 1 to 64', value: segments }
   }
@@ -125,6 +151,9 @@ export function settingProblem(settings: {
   // Renewed every third of the lease: below ~30 ms the renewals would outrun the requests.
   if (leaseMs !== undefined && !(leaseMs >= 30)) {
     return { setting: 'leaseMs', rule: 'must be at least 30', value: leaseMs }
+  }
+  if (maxWcu !== undefined && !(Number.isFinite(maxWcu) && maxWcu > 0)) {
+    return { setting: 'maxWcu', rule: 'must be a positive number', value: maxWcu }
   }
   return undefined
 }

@@ -94,7 +94,10 @@ export interface MigrationContext {
    * `fn` must be idempotent (it reruns when it was interrupted) and honour `dryRun`.
    */
   step(phase: string, fn: () => Promise<{ scanned: number; changed: number }>): Promise<PhaseResult>
-  /** Writes through writeInBatches, or counts them under `dryRun`. */
+  /**
+   * Writes through BatchWriteItem within the migrator's `maxWcu`, backing off from throttling
+   * (see meteredWrite.ts), or counts them under `dryRun`.
+   */
   write(requests: { puts?: WriteRequest[]; deletes?: WriteRequest[] }): Promise<void>
   /** Turns TTL on or off; reports instead of failing where the endpoint lacks UpdateTimeToLive. */
   setTimeToLive(attributeName: string, enabled: boolean): Promise<TimeToLiveOutcome>
@@ -207,6 +210,20 @@ export interface MigrationLockStore {
   read(): Promise<LockInfo | undefined>
 }
 
+/** How a migration's writes went against the table's capacity (in progress events and results). */
+export interface WriteRateStats {
+  /** The limit (`maxWcu`), or undefined when there was none. */
+  maxWcu: number | undefined
+  /** WCU the writes consumed: reported by DynamoDB where it says, else computed from item sizes. */
+  consumedWcu: number
+  /** Time the rate limiter held writes back, ms (overlapping waits of concurrent writers count once). */
+  limiterWaitMs: number
+  /** Batches throttled after the SDK's (and batchWrite's) own retries, each backed off and retried. */
+  throttled: number
+  /** Time spent backing off from those throttles, ms. */
+  backoffMs: number
+}
+
 export interface ProgressEvent {
   version: number
   name: string
@@ -215,6 +232,8 @@ export interface ProgressEvent {
   /** Totals of this migration run so far (phases of a resumed run included). */
   scanned: number
   changed: number
+  /** The run's writes against the table's capacity so far: WCU, limiter waits, throttles. */
+  writeRate: WriteRateStats
 }
 
 /** Receives the runner's progress; the CLI draws a bar on a TTY and summary lines otherwise. */
@@ -245,5 +264,7 @@ export interface MigrationRunResult {
   /** Write requests (items) sent, or that would be sent under `dryRun`. */
   puts: number
   deletes: number
+  /** The writes against the table's capacity: WCU consumed, limiter waits, throttles backed off. */
+  writeRate: WriteRateStats
   notices: string[]
 }

@@ -1,3 +1,4 @@
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb'
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
 import { chunk, mapWithConcurrency, sleep } from '../util/concurrency.js'
@@ -17,6 +18,21 @@ export interface BatchWriteOptions {
   maxDelayMs?: number
   /** Called after each batch lands, with the number of items it wrote. */
   onProgress?: (written: number) => void
+  /**
+   * Awaited before every BatchWriteItem (retries included) with the requests it is about to
+   * send: a write-rate limiter waits here (the migrator's `maxWcu`).
+   */
+  beforeSend?: (pending: readonly WriteRequest[]) => Promise<void>
+  /**
+   * Asks for `ReturnConsumedCapacity: INDEXES` and is called after every BatchWriteItem with
+   * what the table reported (undefined when the endpoint does not say), the requests sent and
+   * those that came back unprocessed.
+   */
+  onConsumedCapacity?: (
+    consumed: ConsumedCapacity | undefined,
+    sent: readonly WriteRequest[],
+    unprocessed: readonly WriteRequest[],
+  ) => void
 }
 
 export interface BatchWriteResult {
@@ -42,11 +58,22 @@ export async function writeInBatches(
   options: BatchWriteOptions = {},
 ): Promise<BatchWriteResult> {
   const result: BatchWriteResult = { requests: 0, retriedItems: 0 }
+  const { beforeSend, onConsumedCapacity } = options
   const send = async (pending: WriteRequest[]) => {
-    const { UnprocessedItems } = await documentClient.send(
-      new BatchWriteCommand({ RequestItems: { [tableName]: pending } }),
+    await beforeSend?.(pending)
+    const { UnprocessedItems, ConsumedCapacity } = await documentClient.send(
+      new BatchWriteCommand({
+        RequestItems: { [tableName]: pending },
+        ...(onConsumedCapacity ? { ReturnConsumedCapacity: 'INDEXES' as const } : {}),
+      }),
     )
-    return UnprocessedItems?.[tableName] ?? []
+    const unprocessed = UnprocessedItems?.[tableName] ?? []
+    onConsumedCapacity?.(
+      ConsumedCapacity?.find((c) => c.TableName === tableName),
+      pending,
+      unprocessed,
+    )
+    return unprocessed
   }
   await mapWithConcurrency(chunk(requests, BATCH_WRITE_LIMIT), options.concurrency ?? 4, (batch) =>
     writeBatch(batch, send, options, result),

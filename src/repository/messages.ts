@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ChatDbError } from '../errors.js'
-import { DELIMITER, messagePartition } from '../keys.js'
+import { DELIMITER, messagePartition, userHistoryKey, userHistoryShard } from '../keys.js'
 import { expiryOf } from '../retention.js'
 import { DATA_INDEX } from '../table.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { allItems, queryPages } from './pager.js'
@@ -31,6 +32,8 @@ export function createMessages(context: RepositoryContext) {
     recentMessagesLimit,
     messageRetentionDays,
     readSnapshot,
+    userHistoryShards,
+    concurrency,
   } = context
   const { Message } = entities
 
@@ -60,21 +63,33 @@ export function createMessages(context: RepositoryContext) {
     /**
      * Every message of a user, grouped by room (rooms in name order), oldest first in each,
      * through the GSI on the user name. Only Message items count: rooms and connections whose
-     * name equals the user's share that GSI partition.
+     * name equals the user's share that GSI partition. With write-sharded history it reads every
+     * shard (`userHistoryReadShards` Queries, at most `concurrency` at once) and merges them into
+     * the order one partition gives; with one shard it is the single Query it always was.
      */
     async historyOfUser(userName: string, { roomName }: { roomName?: string } = {}): Promise<UserHistory[]> {
       assertUserName(userName)
       const range =
         roomName === undefined ? undefined : { beginsWith: `${assertRoomName(roomName)}${DELIMITER}` }
-      const params = table
-        .build(QueryCommand)
-        .entities(Message)
-        .query({ index: DATA_INDEX, partition: userName, range })
-        .options({ limit: pageSize })
-        .params()
-      // Sorted by sk = <room>|<time>|<id>: each room's messages are consecutive and in time order.
+      const readShard = (shard: number) => {
+        const params = table
+          .build(QueryCommand)
+          .entities(Message)
+          .query({ index: DATA_INDEX, partition: userHistoryKey(userName, shard), range })
+          .options({ limit: pageSize })
+          .params()
+        return allItems(queryPages(documentClient, params))
+      }
+      const shards = Array.from({ length: userHistoryShards.read }, (_, shard) => shard)
+      // One shard (the default) is the one Query it always was, with nothing around it.
+      const perShard =
+        shards.length === 1 ? [await readShard(0)] : await mapWithConcurrency(shards, concurrency, readShard)
+      // Each shard is sorted by sk = <room>|<time>|<id>; merged by the same order (DynamoDB
+      // compares sort keys as UTF-8 bytes, which JS string order does not always match), each
+      // room's messages are consecutive and in time order, as in one partition.
+      const items = perShard.length === 1 ? (perShard[0] ?? []) : perShard.flat().sort(bySortKey)
       const groups: UserHistory[] = []
-      for (const item of await allItems(queryPages(documentClient, params))) {
+      for (const item of items) {
         const message = savedMessage(item)
         const last = groups.at(-1)
         if (last?.roomName === message.roomName) last.messages.push(message)
@@ -120,7 +135,12 @@ export function createMessages(context: RepositoryContext) {
       let stored = true
       try {
         await Message.build(PutItemCommand)
-          .item({ ...message, expiresAt })
+          // The entity saves `userName` as `data`: the user's history key in this message's shard.
+          .item({
+            ...message,
+            userName: userHistoryKey(message.userName, userHistoryShard(id, userHistoryShards.write)),
+            expiresAt,
+          })
           .options({ condition: { attr: 'id', exists: false } })
           .send()
       } catch (error) {
@@ -130,4 +150,9 @@ export function createMessages(context: RepositoryContext) {
       return { message, recipients: subscribers, stored }
     },
   }
+}
+
+/** DynamoDB's order of string sort keys: by UTF-8 bytes. */
+function bySortKey(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  return Buffer.compare(Buffer.from(String(a.sk), 'utf8'), Buffer.from(String(b.sk), 'utf8'))
 }

@@ -4,6 +4,7 @@ import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
 import type { ChatRepositoryOptions } from './types.js'
+import { resolveUserHistoryShards } from './userHistoryShards.js'
 
 /**
  * What every group of repository methods shares: the options with their defaults, the toolbox
@@ -29,6 +30,7 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
       `messageRetentionDays must be positive (got ${messageRetentionDays})`,
     )
   }
+  const userHistoryShards = resolveUserHistoryShards(options)
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table)
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
@@ -44,6 +46,7 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom,
     messageRetentionDays,
     batchWrite,
+    userHistoryShards,
     table,
     entities,
     readSnapshot,

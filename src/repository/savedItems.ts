@@ -1,3 +1,4 @@
+import { userNameOfHistoryKey } from '../keys.js'
 import type { ActiveRoom, ChatMessage, RoomState, Subscriber } from './types.js'
 
 /**
@@ -38,7 +39,8 @@ export function savedRoomState(item: Saved): RoomState {
 export function savedMessage(item: Saved): ChatMessage {
   return {
     roomName: item.roomName as string,
-    userName: item.data as string,
+    // A sharded history key (`<user>|<k>`) still reads as the plain name.
+    userName: userNameOfHistoryKey(item.data as string),
     message: item.message as string,
     time: item.time as number,
     id: item.id as string,

@@ -57,6 +57,18 @@ export interface ChatRepositoryOptions {
   maxSubscribersPerRoom?: number
   /** Days a new message is kept: sets its `expiresAt` for DynamoDB's TTL (unset: kept for ever). */
   messageRetentionDays?: number
+  /**
+   * Write shards of each user name's message history in the GSI (default 1: the plain name, the
+   * layout before sharding). A message goes to `data = <user>` (shard 0) or `<user>|<k>`, k a
+   * stable hash of its id; `historyOfUser` reads every shard. See docs/data-model.md.
+   */
+  userHistoryShards?: number
+  /**
+   * Shards `historyOfUser` reads (default `userHistoryShards`; never fewer). Keep it at the old
+   * count after lowering `userHistoryShards`, or the messages in the dropped shards disappear
+   * from history.
+   */
+  userHistoryReadShards?: number
   batchWrite?: BatchWriteOptions
 }
 

@@ -2,8 +2,12 @@ import { createServer, request as httpRequest, type IncomingMessage } from 'node
 import type { AddressInfo } from 'node:net'
 import { dynamoEndpoint } from './dynamo.js'
 
-/** What to do with one request: forward it (its JSON body possibly changed), or cut the connection. */
-export type ProxyAction = { forward: Record<string, unknown> } | 'reset'
+/**
+ * What to do with one request: forward it (its JSON body possibly changed), cut the connection,
+ * or answer a DynamoDB error of type `fail` (HTTP 400, e.g. `ProvisionedThroughputExceededException`)
+ * without forwarding it.
+ */
+export type ProxyAction = { forward: Record<string, unknown> } | { fail: string } | 'reset'
 
 /** Called per request with the operation (`Scan`, ...), its JSON body and its index among that operation's requests. */
 export type ProxyRule = (
@@ -40,6 +44,18 @@ export async function startDynamoProxy(rule: ProxyRule): Promise<DynamoProxy> {
     const action = await rule(operation, JSON.parse(text || '{}') as Record<string, unknown>, index)
     if (action === 'reset') {
       incoming.socket.destroy()
+      return
+    }
+    if ('fail' in action) {
+      const body = JSON.stringify({
+        __type: `com.amazonaws.dynamodb.v20120810#${action.fail}`,
+        message: 'injected',
+      })
+      outgoing.writeHead(400, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': 'injected',
+      })
+      outgoing.end(body)
       return
     }
     const body = JSON.stringify(action.forward)

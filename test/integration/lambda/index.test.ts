@@ -6,6 +6,7 @@ import { captureOutput } from '../../support/capturedOutput.js'
 import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
 import { dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
 import { type HangingServer, startHangingServer } from '../../support/hangingServer.js'
+import { scanAll } from '../../support/scan.js'
 import { fixtureEvent, gatewayId } from '../../support/websocketEvents.js'
 
 const t = useTestTable()
@@ -196,6 +197,48 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
     } finally {
       output.restore()
       process.env.CHATDB_DYNAMODB_TIMEOUT_MS = ''
+    }
+  })
+
+  it('spreads a name over CHATDB_USER_HISTORY_SHARDS history keys, and refuses a bad count', async () => {
+    const lambda = await freshLambda({ CHATDB_USER_HISTORY_SHARDS: '4' })
+    try {
+      const guest = gatewayId()
+      const subscribe = { action: 'subscribe', roomName: 'shards', userName: 'shard-guest' }
+      expect(
+        await lambda.handler(fixtureEvent('subscribe', { connectionId: guest, body: subscribe })),
+      ).toEqual({
+        statusCode: 200,
+      })
+      for (let i = 0; i < 40; i++) {
+        const body = { action: 'sendMessage', roomName: 'shards', message: `hello ${i}` }
+        expect(await lambda.handler(fixtureEvent('sendMessage', { connectionId: guest, body }))).toEqual({
+          statusCode: 200,
+        })
+      }
+      const keys = new Set(
+        (await scanAll(t.documentClient, t.tableName))
+          .filter((item) => item._et === 'Message' && String(item.data).startsWith('shard-guest'))
+          .map((item) => item.data),
+      )
+      expect([...keys].sort()).toEqual(['shard-guest', 'shard-guest|1', 'shard-guest|2', 'shard-guest|3'])
+      const history = await t.repository({ userHistoryShards: 4 }).historyOfUser('shard-guest')
+      expect(history.flatMap((g) => g.messages)).toHaveLength(40)
+    } finally {
+      process.env.CHATDB_USER_HISTORY_SHARDS = ''
+    }
+    const refused = await freshLambda({ CHATDB_USER_HISTORY_SHARDS: '0' })
+    const output = captureOutput()
+    try {
+      const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+      await expect(refused.handler(event)).resolves.toEqual({ statusCode: 500 })
+      expect(output.logs()[0]).toMatchObject({
+        message: 'config.invalid',
+        error: { code: 'validation.option', message: expect.stringContaining('CHATDB_USER_HISTORY_SHARDS') },
+      })
+    } finally {
+      output.restore()
+      process.env.CHATDB_USER_HISTORY_SHARDS = ''
     }
   })
 })

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { migration as messageRetention } from '../../../migrations/002_message-retention.js'
+import { migrations } from '../../../migrations/index.js'
 import { isMigrationError } from '../../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../../src/migrator/migrator.js'
 import { createTestTable, useTestTable } from '../../support/dynamo.js'
 import { InjectedCrash, isInjectedCrash } from '../../support/injectedCrash.js'
+import { scanAll } from '../../support/scan.js'
 
 const DAY = 86_400_000
 const NOW = Date.parse('2026-06-01T00:00:00.000Z')
@@ -88,5 +90,54 @@ describe('migration 002_message-retention', () => {
     expect(summary).toMatch(
       /with the pages of earlier attempts: \d+ item\(s\) scanned, 30 message\(s\) given one$/,
     )
+  })
+
+  it('keeps a message in its user-history shard, and 001 down writes the plain user name', async () => {
+    const tableName = await createTestTable(t.documentClient, 'retention')
+    const sharded = t.repository({ tableName, now: () => NOW, userHistoryShards: 4 })
+    await sharded.subscribe({ roomName: 'general', connectionId: 'AAAAAAAAAAAAAAA=', userName: 'guest' })
+    for (let i = 0; i < 12; i++)
+      await sharded.postMessage({
+        roomName: 'general',
+        connectionId: 'AAAAAAAAAAAAAAA=',
+        message: `m${i}`,
+        id: `s-${i}`,
+      })
+    const dataOf = async () =>
+      new Map(
+        (await scanAll(t.documentClient, tableName))
+          .filter((item) => item._et === 'Message')
+          .map((item) => [item.id, { data: item.data, expiresAt: item.expiresAt }]),
+      )
+    const before = await dataOf()
+    expect(new Set([...before.values()].map((v) => v.data)).size).toBeGreaterThan(1)
+    await migrator(tableName).up()
+    const after = await dataOf()
+    for (const [id, { data }] of before) {
+      expect(after.get(id)?.data).toBe(data)
+      expect(after.get(id)?.expiresAt).toBeTypeOf('number')
+    }
+    expect((await sharded.historyOfUser('guest')).flatMap((g) => g.messages)).toHaveLength(12)
+
+    // Down to the seed's layout (001 down): `userName` is the plain name, `data` the connection.
+    await createMigrator({
+      documentClient: t.documentClient,
+      tableName,
+      migrations,
+      now: () => NOW,
+      segments: 1,
+      batchWrite: { baseDelayMs: 1 },
+    }).up()
+    await createMigrator({ documentClient: t.documentClient, tableName, migrations, now: () => NOW }).down({
+      to: 0,
+    })
+    const legacy = (await scanAll(t.documentClient, tableName)).filter((item) =>
+      String(item.pk).startsWith('Message|'),
+    )
+    expect(legacy).toHaveLength(12)
+    for (const item of legacy) {
+      expect(item.userName).toBe('guest')
+      expect(item.data).toBe('AAAAAAAAAAAAAAA=')
+    }
   })
 })

@@ -1,0 +1,42 @@
+import { isChatDbError } from '../errors.js'
+
+/**
+ * DynamoDB's throttling errors, as they reach the caller once the SDK's own retries are spent,
+ * and `store.unprocessedItems`: a batch still left unprocessed (throttled) after batchWrite's.
+ */
+const THROTTLING_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+])
+
+export function isThrottling(error: unknown): boolean {
+  if (isChatDbError(error, 'store.unprocessedItems')) return true
+  const name = (error as { name?: unknown } | null)?.name
+  return typeof name === 'string' && THROTTLING_NAMES.has(name)
+}
+
+export interface ThrottleBackoffOptions {
+  /** First delay's ceiling (default 500 ms): doubled per consecutive throttle of one batch. */
+  baseDelayMs?: number
+  /** The ceiling's cap (default 30 s). */
+  maxDelayMs?: number
+}
+
+/**
+ * The wait before retry `attempt` (0-based) of a throttled batch: exponential with jitter,
+ * capped — half the ceiling plus a random half of it ("equal jitter"), so writers throttled
+ * together spread out but each one does wait a real share of the ceiling.
+ *
+ * @example
+ * throttleDelay(0, {}, () => 0.5) // 375: between 250 and 500 ms
+ */
+export function throttleDelay(
+  attempt: number,
+  options: ThrottleBackoffOptions,
+  random = Math.random,
+): number {
+  const { baseDelayMs = 500, maxDelayMs = 30_000 } = options
+  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt, 30))
+  return ceiling / 2 + random() * (ceiling / 2)
+}
