@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { roomListingOptionsFromEnv } from '../src/repository/roomListing.js'
 import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
 import { checkHttpUrl } from './checks.js'
 import { CommandFailure } from './errors.js'
@@ -99,9 +100,12 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   })
   // The caps guard the protocol against abusive clients; an operator seeding or repairing a
   // table is not one, and a generated dataset may put a user in more rooms than a client may join.
+  // The listing layout every process of the deployment shares (CHATDB_ROOM_LISTING_SHARDS).
+  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
   const repository = createChatRepository({
     documentClient,
     tableName: options.table,
+    roomListingShards,
     maxRoomsPerConnection: Number.POSITIVE_INFINITY,
     maxSubscribersPerRoom: Number.POSITIVE_INFINITY,
   })
@@ -109,7 +113,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     tableName: options.table,
     documentClient,
     repository,
-    store: createTableStore({ documentClient, tableName: options.table }),
+    store: createTableStore({ documentClient, tableName: options.table, roomListingShards }),
     output,
     endpoint: endpointLabel,
     local,

@@ -9,6 +9,7 @@ import {
 } from '../../src/admin/inspect.js'
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { createTableStore } from '../../src/repository/tableStore.js'
 import { assertRoomName, assertUserName } from '../../src/validation.js'
 
@@ -48,9 +49,11 @@ export function createInspectApi({
   documentClient: DynamoDBDocumentClient
   tableName: string
 }): InspectApi {
-  // An operator's view, like `chatdb inspect`: no protocol caps apply to reading.
-  const repository = createChatRepository({ documentClient, tableName })
-  const store = createTableStore({ documentClient, tableName })
+  // An operator's view, like `chatdb inspect`: no protocol caps apply to reading. The listing
+  // shards come from the environment, as for the gateway's handlers.
+  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
+  const repository = createChatRepository({ documentClient, tableName, roomListingShards })
+  const store = createTableStore({ documentClient, tableName, roomListingShards })
 
   async function answer(path: string): Promise<[number, unknown]> {
     const [kind, ...rest] = path.slice(PREFIX.length).split('/')

@@ -34,6 +34,10 @@ export interface RouterOptions {
   managementCredentials?: { accessKeyId: string; secretAccessKey: string }
   /** Messages in a `subscribed` frame (default 50). */
   recentMessagesLimit?: number
+  /** Room listing partitions (default 1); see the repository option. */
+  roomListingShards?: number
+  /** Milliseconds a first `listRooms` page may be answered from memory (default 0: off). */
+  roomListCacheMs?: number
   /** Days new messages are kept (their `expiresAt`, for TTL); unset: kept for ever. */
   messageRetentionDays?: number
   /** Posts in flight at once per invocation (default 16). */
@@ -122,6 +126,8 @@ export function createRouter(options: RouterOptions) {
     tableName,
     recentMessagesLimit: options.recentMessagesLimit,
     messageRetentionDays: options.messageRetentionDays,
+    roomListingShards: options.roomListingShards,
+    roomListCacheMs: options.roomListCacheMs,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()

@@ -5,6 +5,7 @@
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_ROOM_LISTING_SHARDS` (default 1) / `CHATDB_ROOM_LIST_CACHE_MS` (default 0: no cache),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -20,6 +21,7 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
+import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
 import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
@@ -91,6 +93,7 @@ function defaultRouter(): Router {
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
     managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
     managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    ...roomListingOptionsFromEnv(process.env),
   })
   return router
 }

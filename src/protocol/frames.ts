@@ -69,6 +69,11 @@ export interface RoomListFrame {
   rooms: RoomListEntry[]
   /** Present only when the list was trimmed to fit 128 KB: how many of the newest rooms were left out. */
   truncated?: { rooms: number }
+  /**
+   * Present when more active rooms follow this page: send it back as `listRooms`'s `cursor` for
+   * the next page. Opaque; a page trimmed to fit 128 KB points right after its last room.
+   */
+  nextCursor?: string
 }
 
 export type ErrorStatusCode = 400 | 500

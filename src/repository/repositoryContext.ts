@@ -1,6 +1,8 @@
 import { createEntities } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
+import { DEFAULT_ROOM_LISTING_SHARDS } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
+import { assertRoomListCacheMs, assertRoomListingShards } from './roomListing.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
 import type { ChatRepositoryOptions } from './types.js'
@@ -22,6 +24,8 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom = 10_000,
     messageRetentionDays,
     batchWrite,
+    roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
+    roomListCacheMs = 0,
   } = options
   if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
     throw new ChatDbError(
@@ -30,7 +34,9 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     )
   }
   const table = createTable({ name: tableName, documentClient })
-  const entities = createEntities(table)
+  assertRoomListingShards(roomListingShards)
+  assertRoomListCacheMs(roomListCacheMs)
+  const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
   return {
@@ -44,6 +50,8 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom,
     messageRetentionDays,
     batchWrite,
+    roomListingShards,
+    roomListCacheMs,
     table,
     entities,
     readSnapshot,
