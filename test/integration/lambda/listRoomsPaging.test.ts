@@ -1,0 +1,65 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { RoomListFrame } from '../../../src/protocol/frames.js'
+import { useTestTable } from '../../support/dynamo.js'
+import { useRouter } from '../../support/routerHarness.js'
+
+const SHARDS = 4
+const t = useTestTable()
+const h = useRouter(t, { roomListingShards: SHARDS })
+
+beforeEach(() => {
+  h.fake.clear()
+  t.counter.reset()
+})
+
+async function listRooms(body: Record<string, unknown> = {}) {
+  const asker = h.newConnection()
+  const status = await h.send(asker, { action: 'listRooms', ...body })
+  return { status, frames: h.frames(asker) }
+}
+
+async function page(body: Record<string, unknown> = {}): Promise<RoomListFrame> {
+  const { status, frames } = await listRooms(body)
+  expect(status).toBe(200)
+  const [frame] = frames
+  if (frame?.type !== 'roomList') throw new Error(`expected a roomList frame, got ${JSON.stringify(frames)}`)
+  return frame
+}
+
+describe('listRooms over 4 listing shards', () => {
+  it('pages with limit and cursor through every room, in creation order, one Query per shard', async () => {
+    const names = Array.from({ length: 23 }, (_, i) => `paged-${String(i).padStart(2, '0')}`)
+    for (const roomName of names) {
+      expect(await h.send(h.newConnection(), { action: 'subscribe', roomName, userName: 'ada' })).toBe(200)
+    }
+    t.counter.reset()
+    const all = await page()
+    expect(all.rooms.map((r) => r.roomName)).toEqual(names)
+    expect(all.nextCursor).toBeUndefined()
+    expect(t.counter.counts()).toEqual({ Query: SHARDS })
+
+    const seen: string[] = []
+    let cursor: string | undefined
+    do {
+      const next: RoomListFrame = await page(cursor ? { limit: 5, cursor } : { limit: 5 })
+      expect(next.rooms.length).toBeLessThanOrEqual(5)
+      seen.push(...next.rooms.map((r) => r.roomName))
+      cursor = next.nextCursor
+    } while (cursor)
+    expect(seen).toEqual(names)
+  })
+
+  it('answers a tampered cursor with a 400 frame, having written nothing', async () => {
+    await h.send(h.newConnection(), { action: 'subscribe', roomName: 'tamper-a', userName: 'ada' })
+    await h.send(h.newConnection(), { action: 'subscribe', roomName: 'tamper-b', userName: 'ada' })
+    const first = await page({ limit: 1 })
+    const forged = Buffer.from(JSON.stringify({ v: 1, n: SHARDS, s: [[0, 1, 'x|y']] })).toString('base64url')
+    for (const cursor of [(first.nextCursor as string).slice(0, -4), forged, 'nope']) {
+      t.counter.reset()
+      const { status, frames } = await listRooms({ cursor })
+      expect(status).toBe(400)
+      expect(frames).toMatchObject([{ type: 'error', action: 'listRooms', statusCode: 400 }])
+      expect(t.counter.writes()).toBe(0)
+    }
+  })
+})
