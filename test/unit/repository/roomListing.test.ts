@@ -172,6 +172,27 @@ describe('mergeShardReads', () => {
   })
 })
 
+describe('mergeShardReads past records a shard does not own', () => {
+  it('goes on after the last record read, not the last room kept, so a page of left-out records ends', () => {
+    const kept: ActiveRoom = { roomName: 'kept', createdAt: 1 }
+    const leftOut: ActiveRoom = { roomName: 'left-out', createdAt: 2 }
+    const page = mergeShardReads(
+      [{ position: { shard: 1 }, rooms: [kept], truncated: true, last: leftOut }],
+      5,
+      4,
+    )
+    expect(page.rooms).toEqual([kept])
+    expect(decodeRoomCursor(page.nextCursor as string, 4)).toEqual([{ shard: 1, after: leftOut }])
+    // A page that kept nothing still moves on.
+    const empty = mergeShardReads(
+      [{ position: { shard: 1, after: leftOut }, rooms: [], truncated: true, last: kept }],
+      5,
+      4,
+    )
+    expect(decodeRoomCursor(empty.nextCursor as string, 4)).toEqual([{ shard: 1, after: kept }])
+  })
+})
+
 describe('room cursors', () => {
   const name = (shard: number, shards: number) =>
     Array.from({ length: 100 }, (_, i) => `n${i}`).find(
@@ -195,7 +216,6 @@ describe('room cursors', () => {
       forge({ v: 1, n: 4, s: [] }),
       forge({ v: 1, n: 4, s: [[4]] }),
       forge({ v: 1, n: 4, s: [[2], [1]] }),
-      forge({ v: 1, n: 4, s: [[0, 5, name(1, 4)]] }), // a room that is not in shard 0
       forge({ v: 1, n: 4, s: [[1, -1, name(1, 4)]] }),
       forge({ v: 1, n: 4, s: [[1, 5, 'a|b']] }),
       forge([1, 2, 3]),
