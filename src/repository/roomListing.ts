@@ -3,7 +3,6 @@ import {
   DEFAULT_ROOM_LISTING_SHARDS,
   MAX_ROOM_LISTING_SHARDS,
   roomListingPartition,
-  roomListingShard,
   roomSortKey,
   roomSortKeyPrefix,
 } from '../keys.js'
