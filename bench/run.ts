@@ -6,6 +6,7 @@ import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
+import { roomListing } from './measures/roomListing.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
 import { passes, renderReport, type Section } from './report.js'
@@ -21,7 +22,10 @@ async function main() {
     : { rounds: 7, time: 500, warmup: 10 }
   const env = await startBenchEnvironment()
   const sections: Section[] = []
+  // `--only=<word>` runs the sections whose name holds the word (e.g. `--only=listing`).
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
   const step = async (name: string, run: () => Promise<Section>) => {
+    if (only && !name.includes(only)) return
     const started = performance.now()
     process.stderr.write(`bench: ${name}…`)
     sections.push(await run())
@@ -38,6 +42,13 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    await step('room listing', () =>
+      roomListing(env, {
+        rooms: quick ? 2_000 : 20_000,
+        transitions: quick ? 200 : 1_000,
+        shardCounts: quick ? [1, 4] : [1, 4, 16],
+      }),
+    )
   } finally {
     await env.close()
   }
@@ -56,7 +67,7 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
-  if (quick) process.stdout.write(report)
+  if (quick || only) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
   process.stderr.write(
