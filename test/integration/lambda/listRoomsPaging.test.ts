@@ -1,5 +1,9 @@
+import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { frameBytes, MAX_OUTGOING_FRAME_BYTES } from '../../../src/protocol/fitFrame.js'
 import type { RoomListFrame } from '../../../src/protocol/frames.js'
+import { writeInBatches } from '../../../src/repository/batchWrite.js'
+import { createTableStore } from '../../../src/repository/tableStore.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { useRouter } from '../../support/routerHarness.js'
 
@@ -47,6 +51,43 @@ describe('listRooms over 4 listing shards', () => {
       cursor = next.nextCursor
     } while (cursor)
     expect(seen).toEqual(names)
+  })
+
+  it('trims a page of long names to 128 KB with a nextCursor right after the last room sent', async () => {
+    // 1,000 listing records with 100-character names, written directly: the listing reads only them.
+    const store = createTableStore({
+      documentClient: t.documentClient,
+      tableName: t.tableName,
+      roomListingShards: SHARDS,
+    })
+    const names = Array.from(
+      { length: 1_000 },
+      (_, i) => `long-${String(i).padStart(4, '0')}-${'x'.repeat(90)}`,
+    )
+    await writeInBatches(
+      t.documentClient,
+      t.tableName,
+      names.map((roomName, i) =>
+        store.entities.Room.build(BatchPutRequest)
+          .item({ roomName, active: true, createdAt: 4_000_000_000_000 + i, version: 1 })
+          .params(),
+      ),
+    )
+    const before = (await t.repository({ roomListingShards: SHARDS }).activeRooms()).map((r) => r.roomName)
+    const first = await page()
+    expect(frameBytes(first)).toBeLessThanOrEqual(MAX_OUTGOING_FRAME_BYTES)
+    expect(first.rooms.length).toBeLessThan(1_000)
+    expect(first.truncated).toBeUndefined()
+    expect(first.nextCursor).toEqual(expect.any(String))
+    const seen = first.rooms.map((r) => r.roomName)
+    let cursor = first.nextCursor
+    while (cursor) {
+      const next = await page({ cursor })
+      expect(frameBytes(next)).toBeLessThanOrEqual(MAX_OUTGOING_FRAME_BYTES)
+      seen.push(...next.rooms.map((r) => r.roomName))
+      cursor = next.nextCursor
+    }
+    expect(seen).toEqual(before)
   })
 
   it('answers a tampered cursor with a 400 frame, having written nothing', async () => {

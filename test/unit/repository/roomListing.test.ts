@@ -7,6 +7,7 @@ import {
   roomListingShard,
   roomListingShardOf,
 } from '../../../src/keys.js'
+import { parseAction } from '../../../src/protocol/actions.js'
 import { fitRoomListFrame, frameBytes } from '../../../src/protocol/fitFrame.js'
 import {
   assertRoomListingShards,
@@ -267,6 +268,23 @@ describe('fitRoomListFrame with a cursor', () => {
     expect(fitRoomListFrame({ type: 'roomList', rooms: page.rooms }, undefined, page.cursorAfter)).toEqual({
       type: 'roomList',
       rooms,
+    })
+  })
+})
+
+describe('listRooms frames', () => {
+  it('take an optional limit and cursor, and nothing else', () => {
+    expect(parseAction('{"action":"listRooms","limit":7,"cursor":"abc"}')).toEqual({
+      ok: true,
+      action: { action: 'listRooms', limit: 7, cursor: 'abc' },
+    })
+    expect(parseAction('{"action":"listRooms","limit":1000}')).toEqual({
+      ok: true,
+      action: { action: 'listRooms', limit: 1000 },
+    })
+    expect(parseAction('{"action":"listRooms","page":2}')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('"listRooms" takes action, limit, cursor'),
     })
   })
 })
