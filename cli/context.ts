@@ -57,6 +57,9 @@ const TIMEOUT_MS = 10_000
  * a document client, the repository and the table store. `close()` destroys the client and stops dynalite.
  */
 export async function openContext(options: GlobalOptions): Promise<CliContext> {
+  // The listing layout every process of the deployment shares (CHATDB_ROOM_LISTING_SHARDS); read
+  // before anything starts, so a malformed value leaves no embedded dynalite running.
+  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
   const output = createOutput({ json: options.json })
   // The SDK reads the profile from the environment, for credentials and region alike.
   if (options.profile) process.env.AWS_PROFILE = options.profile
@@ -100,8 +103,6 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   })
   // The caps guard the protocol against abusive clients; an operator seeding or repairing a
   // table is not one, and a generated dataset may put a user in more rooms than a client may join.
-  // The listing layout every process of the deployment shares (CHATDB_ROOM_LISTING_SHARDS).
-  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
   const repository = createChatRepository({
     documentClient,
     tableName: options.table,
