@@ -104,3 +104,29 @@ describe('listRooms over 4 listing shards', () => {
     }
   })
 })
+
+describe('listRooms with roomListCacheMs', () => {
+  const cached = useRouter(t, { roomListingShards: SHARDS, roomListCacheMs: 60_000 })
+
+  it('reads the listing once for many first pages of a warm router, and always for a cursor', async () => {
+    await cached.send(cached.newConnection(), { action: 'subscribe', roomName: 'cached-a', userName: 'ada' })
+    await cached.send(cached.newConnection(), { action: 'subscribe', roomName: 'cached-b', userName: 'ada' })
+    t.counter.reset()
+    const askers = Array.from({ length: 5 }, () => cached.newConnection())
+    for (const asker of askers) expect(await cached.send(asker, { action: 'listRooms' })).toBe(200)
+    // One read of each of the 4 shards for all five answers.
+    expect(t.counter.counts()).toEqual({ Query: SHARDS })
+    const frames = askers.map((asker) => cached.frames(asker)[0])
+    expect(new Set(frames.map((frame) => JSON.stringify(frame))).size).toBe(1)
+
+    t.counter.reset()
+    const first = cached.newConnection()
+    await cached.send(first, { action: 'listRooms', limit: 1 })
+    const [page] = cached.frames(first)
+    if (page?.type !== 'roomList' || !page.nextCursor) throw new Error('expected a page with a cursor')
+    await cached.send(cached.newConnection(), { action: 'listRooms', limit: 1, cursor: page.nextCursor })
+    await cached.send(cached.newConnection(), { action: 'listRooms', limit: 1, cursor: page.nextCursor })
+    // The limit-1 first page once, then each cursor page anew (one Query per shard left after it).
+    expect(t.counter.counts().Query).toBeGreaterThan(SHARDS + 2)
+  })
+})
