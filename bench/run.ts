@@ -10,6 +10,7 @@ import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
 import { migrationWriteRate } from './measures/migrationWriteRate.js'
 import { partitionLoad } from './measures/partitionLoad.js'
+import { roomListing } from './measures/roomListing.js'
 import { routeRequests } from './measures/routeRequests.js'
 import { writeThroughput } from './measures/writeThroughput.js'
 import { passes, renderReport, type Section } from './report.js'
@@ -17,13 +18,17 @@ import { passes, renderReport, type Section } from './report.js'
 /**
  * `npm run bench` measures everything and writes docs/benchmarks.md.
  * `npm run bench -- --quick` runs small sizes in well under a minute and prints the report.
- * `npm run bench -- --only "partition load"` runs the steps whose name contains the text and
- * prints their report (with `--quick` too), leaving docs/benchmarks.md alone.
+ * `npm run bench -- --only "partition load"` (or `--only=listing`) runs the steps whose name
+ * contains the text and prints their report (with `--quick` too), leaving docs/benchmarks.md alone.
  */
 async function main() {
   const quick = process.argv.includes('--quick')
+  // `--only <text>` or `--only=<text>`: the sections whose name holds the text.
   const onlyAt = process.argv.indexOf('--only')
-  const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1]
+  const only =
+    onlyAt === -1
+      ? process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
+      : process.argv[onlyAt + 1]
   const compareOptions: CompareOptions = quick
     ? { rounds: 3, time: 150, warmup: 3 }
     : { rounds: 7, time: 500, warmup: 10 }
@@ -61,6 +66,13 @@ async function main() {
       ),
     )
     await step('large-room broadcast', async () => largeRoomBroadcast([1_000, 10_000, 100_000]))
+    await step('room listing', () =>
+      roomListing(env, {
+        rooms: quick ? 2_000 : 20_000,
+        transitions: quick ? 200 : 1_000,
+        shardCounts: quick ? [1, 4] : [1, 4, 16],
+      }),
+    )
   } finally {
     await env.close()
   }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
+import { roomListingOptionsFromEnv } from '../src/repository/roomListing.js'
 import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
 import { userHistoryShardsFromEnv } from '../src/repository/userHistoryShards.js'
 import { checkHttpUrl } from './checks.js'
@@ -57,6 +58,9 @@ const TIMEOUT_MS = 10_000
  * a document client, the repository and the table store. `close()` destroys the client and stops dynalite.
  */
 export async function openContext(options: GlobalOptions): Promise<CliContext> {
+  // The listing layout every process of the deployment shares (CHATDB_ROOM_LISTING_SHARDS); read
+  // before anything starts, so a malformed value leaves no embedded dynalite running.
+  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
   const output = createOutput({ json: options.json })
   // The SDK reads the profile from the environment, for credentials and region alike.
   if (options.profile) process.env.AWS_PROFILE = options.profile
@@ -103,6 +107,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   const repository = createChatRepository({
     documentClient,
     tableName: options.table,
+    roomListingShards,
     maxRoomsPerConnection: Number.POSITIVE_INFINITY,
     maxSubscribersPerRoom: Number.POSITIVE_INFINITY,
     // `inspect user` reads every history shard the deployment writes (docs/data-model.md).
@@ -112,7 +117,7 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     tableName: options.table,
     documentClient,
     repository,
-    store: createTableStore({ documentClient, tableName: options.table }),
+    store: createTableStore({ documentClient, tableName: options.table, roomListingShards }),
     output,
     endpoint: endpointLabel,
     local,

@@ -1,6 +1,7 @@
 import type { Migration } from '../src/migrator/types.js'
 import { migration as legacySeedLayout } from './001_legacy-seed-layout.js'
 import { migration as messageRetention } from './002_message-retention.js'
+import { migration as roomListingShards } from './003_room-listing-shards.js'
 
 /**
  * Every migration, in order. An explicit list (not a directory scan) so that bundlers keep it
@@ -9,5 +10,6 @@ import { migration as messageRetention } from './002_message-retention.js'
 export const migrations: readonly Migration[] = [
   legacySeedLayout,
   messageRetention,
+  roomListingShards,
   // chatdb migrate create: new migrations are added above this line
 ]

@@ -7,6 +7,8 @@ export type ChatDbErrorCode =
   | 'validation.message'
   | 'validation.connectionId'
   | 'validation.option'
+  | 'validation.cursor'
+  | 'validation.limit'
   | 'access.notSubscribed'
   | 'limit.roomsPerConnection'
   | 'limit.roomFull'

@@ -23,6 +23,12 @@ export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export * as keys from './keys.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
+export {
+  type ActiveRoomsPage,
+  DEFAULT_ROOM_PAGE_SIZE,
+  MAX_ROOM_PAGE_SIZE,
+  roomListingOptionsFromEnv,
+} from './repository/roomListing.js'
 export type * from './repository/types.js'
 export { MAX_USER_HISTORY_SHARDS, userHistoryShardsFromEnv } from './repository/userHistoryShards.js'
 export {

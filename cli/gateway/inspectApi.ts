@@ -9,6 +9,7 @@ import {
 } from '../../src/admin/inspect.js'
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
+import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { createTableStore } from '../../src/repository/tableStore.js'
 import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { assertRoomName, assertUserName } from '../../src/validation.js'
@@ -49,13 +50,16 @@ export function createInspectApi({
   documentClient: DynamoDBDocumentClient
   tableName: string
 }): InspectApi {
-  // An operator's view, like `chatdb inspect`: no protocol caps apply to reading.
+  // An operator's view, like `chatdb inspect`: no protocol caps apply to reading. The listing
+  // and history shards come from the environment, as for the gateway's handlers.
+  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
   const repository = createChatRepository({
     documentClient,
     tableName,
+    roomListingShards,
     ...userHistoryShardsFromEnv(process.env),
   })
-  const store = createTableStore({ documentClient, tableName })
+  const store = createTableStore({ documentClient, tableName, roomListingShards })
 
   async function answer(path: string): Promise<[number, unknown]> {
     const [kind, ...rest] = path.slice(PREFIX.length).split('/')

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
+import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway, startGatewayServer } from './gatewayServer.js'
@@ -49,6 +50,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         documentClient,
         tableName,
         managementEndpoint,
+        // CHATDB_ROOM_LISTING_SHARDS / CHATDB_ROOM_LIST_CACHE_MS, as the Lambda handlers read them.
+        ...roomListingOptionsFromEnv(process.env),
         region: 'local',
         // The local @connections API checks no signature; these let the SDK sign without an AWS profile.
         managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },

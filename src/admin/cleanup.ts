@@ -95,14 +95,20 @@ export async function cleanupStale(
 
 export interface RoomReconciliation {
   roomName: string
-  /** What was (or would be) done: `created`/`reactivated`/`emptied` from settling, `repaired` records. */
-  action: RoomTransition | 'repaired'
+  /**
+   * What was (or would be) done: `created`/`reactivated`/`emptied` from settling, `repaired`
+   * records, `relocated` records moved into the listing shard the configured shard count gives.
+   */
+  action: RoomTransition | 'repaired' | 'relocated'
 }
 
 /**
  * Brings every room's listing in line with its subscribers. A room whose guard disagrees with
  * its subscriptions is settled (`repository.settleRoom`); one whose guard is right but whose
  * `Room` records are not (a writer that died between its claim and its writes) has them rewritten.
+ * Records in another listing shard than the store's `roomListingShards` gives their name (left
+ * by a change of the shard count) are relocated: the room's record is written where it belongs
+ * (from its guard, with the upkeep's version conditions) and the misplaced ones are deleted.
  *
  * @example
  * const { changes } = await reconcileRooms(repository, store, { dryRun: true })
@@ -120,24 +126,33 @@ export async function reconcileRooms(
   // Every name the table knows a room by: guards, records and subscription partitions.
   const { names, listings } = await store.roomRecords()
   const changes = await mapWithConcurrency([...names].sort(), concurrency, async (roomName) => {
+    const held = listings.get(roomName) ?? []
+    const misplaced = held.filter((record) => !record.placed)
+    // After the room's own record is right: delete the misplaced ones (each only if unchanged).
+    const relocate = async () => {
+      if (dryRun) return
+      for (const record of misplaced) await store.deleteRoomListing(roomName, record)
+    }
     const snapshot = await repository.roomSnapshot(roomName)
     const { state } = snapshot
     const owed = transitionFor(snapshot)
     if (owed) {
       if (dryRun) return { roomName, action: owed }
       const transition = await repository.settleRoom(roomName)
+      await relocate()
       return transition ? { roomName, action: transition } : undefined
     }
     // The records come from the Scan, the guard from a later read: if the room moved on in
     // between, this "repair" rewrites what its last writer wrote, which `apply`'s version
     // conditions make harmless.
-    const held = listings.get(roomName) ?? []
+    const placed = held.filter((record) => record.placed)
     const consistent = state
-      ? held.length === 1 && held[0]?.active === state.listed && held[0].version === state.version
-      : held.length === 0
-    if (consistent || !state) return undefined
-    if (!dryRun) await upkeep.apply(state)
-    return { roomName, action: 'repaired' } as const
+      ? placed.length === 1 && placed[0]?.active === state.listed && placed[0].version === state.version
+      : placed.length === 0
+    if (!state || (consistent && misplaced.length === 0)) return undefined
+    if (!dryRun && !consistent) await upkeep.apply(state)
+    await relocate()
+    return { roomName, action: misplaced.length > 0 ? 'relocated' : 'repaired' } as const
   })
   return {
     rooms: names.size,

@@ -9,10 +9,13 @@ export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
 export { createSubscriptionEntity, DEPARTURE_ENTITY, type SubscriptionEntity } from './subscription.js'
 
-/** The four entities of a chatdb table, bound to it. */
-export function createEntities(table: ChatTable) {
+/**
+ * The four entities of a chatdb table, bound to it. `roomListingShards` (default 1) places the
+ * Room listing records (see keys.ts `roomListingShard`).
+ */
+export function createEntities(table: ChatTable, { roomListingShards }: { roomListingShards?: number } = {}) {
   return {
-    Room: createRoomEntity(table),
+    Room: createRoomEntity(table, roomListingShards),
     RoomState: createRoomStateEntity(table),
     Subscription: createSubscriptionEntity(table),
     Message: createMessageEntity(table),

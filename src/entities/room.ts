@@ -3,15 +3,16 @@ import { boolean } from 'dynamodb-toolbox/schema/boolean'
 import { item } from 'dynamodb-toolbox/schema/item'
 import { number } from 'dynamodb-toolbox/schema/number'
 import { string } from 'dynamodb-toolbox/schema/string'
-import { roomKey } from '../keys.js'
+import { DEFAULT_ROOM_LISTING_SHARDS, roomKey } from '../keys.js'
 import type { ChatTable } from '../table.js'
 
 /**
- * The listing record of a room: `{ pk: "Room", sk: "<active>|<created>|<room>", data: <room> }`.
+ * The listing record of a room: `{ pk: "Room" | "Room|<shard>", sk: "<active>|<created>|<room>",
+ * data: <room> }`, in the listing shard its name hashes to among `roomListingShards` (keys.ts).
  * Exactly one per name once the room settles; `version` is the RoomState version it was
  * written for, so a late writer of an older version can tell it lost (see roomUpkeep.ts).
  */
-export function createRoomEntity(table: ChatTable) {
+export function createRoomEntity(table: ChatTable, roomListingShards = DEFAULT_ROOM_LISTING_SHARDS) {
   return new Entity({
     name: 'Room',
     table,
@@ -22,7 +23,7 @@ export function createRoomEntity(table: ChatTable) {
       createdAt: number().key(),
       version: number(),
     }),
-    computeKey: roomKey,
+    computeKey: (room) => roomKey(room, roomListingShards),
   })
 }
 

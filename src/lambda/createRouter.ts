@@ -34,6 +34,10 @@ export interface RouterOptions {
   managementCredentials?: { accessKeyId: string; secretAccessKey: string }
   /** Messages in a `subscribed` frame (default 50). */
   recentMessagesLimit?: number
+  /** Room listing partitions (default 1); see the repository option. */
+  roomListingShards?: number
+  /** Milliseconds a first `listRooms` page may be answered from memory (default 0: off). */
+  roomListCacheMs?: number
   /** Days new messages are kept (their `expiresAt`, for TTL); unset: kept for ever. */
   messageRetentionDays?: number
   /** Write shards of each user name's history (default 1; see `ChatRepositoryOptions`). */
@@ -128,6 +132,8 @@ export function createRouter(options: RouterOptions) {
     messageRetentionDays: options.messageRetentionDays,
     userHistoryShards: options.userHistoryShards,
     userHistoryReadShards: options.userHistoryReadShards,
+    roomListingShards: options.roomListingShards,
+    roomListCacheMs: options.roomListCacheMs,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()

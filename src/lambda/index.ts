@@ -6,6 +6,7 @@
  * `CHATDB_USER_HISTORY_SHARDS` / `CHATDB_USER_HISTORY_READ_SHARDS` (default 1 / the former),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_ROOM_LISTING_SHARDS` (default 1) / `CHATDB_ROOM_LIST_CACHE_MS` (default 0: no cache),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -21,6 +22,7 @@
  */
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
+import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
 import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
@@ -94,6 +96,7 @@ function defaultRouter(): Router {
     managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
     managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
     ...userHistoryShardsFromEnv(process.env),
+    ...roomListingOptionsFromEnv(process.env),
   })
   return router
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isChatDbError } from '../errors.js'
+import { MAX_ROOM_CURSOR_CHARS, MAX_ROOM_PAGE_SIZE } from '../repository/roomListing.js'
 import { assertMessageText, assertRoomName, assertUserName } from '../validation.js'
 
 /** The actions a client may send, by name. */
@@ -25,6 +26,10 @@ export interface SendMessageAction {
 
 export interface ListRoomsAction {
   action: 'listRooms'
+  /** Rooms per page, 1–1,000 (default 1,000, as many as fit one frame). */
+  limit?: number
+  /** A previous `roomList`'s `nextCursor`: where the page starts. */
+  cursor?: string
 }
 
 export type ClientAction = SubscribeAction | UnsubscribeAction | SendMessageAction | ListRoomsAction
@@ -67,6 +72,21 @@ const roomName = checkedString('roomName', assertRoomName)
 const userName = checkedString('userName', assertUserName)
 const message = checkedString('message', assertMessageText)
 
+/** `listRooms`'s page size: the repository's own bounds (src/repository/roomListing.ts). */
+const limit = z
+  .number({ error: (issue) => `"limit" must be a number, not ${describe(issue.input)}` })
+  .refine((value) => Number.isInteger(value) && value >= 1 && value <= MAX_ROOM_PAGE_SIZE, {
+    error: `"limit" must be a whole number from 1 to ${MAX_ROOM_PAGE_SIZE}`,
+  })
+  .optional()
+
+/** A cursor is checked whole by the repository (`validation.cursor`); here only its type and size. */
+const cursor = z
+  .string({ error: (issue) => `"cursor" must be a string, not ${describe(issue.input)}` })
+  .min(1, { error: '"cursor" must not be empty' })
+  .max(MAX_ROOM_CURSOR_CHARS, { error: `"cursor" is longer than ${MAX_ROOM_CURSOR_CHARS} characters` })
+  .optional()
+
 /** Extra keys are refused: a misspelt field (`roomname`) should fail loudly, not silently. */
 function strictAction<Name extends ActionName, Shape extends z.ZodRawShape>(name: Name, shape: Shape) {
   const allowed = ['action', ...Object.keys(shape)].join(', ')
@@ -87,7 +107,7 @@ export const actionSchemas = {
   subscribe: strictAction('subscribe', { roomName, userName }),
   unsubscribe: strictAction('unsubscribe', { roomName }),
   sendMessage: strictAction('sendMessage', { roomName, message }),
-  listRooms: strictAction('listRooms', {}),
+  listRooms: strictAction('listRooms', { limit, cursor }),
 } satisfies { [Name in ActionName]: z.ZodType<Extract<ClientAction, { action: Name }>> }
 
 const expected = `expected one of ${ACTION_NAMES.map((name) => `"${name}"`).join(', ')}`

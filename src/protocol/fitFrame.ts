@@ -73,14 +73,42 @@ export function fitSubscribedFrame(
 }
 
 /**
- * Trims a room list to `maxBytes`, keeping the oldest rooms (the list is in creation order) and
- * saying in `truncated.rooms` how many of the newest were left out.
+ * Trims a room list to `maxBytes`, keeping the oldest rooms (the list is in creation order).
+ * Given `cursorAfter` (the repository page's own), a trimmed list carries
+ * `nextCursor` pointing right after its last room, so a client paging on loses no room;
+ * without it, `truncated.rooms` says how many of the newest were left out.
+ *
+ * @example
+ * const page = await repository.activeRoomsPage({ limit })
+ * const frame = fitRoomListFrame({ type: 'roomList', rooms: page.rooms, nextCursor: page.nextCursor }, undefined, page.cursorAfter)
  */
-export function fitRoomListFrame(frame: RoomListFrame, maxBytes = MAX_OUTGOING_FRAME_BYTES): RoomListFrame {
+export function fitRoomListFrame(
+  frame: RoomListFrame,
+  maxBytes = MAX_OUTGOING_FRAME_BYTES,
+  cursorAfter?: (count: number) => string | undefined,
+): RoomListFrame {
   if (frameBytes(frame) <= maxBytes) return frame
-  const empty: RoomListFrame = { ...frame, rooms: [], truncated: { rooms: frame.rooms.length } }
-  const kept = countThatFit(frame.rooms.map(itemBytes), maxBytes - frameBytes(empty))
-  return { ...frame, rooms: frame.rooms.slice(0, kept), truncated: { rooms: frame.rooms.length - kept } }
+  const { rooms } = frame
+  if (!cursorAfter) {
+    const empty: RoomListFrame = { ...frame, rooms: [], truncated: { rooms: rooms.length } }
+    const kept = countThatFit(rooms.map(itemBytes), maxBytes - frameBytes(empty))
+    return { ...frame, rooms: rooms.slice(0, kept), truncated: { rooms: rooms.length - kept } }
+  }
+  const { truncated: _none, ...plain } = frame
+  const trimmed = (kept: number): RoomListFrame => {
+    const nextCursor = cursorAfter(kept)
+    const { nextCursor: _old, ...rest } = plain
+    return nextCursor === undefined
+      ? { ...rest, rooms: rooms.slice(0, kept) }
+      : { ...rest, rooms: rooms.slice(0, kept), nextCursor }
+  }
+  // A cursor's length depends on where it points, by a few bytes: estimate with the one after
+  // every room, then step to the largest count that fits.
+  const sizes = rooms.map(itemBytes)
+  let kept = countThatFit(sizes, maxBytes - frameBytes({ ...trimmed(rooms.length), rooms: [] }))
+  while (kept > 0 && frameBytes(trimmed(kept)) > maxBytes) kept--
+  while (kept < rooms.length && frameBytes(trimmed(kept + 1)) <= maxBytes) kept++
+  return trimmed(kept)
 }
 
 /** Any frame made to fit: the room state and the room list are trimmed; the others are small by construction. */

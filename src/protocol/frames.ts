@@ -72,8 +72,17 @@ export interface RoomListEntry {
 export interface RoomListFrame {
   type: 'roomList'
   rooms: RoomListEntry[]
-  /** Present only when the list was trimmed to fit 128 KB: how many of the newest rooms were left out. */
+  /**
+   * Present only when a list was trimmed to fit 128 KB without a cursor to point on with (a
+   * library caller's `fitRoomListFrame` without `cursorAfter`): how many of the newest rooms were
+   * left out. The service pages instead, with `nextCursor`.
+   */
   truncated?: { rooms: number }
+  /**
+   * Present when more active rooms follow this page: send it back as `listRooms`'s `cursor` for
+   * the next page. Opaque; a page trimmed to fit 128 KB points right after its last room.
+   */
+  nextCursor?: string
 }
 
 export type ErrorStatusCode = 400 | 500

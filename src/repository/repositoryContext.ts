@@ -1,6 +1,8 @@
 import { createEntities } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
+import { DEFAULT_ROOM_LISTING_SHARDS } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
+import { assertRoomListCacheMs, assertRoomListingShards } from './roomListing.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
 import type { ChatRepositoryOptions } from './types.js'
@@ -23,6 +25,8 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom = 10_000,
     messageRetentionDays,
     batchWrite,
+    roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
+    roomListCacheMs = 0,
   } = options
   if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
     throw new ChatDbError(
@@ -32,7 +36,9 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
   }
   const userHistoryShards = resolveUserHistoryShards(options)
   const table = createTable({ name: tableName, documentClient })
-  const entities = createEntities(table)
+  assertRoomListingShards(roomListingShards)
+  assertRoomListCacheMs(roomListCacheMs)
+  const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
   return {
@@ -47,6 +53,8 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     messageRetentionDays,
     batchWrite,
     userHistoryShards,
+    roomListingShards,
+    roomListCacheMs,
     table,
     entities,
     readSnapshot,

@@ -1,9 +1,18 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb'
-import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { ROOM_PARTITION, roomSortKeyPrefix, subscriptionKey } from '../keys.js'
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
+import { roomListingShard, subscriptionKey } from '../keys.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
+import {
+  type ActiveRoomsPage,
+  assertRoomPageLimit,
+  compareRooms,
+  DEFAULT_ROOM_PAGE_SIZE,
+  listingQueryInput,
+  mergeShardReads,
+  type ShardRead,
+  startPositions,
+} from './roomListing.js'
 import { ENTITY_ATTRIBUTE, savedActiveRoom } from './savedItems.js'
 import type { ActiveRoom, RoomSnapshot, RoomTransition, Subscriber } from './types.js'
 import { userNamesOf } from './userNames.js'
@@ -17,8 +26,39 @@ import { userNamesOf } from './userNames.js'
  * const targets = await rooms.connectionsInRoom('general')
  */
 export function createRoomQueries(context: RepositoryContext) {
-  const { documentClient, tableName, table, entities, pageSize, readSnapshot, upkeep } = context
-  const { Room, Subscription } = entities
+  const { documentClient, tableName, entities, pageSize, readSnapshot, upkeep, now } = context
+  const { roomListingShards: shards, roomListCacheMs } = context
+  const { Subscription } = entities
+  // The first page of each size asked for, kept `roomListCacheMs` (the promise, so concurrent
+  // callers of a cold entry share one read). Only first pages: a cursor's page is read anew.
+  const firstPages = new Map<number, { at: number; page: Promise<ActiveRoomsPage> }>()
+
+  // A record in a shard its name does not hash to was left by another shard count, and is not
+  // kept up by this deployment's upkeep: left out until migration 003 or `chatdb cleanup rooms`
+  // moves it (docs/migrations.md). With one shard every record is owned.
+  const ownedBy = (shard: number) => (room: ActiveRoom) =>
+    shards === 1 || roomListingShard(room.roomName, shards) === shard
+
+  async function readPage(limit: number, cursor: string | undefined): Promise<ActiveRoomsPage> {
+    const positions = startPositions(shards, cursor)
+    // One Query per shard still to read, side by side: with one shard, one request.
+    const reads = await Promise.all(
+      positions.map(async (position): Promise<ShardRead> => {
+        const output = await documentClient.send(
+          new QueryCommand(listingQueryInput(tableName, position, limit)),
+        )
+        const read = (output.Items ?? []).map(savedActiveRoom)
+        const last = read[read.length - 1]
+        return {
+          position,
+          rooms: read.filter(ownedBy(position.shard)),
+          truncated: output.LastEvaluatedKey !== undefined,
+          ...(last ? { last } : {}),
+        }
+      }),
+    )
+    return mergeShardReads(reads, limit, shards)
+  }
 
   return {
     /** Subscribers of a room and its guard, from one consistent Query. */
@@ -50,15 +90,54 @@ export function createRoomQueries(context: RepositoryContext) {
       return userNamesOf(subscribers)
     },
 
-    /** Rooms with at least one subscriber, in creation order. */
+    /**
+     * Every room with at least one subscriber, in creation order: every page of every listing
+     * shard (one Query per shard for a small deployment). For the protocol, which must not read
+     * 100k rooms per call, see {@link activeRoomsPage}.
+     */
     async activeRooms(): Promise<ActiveRoom[]> {
-      const params = table
-        .build(QueryCommand)
-        .entities(Room)
-        .query({ partition: ROOM_PARTITION, range: { beginsWith: roomSortKeyPrefix(true) } })
-        .options({ limit: pageSize, entityAttrFilter: false })
-        .params()
-      return (await allItems(queryPages(documentClient, params))).map(savedActiveRoom)
+      const perShard = await Promise.all(
+        startPositions(shards, undefined).map(async (position) => {
+          const { Limit: _pageOfLimit, ...input } = listingQueryInput(tableName, position, 0)
+          const items = await allItems(queryPages(documentClient, { ...input, Limit: pageSize }))
+          return items.map(savedActiveRoom).filter(ownedBy(position.shard))
+        }),
+      )
+      const rooms = perShard.flat()
+      return shards > 1 ? rooms.sort(compareRooms) : rooms
+    },
+
+    /**
+     * A page of the active rooms in creation order: `limit` (1–1,000, default 1,000) rooms from
+     * where `cursor` (a previous page's `nextCursor`) left off. Requests: one Query per listing
+     * shard still holding rooms after the cursor (one in all with a single shard). A room that
+     * stays active while a client pages is listed exactly once; rooms created meanwhile appear on
+     * a later page, rooms emptied meanwhile may be missing. With `roomListCacheMs`, a first page
+     * (no cursor) is answered from memory while younger than that.
+     *
+     * @example
+     * let page = await repository.activeRoomsPage({ limit: 100 })
+     * while (page.nextCursor) page = await repository.activeRoomsPage({ limit: 100, cursor: page.nextCursor })
+     */
+    async activeRoomsPage({
+      limit,
+      cursor,
+    }: {
+      limit?: number
+      cursor?: string
+    } = {}): Promise<ActiveRoomsPage> {
+      const size = limit === undefined ? DEFAULT_ROOM_PAGE_SIZE : assertRoomPageLimit(limit)
+      if (cursor !== undefined || roomListCacheMs <= 0) return readPage(size, cursor)
+      const at = now()
+      const cached = firstPages.get(size)
+      if (cached && at - cached.at < roomListCacheMs && at >= cached.at) return cached.page
+      const page = readPage(size, undefined)
+      firstPages.set(size, { at, page })
+      // A failed read is not kept: the next call tries again.
+      page.catch(() => {
+        if (firstPages.get(size)?.page === page) firstPages.delete(size)
+      })
+      return page
     },
 
     /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */

@@ -3,12 +3,19 @@ import {
   BatchWriteItemCommand,
   ScanCommand as RawScanCommand,
 } from '@aws-sdk/client-dynamodb'
-import type { DynamoDBDocumentClient, ScanCommandInput } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ScanCommand } from 'dynamodb-toolbox/table/actions/scan'
 import { createEntities } from '../entities/index.js'
-import { messagePartition, ROOM_PARTITION } from '../keys.js'
+import {
+  DEFAULT_ROOM_LISTING_SHARDS,
+  messagePartition,
+  roomListingPartition,
+  roomListingShard,
+  roomListingShardOf,
+  roomSortKey,
+} from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
 import {
   type BatchWriteOptions,
@@ -16,7 +23,9 @@ import {
   type WriteRequest,
   writeInBatches,
 } from './batchWrite.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { allItems, type PageKey, type PagerOptions, pages, queryPages, scanPages } from './pager.js'
+import { assertRoomListingShards } from './roomListing.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { describeTimeToLive, findTable } from './tableDescription.js'
 
@@ -32,14 +41,30 @@ export interface TableStoreOptions {
   documentClient: DynamoDBDocumentClient
   /** Table name (default `chat`). */
   tableName?: string
+  /** Listing shards of the table's rooms (default 1), as the repository's `roomListingShards`. */
+  roomListingShards?: number
 }
 
 /** The records the table holds for every room name it knows, for reconciling room listings. */
 export interface RoomRecords {
   /** Every name a room guard, room record or subscription carries. */
   names: Set<string>
-  /** The `Room` listing records of each name (none, one, or two mid-transition). */
-  listings: Map<string, { active: boolean; version: number }[]>
+  /**
+   * The `Room` listing records of each name (none, one, or two mid-transition), with the shard
+   * they are in and whether that is the shard the configured `roomListingShards` gives the name.
+   */
+  listings: Map<string, RoomListingRecord[]>
+}
+
+/** One room listing record found by a Scan. */
+export interface RoomListingRecord {
+  active: boolean
+  version: number
+  createdAt: number
+  /** The listing shard the record is in. */
+  shard: number
+  /** False when the configured shard count puts the name in another shard. */
+  placed: boolean
 }
 
 /**
@@ -54,9 +79,14 @@ export interface RoomRecords {
  * const { entities } = await store.countByEntity()
  * for await (const items of store.rawPages()) console.log(items.length)
  */
-export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAME }: TableStoreOptions) {
+export function createTableStore({
+  documentClient,
+  tableName = DEFAULT_TABLE_NAME,
+  roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
+}: TableStoreOptions) {
+  assertRoomListingShards(roomListingShards)
   const table = createTable({ name: tableName, documentClient })
-  const entities = createEntities(table)
+  const entities = createEntities(table, { roomListingShards })
   const { Room, RoomState, Subscription, Message } = entities
 
   /** Every item of a Scan built by toolbox, as the document client unmarshalls it. */
@@ -64,6 +94,7 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
 
   return {
     tableName,
+    roomListingShards,
     /** DescribeTable of this table, or undefined when it does not exist. */
     describe: () => findTable(documentClient, tableName),
     /** DescribeTimeToLive of this table. */
@@ -173,8 +204,15 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
           if (typeof name !== 'string') continue
           records.names.add(name)
           if (isRoom) {
+            const shard = roomListingShardOf(String(item.pk)) ?? -1
             const list = records.listings.get(name) ?? []
-            list.push({ active: item.active === true, version: Number(item.version ?? 0) })
+            list.push({
+              active: item.active === true,
+              version: Number(item.version ?? 0),
+              createdAt: Number(item.createdAt),
+              shard,
+              placed: shard === roomListingShard(name, roomListingShards),
+            })
             records.listings.set(name, list)
           }
         }
@@ -183,15 +221,49 @@ export function createTableStore({ documentClient, tableName = DEFAULT_TABLE_NAM
     },
 
     /**
-     * Every room listing record, active and inactive (one Query of the room partition, or its
-     * first `maxPages` pages of `limit` records).
+     * Deletes a room listing record from the shard it was found in (by {@link roomRecords}),
+     * unless it changed since: a record the configured shard count puts elsewhere, after its
+     * room's listing was written where it belongs. Answers false when the record had changed
+     * or was gone already.
+     */
+    async deleteRoomListing(roomName: string, record: Omit<RoomListingRecord, 'placed'>): Promise<boolean> {
+      try {
+        await documentClient.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: {
+              pk: roomListingPartition(record.shard),
+              sk: roomSortKey({ roomName, active: record.active, createdAt: record.createdAt }),
+            },
+            ConditionExpression: '#version = :version',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':version': record.version },
+          }),
+        )
+        return true
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return false
+        throw error
+      }
+    },
+
+    /**
+     * Every room listing record, active and inactive, of every listing shard (one Query per
+     * shard, or per shard its first `maxPages` pages of `limit` records), shard by shard.
      */
     async roomListings({ limit, maxPages }: { limit?: number; maxPages?: number } = {}) {
-      const query = table.build(QueryCommand).entities(Room).query({ partition: ROOM_PARTITION })
-      const read = (exclusiveStartKey: PageKey | undefined) =>
-        query.options({ exclusiveStartKey, limit }).send()
-      const listings = await allItems(pages(read, { maxPages }))
-      return listings.map(({ roomName, active, createdAt }) => ({ roomName, active, createdAt }))
+      const perShard = await Promise.all(
+        Array.from({ length: roomListingShards }, async (_, shard) => {
+          const query = table
+            .build(QueryCommand)
+            .entities(Room)
+            .query({ partition: roomListingPartition(shard) })
+          const read = (exclusiveStartKey: PageKey | undefined) =>
+            query.options({ exclusiveStartKey, limit }).send()
+          return allItems(pages(read, { maxPages }))
+        }),
+      )
+      return perShard.flat().map(({ roomName, active, createdAt }) => ({ roomName, active, createdAt }))
     },
 
     /**

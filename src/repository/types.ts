@@ -70,6 +70,17 @@ export interface ChatRepositoryOptions {
    */
   userHistoryReadShards?: number
   batchWrite?: BatchWriteOptions
+  /**
+   * Partitions the room listing is spread over (default 1: the single `Room` partition). Each
+   * carries about 500 room transitions a second; see docs/data-model.md. Every process of a
+   * deployment must use the same value (`CHATDB_ROOM_LISTING_SHARDS`).
+   */
+  roomListingShards?: number
+  /**
+   * Milliseconds the first page of the room listing may be answered from this repository's
+   * memory (default 0: every call reads the table). `CHATDB_ROOM_LIST_CACHE_MS`.
+   */
+  roomListCacheMs?: number
 }
 
 export interface ChatMessage {

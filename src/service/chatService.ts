@@ -9,7 +9,7 @@ import type {
 import { parseAction } from '../protocol/actions.js'
 import { badRequest } from '../protocol/errorFrame.js'
 import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
-import type { ServerFrame } from '../protocol/frames.js'
+import type { RoomListFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
@@ -216,11 +216,19 @@ export function createChatService(options: ChatServiceOptions) {
       })
     },
 
-    /** The active rooms, in creation order. Requests: one Query. */
-    listRooms(request: RequestInfo, _action?: ListRoomsAction): Promise<RouteOutcome> {
+    /**
+     * A page of the active rooms, in creation order: `limit` of them (default 1,000, about what
+     * one frame holds) after `cursor`, with `nextCursor` when more follow. Requests: one Query
+     * per listing shard (one with the default single shard); none while a cached first page is
+     * fresh (`roomListCacheMs`).
+     */
+    listRooms(request: RequestInfo, action?: ListRoomsAction): Promise<RouteOutcome> {
       return run(request, 'listRooms', async () => {
-        const rooms = await repository.activeRooms()
-        await reply(request, fitRoomListFrame({ type: 'roomList', rooms }))
+        const page = await repository.activeRoomsPage({ limit: action?.limit, cursor: action?.cursor })
+        const frame: RoomListFrame = page.nextCursor
+          ? { type: 'roomList', rooms: page.rooms, nextCursor: page.nextCursor }
+          : { type: 'roomList', rooms: page.rooms }
+        await reply(request, fitRoomListFrame(frame, undefined, page.cursorAfter))
       })
     },
   }

@@ -38,7 +38,7 @@ export type ChatServiceRepository = Pick<
   | 'unsubscribe'
   | 'postMessage'
   | 'removeConnection'
-  | 'activeRooms'
+  | 'activeRoomsPage'
   | 'recentMessages'
   | 'markUnfinished'
   | 'markFinished'

@@ -107,6 +107,26 @@ export const badFrames: BadFrame[] = [
     expect: /unexpected key "roomName"/,
     action: 'listRooms',
   },
+  ...(
+    [
+      ['listRooms limit 0', { limit: 0 }, /"limit" must be a whole number from 1 to 1000/],
+      ['listRooms limit 1001', { limit: 1001 }, /"limit" must be a whole number from 1 to 1000/],
+      ['listRooms limit a fraction', { limit: 2.5 }, /"limit" must be a whole number from 1 to 1000/],
+      ['listRooms limit a string', { limit: '7' }, /"limit" must be a number, not a string/],
+      ['listRooms cursor a number', { cursor: 7 }, /"cursor" must be a string, not a number/],
+      ['listRooms cursor empty', { cursor: '' }, /"cursor" must not be empty/],
+      [
+        'listRooms cursor too long',
+        { cursor: 'A'.repeat(16_385) },
+        /"cursor" is longer than 16384 characters/,
+      ],
+    ] as const
+  ).map(([name, fields, expect]) => ({
+    name,
+    body: JSON.stringify({ action: 'listRooms', ...fields }),
+    expect,
+    action: 'listRooms',
+  })),
   {
     name: 'unsubscribe roomName an object',
     body: '{"action":"unsubscribe","roomName":{"S":"general"}}',

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import { ChatDbError } from '../../src/errors.js'
+import {
+  assertRoomPageLimit,
+  compareRooms,
+  DEFAULT_ROOM_PAGE_SIZE,
+  mergeShardReads,
+  startPositions,
+} from '../../src/repository/roomListing.js'
 import type {
   ActiveRoom,
   ChatMessage,
@@ -200,12 +207,23 @@ export function createMemoryChatRepository(options: { now?: () => number } = {})
       })
     },
 
-    activeRooms() {
-      return call('activeRooms', (): ActiveRoom[] =>
-        [...rooms]
+    activeRoomsPage({ limit, cursor } = {}) {
+      return call('activeRoomsPage', () => {
+        // One listing shard, paged by the real merge and cursor code over the rooms in memory.
+        const size = limit === undefined ? DEFAULT_ROOM_PAGE_SIZE : assertRoomPageLimit(limit)
+        const [position] = startPositions(1, cursor)
+        const active: ActiveRoom[] = [...rooms]
           .filter(([, room]) => room.subscribers.size > 0)
-          .map(([roomName, { createdAt }]) => ({ roomName, createdAt })),
-      )
+          .map(([roomName, { createdAt }]) => ({ roomName, createdAt }))
+          .sort(compareRooms)
+        const after = position?.after
+        const rest = after ? active.filter((room) => compareRooms(room, after) > 0) : active
+        return mergeShardReads(
+          [{ position: position ?? { shard: 0 }, rooms: rest.slice(0, size + 1), truncated: false }],
+          size,
+          1,
+        )
+      })
     },
 
     recentMessages(roomName, { limit = 50 } = {}) {

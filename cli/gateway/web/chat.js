@@ -158,7 +158,26 @@
     if (name) send({ action: 'subscribe', roomName, userName: name })
   }
 
-  const listRooms = () => send({ action: 'listRooms' })
+  // The room list is read page by page (`nextCursor`), up to MAX_LISTED rooms; a refresh asked
+  // for while a walk is under way runs once it ends, so pages of two walks never mix.
+  const MAX_LISTED = 5000
+  let walk
+  let walkAgain = false
+  function listRooms() {
+    if (walk) {
+      walkAgain = true
+      return
+    }
+    walk = { rooms: [] }
+    if (!send({ action: 'listRooms' })) walk = undefined
+  }
+  function endWalk() {
+    walk = undefined
+    if (walkAgain) {
+      walkAgain = false
+      listRooms()
+    }
+  }
 
   const handlers = {
     subscribed(frame) {
@@ -207,9 +226,21 @@
       }
     },
     roomList(frame) {
-      renderRoomList(frame.rooms)
+      const rooms = [...(walk?.rooms ?? []), ...frame.rooms]
+      if (walk && frame.nextCursor && rooms.length < MAX_LISTED) {
+        walk.rooms = rooms
+        if (send({ action: 'listRooms', cursor: frame.nextCursor })) return
+        walk = undefined
+      }
+      renderRoomList(rooms)
+      endWalk()
     },
     error(frame) {
+      // A page that failed (a cursor outdated by a server restart) ends the walk; the timer retries.
+      if (frame.action === 'listRooms') {
+        walk = undefined
+        walkAgain = false
+      }
       notice(`Error ${frame.statusCode}${frame.action ? ` (${frame.action})` : ''}: ${frame.message}`)
     },
   }
@@ -248,6 +279,8 @@
     })
     socket.addEventListener('close', () => {
       clearInterval(listTimer)
+      walk = undefined
+      walkAgain = false
       // Exponential backoff with jitter, capped, so a restarted gateway is not stampeded.
       const delay = Math.min(8000, 250 * 2 ** attempt) * (0.75 + Math.random() / 2)
       attempt++

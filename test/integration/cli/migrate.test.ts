@@ -70,6 +70,7 @@ describe('chatdb migrate', () => {
     expect(pending.json<{ migrations: { state: string }[] }>().migrations.map((m) => m.state)).toEqual([
       'pending',
       'pending',
+      'pending',
     ])
 
     const before = await scanAll(t.documentClient, table)
@@ -78,6 +79,7 @@ describe('chatdb migrate', () => {
     expect(dry.json<Report>().results.map((r) => [r.name, r.outcome, r.itemsChanged])).toEqual([
       ['legacy-seed-layout', 'would-apply', 22],
       ['message-retention', 'would-apply', 0],
+      ['room-listing-shards', 'would-apply', 0],
     ])
     const unconfirmed = await runCli(['migrate', 'up'], { table })
     expect(unconfirmed.code).toBe(1)
@@ -97,6 +99,7 @@ describe('chatdb migrate', () => {
     expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
       ['legacy-seed-layout', 'applied'],
       ['message-retention', 'applied'],
+      ['room-listing-shards', 'applied'],
     ])
     expect(report.results[1]?.notices).toContain(
       'endpoint does not support UpdateTimeToLive; TTL not enabled (the data part is applied)',
@@ -134,7 +137,7 @@ describe('chatdb migrate', () => {
     expect((await runCli(['migrate', 'up', '--yes'], { table })).code).toBe(0)
     const allApplied = await runCli(['migrate', 'up', '--yes'], { table })
     expect(allApplied.stdout).toMatch(/^nothing to migrate: every migration is applied$/m)
-    expect((await runCli(['migrate', 'down', '--yes'], { table })).code).toBe(0)
+    expect((await runCli(['migrate', 'down', '--to', '1', '--yes'], { table })).code).toBe(0)
 
     const upTo1 = await runCli(['migrate', 'up', '--to', '1', '--yes'], { table })
     expect(upTo1.code, upTo1.stderr).toBe(0)
@@ -142,16 +145,22 @@ describe('chatdb migrate', () => {
     expect(upTo1.stdout).toMatch(
       /^nothing to migrate up to version 001: it and every migration before it are applied$/m,
     )
-    expect(upTo1.stdout).toMatch(/^not applied after version 001: 002_message-retention /m)
+    expect(upTo1.stdout).toMatch(
+      /^not applied after version 001: 002_message-retention, 003_room-listing-shards/m,
+    )
     const json = await runCli(['migrate', 'up', '--to', 'legacy-seed-layout', '--yes', '--json'], { table })
-    expect(json.json()).toMatchObject({ results: [], to: 1, notApplied: ['002_message-retention'] })
+    expect(json.json()).toMatchObject({
+      results: [],
+      to: 1,
+      notApplied: ['002_message-retention', '003_room-listing-shards'],
+    })
 
-    const upTo2 = await runCli(['migrate', 'up', '--to', '2', '--yes'], { table })
-    expect(upTo2.stdout).toMatch(/^1 migration\(s\) applied$/m)
-    expect(upTo2.stdout).not.toMatch(/not applied after/)
+    const upTo3 = await runCli(['migrate', 'up', '--to', '3', '--yes'], { table })
+    expect(upTo3.stdout).toMatch(/^2 migration\(s\) applied$/m)
+    expect(upTo3.stdout).not.toMatch(/not applied after/)
   })
 
-  it('create in a project that installs chatdb: makes the directory and list, numbers after the shipped 002', async () => {
+  it('create in a project that installs chatdb: makes the directory and list, numbers after the shipped 003', async () => {
     const project = await mkdtemp(join(tmpdir(), 'chatdb-project-'))
     await mkdir(join(project, 'node_modules'))
     await symlink(REPOSITORY, join(project, 'node_modules', 'chatdb'), 'dir')
@@ -160,24 +169,24 @@ describe('chatdb migrate', () => {
     // No migrations directory yet: create makes it, with an index listing chatdb's migrations first.
     const first = await runCli(['migrate', 'create', 'room-topics', '--json'], { cwd: project })
     expect(first.code, first.stderr).toBe(0)
-    expect(first.json()).toMatchObject({ version: 3, indexCreated: true, indexUpdated: true })
+    expect(first.json()).toMatchObject({ version: 4, indexCreated: true, indexUpdated: true })
     const second = await runCli(['migrate', 'create', 'delete', '--json'], { cwd: project })
-    expect(second.json()).toMatchObject({ version: 4, indexCreated: false, indexUpdated: true })
+    expect(second.json()).toMatchObject({ version: 5, indexCreated: false, indexUpdated: true })
     // Both files import from the package's migrator entry point, which the compile below resolves.
     expect(await readFile(join(project, 'migrations', 'index.ts'), 'utf8')).toMatch(
       /^import \{ migrations as chatdbMigrations, type Migration \} from 'chatdb\/migrator'$/m,
     )
-    expect(await readFile(join(project, 'migrations', '003_room-topics.ts'), 'utf8')).toMatch(
+    expect(await readFile(join(project, 'migrations', '004_room-topics.ts'), 'utf8')).toMatch(
       /^import type \{ Migration \} from 'chatdb\/migrator'$/m,
     )
     expect((await readdir(join(project, 'migrations'))).sort()).toEqual([
-      '003_room-topics.ts',
-      '004_delete.ts',
+      '004_room-topics.ts',
+      '005_delete.ts',
       'index.ts',
     ])
     const human = await runCli(['migrate', 'create', 'room-pins'], { cwd: project })
     expect(human.stdout).toMatch(
-      /^created .*005_room-pins\.ts \(version 5\) and added it to migrations\/index\.ts/,
+      /^created .*006_room-pins\.ts \(version 6\) and added it to migrations\/index\.ts/,
     )
 
     // The generated files pass Biome's recommended rules and tsc --strict as they are.
@@ -212,7 +221,7 @@ describe('chatdb migrate', () => {
     })
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.json<{ migrations: { version: number }[] }>().migrations.map((m) => m.version)).toEqual([
-      1, 2, 3, 4, 5,
+      1, 2, 3, 4, 5, 6,
     ])
     const source = await runCli(['migrate', 'status', '--migrations', 'migrations/index.ts'], {
       cwd: project,
@@ -229,8 +238,8 @@ describe('chatdb migrate', () => {
     const migrations = join(dir, 'migrations')
     const run = await runCli(['migrate', 'create', 'first-one', '--dir', migrations, '--json'])
     expect(run.code, run.stderr).toBe(0)
-    expect(run.json()).toMatchObject({ version: 3, indexCreated: false, indexUpdated: false })
-    expect(await readFile(join(migrations, '003_first-one.ts'), 'utf8')).toMatch(
+    expect(run.json()).toMatchObject({ version: 4, indexCreated: false, indexUpdated: false })
+    expect(await readFile(join(migrations, '004_first-one.ts'), 'utf8')).toMatch(
       /from '\.\.\/src\/migrator\/types\.js'/,
     )
     const blocked = join(dir, 'blocked')

@@ -241,4 +241,20 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
       process.env.CHATDB_USER_HISTORY_SHARDS = ''
     }
   })
+
+  it('refuses a listing shard count that is not a whole number from 1 to 64 the same way', async () => {
+    const lambda = await freshLambda({ CHATDB_ROOM_LISTING_SHARDS: '0' })
+    const output = captureOutput()
+    try {
+      const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+      await expect(lambda.listRooms(event)).resolves.toEqual({ statusCode: 500 })
+      expect(output.logs()[0]).toMatchObject({
+        message: 'config.invalid',
+        error: { code: 'validation.option', message: expect.stringContaining('CHATDB_ROOM_LISTING_SHARDS') },
+      })
+    } finally {
+      output.restore()
+      process.env.CHATDB_ROOM_LISTING_SHARDS = ''
+    }
+  })
 })

@@ -93,6 +93,7 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
     expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
       ['legacy-seed-layout', 'applied'],
       ['message-retention', 'applied'],
+      ['room-listing-shards', 'applied'],
     ])
     expect(byName(report.results, 'message-retention')?.notices).toContain(
       'endpoint does not support UpdateTimeToLive; TTL not enabled (the data part is applied)',
@@ -157,6 +158,7 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
     expect(status.migrations.map((m) => [m.name, m.state])).toEqual([
       ['legacy-seed-layout', 'applied'],
       ['message-retention', 'applied'],
+      ['room-listing-shards', 'applied'],
     ])
     expect(status.migrations[0]?.ledger).toMatchObject({
       itemsChanged: 22,
@@ -187,12 +189,13 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
     )
     const report = await migrator().down({ to: 0 })
     expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
+      ['room-listing-shards', 'rolled-back'],
       ['message-retention', 'rolled-back'],
       ['legacy-seed-layout', 'rolled-back'],
     ])
     expect(await chatItems(t.documentClient, t.tableName)).toEqual(sortByKey(fixture.items))
     const status = await migrator().status()
-    expect(status.migrations.map((m) => m.state)).toEqual(['rolled-back', 'rolled-back'])
+    expect(status.migrations.map((m) => m.state)).toEqual(['rolled-back', 'rolled-back', 'rolled-back'])
   })
 
   it('up after down upgrades again to the same items', async () => {

@@ -35,8 +35,9 @@ describe('createTableStore', () => {
       await seed()
       const { names, listings } = await t.store().roomRecords()
       expect([...names].sort()).toEqual(['a', 'b'])
-      expect(listings.get('a')).toEqual([{ active: true, version: 1 }])
-      expect(listings.get('b')).toEqual([{ active: false, version: 2 }])
+      const placed = { shard: 0, placed: true, createdAt: expect.any(Number) }
+      expect(listings.get('a')).toEqual([{ active: true, version: 1, ...placed }])
+      expect(listings.get('b')).toEqual([{ active: false, version: 2, ...placed }])
     })
   })
 

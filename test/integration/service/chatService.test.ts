@@ -106,7 +106,7 @@ describe('createChatService', () => {
       removeConnection: async () => {
         throw error
       },
-      activeRooms: async () => {
+      activeRoomsPage: async () => {
         throw error
       },
       recentMessages: async () => [],

@@ -48,10 +48,11 @@ describe('createMigrator (memory ledger)', () => {
       expect(() => migratorWith([migration(0, 'zero')])).toThrowError(/positive integers/)
     })
 
-    it('ships legacy-seed-layout then message-retention, both reversible, with declared checksums', () => {
+    it('ships legacy-seed-layout, message-retention and room-listing-shards, all reversible, with declared checksums', () => {
       expect(migrations.map((m) => [m.version, m.name, typeof m.down, typeof m.checksum])).toEqual([
         [1, 'legacy-seed-layout', 'function', 'string'],
         [2, 'message-retention', 'function', 'string'],
+        [3, 'room-listing-shards', 'function', 'string'],
       ])
     })
   })

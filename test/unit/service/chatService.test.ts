@@ -218,7 +218,7 @@ describe('src/service/chatService', () => {
 
   describe('a repository failure', () => {
     it('answers the caller a 500 error frame of its action and logs route.failed', async () => {
-      repository.failNext('activeRooms', new Error('socket hang up'))
+      repository.failNext('activeRoomsPage', new Error('socket hang up'))
       expect(await service.listRooms({ connectionId: ADA })).toEqual({ statusCode: 500 })
       expect(frames(ADA)).toEqual([
         expect.objectContaining({ type: 'error', statusCode: 500, action: 'listRooms' }),
