@@ -1,3 +1,4 @@
+import { DEFAULT_ROOM_PAGE_SIZE } from '../src/repository/roomListing.js'
 import type { RecordedRequest } from '../src/util/requestRecorder.js'
 import { ASSUMPTIONS, type OperationKind, TARGET, type Workload } from './partitionWorkload.js'
 
@@ -34,7 +35,7 @@ export const KEY_CLASSES: readonly KeyClass[] = [
 
 export function classOf(key: { index?: string; key: string }, bigRoom: string): KeyClass {
   if (key.index === undefined) {
-    if (key.key === 'Room') return 'Room listing partition'
+    if (key.key === 'Room' || key.key.startsWith('Room|')) return 'Room listing partition'
     if (key.key === `Subscription|${bigRoom}`) return "hot room's subscription partition"
     if (key.key === `Message|${bigRoom}`) return "hot room's message partition"
     return key.key.startsWith('Message|')
@@ -56,6 +57,9 @@ export function classOf(key: { index?: string; key: string }, bigRoom: string): 
  * - **size**: how many times more a read of a whole partition costs at the target (the room
  *   listing: rooms; the hot room's subscribers: members); 1 for everything else.
  */
+/** The most listing items one listRooms reads per shard: its default page and one more. */
+const LISTING_READ_CAP = DEFAULT_ROOM_PAGE_SIZE + 1
+
 export function createScaling(run: Workload) {
   const smallRate =
     (TARGET.messagesPerSecond - ASSUMPTIONS.bigRoomMessagesPerSecond) /
@@ -90,9 +94,14 @@ export function createScaling(run: Workload) {
     bigRatio,
     connectionsRatio,
     rateFactor: (keyClass: KeyClass, kind: OperationKind) => rate[kind] / keysRatio[keyClass],
-    sizeFactor(operation: string, keyName: string, bigRoom: string) {
+    sizeFactor(operation: string, keyName: string, bigRoom: string, items = 0) {
       if (operation !== 'Query') return 1
-      if (keyName === 'Room') return roomsRatio
+      if (keyName === 'Room' || keyName.startsWith('Room|')) {
+        // listRooms reads one page (the default page + 1 to learn whether more follow), not the
+        // whole listing: at the target it reads rooms-ratio times more only up to that cap.
+        if (items === 0) return 1
+        return Math.min(items * roomsRatio, LISTING_READ_CAP) / items
+      }
       if (keyName === `Subscription|${bigRoom}`) return bigRatio
       return 1
     },
@@ -186,7 +195,7 @@ export function classLoads(records: readonly RecordedRequest<LoadTag>[], run: Wo
     }
     for (const touched of record.keys) {
       const keyClass = classOf(touched, bigRoom)
-      const size = scaling.sizeFactor(record.operation, touched.key, bigRoom)
+      const size = scaling.sizeFactor(record.operation, touched.key, bigRoom, record.items)
       const event = (keyClass: KeyClass, value: number) => ({
         at,
         kind,

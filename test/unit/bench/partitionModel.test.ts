@@ -38,6 +38,7 @@ describe('partitionModel', () => {
   describe('classOf', () => {
     it('puts each key in its class', () => {
       expect(classOf({ key: 'Room' }, 'big')).toBe('Room listing partition')
+      expect(classOf({ key: 'Room|3' }, 'big')).toBe('Room listing partition')
       expect(classOf({ key: 'Subscription|big' }, 'big')).toBe("hot room's subscription partition")
       expect(classOf({ key: 'Message|small' }, 'big')).toBe("other rooms' message partitions")
       expect(classOf({ index: 'byData', key: 'guest' }, 'big')).toBe('GSI: user name "guest"')
@@ -53,7 +54,9 @@ describe('partitionModel', () => {
       expect(scaling.rate.subscribe).toBe(500)
       expect(scaling.rate.bigMessage).toBe(5)
       expect(scaling.rateFactor('GSI: connection id', 'subscribe')).toBe(1)
-      expect(scaling.sizeFactor('Query', 'Room', run.population.bigRoom)).toBe(500)
+      // A listing read of 1 room reads 500 at the target; one of 100 reads a page (1,001), not 50,000.
+      expect(scaling.sizeFactor('Query', 'Room', run.population.bigRoom, 1)).toBe(500)
+      expect(scaling.sizeFactor('Query', 'Room', run.population.bigRoom, 100)).toBeCloseTo(10.01)
       expect(scaling.sizeFactor('PutItem', 'Room', run.population.bigRoom)).toBe(1)
     })
   })
