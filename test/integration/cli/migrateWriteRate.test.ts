@@ -56,7 +56,8 @@ describe('chatdb migrate --max-wcu', () => {
     }
     const status = await runCli(['migrate', 'status', '--json'], { table })
     const states = status.json<{ migrations: { state: string }[] }>().migrations.map((m) => m.state)
-    expect(states).toEqual(['pending', 'pending'])
+    expect(states.length).toBeGreaterThanOrEqual(3)
+    expect(new Set(states)).toEqual(new Set(['pending']))
   })
 
   it('backs off from throttling and reports it: in the summary line, then in --json', async () => {
@@ -65,7 +66,7 @@ describe('chatdb migrate --max-wcu', () => {
     // outlived them, which the migrator backs off from and retries.
     proxy = await throttleFirstBatchWrites(2)
     const env = { AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint }
-    const up = await runCli(['migrate', 'up', '--yes', '--segments', '1', '--max-wcu', '1000'], {
+    const up = await runCli(['migrate', 'up', '--to', '2', '--yes', '--segments', '1', '--max-wcu', '1000'], {
       table,
       env,
     })
