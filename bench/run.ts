@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
+import { broadcastThroughput } from './measures/broadcastThroughput.js'
 import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
@@ -21,7 +22,14 @@ async function main() {
     : { rounds: 7, time: 500, warmup: 10 }
   const env = await startBenchEnvironment()
   const sections: Section[] = []
+  // `--only <words>` (or `--only=<words>`) runs only the steps whose name contains them.
+  const onlyAt = process.argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='))
+  const onlyArg = onlyAt < 0 ? undefined : process.argv[onlyAt]
+  const only = onlyArg?.startsWith('--only=')
+    ? onlyArg.slice('--only='.length)
+    : onlyArg && process.argv[onlyAt + 1]
   const step = async (name: string, run: () => Promise<Section>) => {
+    if (only && !name.includes(only)) return
     const started = performance.now()
     process.stderr.write(`bench: ${name}…`)
     sections.push(await run())
@@ -31,6 +39,14 @@ async function main() {
     await step('requests per route', () => routeRequests(env))
     await step('sendMessage fan-out', () =>
       fanOut(env, quick ? [10, 100] : [10, 100, 1_000], 10_000, compareOptions),
+    )
+    await step('broadcast throughput', () =>
+      broadcastThroughput({
+        inFlight: [16, 32, 64, 128],
+        subscribers: 2_000,
+        latencyMs: 30,
+        rounds: quick ? 3 : 7,
+      }),
     )
     await step('library overhead', () => libraryOverhead(env, compareOptions))
     await step('history growth', () =>
@@ -56,7 +72,8 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
-  if (quick) process.stdout.write(report)
+  // A partial run never replaces the full report.
+  if (quick || only) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
   process.stderr.write(

@@ -3,22 +3,35 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
 import { ChatDbError } from '../errors.js'
-import { frameBytes, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
+import { MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
 import type { ServerFrame } from '../protocol/frames.js'
-import { mapWithConcurrency } from '../util/concurrency.js'
+import { mapWithConcurrency, positiveWholeNumber } from '../util/concurrency.js'
+import { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
 import type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
+
+export { DEFAULT_POST_CONCURRENCY }
 
 export interface BroadcasterOptions {
   /** Management API client bound to the API's `@connections` endpoint. */
   client: Pick<ApiGatewayManagementApiClient, 'send'>
   /** Called once per post call for each connection that answered 410 (gone). */
   onGone: (connectionId: string) => Promise<unknown>
-  /** Posts in flight at once (default 16). */
+  /** Posts in flight at once, a positive whole number (default {@link DEFAULT_POST_CONCURRENCY}, 64). */
   concurrency?: number
   /** Gone connection ids remembered, so they are not posted to (or cleaned up) again (default 10,000). */
   goneMemory?: number
   logger?: ServiceLogger
+}
+
+/** The frame as posted (UTF-8 JSON), or why it cannot be: over API Gateway's 128 KB. */
+function encodeFrame(frame: ServerFrame): Uint8Array | ChatDbError {
+  const data = Buffer.from(JSON.stringify(frame), 'utf8')
+  if (data.byteLength <= MAX_OUTGOING_FRAME_BYTES) return data
+  return new ChatDbError(
+    'connections.frameTooLarge',
+    `a "${frame.type}" frame of ${data.byteLength} bytes exceeds ${MAX_OUTGOING_FRAME_BYTES}`,
+  )
 }
 
 /** API Gateway says "gone" with HTTP 410; the error's name alone is not a contract. */
@@ -41,7 +54,14 @@ export function isGone(error: unknown): boolean {
  * await broadcaster.post(ids.map((connectionId) => ({ connectionId, frame })))
  */
 export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
-  const { client, onGone, concurrency = 16, goneMemory = 10_000, logger = createJsonLogger() } = options
+  const {
+    client,
+    onGone,
+    concurrency = DEFAULT_POST_CONCURRENCY,
+    goneMemory = 10_000,
+    logger = createJsonLogger(),
+  } = options
+  positiveWholeNumber('concurrency', concurrency)
   // API Gateway never reuses a connection id, so one that answered 410 stays gone: skipping it
   // spares a post and a cleanup each time a stale subscription (or a mass disconnect, where
   // every $disconnect posts to the others) brings it up again. Oldest forgotten first.
@@ -54,28 +74,25 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
   return {
     async post(deliveries: readonly Delivery[]): Promise<BroadcastReport> {
       const report: BroadcastReport = { delivered: [], gone: [], failed: [] }
-      // Each frame is serialized once, however many connections it goes to.
-      const encoded = new Map<ServerFrame, Uint8Array>()
-      const encode = (frame: ServerFrame) => {
-        let data = encoded.get(frame)
-        if (!data) {
-          const size = frameBytes(frame)
-          if (size > MAX_OUTGOING_FRAME_BYTES) {
-            throw new ChatDbError(
-              'connections.frameTooLarge',
-              `a "${frame.type}" frame of ${size} bytes exceeds ${MAX_OUTGOING_FRAME_BYTES}`,
-            )
-          }
-          data = Buffer.from(JSON.stringify(frame), 'utf8')
-          encoded.set(frame, data)
+      // Each frame is serialized (and its size checked) once, however many connections it goes
+      // to: a room's broadcast is one frame for all, so a post only builds and sends its command.
+      const payloads = new Map<ServerFrame, Uint8Array | ChatDbError>()
+      const payloadOf = (frame: ServerFrame) => {
+        let payload = payloads.get(frame)
+        if (payload === undefined) {
+          payload = encodeFrame(frame)
+          payloads.set(frame, payload)
         }
-        return data
+        if (payload instanceof ChatDbError) throw payload
+        return payload
       }
       const gone = new Set<string>()
       await mapWithConcurrency(deliveries, concurrency, async ({ connectionId, frame }) => {
         if (knownGone.has(connectionId)) return
         try {
-          await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: encode(frame) }))
+          await client.send(
+            new PostToConnectionCommand({ ConnectionId: connectionId, Data: payloadOf(frame) }),
+          )
           report.delivered.push(connectionId)
         } catch (error) {
           if (isGone(error)) {
