@@ -45,10 +45,12 @@ export function isGone(error: unknown): boolean {
  * that is gone (410) is handed to `onGone` (which deletes its subscriptions) and the others
  * still get their frames; no post failure rejects the call: it is reported and logged.
  * Frames over 128 KB are never posted (API Gateway would refuse them): callers trim first.
+ * Give the client a keep-alive socket per post in flight (`createManagementClient` of
+ * `chatdb/lambda` does, and resolves the SDK's middleware once rather than per post).
  *
  * @example
  * const broadcaster = createBroadcaster({
- *   client: new ApiGatewayManagementApiClient({ endpoint }),
+ *   client: createManagementClient({ endpoint, region, timeoutMs: 2_000, maxAttempts: 3, maxSockets: 64 }),
  *   onGone: (connectionId) => repository.removeConnection(connectionId),
  * })
  * await broadcaster.post(ids.map((connectionId) => ({ connectionId, frame })))
