@@ -42,7 +42,7 @@ async function main() {
     )
     await step('broadcast throughput', () =>
       broadcastThroughput({
-        inFlight: [16, 32, 64, 128],
+        inFlight: [16, 32, 64, 128, 256],
         subscribers: 2_000,
         latencyMs: 30,
         rounds: quick ? 3 : 7,

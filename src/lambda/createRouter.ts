@@ -38,7 +38,7 @@ export interface RouterOptions {
   /** Days new messages are kept (their `expiresAt`, for TTL); unset: kept for ever. */
   messageRetentionDays?: number
   /**
-   * Posts in flight at once per broadcast (default {@link DEFAULT_POST_CONCURRENCY}, 64): about
+   * Posts in flight at once per broadcast (default {@link DEFAULT_POST_CONCURRENCY}, 128): about
    * in-flight ÷ post latency posts/s, up to what the function's CPU allows (docs/operations.md,
    * "Broadcast throughput").
    */

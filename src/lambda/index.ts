@@ -5,7 +5,7 @@
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
- * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 64) /
+ * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 128) /
  * `CHATDB_MANAGEMENT_MAX_SOCKETS` (keep-alive sockets to `@connections`, default: the posts in flight),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)

@@ -30,7 +30,7 @@ export interface ManagementClientOptions {
  *   region: 'eu-west-1',
  *   timeoutMs: 2_000,
  *   maxAttempts: 3,
- *   maxSockets: 64,
+ *   maxSockets: 128,
  * })
  */
 export function createManagementClient(options: ManagementClientOptions): ApiGatewayManagementApiClient {

@@ -17,7 +17,7 @@ export interface BroadcasterOptions {
   client: Pick<ApiGatewayManagementApiClient, 'send'>
   /** Called once per post call for each connection that answered 410 (gone). */
   onGone: (connectionId: string) => Promise<unknown>
-  /** Posts in flight at once, a positive whole number (default {@link DEFAULT_POST_CONCURRENCY}, 64). */
+  /** Posts in flight at once, a positive whole number (default {@link DEFAULT_POST_CONCURRENCY}, 128). */
   concurrency?: number
   /** Gone connection ids remembered, so they are not posted to (or cleaned up) again (default 10,000). */
   goneMemory?: number
@@ -50,7 +50,7 @@ export function isGone(error: unknown): boolean {
  *
  * @example
  * const broadcaster = createBroadcaster({
- *   client: createManagementClient({ endpoint, region, timeoutMs: 2_000, maxAttempts: 3, maxSockets: 64 }),
+ *   client: createManagementClient({ endpoint, region, timeoutMs: 2_000, maxAttempts: 3, maxSockets: 128 }),
  *   onGone: (connectionId) => repository.removeConnection(connectionId),
  * })
  * await broadcaster.post(ids.map((connectionId) => ({ connectionId, frame })))

@@ -23,11 +23,12 @@ async function subscribeAll(roomName: string, names: string[]) {
 }
 
 describe('router', () => {
-  describe('posts in flight for a room of 100', () => {
+  describe('posts in flight for a room of 160', () => {
+    const members = 160
     const roomName = 'crowd'
     let sender: string
     beforeAll(async () => {
-      const ids = Array.from({ length: 100 }, () => h.newConnection())
+      const ids = Array.from({ length: members }, () => h.newConnection())
       sender = ids[0] as string
       const repository = t.repository()
       for (let i = 0; i < ids.length; i += 10) {
@@ -63,9 +64,9 @@ describe('router', () => {
         })
         const answered = router.handler(event)
         await vi.waitFor(() => expect(h.fake.posts()).toBe(expected), { timeout: 5_000 })
-        while (h.fake.posts() < 100) {
+        while (h.fake.posts() < members) {
           const before = h.fake.posts()
-          const step = Math.min(7, 100 - before)
+          const step = Math.min(Math.ceil(expected / 4), members - before)
           h.fake.release(step)
           await vi.waitFor(() => expect(h.fake.posts()).toBe(before + step), { timeout: 5_000 })
           expect(h.fake.inFlight()).toBe(expected)
@@ -79,8 +80,8 @@ describe('router', () => {
       }
     }
 
-    it('posts 64 at a time by default, over a pool of as many sockets', async () => {
-      await expectInFlight(64)
+    it('posts 128 at a time by default, over a pool of as many sockets', async () => {
+      await expectInFlight(128)
     })
 
     it('posts `postConcurrency` at a time, the pool sized to match', async () => {

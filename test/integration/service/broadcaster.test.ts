@@ -166,8 +166,8 @@ describe('createBroadcaster', () => {
       await expectSteadyInFlight(8, 8)
     })
 
-    it('keeps 64 (DEFAULT_POST_CONCURRENCY) in flight by default', async () => {
-      expect(DEFAULT_POST_CONCURRENCY).toBe(64)
+    it('keeps 128 (DEFAULT_POST_CONCURRENCY) in flight by default', async () => {
+      expect(DEFAULT_POST_CONCURRENCY).toBe(128)
       await expectSteadyInFlight(DEFAULT_POST_CONCURRENCY)
     })
 

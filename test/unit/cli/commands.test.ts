@@ -70,16 +70,16 @@ describe('postingCounts', () => {
     return 'accepted'
   }
 
-  it("takes the flag, else the Lambda handlers' variable, else 64 posts over 256 sockets", () => {
-    expect(postingCounts({}, {})).toEqual({ broadcastConcurrency: 64, managementMaxSockets: 256 })
-    const env = { CHATDB_BROADCAST_CONCURRENCY: '128', CHATDB_MANAGEMENT_MAX_SOCKETS: '512' }
-    expect(postingCounts({}, env)).toEqual({ broadcastConcurrency: 128, managementMaxSockets: 512 })
+  it("takes the flag, else the Lambda handlers' variable, else 128 posts over 256 sockets", () => {
+    expect(postingCounts({}, {})).toEqual({ broadcastConcurrency: 128, managementMaxSockets: 256 })
+    const env = { CHATDB_BROADCAST_CONCURRENCY: '32', CHATDB_MANAGEMENT_MAX_SOCKETS: '512' }
+    expect(postingCounts({}, env)).toEqual({ broadcastConcurrency: 32, managementMaxSockets: 512 })
     expect(postingCounts({ 'broadcast-concurrency': 8, 'management-max-sockets': 16 }, env)).toEqual({
       broadcastConcurrency: 8,
       managementMaxSockets: 16,
     })
     // An empty variable is unset, as in the Lambda handlers.
-    expect(postingCounts({}, { CHATDB_BROADCAST_CONCURRENCY: '' }).broadcastConcurrency).toBe(64)
+    expect(postingCounts({}, { CHATDB_BROADCAST_CONCURRENCY: '' }).broadcastConcurrency).toBe(128)
   })
 
   it('refuses counts that are not positive whole numbers, naming where they came from', () => {
