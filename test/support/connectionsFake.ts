@@ -87,6 +87,9 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
       response.writeHead(200).end()
     })
   })
+  // TCP connections accepted: with keep-alive, a pool opens one per socket and then reuses it.
+  let connections = 0
+  server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
@@ -108,6 +111,8 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
     /** Transient faults answered so far. */
     faultsInjected: () => faultsInjected,
     maxInFlight: () => maxInFlight,
+    /** TCP connections accepted since the fake started (not reset by `clear`). */
+    connections: () => connections,
     /** POSTs received and not answered yet. */
     inFlight: () => inFlight,
     /** From now on, POSTs are answered only when released (so tests count them in flight, not time them). */

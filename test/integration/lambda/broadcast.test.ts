@@ -57,6 +57,7 @@ describe('router', () => {
         ...options,
       })
       h.fake.hold()
+      const connectionsBefore = h.fake.connections()
       try {
         const event = fixtureEvent('sendMessage', {
           connectionId: sender,
@@ -74,6 +75,8 @@ describe('router', () => {
         h.fake.unhold()
         expect(await answered).toEqual({ statusCode: 200 })
         expect(h.fake.maxInFlight()).toBe(expected)
+        // Keep-alive: one connection per socket, reused for the posts after the first wave.
+        expect(h.fake.connections() - connectionsBefore).toBe(expected)
       } finally {
         h.fake.unhold()
         router.close()
