@@ -24,6 +24,9 @@ export interface BroadcasterOptions {
   logger?: ServiceLogger
 }
 
+/** Gone connections cleaned up at once after a broadcast (at most the posts in flight). */
+const GONE_CLEANUP_CONCURRENCY = 16
+
 /** The frame as posted (UTF-8 JSON), or why it cannot be: over API Gateway's 128 KB. */
 function encodeFrame(frame: ServerFrame): Uint8Array | ChatDbError {
   const data = Buffer.from(JSON.stringify(frame), 'utf8')
@@ -109,14 +112,21 @@ export function createBroadcaster(options: BroadcasterOptions): Broadcaster {
           }
         }
       })
-      // After the posts, so a slow cleanup never delays delivery to the others.
-      await mapWithConcurrency(report.gone, concurrency, async (connectionId) => {
-        try {
-          await onGone(connectionId)
-        } catch (error) {
-          logger.error('gone.cleanupFailed', { connectionId, error: describeError(error) })
-        }
-      })
+      // After the posts, so a slow cleanup never delays delivery to the others. Cleanups are
+      // DynamoDB work (a GSI query and deletes each), not posts: they keep the bound they had
+      // before posts in flight grew, so a broadcast full of gone connections loads the table as
+      // it always did.
+      await mapWithConcurrency(
+        report.gone,
+        Math.min(concurrency, GONE_CLEANUP_CONCURRENCY),
+        async (connectionId) => {
+          try {
+            await onGone(connectionId)
+          } catch (error) {
+            logger.error('gone.cleanupFailed', { connectionId, error: describeError(error) })
+          }
+        },
+      )
       return report
     },
   }

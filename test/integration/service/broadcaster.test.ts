@@ -171,6 +171,26 @@ describe('createBroadcaster', () => {
       await expectSteadyInFlight(DEFAULT_POST_CONCURRENCY)
     })
 
+    it('cleans up at most 16 gone connections at once, however many posts are in flight', async () => {
+      let active = 0
+      let most = 0
+      const broadcaster = createBroadcaster({
+        client,
+        onGone: async () => {
+          active++
+          most = Math.max(most, active)
+          await new Promise((resolve) => setImmediate(resolve))
+          active--
+        },
+        logger,
+      })
+      const targets = ids(40, 'gc')
+      fake.markGone(...targets)
+      const report = await broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
+      expect(report.gone).toHaveLength(40)
+      expect(most).toBe(16)
+    })
+
     it('refuses a concurrency that is not a positive whole number', () => {
       for (const concurrency of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
         let refused: unknown
