@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
+import { broadcastThroughput } from './measures/broadcastThroughput.js'
 import { coldStart } from './measures/coldStart.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
@@ -45,6 +46,15 @@ async function main() {
     await step('requests per route', () => routeRequests(env))
     await step('sendMessage fan-out', () =>
       fanOut(env, quick ? [10, 100] : [10, 100, 1_000], 10_000, compareOptions),
+    )
+    await step('broadcast throughput', () =>
+      broadcastThroughput({
+        // Quick: the former client (16 in flight), 64 and the default only; 16 in flight alone takes 4 s a broadcast.
+        inFlight: quick ? [64] : [16, 32, 64, 128, 256],
+        subscribers: 2_000,
+        latencyMs: 30,
+        rounds: quick ? 3 : 7,
+      }),
     )
     await step('library overhead', () => libraryOverhead(env, compareOptions))
     await step('history growth', () =>
@@ -91,6 +101,7 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
+  // A partial run never replaces the full report.
   if (quick || only !== undefined) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError } from '../../src/errors.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
-import { DEFAULT_MAX_QUEUED_FRAMES } from '../gateway/limits.js'
+import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import type { Gateway } from '../gateway/startGateway.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
@@ -11,6 +12,10 @@ export interface GatewayArgs extends GlobalOptions {
   port: number
   host: string
   maxQueuedFrames: number
+  /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `postingCounts`). */
+  broadcastConcurrency?: number
+  /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
+  managementMaxSockets?: number
 }
 
 export const DEFAULT_PORT = 3001
@@ -28,14 +33,67 @@ export const gatewayOptions = {
     default: DEFAULT_MAX_QUEUED_FRAMES,
     describe: 'Frames a connection may have waiting; one more closes it with 1013 (try again later)',
   },
+  'broadcast-concurrency': {
+    type: 'number',
+    defaultDescription: `$CHATDB_BROADCAST_CONCURRENCY or ${DEFAULT_POST_CONCURRENCY}`,
+    describe: 'Posts in flight per broadcast (as in the Lambda handlers)',
+  },
+  'management-max-sockets': {
+    type: 'number',
+    defaultDescription: `$CHATDB_MANAGEMENT_MAX_SOCKETS or ${GATEWAY_MANAGEMENT_MAX_SOCKETS}`,
+    describe: "Keep-alive sockets of the handlers' @connections client, shared by every connection",
+  },
 } as const
+
+/**
+ * The gateway's posting settings: the flag, else the variable the Lambda handlers read, else the
+ * default. The gateway's sockets default higher than a Lambda's: here one client serves every
+ * connection's invocations at once, where a Lambda runs one invocation at a time.
+ */
+export function postingCounts(
+  args: { 'broadcast-concurrency'?: number; 'management-max-sockets'?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): { broadcastConcurrency: number; managementMaxSockets: number } {
+  const count = (flag: keyof typeof args, variable: string, fallback: number) => {
+    const fromFlag = args[flag]
+    const raw = fromFlag ?? (env[variable] || undefined)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < 1) {
+      const source = fromFlag === undefined ? variable : `--${flag}`
+      throw new CliError(
+        'cli.usage',
+        `${source} must be a positive whole number, got "${raw}"`,
+        `e.g. --${flag} ${fallback}`,
+      )
+    }
+    return value
+  }
+  return {
+    broadcastConcurrency: count(
+      'broadcast-concurrency',
+      'CHATDB_BROADCAST_CONCURRENCY',
+      DEFAULT_POST_CONCURRENCY,
+    ),
+    managementMaxSockets: count(
+      'management-max-sockets',
+      'CHATDB_MANAGEMENT_MAX_SOCKETS',
+      GATEWAY_MANAGEMENT_MAX_SOCKETS,
+    ),
+  }
+}
 
 /**
  * yargs checks that --port is a number (configure.ts: NaN is a usage error), not that it is a
  * port: 99999 would only fail once dynalite and the table are up, as an internal RangeError.
  * Checked before the handler runs, so `dev` refuses them before it sets anything up.
  */
-export function checkGatewayArgs(args: { port: number; 'max-queued-frames': number }): true {
+export function checkGatewayArgs(args: {
+  port: number
+  'max-queued-frames': number
+  'broadcast-concurrency'?: number
+  'management-max-sockets'?: number
+}): true {
   const { port, 'max-queued-frames': maxQueuedFrames } = args
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new CliError(
@@ -51,6 +109,7 @@ export function checkGatewayArgs(args: { port: number; 'max-queued-frames': numb
       `e.g. --max-queued-frames ${DEFAULT_MAX_QUEUED_FRAMES}`,
     )
   }
+  postingCounts(args)
   return true
 }
 
@@ -110,6 +169,10 @@ export async function serveUntilSignal(
     port: args.port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
+    ...postingCounts({
+      'broadcast-concurrency': args.broadcastConcurrency,
+      'management-max-sockets': args.managementMaxSockets,
+    }),
     documentClient,
     tableName,
     log: (line) => output.info(line),

@@ -5,6 +5,7 @@ import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards
 import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
+import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
 
 export type { Gateway } from './gatewayServer.js'
 
@@ -19,6 +20,10 @@ export interface GatewayOptions {
   log?: (line: string) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
+  /** Posts in flight per broadcast (default: the library's, 64). */
+  broadcastConcurrency?: number
+  /** Sockets of the handlers' `@connections` client (default {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}). */
+  managementMaxSockets?: number
 }
 
 /**
@@ -55,8 +60,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         region: 'local',
         // The local @connections API checks no signature; these let the SDK sign without an AWS profile.
         managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        postConcurrency: options.broadcastConcurrency,
         // Every connection's invocations share this one client (in Lambda each has its own).
-        managementMaxSockets: 256,
+        managementMaxSockets: options.managementMaxSockets ?? GATEWAY_MANAGEMENT_MAX_SOCKETS,
         // A terminal, not CloudWatch: the plain JSON lines on stderr, and no EMF.
         logger: createJsonLogger(),
         metrics: false,

@@ -1,13 +1,13 @@
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
+import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { httpTimeouts } from '../client.js'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import { createChatRepository } from '../repository/chatRepository.js'
-import { createBroadcaster } from '../service/broadcaster.js'
+import { createBroadcaster, DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
+import { positiveWholeNumber } from '../util/concurrency.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
 import {
   bodyOf,
@@ -20,6 +20,7 @@ import {
 } from './events.js'
 import { currentInvocation, runInvocation } from './invocation.js'
 import { createLambdaLogger } from './lambdaLogger.js'
+import { createManagementClient } from './managementClient.js'
 import { type RouteMetrics, routeMetricsFromEnvironment } from './routeMetrics.js'
 
 export interface RouterOptions {
@@ -44,9 +45,16 @@ export interface RouterOptions {
   userHistoryShards?: number
   /** History shards read (default `userHistoryShards`). */
   userHistoryReadShards?: number
-  /** Posts in flight at once per invocation (default 16). */
+  /**
+   * Posts in flight at once per broadcast (default {@link DEFAULT_POST_CONCURRENCY}, 128): about
+   * in-flight ÷ post latency posts/s, up to what the function's CPU allows (docs/operations.md,
+   * "Broadcast throughput").
+   */
   postConcurrency?: number
-  /** Sockets of each management client (SDK default 50); the local gateway runs many invocations at once. */
+  /**
+   * Keep-alive sockets of each management client (default `postConcurrency`, so no post waits for
+   * a socket); the local gateway, where every connection's invocations share one client, sets more.
+   */
   managementMaxSockets?: number
   /**
    * A post to `@connections` that has no answer after this long (ms) is abandoned and retried
@@ -116,6 +124,16 @@ function isWebSocketEvent(event: unknown): event is WebSocketEvent {
 export function createRouter(options: RouterOptions) {
   const { documentClient, tableName = DEFAULT_TABLE_NAME, region = process.env.AWS_REGION } = options
   const logger = options.logger ?? createLambdaLogger()
+  // Checked here, not when the first event builds the broadcaster: a bad value is a deployment
+  // error to refuse at once, not a 500 on every route.
+  const postConcurrency = positiveWholeNumber(
+    'postConcurrency',
+    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
+  )
+  const maxSockets = positiveWholeNumber(
+    'managementMaxSockets',
+    options.managementMaxSockets ?? postConcurrency,
+  )
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {
     // Counted into the invocation the request belongs to (its async context), not the client:
@@ -142,24 +160,14 @@ export function createRouter(options: RouterOptions) {
     const endpoint = options.managementEndpoint ?? managementEndpointOf(event, region)
     let service = services.get(endpoint)
     if (!service) {
-      const client = new ApiGatewayManagementApiClient({
+      const client = createManagementClient({
         endpoint,
         // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
         region: region ?? 'us-east-1',
-        ...(options.managementCredentials ? { credentials: options.managementCredentials } : {}),
+        credentials: options.managementCredentials,
+        timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
         maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
-        // Without timeouts a hung API would hold the invocation until Lambda kills it, and the
-        // caller would never hear back; with them a post fails (logged) well inside its budget.
-        requestHandler: {
-          ...httpTimeouts(options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS),
-          // The handler takes agent options, not a bare `maxSockets` (which it ignores).
-          ...(options.managementMaxSockets
-            ? {
-                httpAgent: { maxSockets: options.managementMaxSockets },
-                httpsAgent: { maxSockets: options.managementMaxSockets },
-              }
-            : {}),
-        },
+        maxSockets,
       })
       clients.set(endpoint, client)
       const broadcaster = tallied(
@@ -168,7 +176,7 @@ export function createRouter(options: RouterOptions) {
           // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
           // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
           onGone: (connectionId) => repository.removeConnection(connectionId),
-          concurrency: options.postConcurrency,
+          concurrency: postConcurrency,
           logger,
         }),
       )

@@ -7,6 +7,8 @@
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_ROOM_LISTING_SHARDS` (default 1) / `CHATDB_ROOM_LIST_CACHE_MS` (default 0: no cache),
+ * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 128) /
+ * `CHATDB_MANAGEMENT_MAX_SOCKETS` (keep-alive sockets to `@connections`, default: the posts in flight),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -30,6 +32,7 @@ import { createRouter, type Router } from './createRouter.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
+export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
 export {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
@@ -37,6 +40,7 @@ export {
   type Router,
   type RouterOptions,
 } from './createRouter.js'
+export { createManagementClient, type ManagementClientOptions } from './managementClient.js'
 
 // The handlers' own defaults are tighter than the library's (30 s): a Lambda has a hard timeout
 // (29 s in the template) and both DynamoDB and API Gateway answer in milliseconds.
@@ -75,8 +79,8 @@ function positiveFromEnv(name: string): number | undefined {
   return value
 }
 
-/** A count of attempts from the environment: a positive whole number, or undefined when unset. */
-function attemptsFromEnv(name: string): number | undefined {
+/** A count (attempts, posts, sockets) from the environment: a positive whole number, or undefined when unset. */
+function countFromEnv(name: string): number | undefined {
   const value = positiveFromEnv(name)
   if (value !== undefined && !Number.isInteger(value))
     throw new ChatDbError('validation.option', `${name} must be a whole number (got "${process.env[name]}")`)
@@ -87,14 +91,16 @@ function defaultRouter(): Router {
   router ??= createRouter({
     documentClient: createDocumentClient({
       requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
-      maxAttempts: attemptsFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+      maxAttempts: countFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
     }),
     tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
     recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
     managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
-    managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    managementMaxAttempts: countFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    postConcurrency: countFromEnv('CHATDB_BROADCAST_CONCURRENCY'),
+    managementMaxSockets: countFromEnv('CHATDB_MANAGEMENT_MAX_SOCKETS'),
     ...userHistoryShardsFromEnv(process.env),
     ...roomListingOptionsFromEnv(process.env),
   })

@@ -1,3 +1,17 @@
+import { ChatDbError } from '../errors.js'
+
+/**
+ * `value` when it is a positive whole number (a count of posts, sockets, workers), else a
+ * `validation.option` error naming the option: 0 or 1.5 would otherwise be rounded or clamped
+ * somewhere far from the configuration that said it.
+ */
+export function positiveWholeNumber(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ChatDbError('validation.option', `${name} must be a positive whole number (got ${value})`)
+  }
+  return value
+}
+
 /**
  * Maps `items` through `fn` with at most `limit` calls in flight, keeping the input order.
  * The first rejection rejects the whole call once the calls in flight have settled.

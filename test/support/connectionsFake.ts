@@ -30,6 +30,8 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
   let faultsInjected = 0
   let inFlight = 0
   let maxInFlight = 0
+  // While holding, each POST waits here until the test releases it.
+  let held: (() => void)[] | undefined
   let posts = 0
 
   const server = createServer((request, response) => {
@@ -45,7 +47,8 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
       posts++
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
-      if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
+      if (held) await new Promise<void>((resolve) => held?.push(resolve))
+      else if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs))
       inFlight--
       if (gone.has(id)) {
         response.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' })
@@ -84,6 +87,9 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
       response.writeHead(200).end()
     })
   })
+  // TCP connections accepted: with keep-alive, a pool opens one per socket and then reuses it.
+  let connections = 0
+  server.on('connection', () => connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as AddressInfo
 
@@ -105,6 +111,24 @@ export async function startConnectionsFake(options: ConnectionsFakeOptions = {})
     /** Transient faults answered so far. */
     faultsInjected: () => faultsInjected,
     maxInFlight: () => maxInFlight,
+    /** TCP connections accepted since the fake started (not reset by `clear`). */
+    connections: () => connections,
+    /** POSTs received and not answered yet. */
+    inFlight: () => inFlight,
+    /** From now on, POSTs are answered only when released (so tests count them in flight, not time them). */
+    hold: () => {
+      held ??= []
+    },
+    /** Answers the `count` oldest held POSTs; later ones are still held. */
+    release: (count: number) => {
+      for (const answer of held?.splice(0, count) ?? []) answer()
+    },
+    /** Answers every held POST and stops holding. */
+    unhold: () => {
+      const waiting = held ?? []
+      held = undefined
+      for (const answer of waiting) answer()
+    },
     /** Forgets recorded frames and counters (not the gone/failing ids). */
     clear: () => {
       frames.clear()

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse, type Tags } from 'yaml'
 import { worstCaseCallMs } from '../../src/client.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 
 // CloudFormation's short-form intrinsic functions, parsed into their long form.
@@ -90,6 +91,17 @@ describe('deploy/template.yaml', () => {
     // An empty namespace turns the metrics off (routeMetricsFromEnvironment), so the pattern allows it.
     expect(template.Parameters.MetricsNamespace?.Default).toBe('chatdb')
     expect(new RegExp(`^${template.Parameters.MetricsNamespace?.AllowedPattern}$`).test('')).toBe(true)
+  })
+
+  it("sets the posts in flight per broadcast (default the library's) and a socket for each", () => {
+    const [fn] = ofType('AWS::Serverless::Function')
+    expect(fn?.Properties.Environment).toEqual({
+      Variables: expect.objectContaining({
+        CHATDB_BROADCAST_CONCURRENCY: { Ref: 'BroadcastConcurrency' },
+        CHATDB_MANAGEMENT_MAX_SOCKETS: { Ref: 'BroadcastConcurrency' },
+      }),
+    })
+    expect(template.Parameters.BroadcastConcurrency?.Default).toBe(DEFAULT_POST_CONCURRENCY)
   })
 
   it('gives up on a hung DynamoDB or @connections API well inside the function timeout', () => {

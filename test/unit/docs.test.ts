@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../../cli/gateway/limits.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const pages = ['README.md', ...readdirSync(resolve(root, 'docs')).map((name) => `docs/${name}`)].filter(
@@ -57,4 +59,20 @@ describe('docs', () => {
       expect(stated).toEqual(requestBudget)
     },
   )
+
+  it('docs/operations.md gives the broadcast settings the defaults the code has', () => {
+    const rows = read('docs/operations.md')
+      .split('\n')
+      .filter(
+        (line) =>
+          line.startsWith('| posts in flight per broadcast |') || line.startsWith('| keep-alive sockets'),
+      )
+    const cells = (line: string) => line.split(' | ').map((cell) => cell.trim())
+    const [limit, settings, sockets] = rows
+    expect(cells(limit ?? '')[1]).toMatch(new RegExp(`^${DEFAULT_POST_CONCURRENCY} \\(`))
+    expect(cells(settings ?? '').at(-1)).toBe(`${DEFAULT_POST_CONCURRENCY} |`)
+    expect(cells(sockets ?? '').at(-1)).toMatch(
+      new RegExp(`^the posts in flight; ${GATEWAY_MANAGEMENT_MAX_SOCKETS} in the local gateway`),
+    )
+  })
 })

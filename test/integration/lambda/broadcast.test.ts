@@ -1,7 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { isChatDbError } from '../../../src/errors.js'
+import { createRouter, type RouterOptions } from '../../../src/lambda/createRouter.js'
 import { MAX_OUTGOING_FRAME_BYTES } from '../../../src/protocol/fitFrame.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { useRouter } from '../../support/routerHarness.js'
+import { fixtureEvent } from '../../support/websocketEvents.js'
 
 const t = useTestTable()
 const h = useRouter(t)
@@ -20,6 +23,92 @@ async function subscribeAll(roomName: string, names: string[]) {
 }
 
 describe('router', () => {
+  describe('posts in flight for a room of 160', () => {
+    const members = 160
+    const roomName = 'crowd'
+    let sender: string
+    beforeAll(async () => {
+      const ids = Array.from({ length: members }, () => h.newConnection())
+      sender = ids[0] as string
+      const repository = t.repository()
+      for (let i = 0; i < ids.length; i += 10) {
+        await Promise.all(
+          ids
+            .slice(i, i + 10)
+            .map((connectionId, j) =>
+              repository.subscribe({ roomName, connectionId, userName: `u${i + j}` }),
+            ),
+        )
+      }
+    })
+
+    /**
+     * Holds every post at the fake and answers them a few at a time: the router's sendMessage must
+     * keep exactly `expected` in flight while posts remain (held posts cannot hide an extra one:
+     * it would raise the fake's maximum). Counted at the endpoint, not timed.
+     */
+    async function expectInFlight(expected: number, options: Partial<RouterOptions> = {}) {
+      const router = createRouter({
+        documentClient: t.documentClient,
+        tableName: t.tableName,
+        managementEndpoint: h.fake.endpoint,
+        region: 'local',
+        logger: { error: () => {}, warn: () => {} },
+        ...options,
+      })
+      h.fake.hold()
+      const connectionsBefore = h.fake.connections()
+      try {
+        const event = fixtureEvent('sendMessage', {
+          connectionId: sender,
+          body: { action: 'sendMessage', roomName, message: 'all at once' },
+        })
+        const answered = router.handler(event)
+        await vi.waitFor(() => expect(h.fake.posts()).toBe(expected), { timeout: 5_000 })
+        while (h.fake.posts() < members) {
+          const before = h.fake.posts()
+          const step = Math.min(Math.ceil(expected / 4), members - before)
+          h.fake.release(step)
+          await vi.waitFor(() => expect(h.fake.posts()).toBe(before + step), { timeout: 5_000 })
+          expect(h.fake.inFlight()).toBe(expected)
+        }
+        h.fake.unhold()
+        expect(await answered).toEqual({ statusCode: 200 })
+        expect(h.fake.maxInFlight()).toBe(expected)
+        // Keep-alive: one connection per socket, reused for the posts after the first wave.
+        expect(h.fake.connections() - connectionsBefore).toBe(expected)
+      } finally {
+        h.fake.unhold()
+        router.close()
+      }
+    }
+
+    it('posts 128 at a time by default, over a pool of as many sockets', async () => {
+      await expectInFlight(128)
+    })
+
+    it('posts `postConcurrency` at a time, the pool sized to match', async () => {
+      await expectInFlight(12, { postConcurrency: 12 })
+    })
+
+    it('posts no more at a time than `managementMaxSockets` allows', async () => {
+      await expectInFlight(10, { managementMaxSockets: 10 })
+    })
+
+    it('refuses counts that are not positive whole numbers when it is built', () => {
+      const refused = (options: Partial<RouterOptions>) => {
+        try {
+          createRouter({ documentClient: t.documentClient, tableName: t.tableName, ...options })
+        } catch (error) {
+          return error
+        }
+      }
+      expect(isChatDbError(refused({ postConcurrency: 0 }), 'validation.option')).toBe(true)
+      expect(isChatDbError(refused({ postConcurrency: 2.5 }), 'validation.option')).toBe(true)
+      expect(isChatDbError(refused({ managementMaxSockets: -1 }), 'validation.option')).toBe(true)
+    })
+  })
+
   describe('a connection gone during a broadcast (410)', () => {
     it('has its subscriptions deleted while the others still receive', async () => {
       const [ada, bob, gone, cy] = (await subscribeAll('lobby', [

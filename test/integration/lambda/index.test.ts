@@ -182,6 +182,78 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
     }
   })
 
+  describe('posts in flight', () => {
+    const roomName = 'env-crowd'
+    let sender: string
+    beforeAll(async () => {
+      const ids = Array.from({ length: 30 }, () => gatewayId())
+      sender = ids[0] as string
+      const repository = t.repository()
+      await Promise.all(
+        ids.map((connectionId, i) => repository.subscribe({ roomName, connectionId, userName: `u${i}` })),
+      )
+    })
+
+    /** Holds the posts of one sendMessage and answers them a few at a time: the most in flight at once. */
+    async function expectInFlight(env: Record<string, string>, expected: number) {
+      // Generous: a post stays held at the fake while the test answers the others.
+      const settings = { CHATDB_MANAGEMENT_TIMEOUT_MS: '30000', CHATDB_MANAGEMENT_MAX_ATTEMPTS: '1', ...env }
+      const lambda = await freshLambda(settings)
+      fake.clear()
+      fake.hold()
+      try {
+        const answered = lambda.sendMessage(
+          fixtureEvent('sendMessage', {
+            connectionId: sender,
+            body: { action: 'sendMessage', roomName, message: 'configured' },
+          }),
+        )
+        await vi.waitFor(() => expect(fake.posts()).toBe(expected), { timeout: 5_000 })
+        while (fake.posts() < 30) {
+          const before = fake.posts()
+          const step = Math.min(3, 30 - before)
+          fake.release(step)
+          await vi.waitFor(() => expect(fake.posts()).toBe(before + step), { timeout: 5_000 })
+          expect(fake.inFlight()).toBe(expected)
+        }
+        fake.unhold()
+        expect(await answered).toEqual({ statusCode: 200 })
+        expect(fake.maxInFlight()).toBe(expected)
+      } finally {
+        fake.unhold()
+        for (const name of Object.keys(settings)) process.env[name] = ''
+      }
+    }
+
+    it('posts CHATDB_BROADCAST_CONCURRENCY at a time, over as many sockets', async () => {
+      await expectInFlight({ CHATDB_BROADCAST_CONCURRENCY: '6' }, 6)
+    })
+
+    it('posts no more at a time than CHATDB_MANAGEMENT_MAX_SOCKETS sockets carry', async () => {
+      await expectInFlight({ CHATDB_MANAGEMENT_MAX_SOCKETS: '4' }, 4)
+    })
+
+    it('refuses counts that are not positive whole numbers, naming the variable', async () => {
+      for (const name of ['CHATDB_BROADCAST_CONCURRENCY', 'CHATDB_MANAGEMENT_MAX_SOCKETS']) {
+        for (const value of ['0', '-3', '2.5', 'many']) {
+          const lambda = await freshLambda({ [name]: value })
+          const output = captureOutput()
+          try {
+            const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+            await expect(lambda.handler(event)).resolves.toEqual({ statusCode: 500 })
+            expect(output.logs()[0], `${name}=${value}`).toMatchObject({
+              message: 'config.invalid',
+              error: { code: 'validation.option', message: expect.stringContaining(name) },
+            })
+          } finally {
+            output.restore()
+            process.env[name] = ''
+          }
+        }
+      }
+    })
+  })
+
   it('answers 500 on every invocation when a variable is invalid, never a throw', async () => {
     const lambda = await freshLambda({ CHATDB_DYNAMODB_TIMEOUT_MS: 'soon' })
     const output = captureOutput()

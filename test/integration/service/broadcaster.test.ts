@@ -1,8 +1,9 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isChatDbError } from '../../../src/errors.js'
+import { createManagementClient } from '../../../src/lambda/managementClient.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
-import { createBroadcaster, isGone } from '../../../src/service/broadcaster.js'
+import { createBroadcaster, DEFAULT_POST_CONCURRENCY, isGone } from '../../../src/service/broadcaster.js'
 import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
 
 let fake: ConnectionsFake
@@ -117,6 +118,90 @@ describe('createBroadcaster', () => {
       expect(report.failed).toHaveLength(1)
       expect(isChatDbError(report.failed[0]?.error, 'connections.frameTooLarge')).toBe(true)
       expect(fake.posts()).toBe(0)
+    })
+  })
+
+  describe('posts in flight', () => {
+    /**
+     * Holds every post at the fake and answers them a few at a time: after each release the
+     * broadcaster must have replaced exactly the answered posts (never more in flight, never
+     * fewer while work remains). Counted at the endpoint, not timed.
+     */
+    async function expectSteadyInFlight(limit: number, concurrency?: number) {
+      const pooled = createManagementClient({
+        endpoint: fake.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+        timeoutMs: 30_000,
+        maxAttempts: 1,
+        // More sockets than posts: the bound under test is the broadcaster's own.
+        maxSockets: limit * 2,
+      })
+      const broadcaster = createBroadcaster({ client: pooled, onGone: async () => {}, concurrency, logger })
+      const total = limit * 3 + 5
+      const targets = ids(total, `w${limit}-`)
+      fake.hold()
+      try {
+        const done = broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
+        await vi.waitFor(() => expect(fake.posts()).toBe(limit))
+        expect(fake.inFlight()).toBe(limit)
+        const step = Math.max(1, Math.floor(limit / 4))
+        while (fake.posts() < total) {
+          const before = fake.posts()
+          const answered = Math.min(step, total - before)
+          fake.release(answered)
+          await vi.waitFor(() => expect(fake.posts()).toBe(before + answered))
+          expect(fake.inFlight()).toBe(limit)
+        }
+        fake.unhold()
+        const report = await done
+        expect(report.delivered.sort()).toEqual([...targets].sort())
+        expect(fake.maxInFlight()).toBe(limit)
+      } finally {
+        fake.unhold()
+        pooled.destroy()
+      }
+    }
+
+    it('keeps exactly `concurrency` posts in flight while it has work', async () => {
+      await expectSteadyInFlight(8, 8)
+    })
+
+    it('keeps 128 (DEFAULT_POST_CONCURRENCY) in flight by default', async () => {
+      expect(DEFAULT_POST_CONCURRENCY).toBe(128)
+      await expectSteadyInFlight(DEFAULT_POST_CONCURRENCY)
+    })
+
+    it('cleans up at most 16 gone connections at once, however many posts are in flight', async () => {
+      let active = 0
+      let most = 0
+      const broadcaster = createBroadcaster({
+        client,
+        onGone: async () => {
+          active++
+          most = Math.max(most, active)
+          await new Promise((resolve) => setImmediate(resolve))
+          active--
+        },
+        logger,
+      })
+      const targets = ids(40, 'gc')
+      fake.markGone(...targets)
+      const report = await broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
+      expect(report.gone).toHaveLength(40)
+      expect(most).toBe(16)
+    })
+
+    it('refuses a concurrency that is not a positive whole number', () => {
+      for (const concurrency of [0, -1, 2.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        let refused: unknown
+        try {
+          createBroadcaster({ client, onGone: async () => {}, concurrency, logger })
+        } catch (error) {
+          refused = error
+        }
+        expect(isChatDbError(refused, 'validation.option'), String(concurrency)).toBe(true)
+      }
     })
   })
 

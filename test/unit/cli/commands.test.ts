@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { groupErrors } from '../../../cli/commands/cleanup.js'
 import { describeItems } from '../../../cli/commands/deleteTable.js'
+import { checkGatewayArgs, postingCounts } from '../../../cli/commands/serve.js'
 import { positionals, usageMessage } from '../../../cli/configure.js'
+import { CliError } from '../../../cli/errors.js'
 
 describe('usageMessage', () => {
   it('names an unknown target of a command group, and an unknown command', () => {
@@ -53,5 +55,45 @@ describe('describeItems', () => {
     expect(describeItems({ count: 55_212, kind: 'exact' })).toBe('55212 items')
     expect(describeItems({ count: 200, kind: 'atLeast' })).toMatch(/^at least 200 items/)
     expect(describeItems({ count: 55_212, kind: 'estimate' })).toMatch(/^~55212 items \(DynamoDB's estimate/)
+  })
+})
+
+describe('postingCounts', () => {
+  const usageError = (run: () => unknown) => {
+    try {
+      run()
+    } catch (error) {
+      return error instanceof CliError && error.code === 'cli.usage'
+        ? error.message
+        : `not a usage error: ${error}`
+    }
+    return 'accepted'
+  }
+
+  it("takes the flag, else the Lambda handlers' variable, else 128 posts over 256 sockets", () => {
+    expect(postingCounts({}, {})).toEqual({ broadcastConcurrency: 128, managementMaxSockets: 256 })
+    const env = { CHATDB_BROADCAST_CONCURRENCY: '32', CHATDB_MANAGEMENT_MAX_SOCKETS: '512' }
+    expect(postingCounts({}, env)).toEqual({ broadcastConcurrency: 32, managementMaxSockets: 512 })
+    expect(postingCounts({ 'broadcast-concurrency': 8, 'management-max-sockets': 16 }, env)).toEqual({
+      broadcastConcurrency: 8,
+      managementMaxSockets: 16,
+    })
+    // An empty variable is unset, as in the Lambda handlers.
+    expect(postingCounts({}, { CHATDB_BROADCAST_CONCURRENCY: '' }).broadcastConcurrency).toBe(128)
+  })
+
+  it('refuses counts that are not positive whole numbers, naming where they came from', () => {
+    expect(usageError(() => postingCounts({ 'broadcast-concurrency': 0 }, {}))).toBe(
+      '--broadcast-concurrency must be a positive whole number, got "0"',
+    )
+    expect(usageError(() => postingCounts({}, { CHATDB_MANAGEMENT_MAX_SOCKETS: 'lots' }))).toBe(
+      'CHATDB_MANAGEMENT_MAX_SOCKETS must be a positive whole number, got "lots"',
+    )
+    expect(usageError(() => postingCounts({ 'management-max-sockets': 2.5 }, {}))).toContain(
+      '--management-max-sockets',
+    )
+    expect(
+      usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'broadcast-concurrency': -1 })),
+    ).toContain('--broadcast-concurrency')
   })
 })

@@ -1,0 +1,54 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
+import { httpTimeouts } from '../client.js'
+import { positiveWholeNumber } from '../util/concurrency.js'
+
+export interface ManagementClientOptions {
+  /** The API's `@connections` endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */
+  endpoint: string
+  /** Signs the requests; the endpoint is explicit, so it does not pick the host. */
+  region: string
+  /** Default: the SDK's credential chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string }
+  /** An attempt with no answer after this long (ms) is abandoned and retried. */
+  timeoutMs: number
+  /** Attempts per post, the first included. */
+  maxAttempts: number
+  /** Keep-alive sockets to the endpoint. */
+  maxSockets: number
+}
+
+/**
+ * The management client the router posts through: timeouts that end a hung post, and one
+ * keep-alive socket pool of `maxSockets`. The pool is what bounds a broadcast in practice: a
+ * post beyond it waits for a socket however many the broadcaster has in flight (the SDK's own
+ * default is 50), and one that finds no idle socket pays a TCP and TLS handshake, so the pool
+ * is sized to the posts in flight (`postConcurrency`) unless told otherwise.
+ *
+ * @example
+ * const client = createManagementClient({
+ *   endpoint: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+ *   region: 'eu-west-1',
+ *   timeoutMs: 2_000,
+ *   maxAttempts: 3,
+ *   maxSockets: 128,
+ * })
+ */
+export function createManagementClient(options: ManagementClientOptions): ApiGatewayManagementApiClient {
+  const { endpoint, region, credentials, timeoutMs, maxAttempts, maxSockets } = options
+  // The handler takes agent options, not a bare `maxSockets` (which it ignores); keepAlive is
+  // the handler's default already, spelled out because the pool is pointless without it.
+  const agent = { keepAlive: true, maxSockets: positiveWholeNumber('maxSockets', maxSockets) }
+  return new ApiGatewayManagementApiClient({
+    endpoint,
+    region,
+    ...(credentials ? { credentials } : {}),
+    maxAttempts,
+    // The SDK otherwise resolves its middleware stack for every command: about a fifth of a
+    // post's client CPU (bench/findings.md). Resolved once per client instead, which is safe as
+    // long as nothing adds middleware to this client after its first post (nothing does).
+    cacheMiddleware: true,
+    // Without timeouts a hung API would hold the invocation until Lambda kills it, and the
+    // caller would never hear back; with them a post fails (logged) well inside its budget.
+    requestHandler: { ...httpTimeouts(timeoutMs), httpAgent: agent, httpsAgent: agent },
+  })
+}
