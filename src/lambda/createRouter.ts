@@ -150,12 +150,16 @@ export function createRouter(options: RouterOptions) {
         },
       })
       clients.set(endpoint, client)
+      // Bound below: the broadcaster's 410 cleanup goes through the service it posts for.
+      let created: ChatService | undefined
       const broadcaster = tallied(
         createBroadcaster({
           client,
           // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
           // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
-          onGone: (connectionId) => repository.removeConnection(connectionId),
+          // Through the service: a big room's departure burst it holds must still be announced.
+          onGone: (connectionId) =>
+            created ? created.removeGone(connectionId) : repository.removeConnection(connectionId),
           concurrency: options.postConcurrency,
           logger,
         }),
@@ -166,6 +170,7 @@ export function createRouter(options: RouterOptions) {
         recentMessagesLimit: options.recentMessagesLimit,
         logger,
       })
+      created = service
       services.set(endpoint, service)
     }
     return service

@@ -22,12 +22,25 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom = 10_000,
     messageRetentionDays,
     batchWrite,
+    coalesceFrom = 100,
+    coalesceWindowMs = 250,
+    sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   } = options
+  const { coalesceLeaseMs = 10 * coalesceWindowMs + 1_000 } = options
   if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
     throw new ChatDbError(
       'validation.option',
       `messageRetentionDays must be positive (got ${messageRetentionDays})`,
     )
+  }
+  // A Query's Limit is at least 1; NaN would make every room big.
+  if (!(coalesceFrom >= 1)) {
+    throw new ChatDbError('validation.option', `coalesceFrom must be at least 1 (got ${coalesceFrom})`)
+  }
+  for (const [name, value] of Object.entries({ coalesceWindowMs, coalesceLeaseMs })) {
+    if (!(value >= 0 && Number.isFinite(value))) {
+      throw new ChatDbError('validation.option', `${name} must be a finite number ≥ 0 (got ${value})`)
+    }
   }
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table)
@@ -44,6 +57,10 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     maxSubscribersPerRoom,
     messageRetentionDays,
     batchWrite,
+    coalesceFrom,
+    coalesceWindowMs,
+    coalesceLeaseMs,
+    sleep,
     table,
     entities,
     readSnapshot,
