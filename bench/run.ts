@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
 import { coldStart } from './measures/coldStart.js'
+import { disconnectStorm } from './measures/disconnectStorm.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
@@ -13,15 +14,18 @@ import { passes, renderReport, type Section } from './report.js'
 /**
  * `npm run bench` measures everything and writes docs/benchmarks.md.
  * `npm run bench -- --quick` runs small sizes in well under a minute and prints the report.
+ * `--only=<text>` runs only the sections whose name contains it and prints the report.
  */
 async function main() {
   const quick = process.argv.includes('--quick')
+  const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length)
   const compareOptions: CompareOptions = quick
     ? { rounds: 3, time: 150, warmup: 3 }
     : { rounds: 7, time: 500, warmup: 10 }
   const env = await startBenchEnvironment()
   const sections: Section[] = []
   const step = async (name: string, run: () => Promise<Section>) => {
+    if (only !== undefined && !name.includes(only)) return
     const started = performance.now()
     process.stderr.write(`bench: ${name}…`)
     sections.push(await run())
@@ -38,6 +42,7 @@ async function main() {
     )
     await step('write throughput', () => writeThroughput(env, quick ? 2_000 : 10_000, quick ? 3 : 5))
     await step('cold start', () => coldStart(quick ? 4 : 10))
+    await step('disconnect storm', () => disconnectStorm(env, quick ? 1_000 : 10_000, quick ? 100 : 200))
   } finally {
     await env.close()
   }
@@ -56,7 +61,7 @@ async function main() {
   // Hand-written notes on what profiling found, kept beside the code that measures it.
   const findings = readFileSync(new URL('../../bench/findings.md', import.meta.url), 'utf8')
   const report = renderReport(sections, machine, findings)
-  if (quick) process.stdout.write(report)
+  if (quick || only !== undefined) process.stdout.write(report)
   else writeFileSync(new URL('../../docs/benchmarks.md', import.meta.url), report)
   const missed = sections.flatMap((s) => s.checks).filter((c) => !passes(c))
   process.stderr.write(
