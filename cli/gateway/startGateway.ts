@@ -17,6 +17,8 @@ export interface GatewayOptions {
   log?: (line: string) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
+  /** The router's `coalesceFrom` (`$disconnect` storms; default 100). */
+  coalesceFrom?: number
 }
 
 /**
@@ -56,6 +58,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // A terminal, not CloudWatch: the plain JSON lines on stderr, and no EMF.
         logger: createJsonLogger(),
         metrics: false,
+        coalesceFrom: options.coalesceFrom,
       }),
   })
 }

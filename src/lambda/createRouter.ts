@@ -50,6 +50,13 @@ export interface RouterOptions {
   /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
   managementMaxAttempts?: number
   /**
+   * `$disconnect` storms: rooms over this many items coalesce their departures (default 100;
+   * `Infinity`: never), see docs/data-model.md "Disconnect storms".
+   */
+  coalesceFrom?: number
+  /** How long a burst's holder collects departures before announcing them (ms, default 250). */
+  coalesceWindowMs?: number
+  /**
    * Where the router and the service log; default Powertools JSON lines with the invocation's
    * route, connection id and request id ({@link createLambdaLogger}).
    */
@@ -122,6 +129,8 @@ export function createRouter(options: RouterOptions) {
     tableName,
     recentMessagesLimit: options.recentMessagesLimit,
     messageRetentionDays: options.messageRetentionDays,
+    coalesceFrom: options.coalesceFrom,
+    coalesceWindowMs: options.coalesceWindowMs,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()

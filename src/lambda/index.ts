@@ -5,6 +5,7 @@
  * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
  * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_DISCONNECT_COALESCE_FROM` / `CHATDB_DISCONNECT_WINDOW_MS` (default 100 items, 250 ms),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -91,6 +92,8 @@ function defaultRouter(): Router {
     messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
     managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
     managementMaxAttempts: attemptsFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    coalesceFrom: positiveFromEnv('CHATDB_DISCONNECT_COALESCE_FROM'),
+    coalesceWindowMs: positiveFromEnv('CHATDB_DISCONNECT_WINDOW_MS'),
   })
   return router
 }

@@ -34,8 +34,11 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     )
   }
   // A Query's Limit is at least 1; NaN would make every room big.
-  if (!(coalesceFrom >= 1)) {
-    throw new ChatDbError('validation.option', `coalesceFrom must be at least 1 (got ${coalesceFrom})`)
+  if (!(coalesceFrom === Number.POSITIVE_INFINITY || (Number.isInteger(coalesceFrom) && coalesceFrom >= 1))) {
+    throw new ChatDbError(
+      'validation.option',
+      `coalesceFrom must be a whole number ≥ 1 or Infinity (got ${coalesceFrom})`,
+    )
   }
   for (const [name, value] of Object.entries({ coalesceWindowMs, coalesceLeaseMs })) {
     if (!(value >= 0 && Number.isFinite(value))) {
