@@ -17,8 +17,9 @@ export interface GatewayOptions {
   log?: (line: string) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
-  /** The router's `coalesceFrom` (`$disconnect` storms; default 100). */
+  /** The router's `coalesceFrom` and `coalesceWindowMs` (`$disconnect` storms; default 100, 250 ms). */
   coalesceFrom?: number
+  coalesceWindowMs?: number
 }
 
 /**
@@ -59,6 +60,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         logger: createJsonLogger(),
         metrics: false,
         coalesceFrom: options.coalesceFrom,
+        coalesceWindowMs: options.coalesceWindowMs,
       }),
   })
 }
