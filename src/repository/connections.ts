@@ -53,7 +53,13 @@ export function createConnections(context: RepositoryContext) {
       return { roomName, userName, subscribers: first.snapshot.subscribers, transition }
     }
     const burst = await outbox.leave(roomName, userName)
-    if (!burst.holder) return { roomName, userName, subscribers: [], transition: undefined, burst }
+    if (!burst.holder) {
+      if (!burst.displaced) return { roomName, userName, subscribers: [], transition: undefined, burst }
+      // Rare: a takeover (whose holder settles too; twice is harmless) or this holder's own
+      // delete resent after a lost answer, after which nobody else would settle the room.
+      const transition = await upkeep.settle(await readSnapshot(roomName))
+      return { roomName, userName, subscribers: [], transition, burst: { holder: false } }
+    }
     // After the outbox was taken: every departure of the burst is in this read.
     const snapshot = await readSnapshot(roomName)
     const transition = await upkeep.settle(snapshot)

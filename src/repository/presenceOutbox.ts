@@ -7,8 +7,12 @@ import { ENTITY_ATTRIBUTE } from './savedItems.js'
 
 /** What a departure from a big room became (see {@link createPresenceOutbox}). */
 export type BurstPart =
-  /** Another leaver holds the burst: it announces this departure and settles the room. */
-  | { holder: false }
+  /**
+   * Another leaver holds the burst: it announces this departure and settles the room.
+   * `displaced`: this leaver held it but its delete was refused (see `take`): it should settle
+   * the room itself, in case the refusal was its own delete, resent.
+   */
+  | { holder: false; displaced?: true }
   /** This leaver held the burst: `userNames` left the room in it (its own included). */
   | { holder: true; userNames: string[] }
 
@@ -79,7 +83,8 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
           TableName: tableName,
           Key: presenceOutboxKey(roomName),
           UpdateExpression: 'SET holder = :me, since = :now',
-          ConditionExpression: 'holder = :staleHolder AND since = :staleSince',
+          // `OR holder = :me`: the SDK may resend an update whose answer was lost.
+          ConditionExpression: '(holder = :staleHolder AND since = :staleSince) OR holder = :me',
           ExpressionAttributeValues: {
             ':me': token,
             ':now': now(),
@@ -97,7 +102,11 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
 
   /**
    * Deletes the outbox if this leaver still holds it, answering the names it held; undefined
-   * when a leaver took the burst over (it announces them all, this holder's name included).
+   * when the condition fails: normally a leaver took the burst over (it announces them all,
+   * this holder's name included). The one ambiguous case: a delete that landed but whose answer
+   * was lost, resent by the SDK, fails its condition too, and its names are gone with the item.
+   * Those names go unannounced (as when a Lambda dies outright); the caller settles the room all
+   * the same, so its listing still converges.
    */
   async function take(roomName: string, token: string): Promise<string[] | undefined> {
     try {
@@ -134,7 +143,7 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
       }
       await sleep(windowMs)
       const userNames = await take(roomName, token)
-      return userNames === undefined ? { holder: false } : { holder: true, userNames }
+      return userNames === undefined ? { holder: false, displaced: true } : { holder: true, userNames }
     },
   }
 }
