@@ -15,12 +15,13 @@ import type { Check, Section } from '../report.js'
 const IN_FLIGHT = 200
 const COALESCE_FROM = 100
 const WINDOW_MS = 250
-const silent = { error: () => {}, warn: () => {} }
 
 interface StormResult {
   leavers: number
   /** $disconnects that answered 500 (a room not read or settled: its news lost). */
   failed: number
+  /** What they failed with: the logged error's code (or name, or message), by count. */
+  causes: Map<string, number>
   requests: number
   /** Consistent Queries of the room partition without a Limit: reads of the whole room. */
   fullReads: number
@@ -121,7 +122,16 @@ async function storm(
       return { delivered: [], gone: [], failed: [] }
     },
   }
-  const service = createChatService({ repository, broadcaster, logger: silent })
+  const causes = new Map<string, number>()
+  const logger = {
+    error: (_event: string, details: Record<string, unknown>) => {
+      const error = (details.error ?? {}) as { code?: string; name?: string; cause?: { message?: string } }
+      const cause = [error.code ?? error.name, error.cause?.message].filter(Boolean).join(': ')
+      causes.set(cause, (causes.get(cause) ?? 0) + 1)
+    },
+    warn: () => {},
+  }
+  const service = createChatService({ repository, broadcaster, logger })
   requests.reset()
   reads.take()
   // The leavers are spread over the room's sort order, as a deploy's are.
@@ -140,6 +150,7 @@ async function storm(
   return {
     leavers,
     failed: outcomes.filter((o: RouteOutcome) => o.statusCode !== 200).length,
+    causes,
     requests: total,
     fullReads,
     roomRcu: rcu,
@@ -174,7 +185,7 @@ export async function disconnectStorm(env: BenchEnvironment, size: number, sampl
     per(r.posts, r.leavers),
     String(r.presenceFrames),
     `${(r.ms / 1000).toFixed(1)} s`,
-    String(r.failed),
+    r.failed === 0 ? '0' : `${r.failed} (${[...r.causes].map(([cause, n]) => `${n}× ${cause}`).join('; ')})`,
     `${r.subscribersAfter.toLocaleString('en-US')}, ${r.listedAfter ? 'listed' : 'unlisted'}`,
   ]
   const checks: Check[] = [
