@@ -12,6 +12,7 @@ import type { ChatRepositoryOptions } from '../../../src/repository/types.js'
 import { createChatService } from '../../../src/service/chatService.js'
 import { createJsonLogger } from '../../../src/service/jsonLogger.js'
 import { mapWithConcurrency } from '../../../src/util/concurrency.js'
+import { countRequests } from '../../../src/util/requestCounter.js'
 import { createTestTable, newDocumentClient, useTestTable } from '../../support/dynamo.js'
 import { createRecordingBroadcaster } from '../../support/recordingBroadcaster.js'
 
@@ -271,6 +272,27 @@ describe('$disconnect storms', () => {
     })
   })
 
+  describe('a holder whose delete lands but whose answer is lost', () => {
+    it('is refused on the resend and settles the room itself', async () => {
+      const options: Partial<ChatRepositoryOptions> = { coalesceFrom: 5, sleep: async () => {} }
+      await fillRoom(t.repository(options), 'lossy', members('lossy', 12))
+      const client = losingOutboxDeleteAnswer(newDocumentClient())
+      const reads = countRoomReads(client, 'lossyReads')
+      const attempts = countRequests(client)
+      const repository = t.repository({ ...options, documentClient: client })
+
+      const [removed] = await repository.removeConnection('lossy-11=')
+
+      expect(removed).toMatchObject({ roomName: 'lossy', burst: { holder: false }, subscribers: [] })
+      expect(removed?.error).toBeUndefined()
+      // One call sent twice (the resend failed its condition), and the room read in full anyway.
+      expect(reads.counts()).toMatchObject({ outboxDeletes: 1, full: 1 })
+      expect(attempts.counts().DeleteItem).toBe(2)
+      expect(await outboxOf('lossy')).toBeUndefined()
+      expect((await repository.roomSnapshot('lossy')).subscribers).toHaveLength(11)
+    })
+  })
+
   describe('the presence outbox', () => {
     it('never shows up as a subscriber: snapshot, inspect, export and import, cleanup', async () => {
       const options: Partial<ChatRepositoryOptions> = { coalesceFrom: 5, sleep: async () => {} }
@@ -320,6 +342,29 @@ function dyingOnOutboxDelete(documentClient: DynamoDBDocumentClient): DynamoDBDo
       return next(args)
     },
     { step: 'initialize', name: 'dyingHolder', override: true },
+  )
+  return documentClient
+}
+
+/** A client whose first outbox DeleteItem lands but answers a dropped connection: the SDK resends it. */
+function losingOutboxDeleteAnswer(documentClient: DynamoDBDocumentClient): DynamoDBDocumentClient {
+  let lost = false
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args)
+      // Marshalled by now: `{ S: '#leaving' }`.
+      const input = args.input as { Key?: { sk?: { S?: string } }; ConditionExpression?: string }
+      if (
+        !lost &&
+        input.Key?.sk?.S === PRESENCE_OUTBOX_SORT_KEY &&
+        input.ConditionExpression === 'holder = :me'
+      ) {
+        lost = true
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} })
+      }
+      return result
+    },
+    { step: 'deserialize', name: 'losingAnswer', override: true },
   )
   return documentClient
 }
