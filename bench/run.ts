@@ -4,6 +4,7 @@ import { startBenchEnvironment } from './env.js'
 import type { CompareOptions } from './harness.js'
 import { broadcastThroughput } from './measures/broadcastThroughput.js'
 import { coldStart } from './measures/coldStart.js'
+import { disconnectStorm } from './measures/disconnectStorm.js'
 import { fanOut } from './measures/fanOut.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { hotUserShards } from './measures/hotUserShards.js'
@@ -83,6 +84,7 @@ async function main() {
         shardCounts: quick ? [1, 4] : [1, 4, 16],
       }),
     )
+    await step('disconnect storm', () => disconnectStorm(env, quick ? 1_000 : 10_000, quick ? 100 : 200))
   } finally {
     await env.close()
   }

@@ -287,6 +287,8 @@ function downgradeItem(item: ScannedItem) {
   if (item._et === 'RoomState') return { deletes: [deleteRequestFor(item)] }
   // A departure (a left subscription kept for retries) would read as a subscriber in the seed's layout.
   if (item._et === 'Departure') return { deletes: [deleteRequestFor(item)] }
+  // So would a big room's presence outbox (an open `$disconnect` burst, sk `#leaving`).
+  if (item._et === 'PresenceOutbox') return { deletes: [deleteRequestFor(item)] }
   if (item._et === 'Subscription') {
     const put: WriteRequest = {
       PutRequest: { Item: { pk: item.pk, sk: item.sk, data: item.data, userName: item.userName } },

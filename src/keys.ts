@@ -7,6 +7,7 @@
  * | RoomState     | `Subscription|<room>`   | `#room`                              | —             |
  * | Subscription  | `Subscription|<room>`   | `<room>|<connection id>`             | connection id |
  * | Departure     | `Subscription|<room>`   | `<room>|<connection id>` (the same)  | connection id |
+ * | PresenceOutbox| `Subscription|<room>`   | `#leaving`                           | —             |
  * | Message       | `Message|<room>`        | `<room>|<ISO time>|<message id>`     | user name (`<user>|<k>` in write shard k > 0) |
  *
  * Names never contain `|` (validation rejects it), so every prefix below is unambiguous.
@@ -14,6 +15,8 @@
 export const DELIMITER = '|'
 export const ROOM_PARTITION = 'Room'
 export const ROOM_STATE_SORT_KEY = '#room'
+/** The sort key of a room's presence outbox (the departures of a `$disconnect` burst). */
+export const PRESENCE_OUTBOX_SORT_KEY = '#leaving'
 
 /** Timestamps in sort keys are ISO-8601 UTC with milliseconds: they sort as text. */
 export function sortableTime(epochMs: number): string {
@@ -83,6 +86,10 @@ export function subscriptionPartition(roomName: string): string {
 
 export function roomStateKey(roomName: string) {
   return { pk: subscriptionPartition(roomName), sk: ROOM_STATE_SORT_KEY }
+}
+
+export function presenceOutboxKey(roomName: string) {
+  return { pk: subscriptionPartition(roomName), sk: PRESENCE_OUTBOX_SORT_KEY }
 }
 
 export function subscriptionKey(roomName: string, connectionId: string) {

@@ -20,10 +20,13 @@ export interface GatewayOptions {
   log?: (line: string) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
-  /** Posts in flight per broadcast (default: the library's, 64). */
+  /** Posts in flight per broadcast (default: the library's, 128). */
   broadcastConcurrency?: number
   /** Sockets of the handlers' `@connections` client (default {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}). */
   managementMaxSockets?: number
+  /** The router's `coalesceFrom` and `coalesceWindowMs` (`$disconnect` storms; default 100, 250 ms). */
+  coalesceFrom?: number
+  coalesceWindowMs?: number
 }
 
 /**
@@ -68,6 +71,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         metrics: false,
         // CHATDB_USER_HISTORY_SHARDS / _READ_SHARDS, as for the Lambda handlers.
         ...userHistoryShardsFromEnv(process.env),
+        coalesceFrom: options.coalesceFrom,
+        coalesceWindowMs: options.coalesceWindowMs,
       }),
   })
 }

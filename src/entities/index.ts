@@ -7,7 +7,12 @@ import { createSubscriptionEntity } from './subscription.js'
 export { createMessageEntity, type MessageEntity } from './message.js'
 export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
-export { createSubscriptionEntity, DEPARTURE_ENTITY, type SubscriptionEntity } from './subscription.js'
+export {
+  createSubscriptionEntity,
+  DEPARTURE_ENTITY,
+  PRESENCE_OUTBOX_ENTITY,
+  type SubscriptionEntity,
+} from './subscription.js'
 
 /**
  * The four entities of a chatdb table, bound to it. `roomListingShards` (default 1) places the

@@ -66,6 +66,13 @@ export interface RouterOptions {
   /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
   managementMaxAttempts?: number
   /**
+   * `$disconnect` storms: rooms over this many items coalesce their departures (default 100;
+   * `Infinity`: never), see docs/data-model.md "Disconnect storms".
+   */
+  coalesceFrom?: number
+  /** How long a burst's holder collects departures before announcing them (ms, default 250). */
+  coalesceWindowMs?: number
+  /**
    * Where the router and the service log; default Powertools JSON lines with the invocation's
    * route, connection id and request id ({@link createLambdaLogger}).
    */
@@ -152,6 +159,8 @@ export function createRouter(options: RouterOptions) {
     userHistoryReadShards: options.userHistoryReadShards,
     roomListingShards: options.roomListingShards,
     roomListCacheMs: options.roomListCacheMs,
+    coalesceFrom: options.coalesceFrom,
+    coalesceWindowMs: options.coalesceWindowMs,
   })
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()
@@ -170,12 +179,16 @@ export function createRouter(options: RouterOptions) {
         maxSockets,
       })
       clients.set(endpoint, client)
+      // Bound below: the broadcaster's 410 cleanup goes through the service it posts for.
+      let created: ChatService | undefined
       const broadcaster = tallied(
         createBroadcaster({
           client,
           // A gone connection's subscriptions are deleted on the spot: its $disconnect may have
           // missed some (the GSI it reads is eventually consistent); by now the GSI shows them.
-          onGone: (connectionId) => repository.removeConnection(connectionId),
+          // Through the service: a big room's departure burst it holds must still be announced.
+          onGone: (connectionId) =>
+            created ? created.removeGone(connectionId) : repository.removeConnection(connectionId),
           concurrency: postConcurrency,
           logger,
         }),
@@ -186,6 +199,7 @@ export function createRouter(options: RouterOptions) {
         recentMessagesLimit: options.recentMessagesLimit,
         logger,
       })
+      created = service
       services.set(endpoint, service)
     }
     return service

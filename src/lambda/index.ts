@@ -9,6 +9,7 @@
  * `CHATDB_ROOM_LISTING_SHARDS` (default 1) / `CHATDB_ROOM_LIST_CACHE_MS` (default 0: no cache),
  * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 128) /
  * `CHATDB_MANAGEMENT_MAX_SOCKETS` (keep-alive sockets to `@connections`, default: the posts in flight),
+ * `CHATDB_DISCONNECT_COALESCE_FROM` / `CHATDB_DISCONNECT_WINDOW_MS` (default 100 items, 250 ms),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -103,6 +104,8 @@ function defaultRouter(): Router {
     managementMaxSockets: countFromEnv('CHATDB_MANAGEMENT_MAX_SOCKETS'),
     ...userHistoryShardsFromEnv(process.env),
     ...roomListingOptionsFromEnv(process.env),
+    coalesceFrom: positiveFromEnv('CHATDB_DISCONNECT_COALESCE_FROM'),
+    coalesceWindowMs: positiveFromEnv('CHATDB_DISCONNECT_WINDOW_MS'),
   })
   return router
 }

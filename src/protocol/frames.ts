@@ -62,6 +62,17 @@ export interface UserUnsubscribedFrame {
   userName: string
 }
 
+/**
+ * Sent to a room's remaining subscribers once per burst of departures from a big room (a
+ * `$disconnect` storm, docs/protocol.md): the user names that left it, sorted. A burst of one
+ * name is a `userUnsubscribed`; a burst too long for 128 KB comes as several of these.
+ */
+export interface UsersUnsubscribedFrame {
+  type: 'usersUnsubscribed'
+  roomName: string
+  userNames: string[]
+}
+
 export interface RoomListEntry {
   roomName: string
   /** Epoch milliseconds. */
@@ -102,6 +113,7 @@ export type ServerFrame =
   | NewMessageFrame
   | UserSubscribedFrame
   | UserUnsubscribedFrame
+  | UsersUnsubscribedFrame
   | RoomListFrame
   | ErrorFrame
 

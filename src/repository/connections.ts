@@ -9,7 +9,9 @@ import { assertConnectionId, assertRoomName } from '../validation.js'
 import { writeInBatches } from './batchWrite.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { allItems, queryPages } from './pager.js'
+import { createPresenceOutbox } from './presenceOutbox.js'
 import type { RepositoryContext } from './repositoryContext.js'
+import { readRoomSnapshotUpTo } from './roomSnapshot.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { toChatDbError } from './storeErrors.js'
 import type { RemovedSubscription } from './types.js'
@@ -25,6 +27,44 @@ import type { RemovedSubscription } from './types.js'
 export function createConnections(context: RepositoryContext) {
   const { documentClient, tableName, table, entities, pageSize, concurrency, readSnapshot, upkeep } = context
   const { Subscription } = entities
+  const outbox = createPresenceOutbox({
+    documentClient,
+    tableName,
+    now: context.now,
+    windowMs: context.coalesceWindowMs,
+    leaseMs: context.coalesceLeaseMs,
+    sleep: context.sleep,
+  })
+
+  /**
+   * Settles a room a connection left and says who is left. A room that fits in `coalesceFrom`
+   * items is read once (the same single Query as a full read) and settled by this leaver; a
+   * bigger one goes through its presence outbox: only the holder of the burst reads it in full
+   * and settles it, once for every departure of the burst.
+   */
+  async function settleAfterLeaving(roomName: string, userName: string): Promise<RemovedSubscription> {
+    // The guard is one more item of the partition: a room of `coalesceFrom - 1` subscribers fits.
+    const first = await readRoomSnapshotUpTo(table, entities, roomName, {
+      pageSize,
+      maxItems: context.coalesceFrom + 1,
+    })
+    if (first.complete) {
+      const transition = await upkeep.settle(first.snapshot)
+      return { roomName, userName, subscribers: first.snapshot.subscribers, transition }
+    }
+    const burst = await outbox.leave(roomName, userName)
+    if (!burst.holder) {
+      if (!burst.displaced) return { roomName, userName, subscribers: [], transition: undefined, burst }
+      // Rare: a takeover (whose holder settles too; twice is harmless) or this holder's own
+      // delete resent after a lost answer, after which nobody else would settle the room.
+      const transition = await upkeep.settle(await readSnapshot(roomName))
+      return { roomName, userName, subscribers: [], transition, burst: { holder: false } }
+    }
+    // After the outbox was taken: every departure of the burst is in this read.
+    const snapshot = await readSnapshot(roomName)
+    const transition = await upkeep.settle(snapshot)
+    return { roomName, userName, subscribers: snapshot.subscribers, transition, burst }
+  }
 
   async function setUnfinished(
     input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
@@ -66,6 +106,9 @@ export function createConnections(context: RepositoryContext) {
     /**
      * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
      * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
+     * In a room bigger than `coalesceFrom` the Query reads one capped page and the departure is
+     * coalesced (`burst` in the answer): + 1 UpdateItem, and for the burst's holder a wait of
+     * `coalesceWindowMs`, a DeleteItem and a full read of the room.
      * The GSI is eventually consistent: a subscription written an instant ago may be missed;
      * the broadcaster removes such leftovers when a post answers 410. A room that cannot be
      * read after the delete comes back with `error` set; the others are still settled.
@@ -105,9 +148,7 @@ export function createConnections(context: RepositoryContext) {
       // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
         try {
-          const snapshot = await readSnapshot(roomName)
-          const transition = await upkeep.settle(snapshot)
-          return { roomName, userName, subscribers: snapshot.subscribers, transition }
+          return await settleAfterLeaving(roomName, userName)
         } catch (error) {
           return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
         }

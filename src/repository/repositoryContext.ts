@@ -27,7 +27,11 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     batchWrite,
     roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
     roomListCacheMs = 0,
+    coalesceFrom = 100,
+    coalesceWindowMs = 250,
+    sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
   } = options
+  const { coalesceLeaseMs = 10 * coalesceWindowMs + 1_000 } = options
   if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
     throw new ChatDbError(
       'validation.option',
@@ -35,6 +39,18 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     )
   }
   const userHistoryShards = resolveUserHistoryShards(options)
+  // A Query's Limit is at least 1; NaN would make every room big.
+  if (!(coalesceFrom === Number.POSITIVE_INFINITY || (Number.isInteger(coalesceFrom) && coalesceFrom >= 1))) {
+    throw new ChatDbError(
+      'validation.option',
+      `coalesceFrom must be a whole number ≥ 1 or Infinity (got ${coalesceFrom})`,
+    )
+  }
+  for (const [name, value] of Object.entries({ coalesceWindowMs, coalesceLeaseMs })) {
+    if (!(value >= 0 && Number.isFinite(value))) {
+      throw new ChatDbError('validation.option', `${name} must be a finite number ≥ 0 (got ${value})`)
+    }
+  }
   const table = createTable({ name: tableName, documentClient })
   assertRoomListingShards(roomListingShards)
   assertRoomListCacheMs(roomListCacheMs)
@@ -55,6 +71,10 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     userHistoryShards,
     roomListingShards,
     roomListCacheMs,
+    coalesceFrom,
+    coalesceWindowMs,
+    coalesceLeaseMs,
+    sleep,
     table,
     entities,
     readSnapshot,

@@ -9,28 +9,52 @@ import type { RoomSnapshot } from './types.js'
 /**
  * Reads a room's subscription partition: its subscribers and its RoomState guard, in one
  * strongly consistent Query (more pages only past 1 MB, or past `pageSize` when set).
- * Items are told apart by their entity attribute; anything else in the partition is ignored.
+ * Items are told apart by their entity attribute; anything else in the partition (departures,
+ * the presence outbox) is ignored.
  */
 export async function readRoomSnapshot(
   table: ChatTable,
-  { RoomState, Subscription }: ChatEntities,
+  entities: ChatEntities,
   roomName: string,
   pageSize?: number,
 ): Promise<RoomSnapshot> {
+  return (await readRoomSnapshotUpTo(table, entities, roomName, { pageSize })).snapshot
+}
+
+/**
+ * {@link readRoomSnapshot} that stops once it has read `maxItems` items of the partition and
+ * more remain: `complete` says whether the snapshot holds the whole room. A room of fewer items
+ * costs exactly the requests the full read costs (the last page is only capped, not split).
+ * `$disconnect` reads a room this way to tell a small room (settled as always) from a big one
+ * (whose departures are coalesced, see `presenceOutbox.ts`).
+ */
+export async function readRoomSnapshotUpTo(
+  table: ChatTable,
+  { RoomState, Subscription }: ChatEntities,
+  roomName: string,
+  { pageSize, maxItems = Number.POSITIVE_INFINITY }: { pageSize?: number | undefined; maxItems?: number },
+): Promise<{ snapshot: RoomSnapshot; complete: boolean }> {
   const snapshot: RoomSnapshot = { roomName, state: undefined, subscribers: [] }
-  const params = table
+  const base = table
     .build(QueryCommand)
     .entities(RoomState, Subscription)
     .query({ partition: subscriptionPartition(roomName) })
     // The partition holds only these two entities by key design: no server-side filter needed.
     .options({ consistent: true, limit: pageSize, entityAttrFilter: false })
     .params()
-  for await (const { items } of queryPages(table.getDocumentClient(), params)) {
+  // The limit of a capped read: a full page of `maxItems` items may still be the whole room;
+  // DynamoDB then answers a LastEvaluatedKey all the same, and the room counts as big.
+  const limit = Math.min(pageSize ?? Number.POSITIVE_INFINITY, maxItems)
+  const params = Number.isFinite(limit) ? { ...base, Limit: limit } : base
+  let read = 0
+  for await (const { items, lastKey } of queryPages(table.getDocumentClient(), params)) {
     for (const item of items) {
       const entity = item[ENTITY_ATTRIBUTE]
       if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
       else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
     }
+    read += items.length
+    if (lastKey !== undefined && read >= maxItems) return { snapshot, complete: false }
   }
-  return snapshot
+  return { snapshot, complete: true }
 }

@@ -81,6 +81,19 @@ export interface ChatRepositoryOptions {
    * memory (default 0: every call reads the table). `CHATDB_ROOM_LIST_CACHE_MS`.
    */
   roomListCacheMs?: number
+  /**
+   * `$disconnect` storms (docs/data-model.md, "Disconnect storms"): a leaver reads at most this
+   * many items of each room it leaves (default 100). A room that fits is settled and announced
+   * as always; a bigger one coalesces its departures through its presence outbox: one full read
+   * and one presence frame per burst. `Infinity`: every leaver reads its rooms in full.
+   */
+  coalesceFrom?: number
+  /** How long the holder of a burst collects departures before announcing them (ms, default 250). */
+  coalesceWindowMs?: number
+  /** A burst held longer than this is taken over by the next leaver (ms, default 10 × window + 1,000). */
+  coalesceLeaseMs?: number
+  /** How the holder of a burst waits out the window (default a timer; tests pass their own). */
+  sleep?: (ms: number) => Promise<void>
 }
 
 export interface ChatMessage {
@@ -149,6 +162,14 @@ export interface RemovedSubscription {
    * next subscribe or unsubscribe (or `chatdb cleanup rooms`).
    */
   error?: unknown
+  /**
+   * Set when the room was big (`coalesceFrom`) and the departure went through its presence
+   * outbox. `holder: false`: another leaver announces it and settles the room; `subscribers` is
+   * empty (the room was not read in full) and `transition` undefined. `holder: true`: this call
+   * held the burst, `userNames` are the names that left in it (this one included), and
+   * `subscribers` and `transition` are those of the room read and settled after all of them.
+   */
+  burst?: { holder: false } | { holder: true; userNames: string[] }
 }
 
 export interface UserHistory {

@@ -11,6 +11,8 @@ import { badRequest } from '../protocol/errorFrame.js'
 import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
 import type { RoomListFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
+import { departureFrames } from '../protocol/presenceFrames.js'
+import type { RemovedSubscription } from '../repository/types.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
@@ -34,6 +36,27 @@ export function createChatService(options: ChatServiceOptions) {
 
   const { reply, refuse, run, leaveUnfinished } = createRouteRunner({ repository, broadcaster, logger })
 
+  /**
+   * Who hears of a connection's departures. A room left on its own: its remaining subscribers
+   * get `userUnsubscribed` unless the name is still in the room through another connection. A
+   * big room's burst (`burst`): its holder tells the remaining subscribers every name of the
+   * burst that is not still in the room, in as few frames as fit; the other leavers tell nobody.
+   * `announceOwn: false` leaves out the rooms this connection left on its own (a 410 cleanup).
+   */
+  function departureDeliveries(removed: RemovedSubscription[], { announceOwn = true } = {}): Delivery[] {
+    const deliveries: Delivery[] = []
+    for (const { roomName, userName, subscribers, error, burst } of removed) {
+      if (error !== undefined || burst?.holder === false || (!burst && !announceOwn)) continue
+      // A name stays in the room while another connection of it does.
+      const present = new Set(subscribers.map((s) => s.userName))
+      const left = (burst ? burst.userNames : [userName]).filter((name) => !present.has(name))
+      for (const frame of departureFrames(roomName, left)) {
+        for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
+      }
+    }
+    return deliveries
+  }
+
   const service = {
     /** `$connect`: nothing is stored until the connection subscribes; only the id is checked. */
     async connect(request: RequestInfo): Promise<RouteOutcome> {
@@ -49,14 +72,7 @@ export function createChatService(options: ChatServiceOptions) {
     async disconnect(request: RequestInfo): Promise<RouteOutcome> {
       try {
         const removed = await repository.removeConnection(request.connectionId)
-        const deliveries: Delivery[] = []
-        for (const { roomName, userName, subscribers, error } of removed) {
-          // The name stays in the room while another connection of it does.
-          if (error !== undefined || subscribers.some((s) => s.userName === userName)) continue
-          const frame: ServerFrame = { type: 'userUnsubscribed', roomName, userName }
-          for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
-        }
-        await broadcaster.post(deliveries)
+        await broadcaster.post(departureDeliveries(removed))
         // API Gateway never retries $disconnect: the rooms that failed stay unannounced (logged).
         const failed = removed.filter((r) => r.error !== undefined)
         if (failed.length === 0) return { statusCode: 200 }
@@ -74,6 +90,22 @@ export function createChatService(options: ChatServiceOptions) {
           error: describeError(error),
         })
         return { statusCode: 500 }
+      }
+    },
+
+    /**
+     * A connection a post found gone (HTTP 410; the broadcaster's `onGone`): its subscriptions
+     * are deleted and its rooms settled, as `$disconnect` does. Its own departures are not
+     * announced (a gone connection was never announced; its `$disconnect` may still come), but a
+     * burst of a big room it happens to hold is: the names of the others depend on it.
+     * Failures are logged, never thrown (the broadcast that found it carries on).
+     */
+    async removeGone(connectionId: string): Promise<void> {
+      try {
+        const removed = await repository.removeConnection(connectionId)
+        await broadcaster.post(departureDeliveries(removed, { announceOwn: false }))
+      } catch (error) {
+        logger.error('gone.cleanupFailed', { connectionId, error: describeError(error) })
       }
     },
 

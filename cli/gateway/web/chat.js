@@ -207,9 +207,16 @@
       listRooms()
     },
     userUnsubscribed(frame) {
+      handlers.usersUnsubscribed({ roomName: frame.roomName, userNames: [frame.userName] })
+    },
+    // A big room's burst of departures in one frame: each name leaves as with userUnsubscribed.
+    usersUnsubscribed(frame) {
       const room = joined.get(frame.roomName)
-      if (room?.users.delete(frame.userName)) {
-        room.entries.push({ event: `${frame.userName} left` })
+      const left = room ? frame.userNames.filter((name) => room.users.delete(name)) : []
+      if (left.length > 0) {
+        const names =
+          left.length <= 5 ? left.join(', ') : `${left.slice(0, 5).join(', ')} and ${left.length - 5} others`
+        room.entries.push({ event: `${names} left` })
         if (frame.roomName === active) renderRoom()
       }
       listRooms()

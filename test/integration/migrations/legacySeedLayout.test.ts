@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { migrations } from '../../../migrations/index.js'
+import { presenceOutboxKey } from '../../../src/keys.js'
 import { MIGRATION_PARTITION } from '../../../src/migrator/dynamoLedger.js'
 import { isMigrationError } from '../../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../../src/migrator/migrator.js'
@@ -186,6 +187,19 @@ describe('migration 001 legacy-seed-layout (with 002 message-retention)', () => 
     await repository.unsubscribe({ roomName: 'general', connectionId: 'came-and-left' })
     expect((await scanAll(t.documentClient, t.tableName)).filter((i) => i._et === 'Departure')).toHaveLength(
       1,
+    )
+    // So would an open `$disconnect` burst's presence outbox (a holder that died): down deletes it.
+    await t.documentClient.send(
+      new PutCommand({
+        TableName: t.tableName,
+        Item: {
+          ...presenceOutboxKey('general'),
+          _et: 'PresenceOutbox',
+          leavers: new Set(['zed']),
+          holder: 'h',
+          since: 1,
+        },
+      }),
     )
     const report = await migrator().down({ to: 0 })
     expect(report.results.map((r) => [r.name, r.outcome])).toEqual([
