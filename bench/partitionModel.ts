@@ -1,4 +1,3 @@
-import { DEFAULT_ROOM_PAGE_SIZE } from '../src/repository/roomListing.js'
 import type { RecordedRequest } from '../src/util/requestRecorder.js'
 import { ASSUMPTIONS, type OperationKind, TARGET, type Workload } from './partitionWorkload.js'
 
@@ -57,8 +56,8 @@ export function classOf(key: { index?: string; key: string }, bigRoom: string): 
  * - **size**: how many times more a read of a whole partition costs at the target (the room
  *   listing: rooms; the hot room's subscribers: members); 1 for everything else.
  */
-/** The most listing items one listRooms reads per shard: its default page and one more. */
-const LISTING_READ_CAP = DEFAULT_ROOM_PAGE_SIZE + 1
+/** The most listing items one listRooms reads per shard: its page and one more. */
+const LISTING_READ_CAP = ASSUMPTIONS.listRoomsPageSize + 1
 
 export function createScaling(run: Workload) {
   const smallRate =
@@ -97,8 +96,8 @@ export function createScaling(run: Workload) {
     sizeFactor(operation: string, keyName: string, bigRoom: string, items = 0) {
       if (operation !== 'Query') return 1
       if (keyName === 'Room' || keyName.startsWith('Room|')) {
-        // listRooms reads one page (the default page + 1 to learn whether more follow), not the
-        // whole listing: at the target it reads rooms-ratio times more only up to that cap.
+        // listRooms reads one page (the page + 1 to learn whether more follow), not the whole
+        // listing: at the target it reads rooms-ratio times more only up to that cap.
         if (items === 0) return 1
         return Math.min(items * roomsRatio, LISTING_READ_CAP) / items
       }

@@ -21,6 +21,11 @@ export const ASSUMPTIONS = {
   connectionLifetimeSeconds: 3_600,
   /** listRooms per new connection. */
   listRoomsPerConnect: 1,
+  /**
+   * Rooms a client asks for per listRooms page (`limit`): a room picker shows a page and fetches
+   * the next on demand. Without a limit a page is 1,000 rooms, ten times the read.
+   */
+  listRoomsPageSize: 100,
   /** Explicit unsubscribes per connection-hour, each followed by a subscribe elsewhere. */
   roomHopsPerConnectionHour: 0.5,
   /** Share of subscribes that open a room nobody is in (a room transition). */
@@ -149,7 +154,12 @@ export function buildWorkload(scale: number, seconds: number, bigRoomMessagesPer
     // The same user comes back on a new connection: lists the rooms, joins as many rooms again.
     const connectionId = `new-conn-${n}`
     const userName = userNameOf(index)
-    operations.push({ at: time, kind: 'connect', connectionId, body: { action: 'listRooms' } })
+    operations.push({
+      at: time,
+      kind: 'connect',
+      connectionId,
+      body: { action: 'listRooms', limit: ASSUMPTIONS.listRoomsPageSize },
+    })
     const joinsBig = index < bigRoomSubscribers
     subscribe(time + 50, connectionId, roomForNewcomer(joinsBig), userName)
     subscribe(time + 100, connectionId, roomForNewcomer(false), userName)
