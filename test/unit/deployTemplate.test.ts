@@ -104,6 +104,22 @@ describe('deploy/template.yaml', () => {
     expect(template.Parameters.BroadcastConcurrency?.Default).toBe(DEFAULT_POST_CONCURRENCY)
   })
 
+  it("exposes the scale settings, each defaulting to the library's small-deployment value", () => {
+    const [fn] = ofType('AWS::Serverless::Function')
+    expect(fn?.Properties.MemorySize).toEqual({ Ref: 'RouterMemorySize' })
+    expect(fn?.Properties.Environment).toEqual({
+      Variables: expect.objectContaining({
+        CHATDB_ROOM_LISTING_SHARDS: { Ref: 'RoomListingShards' },
+        CHATDB_ROOM_LIST_CACHE_MS: { Ref: 'RoomListCacheMs' },
+        CHATDB_USER_HISTORY_SHARDS: { Ref: 'UserHistoryShards' },
+      }),
+    })
+    expect(template.Parameters.RoomListingShards?.Default).toBe(1)
+    expect(template.Parameters.RoomListCacheMs?.Default).toBe(0)
+    expect(template.Parameters.UserHistoryShards?.Default).toBe(1)
+    expect(template.Parameters.RouterMemorySize?.Default).toBe(512)
+  })
+
   it('gives up on a hung DynamoDB or @connections API well inside the function timeout', () => {
     const [fn] = ofType('AWS::Serverless::Function')
     const { Variables: variables = {} } = (fn?.Properties.Environment ?? {}) as {
