@@ -20,7 +20,8 @@ export interface VariantResult {
   samples: number
 }
 
-const median = (values: number[]) => {
+/** The median of `values` (the mean of the middle two for an even count). */
+export const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
   return sorted.length % 2

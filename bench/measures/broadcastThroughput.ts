@@ -4,6 +4,7 @@ import { LAMBDA_MANAGEMENT_TIMEOUT_MS } from '../../src/lambda/index.js'
 import { createManagementClient } from '../../src/lambda/managementClient.js'
 import type { ServerFrame } from '../../src/protocol/frames.js'
 import { createBroadcaster, DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcaster.js'
+import { median } from '../harness.js'
 import type { Section } from '../report.js'
 import { startSlowConnectionsEndpoint } from '../slowConnectionsEndpoint.js'
 
@@ -20,13 +21,6 @@ export interface BroadcastThroughputOptions {
 
 const silent = { error: () => {}, warn: () => {} }
 const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' }
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
-}
 
 interface Variant {
   label: string
