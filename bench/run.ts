@@ -6,6 +6,7 @@ import { broadcastThroughput } from './measures/broadcastThroughput.js'
 import { coldStart } from './measures/coldStart.js'
 import { disconnectStorm } from './measures/disconnectStorm.js'
 import { fanOut } from './measures/fanOut.js'
+import { fanOutWorker } from './measures/fanOutWorker.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { hotUserShards } from './measures/hotUserShards.js'
 import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
@@ -77,6 +78,16 @@ async function main() {
       ),
     )
     await step('large-room broadcast', async () => largeRoomBroadcast([1_000, 10_000, 100_000]))
+    // 100k subscribers in 64 shards: one batch of the event source (10 jobs) in full, 2 quick.
+    await step('fan-out worker', () =>
+      fanOutWorker(env, {
+        roomSize: 100_000,
+        shards: 64,
+        batchSize: quick ? 2 : 10,
+        latencyMs: 30,
+        rounds: quick ? 2 : 5,
+      }),
+    )
     await step('room listing', () =>
       roomListing(env, {
         rooms: quick ? 2_000 : 20_000,

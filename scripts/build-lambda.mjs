@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // Bundles the Lambda router (src/lambda/index.ts) into one minified ESM file for the nodejs22.x
 // runtime, AWS SDK included (the runtime's bundled SDK version is not ours to pin).
+// The fan-out worker is a second export of the same bundle (`index.fanOutHandler`), not a second
+// entry: the router will publish to the queue, so both need the SQS client, the repository and the
+// broadcaster anyway; one artifact means one upload and both functions always run the same
+// release of the job format (a publisher and a worker of different builds could disagree on it).
 // Output: dist/lambda/index.mjs (+ .map) and a package.json for `sam build`.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'

@@ -6,12 +6,15 @@
  * | Room          | `Room` or `Room|<shard>`| `<true|false>|<created ISO>|<room>`  | room name     |
  * | RoomState     | `Subscription|<room>`   | `#room`                              | —             |
  * | Subscription  | `Subscription|<room>`   | `<room>|<connection id>`             | connection id |
+ * | (large room)  | `Subscription|<room>|<k>` | `<room>|<connection id>`           | connection id |
  * | Departure     | `Subscription|<room>`   | `<room>|<connection id>` (the same)  | connection id |
  * | PresenceOutbox| `Subscription|<room>`   | `#leaving`                           | —             |
  * | Message       | `Message|<room>`        | `<room>|<ISO time>|<message id>`     | user name (`<user>|<k>` in write shard k > 0) |
  *
  * Names never contain `|` (validation rejects it), so every prefix below is unambiguous.
  */
+import { ChatDbError } from './errors.js'
+
 export const DELIMITER = '|'
 export const ROOM_PARTITION = 'Room'
 export const ROOM_STATE_SORT_KEY = '#room'
@@ -82,6 +85,53 @@ export function roomKey(
 
 export function subscriptionPartition(roomName: string): string {
   return `Subscription${DELIMITER}${roomName}`
+}
+
+/**
+ * The shard that stands for a large room's base partition `Subscription|<room>`: the members it
+ * had before it became large stay there and are read as one more shard.
+ */
+export const BASE_SUBSCRIPTION_SHARD = -1
+/** The most subscription shards a large room may have (a fan-out job per shard, plus the base). */
+export const MAX_SUBSCRIPTION_SHARDS = 1_024
+
+/**
+ * The partition of subscription shard `shard` of a large room: `Subscription|<room>|<k>` for
+ * k = 0..S-1, and the room's base partition `Subscription|<room>` for
+ * {@link BASE_SUBSCRIPTION_SHARD}. No name holds `|`, so no shard key equals another room's.
+ *
+ * @example
+ * subscriptionShardPartition('lobby', 3) // 'Subscription|lobby|3'
+ * subscriptionShardPartition('lobby', BASE_SUBSCRIPTION_SHARD) // 'Subscription|lobby'
+ */
+export function subscriptionShardPartition(roomName: string, shard: number): string {
+  if (shard === BASE_SUBSCRIPTION_SHARD) return subscriptionPartition(roomName)
+  if (!Number.isInteger(shard) || shard < 0 || shard >= MAX_SUBSCRIPTION_SHARDS) {
+    throw new ChatDbError(
+      'validation.option',
+      `a subscription shard is a whole number 0–${MAX_SUBSCRIPTION_SHARDS - 1} or ${BASE_SUBSCRIPTION_SHARD} (got ${shard})`,
+    )
+  }
+  return `${subscriptionPartition(roomName)}${DELIMITER}${shard}`
+}
+
+/**
+ * The shard of a large room's `shards` that a connection's subscription lives in: FNV-1a of the
+ * connection id (as {@link roomListingShard} hashes a room name), modulo `shards`. Stable, so
+ * a membership check is one GetItem on a key computed anywhere; uniform over API Gateway's
+ * random connection ids, so shards fill evenly.
+ *
+ * @example
+ * subscriptionShardOf('Xk3a9cD1oAMCJzQ=', 64) // the same number 0–63 in every process
+ */
+export function subscriptionShardOf(connectionId: string, shards: number): number {
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SUBSCRIPTION_SHARDS) {
+    throw new ChatDbError(
+      'validation.option',
+      `a large room has 1–${MAX_SUBSCRIPTION_SHARDS} subscription shards (got ${shards})`,
+    )
+  }
+  return fnv1a(connectionId) % shards
 }
 
 export function roomStateKey(roomName: string) {

@@ -17,6 +17,23 @@ export interface FanOutJob {
   frame: ServerFrame
   /** 0 for a job of a broadcast; 1 for a retry of what its posts left undelivered. */
   attempt: number
+  /**
+   * The `@connections` endpoint to post to (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`),
+   * set by the publisher, which knows it from its API Gateway event; the worker, woken by SQS,
+   * does not. Absent: the worker's `CHATDB_MANAGEMENT_ENDPOINT`.
+   */
+  endpoint?: string
+}
+
+/** An `http(s)://` URL: what a management client can post to. */
+function isEndpoint(value: unknown): boolean {
+  if (typeof value !== 'string') return false
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'https:' || protocol === 'http:'
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -56,9 +73,10 @@ export function parseJob(body: string): FanOutJob {
   } catch {
     throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
   }
-  const { v, roomName, shard, connectionIds, frame, attempt } = (job ?? {}) as Partial<FanOutJob>
+  const { v, roomName, shard, connectionIds, frame, attempt, endpoint } = (job ?? {}) as Partial<FanOutJob>
+  // Shard -1 is a large room's base partition (BASE_SUBSCRIPTION_SHARD in keys.ts).
   const targets =
-    (Number.isInteger(shard) && (shard as number) >= 0 && connectionIds === undefined) ||
+    (Number.isInteger(shard) && (shard as number) >= -1 && connectionIds === undefined) ||
     (shard === undefined &&
       Array.isArray(connectionIds) &&
       connectionIds.every((id) => typeof id === 'string'))
@@ -69,7 +87,8 @@ export function parseJob(body: string): FanOutJob {
     typeof frame !== 'object' ||
     frame === null ||
     typeof (frame as { type?: unknown }).type !== 'string' ||
-    !Number.isInteger(attempt)
+    !Number.isInteger(attempt) ||
+    (endpoint !== undefined && !isEndpoint(endpoint))
   ) {
     throw new ChatDbError('queue.badJob', `not a fan-out job: ${body.slice(0, 200)}`)
   }

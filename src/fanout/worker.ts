@@ -12,8 +12,12 @@ import { publishJobs } from './publisher.js'
 const RETRY_TARGETS_PER_JOB = 2_000
 
 export interface FanOutWorkerOptions {
-  /** Posts frames (the same broadcaster as the routes: 410 → the connection is removed). */
-  broadcaster: Broadcaster
+  /**
+   * Posts frames (the same broadcaster as the routes: 410 → the connection is removed), or the
+   * broadcaster of a job: the Lambda handler keeps one per `@connections` endpoint (`job.endpoint`).
+   * A function that throws fails the job's record.
+   */
+  broadcaster: Broadcaster | ((job: FanOutJob) => Broadcaster)
   /** The connections subscribed to one shard of a room. */
   targetsOf: (roomName: string, shard: number) => Promise<string[]>
   /** Where a job's undelivered posts go as a retry job. */
@@ -73,10 +77,11 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
 
   /** Posts `frame` to `connectionIds`; answers the ones still undelivered after the retries. */
   async function deliver(job: FanOutJob, connectionIds: string[]): Promise<string[]> {
+    const posting = typeof broadcaster === 'function' ? broadcaster(job) : broadcaster
     let pending = connectionIds
     for (let round = 0; pending.length > 0; round++) {
       if (round > 0) await wait(Math.random() * retryBackoffMs * 2 ** (round - 1))
-      const { failed } = await broadcaster.post(
+      const { failed } = await posting.post(
         pending.map((connectionId) => ({ connectionId, frame: job.frame })),
       )
       const retryable = failed.filter(({ error }) => isRetryablePostFailure(error))

@@ -15,6 +15,9 @@
  * with the route, connection id and request id on each; metrics are EMF on stdout when
  * `POWERTOOLS_METRICS_NAMESPACE` is set (`POWERTOOLS_METRICS_DISABLED=true` turns them off).
  *
+ * `fanOutHandler` is the fan-out worker of large rooms, for the fan-out queue's SQS event source
+ * (`CHATDB_FANOUT_QUEUE_URL` required; see `fanOutSettingsFromEnv` for the rest).
+ *
  * A hung dependency fails a route's first request after attempts × timeout (+ backoff); the
  * route stops there and posts its 500 error frame, itself bounded the same way: with the
  * defaults, about 13 s in all, well inside the template's 29 s function timeout.
@@ -31,6 +34,7 @@ import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import { fanOutHandlerFromEnvironment } from './fanOutEnvironment.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
 export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
@@ -41,6 +45,14 @@ export {
   type Router,
   type RouterOptions,
 } from './createRouter.js'
+export {
+  FANOUT_REQUEST_TIMEOUT_MS,
+  type FanOutSettings,
+  fanOutHandlerFromEnvironment,
+  fanOutHandlerOf,
+  fanOutSettingsFromEnv,
+} from './fanOutEnvironment.js'
+export { createFanOutHandler, type FanOutHandler, type FanOutHandlerOptions } from './fanOutHandler.js'
 export { createManagementClient, type ManagementClientOptions } from './managementClient.js'
 
 // The handlers' own defaults are tighter than the library's (30 s): a Lambda has a hard timeout
@@ -136,3 +148,11 @@ export const subscribe: WebSocketHandler = serve('subscribe')
 export const unsubscribe: WebSocketHandler = serve('unsubscribe')
 export const sendMessage: WebSocketHandler = serve('sendMessage')
 export const listRooms: WebSocketHandler = serve('listRooms')
+
+/**
+ * The fan-out worker of large rooms, for the fan-out queue's SQS event source mapping
+ * (`ReportBatchItemFailures`), configured from `CHATDB_FANOUT_QUEUE_URL` and the variables
+ * `fanOutSettingsFromEnv` reads (docs/operations.md). Same bundle as the routes: `Handler:
+ * index.fanOutHandler`.
+ */
+export const fanOutHandler = fanOutHandlerFromEnvironment()

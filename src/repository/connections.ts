@@ -1,5 +1,4 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { DEPARTURE_ENTITY } from '../entities/index.js'
 import { subscriptionKey } from '../keys.js'
@@ -135,13 +134,14 @@ export function createConnections(context: RepositoryContext) {
         roomName: item.roomName as string,
         userName: item.userName as string,
         subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
+        // The key the item has (the GSI projects it), not one computed from the room: a large
+        // room's subscription lives in a shard partition `Subscription|<room>|<k>`.
+        key: { pk: item.pk as string, sk: item.sk as string },
       }))
       await writeInBatches(
         documentClient,
         tableName,
-        rooms.map(({ roomName }) =>
-          Subscription.build(BatchDeleteRequest).key({ roomName, connectionId }).params(),
-        ),
+        rooms.map(({ key }) => ({ DeleteRequest: { Key: key } })),
         context.batchWrite,
       )
       const subscriptions = rooms.filter((r) => r.subscribed)

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { roomListingShard, subscriptionKey } from '../keys.js'
+import { roomListingShard, subscriptionKey, subscriptionShardPartition } from '../keys.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
@@ -69,6 +69,35 @@ export function createRoomQueries(context: RepositoryContext) {
     /** Broadcast targets: every connection subscribed to the room, with its user name. */
     async connectionsInRoom(roomName: string): Promise<Subscriber[]> {
       return (await readSnapshot(assertRoomName(roomName))).subscribers
+    },
+
+    /**
+     * The connections of one subscription shard of a large room (the fan-out worker's targets):
+     * one consistent Query of `Subscription|<room>|<shard>`, all pages, Subscription items only
+     * (departures, the room state and the presence outbox are told apart by `_et` and left out).
+     * `shard` `BASE_SUBSCRIPTION_SHARD` (-1) reads the room's base partition
+     * `Subscription|<room>`: the members it had before it became large.
+     * Requests: one per page (one up to 1 MB, ~30,000 subscriptions, or `pageSize`).
+     *
+     * @example
+     * const targets = await repository.shardSubscribers('lobby', 7)
+     */
+    async shardSubscribers(roomName: string, shard: number): Promise<string[]> {
+      const input = {
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk', '#et': ENTITY_ATTRIBUTE, '#data': 'data' },
+        ExpressionAttributeValues: { ':pk': subscriptionShardPartition(assertRoomName(roomName), shard) },
+        // Only what the answer needs: a shard of ~1,500 subscriptions stays one small page.
+        ProjectionExpression: '#et, #data',
+        // Consistent: a member who subscribed a moment ago gets the message it may have seen sent.
+        ConsistentRead: true,
+        ...(pageSize ? { Limit: pageSize } : {}),
+      }
+      const items = await allItems(queryPages(documentClient, input))
+      return items
+        .filter((item) => item[ENTITY_ATTRIBUTE] === Subscription.entityName)
+        .map((item) => item.data as string)
     },
 
     /** The user name a connection subscribed to a room under, or undefined. */

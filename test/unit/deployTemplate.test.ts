@@ -19,6 +19,7 @@ const cloudFormationTags: Tags = [
   intrinsic('!Select', 'Fn::Select', 'seq'),
   intrinsic('!If', 'Fn::If', 'seq'),
   intrinsic('!Equals', 'Fn::Equals', 'seq'),
+  intrinsic('!FindInMap', 'Fn::FindInMap', 'seq'),
 ] as Tags
 
 type Resource = { Type: string; Properties: Record<string, unknown> }
@@ -26,13 +27,45 @@ const template = parse(readFileSync(new URL('../../deploy/template.yaml', import
   customTags: cloudFormationTags,
 }) as {
   Resources: Record<string, Resource>
+  Mappings: Record<string, Record<string, Record<string, unknown>>>
   Outputs: Record<string, unknown>
   Globals: { Function: { Runtime: string; Timeout: number } }
-  Parameters: Record<string, { Default?: unknown; AllowedPattern?: string }>
+  Parameters: Record<
+    string,
+    {
+      Default?: unknown
+      AllowedPattern?: string
+      AllowedValues?: unknown[]
+      MinValue?: number
+      MaxValue?: number
+    }
+  >
 }
 
 const resources = Object.entries(template.Resources)
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([, r]) => r)
+const resource = (name: string): Resource => {
+  const found = template.Resources[name]
+  if (!found) throw new Error(`no resource ${name} in the template`)
+  return found
+}
+type Statement = { Sid?: string; Action: string[]; Resource: unknown[] }
+const statementsOf = (name: string): Statement[] =>
+  (resource(name).Properties.Policies as { Statement: Statement[] }[]).flatMap((p) => p.Statement)
+/** Every action a function's policies allow, each with the resources it is allowed on. */
+const grants = (name: string) =>
+  Object.fromEntries(
+    statementsOf(name)
+      .flatMap((s) => s.Action.map((action) => [action, s.Resource] as const))
+      .sort(([a], [b]) => a.localeCompare(b)),
+  )
+const variablesOf = (name: string) =>
+  (resource(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables
+const queueArn = { 'Fn::GetAtt': 'FanOutQueue.Arn' }
+const tableResources = [
+  { 'Fn::GetAtt': 'ChatTable.Arn' },
+  { 'Fn::Sub': `\${ChatTable.Arn}/index/${DATA_INDEX}` },
+]
 
 describe('deploy/template.yaml', () => {
   it('declares the table exactly as tableDefinition does, with TTL, PITR and on-demand billing', () => {
@@ -164,5 +197,130 @@ describe('deploy/template.yaml', () => {
     const [logGroup] = ofType('AWS::Logs::LogGroup')
     expect(logGroup?.Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' })
     expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['WebSocketUrl', 'TableName']))
+  })
+
+  describe('the fan-out of large rooms', () => {
+    it('has an encrypted standard queue whose visibility timeout is six times the worker timeout', () => {
+      const queue = resource('FanOutQueue')
+      expect(queue.Type).toBe('AWS::SQS::Queue')
+      expect(queue.Properties.FifoQueue).toBeUndefined()
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true)
+      expect(queue.Properties.VisibilityTimeout).toEqual({
+        'Fn::FindInMap': ['FanOutVisibility', { Ref: 'FanOutTimeout' }, 'Seconds'],
+      })
+      expect(resource('FanOutFunction').Properties.Timeout).toEqual({ Ref: 'FanOutTimeout' })
+      const timeouts = template.Parameters.FanOutTimeout?.AllowedValues ?? []
+      expect(timeouts).toContain(template.Parameters.FanOutTimeout?.Default)
+      for (const timeout of timeouts) {
+        const visibility = template.Mappings.FanOutVisibility?.[String(timeout)]?.Seconds
+        expect(visibility, `FanOutTimeout ${timeout}`).toBeGreaterThanOrEqual(6 * Number(timeout))
+        // SQS takes at most 12 hours.
+        expect(visibility).toBeLessThanOrEqual(43_200)
+      }
+    })
+
+    it('moves a job to an encrypted dead-letter queue after FanOutMaxReceiveCount receives (default 5), kept 14 days', () => {
+      expect(resource('FanOutQueue').Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': 'FanOutDeadLetterQueue.Arn' },
+        maxReceiveCount: { Ref: 'FanOutMaxReceiveCount' },
+      })
+      expect(template.Parameters.FanOutMaxReceiveCount?.Default).toBe(5)
+      const deadLetters = resource('FanOutDeadLetterQueue')
+      expect(deadLetters.Type).toBe('AWS::SQS::Queue')
+      expect(deadLetters.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600)
+      expect(deadLetters.Properties.SqsManagedSseEnabled).toBe(true)
+      // Kept longer than the queue keeps a job, so nothing expires on its way to an operator.
+      expect(Number(resource('FanOutQueue').Properties.MessageRetentionPeriod)).toBeLessThan(14 * 24 * 3600)
+    })
+
+    it('runs the worker from the same bundle on nodejs22.x with its own memory, timeout and reserved concurrency', () => {
+      const worker = resource('FanOutFunction')
+      expect(worker.Type).toBe('AWS::Serverless::Function')
+      expect(worker.Properties).toMatchObject({
+        CodeUri: resource('RouterFunction').Properties.CodeUri,
+        Handler: 'index.fanOutHandler',
+        MemorySize: { Ref: 'FanOutMemorySize' },
+        ReservedConcurrentExecutions: { Ref: 'FanOutReservedConcurrency' },
+      })
+      expect(worker.Properties.Runtime ?? template.Globals.Function.Runtime).toBe('nodejs22.x')
+      expect(variablesOf('FanOutFunction')).toMatchObject({
+        CHATDB_TABLE: { Ref: 'ChatTable' },
+        CHATDB_FANOUT_QUEUE_URL: { Ref: 'FanOutQueue' },
+        CHATDB_MANAGEMENT_ENDPOINT: {
+          'Fn::Sub': `https://\${WebSocketApi}.execute-api.\${AWS::Region}.amazonaws.com/\${StageName}`,
+        },
+        CHATDB_BROADCAST_CONCURRENCY: { Ref: 'BroadcastConcurrency' },
+        CHATDB_MANAGEMENT_MAX_SOCKETS: { Ref: 'BroadcastConcurrency' },
+      })
+      // No SAM event: it would attach a managed policy on every queue ("*").
+      expect(worker.Properties.Events).toBeUndefined()
+    })
+
+    it('gives up on a hung dependency well inside the worker timeout', () => {
+      const variables = variablesOf('FanOutFunction')
+      const call = (service: string) =>
+        worstCaseCallMs(
+          Number(variables[`CHATDB_${service}_TIMEOUT_MS`]),
+          Number(variables[`CHATDB_${service}_MAX_ATTEMPTS`]),
+        )
+      // A job: a shard read, a post and its two retry rounds (with their backoff, at most
+      // 250 + 500 ms), then its retry job sent.
+      const worstCase = call('DYNAMODB') + 3 * call('MANAGEMENT') + 750 + call('QUEUE')
+      const shortest = Math.min(...(template.Parameters.FanOutTimeout?.AllowedValues ?? []).map(Number))
+      // "Well inside", as for the router: room for a cold start and the posts that succeeded.
+      expect(worstCase).toBeLessThanOrEqual(shortest * 1000 * 0.6)
+    })
+
+    it('feeds the worker from the queue, reporting batch item failures, within its reserved concurrency', () => {
+      const [mapping, ...others] = ofType('AWS::Lambda::EventSourceMapping')
+      expect(others).toEqual([])
+      expect(mapping?.Properties).toEqual({
+        EventSourceArn: queueArn,
+        FunctionName: { Ref: 'FanOutFunction' },
+        BatchSize: { Ref: 'FanOutBatchSize' },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: { Ref: 'FanOutReservedConcurrency' } },
+      })
+      expect(template.Parameters.FanOutBatchSize).toMatchObject({ MinValue: 1, MaxValue: 10 })
+      // The event source's MaximumConcurrency takes 2–1,000.
+      expect(template.Parameters.FanOutReservedConcurrency).toMatchObject({ MinValue: 2, MaxValue: 1000 })
+    })
+
+    it('lets the router only send to the fan-out queue, and tells it the queue URL', () => {
+      const sqs = Object.entries(grants('RouterFunction')).filter(([action]) => action.startsWith('sqs:'))
+      expect(sqs).toEqual([['sqs:SendMessage', [queueArn]]])
+      expect(variablesOf('RouterFunction')).toMatchObject({ CHATDB_FANOUT_QUEUE_URL: { Ref: 'FanOutQueue' } })
+    })
+
+    it("lets the worker consume and requeue on its queue, read and clean the table, and post to this API's @connections: nothing else", () => {
+      const manage = statementsOf('RouterFunction').find((s) =>
+        s.Action.includes('execute-api:ManageConnections'),
+      )
+      expect(grants('FanOutFunction')).toEqual({
+        'dynamodb:BatchWriteItem': tableResources,
+        'dynamodb:DeleteItem': tableResources,
+        'dynamodb:PutItem': tableResources,
+        'dynamodb:Query': tableResources,
+        'dynamodb:UpdateItem': tableResources,
+        'execute-api:ManageConnections': manage?.Resource,
+        'sqs:ChangeMessageVisibility': [queueArn],
+        'sqs:DeleteMessage': [queueArn],
+        'sqs:GetQueueAttributes': [queueArn],
+        'sqs:ReceiveMessage': [queueArn],
+        'sqs:SendMessage': [queueArn],
+      })
+      const serialized = JSON.stringify(statementsOf('FanOutFunction'))
+      expect(serialized).not.toMatch(/"Resource":"\*"|"\*"/)
+      for (const statement of statementsOf('FanOutFunction')) {
+        for (const action of statement.Action) expect(action).not.toContain('*')
+      }
+    })
+
+    it('keeps the worker logs as long as the router logs and outputs the queue URLs', () => {
+      expect(resource('FanOutLogGroup').Properties.RetentionInDays).toEqual({ Ref: 'LogRetentionDays' })
+      expect(Object.keys(template.Outputs)).toEqual(
+        expect.arrayContaining(['FanOutQueueUrl', 'FanOutDeadLetterQueueUrl']),
+      )
+    })
   })
 })

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest'
-import { messageKey, roomKey, roomStateKey, sortableTime, subscriptionKey } from '../../src/keys.js'
+import { isChatDbError } from '../../src/errors.js'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  fnv1a,
+  messageKey,
+  roomKey,
+  roomStateKey,
+  sortableTime,
+  subscriptionKey,
+  subscriptionPartition,
+  subscriptionShardOf,
+  subscriptionShardPartition,
+} from '../../src/keys.js'
 
 describe('keys', () => {
   describe('sortableTime', () => {
@@ -41,6 +53,60 @@ describe('keys', () => {
       const b = messageKey({ roomName: 'r', time: 1, id: 'b' })
       expect(a).toEqual({ pk: 'Message|r', sk: 'r|1970-01-01T00:00:00.001Z|a' })
       expect(a.sk).not.toBe(b.sk)
+    })
+  })
+
+  describe('subscriptionShardPartition', () => {
+    it('puts shard k of a room beside its base partition, which is shard -1', () => {
+      expect(subscriptionShardPartition('lobby', 0)).toBe('Subscription|lobby|0')
+      expect(subscriptionShardPartition('lobby', 63)).toBe('Subscription|lobby|63')
+      expect(subscriptionShardPartition('lobby', BASE_SUBSCRIPTION_SHARD)).toBe(
+        subscriptionPartition('lobby'),
+      )
+    })
+
+    it('refuses a shard that is not a whole number in range', () => {
+      for (const shard of [-2, 0.5, Number.NaN, 1_024]) {
+        const error = (() => {
+          try {
+            subscriptionShardPartition('lobby', shard)
+          } catch (e) {
+            return e
+          }
+        })()
+        expect(isChatDbError(error, 'validation.option'), String(shard)).toBe(true)
+      }
+    })
+  })
+
+  describe('subscriptionShardOf', () => {
+    it('is FNV-1a of the connection id modulo the shards: stable across processes', () => {
+      expect(subscriptionShardOf('Xk3a9cD1oAMCJzQ=', 64)).toBe(fnv1a('Xk3a9cD1oAMCJzQ=') % 64)
+      expect(subscriptionShardOf('Xk3a9cD1oAMCJzQ=', 1)).toBe(0)
+    })
+
+    it('spreads random connection ids evenly', () => {
+      const counts = new Array<number>(16).fill(0)
+      for (let i = 0; i < 16_000; i++) {
+        const id = `${i.toString(36)}Z${(i * 7919).toString(36)}=`
+        const shard = subscriptionShardOf(id, 16)
+        counts[shard] = (counts[shard] ?? 0) + 1
+      }
+      for (const count of counts) expect(count).toBeGreaterThan(800)
+      for (const count of counts) expect(count).toBeLessThan(1_200)
+    })
+
+    it('refuses a shard count out of 1–1,024', () => {
+      for (const shards of [0, 1.5, 1_025]) {
+        const error = (() => {
+          try {
+            subscriptionShardOf('a=', shards)
+          } catch (e) {
+            return e
+          }
+        })()
+        expect(isChatDbError(error, 'validation.option'), String(shards)).toBe(true)
+      }
     })
   })
 })

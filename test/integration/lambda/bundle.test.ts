@@ -2,9 +2,12 @@ import { execFile } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { startFauxqs } from 'fauxqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startConnectionsFake } from '../../support/connectionsFake.js'
 import { dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
+import { writeShardSubscriptions } from '../../support/shardedSubscriptions.js'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -16,6 +19,19 @@ beforeAll(async () => {
   fake = await startConnectionsFake()
 })
 afterAll(() => fake?.close())
+
+/** The environment of a fresh Lambda-like process: nothing of this one's but PATH. */
+const lambdaEnv = (extra: Record<string, string>) => ({
+  PATH: process.env.PATH,
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  AWS_REGION: 'eu-west-1',
+  AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  CHATDB_TABLE: t.tableName,
+  CHATDB_MANAGEMENT_ENDPOINT: fake.endpoint,
+  ...extra,
+})
 
 describe('the bundled Lambda (npm run build:lambda)', () => {
   it('is one minified file with a source map', () => {
@@ -34,17 +50,7 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
       [`${root}/test/fixtures/driveBundle.mjs`, `${root}/dist/lambda/index.mjs`, `${root}/fixtures/events`],
       {
         cwd: root,
-        env: {
-          PATH: process.env.PATH,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_REGION: 'eu-west-1',
-          AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint(),
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          CHATDB_TABLE: t.tableName,
-          CHATDB_MANAGEMENT_ENDPOINT: fake.endpoint,
-          POWERTOOLS_METRICS_NAMESPACE: 'chatdbBundle',
-        },
+        env: lambdaEnv({ POWERTOOLS_METRICS_NAMESPACE: 'chatdbBundle' }),
       },
     )
     expect(stderr).not.toMatch(/NodeVersionSupportWarning|Error/)
@@ -82,5 +88,74 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
     expect(frames.map((f) => f.type)).toEqual(
       expect.arrayContaining(['subscribed', 'newMessage', 'roomList', 'error', 'unsubscribed']),
     )
+  })
+
+  it('runs the fan-out worker (fanOutHandler) on an SQS event: every shard member gets the frame, a failed post becomes a retry job on SQS', async () => {
+    const sqs = await startFauxqs({ port: 0, logger: false })
+    const client = new SQSClient({
+      endpoint: sqs.address,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    })
+    try {
+      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'bundle-fanout' }))
+      const members = Array.from({ length: 40 }, (_, i) => `bundle-${i}=`)
+      await writeShardSubscriptions(t.documentClient, t.tableName, {
+        roomName: 'bundled',
+        shard: 2,
+        connectionIds: members,
+      })
+      fake.markFailing('bundle-9=')
+      const frame = {
+        type: 'newMessage',
+        roomName: 'bundled',
+        message: { id: 'b1', userName: 'ada', message: 'hi', time: 1 },
+      }
+      const event = {
+        Records: [
+          {
+            messageId: 'job-1',
+            receiptHandle: 'rh-1',
+            body: JSON.stringify({ v: 1, roomName: 'bundled', shard: 2, frame, attempt: 0 }),
+            attributes: {},
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:eu-west-1:000000000000:bundle-fanout',
+            awsRegion: 'eu-west-1',
+          },
+        ],
+      }
+      const { stdout } = await run(
+        process.execPath,
+        [`${root}/test/fixtures/driveFanOut.mjs`, `${root}/dist/lambda/index.mjs`, JSON.stringify(event)],
+        {
+          cwd: root,
+          env: lambdaEnv({
+            // fauxqs names its queues on `sqs.<region>.localhost`: the driver resolves those
+            // names to 127.0.0.1 (fauxqs' interceptLocalhostDns) before loading the bundle.
+            CHATDB_FANOUT_QUEUE_URL: QueueUrl as string,
+            // One attempt per post and few retry rounds: the failing post goes to the queue fast.
+            CHATDB_MANAGEMENT_MAX_ATTEMPTS: '1',
+          }),
+        },
+      )
+      expect(JSON.parse(stdout.trim().split('\n').at(-1) as string)).toEqual({ batchItemFailures: [] })
+      for (const id of members.filter((id) => id !== 'bundle-9=')) {
+        expect(
+          fake.framesFor(id).filter((f) => f.type === 'newMessage'),
+          id,
+        ).toHaveLength(1)
+      }
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      )
+      expect(Messages.map((m) => JSON.parse(m.Body as string))).toEqual([
+        { v: 1, roomName: 'bundled', frame, attempt: 1, connectionIds: ['bundle-9='] },
+      ])
+    } finally {
+      client.destroy()
+      await sqs.stop()
+    }
   })
 })

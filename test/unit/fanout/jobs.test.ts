@@ -54,12 +54,22 @@ describe('parseJob', () => {
     expect(parseJob(JSON.stringify(retry))).toEqual(retry)
   })
 
+  it('reads the base partition (shard -1) and an endpoint', () => {
+    expect(parseJob(JSON.stringify(job(-1)))).toEqual(job(-1))
+    const endpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
+    expect(parseJob(JSON.stringify({ ...job(0), endpoint }))).toEqual({ ...job(0), endpoint })
+  })
+
   it.each([
     ['not JSON', '{'],
     ['another version', JSON.stringify({ ...job(0), v: 2 })],
     ['no targets', JSON.stringify({ v: 1, roomName: 'big', frame: frameOf('x'), attempt: 0 })],
     ['both targets', JSON.stringify({ ...job(0), connectionIds: ['a='] })],
-    ['a negative shard', JSON.stringify(job(-1))],
+    ['a shard below -1', JSON.stringify(job(-2))],
+    ['a fractional shard', JSON.stringify(job(1.5))],
+    ['an endpoint that is no URL', JSON.stringify({ ...job(0), endpoint: 'abc123/prod' })],
+    ['an endpoint that is no http(s) URL', JSON.stringify({ ...job(0), endpoint: 'ftp://x/prod' })],
+    ['an endpoint that is no string', JSON.stringify({ ...job(0), endpoint: 7 })],
     ['no frame', JSON.stringify({ ...job(0), frame: null })],
     ['null', 'null'],
   ])('refuses %s with queue.badJob', (_, body) => {

@@ -1,0 +1,160 @@
+import { createDocumentClient } from '../client.js'
+import { ChatDbError } from '../errors.js'
+import { createSqsClient } from '../queue/sqsClient.js'
+import type { SqsBatchResponse, SqsEvent } from '../queue/sqsEvents.js'
+import { createSqsQueue } from '../queue/sqsQueue.js'
+import { describeError } from '../service/jsonLogger.js'
+import type { ServiceLogger } from '../service/types.js'
+import { DEFAULT_TABLE_NAME } from '../table.js'
+import { createFanOutHandler, type FanOutHandler } from './fanOutHandler.js'
+import { createLambdaLogger } from './lambdaLogger.js'
+
+/** The worker's DynamoDB, `@connections` and SQS request timeout (ms) unless its variable says otherwise. */
+export const FANOUT_REQUEST_TIMEOUT_MS = 2_000
+
+type Environment = Record<string, string | undefined>
+
+/** What the worker's variables say, checked; the clients are built from it. */
+export interface FanOutSettings {
+  tableName: string
+  queueUrl: string
+  managementEndpoint: string | undefined
+  dynamoDbTimeoutMs: number
+  dynamoDbMaxAttempts: number | undefined
+  managementTimeoutMs: number
+  managementMaxAttempts: number | undefined
+  queueTimeoutMs: number
+  queueMaxAttempts: number | undefined
+  postConcurrency: number | undefined
+  managementMaxSockets: number | undefined
+}
+
+function positive(env: Environment, name: string): number | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  const value = Number(raw)
+  if (!(value > 0 && Number.isFinite(value)))
+    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${raw}")`)
+  return value
+}
+
+function count(env: Environment, name: string): number | undefined {
+  const value = positive(env, name)
+  if (value !== undefined && !Number.isInteger(value))
+    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${env[name]}")`)
+  return value
+}
+
+function url(env: Environment, name: string): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    protocol = ''
+  }
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw new ChatDbError('validation.option', `${name} must be an http(s) URL (got "${raw}")`)
+  return raw
+}
+
+/**
+ * The fan-out worker's settings from its environment: `CHATDB_FANOUT_QUEUE_URL` (required: the
+ * queue retry jobs go to), `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (for
+ * jobs that name no endpoint), `CHATDB_DYNAMODB_TIMEOUT_MS` / `_MAX_ATTEMPTS`,
+ * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `_MAX_ATTEMPTS`, `CHATDB_QUEUE_TIMEOUT_MS` / `_MAX_ATTEMPTS`
+ * (timeouts default 2,000 ms, attempts 3), `CHATDB_BROADCAST_CONCURRENCY` and
+ * `CHATDB_MANAGEMENT_MAX_SOCKETS` (default 128 / the posts in flight). A bad value throws
+ * `validation.option` naming the variable.
+ *
+ * @example
+ * fanOutSettingsFromEnv({ CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/fanout' }).tableName // 'chat'
+ */
+export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
+  const queueUrl = url(env, 'CHATDB_FANOUT_QUEUE_URL')
+  if (!queueUrl) {
+    throw new ChatDbError(
+      'validation.option',
+      'CHATDB_FANOUT_QUEUE_URL is unset: the fan-out worker needs the queue its retry jobs go to',
+    )
+  }
+  return {
+    tableName: env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
+    queueUrl,
+    managementEndpoint: url(env, 'CHATDB_MANAGEMENT_ENDPOINT'),
+    dynamoDbTimeoutMs: positive(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    dynamoDbMaxAttempts: count(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+    managementTimeoutMs: positive(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    managementMaxAttempts: count(env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    queueTimeoutMs: positive(env, 'CHATDB_QUEUE_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    queueMaxAttempts: count(env, 'CHATDB_QUEUE_MAX_ATTEMPTS'),
+    postConcurrency: count(env, 'CHATDB_BROADCAST_CONCURRENCY'),
+    managementMaxSockets: count(env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
+  }
+}
+
+/** The worker on real clients, as `fanOutSettingsFromEnv` configures it. */
+export function fanOutHandlerOf(settings: FanOutSettings, logger?: ServiceLogger): FanOutHandler {
+  return createFanOutHandler({
+    documentClient: createDocumentClient({
+      requestTimeoutMs: settings.dynamoDbTimeoutMs,
+      maxAttempts: settings.dynamoDbMaxAttempts,
+    }),
+    tableName: settings.tableName,
+    queue: createSqsQueue({
+      client: createSqsClient({
+        requestTimeoutMs: settings.queueTimeoutMs,
+        maxAttempts: settings.queueMaxAttempts,
+      }),
+      queueUrl: settings.queueUrl,
+    }),
+    managementEndpoint: settings.managementEndpoint,
+    managementTimeoutMs: settings.managementTimeoutMs,
+    managementMaxAttempts: settings.managementMaxAttempts,
+    postConcurrency: settings.postConcurrency,
+    managementMaxSockets: settings.managementMaxSockets,
+    logger,
+  })
+}
+
+/**
+ * The Lambda handler of the fan-out queue, configured from `env` on its first invocation and
+ * kept for the life of the execution environment. A bad configuration is logged
+ * (`config.invalid`, once per invocation, with the variable at fault) and fails every record of
+ * the batch: they return to the queue and, after `maxReceiveCount`, wait in the dead-letter queue
+ * for the fix, rather than being deleted undelivered or crashing the function in a loop.
+ *
+ * @example
+ * // template: Handler: index.fanOutHandler
+ * export { fanOutHandler } from 'chatdb/lambda'
+ */
+export function fanOutHandlerFromEnvironment(
+  env: Environment = process.env,
+  { logger, build = fanOutHandlerOf }: { logger?: ServiceLogger; build?: typeof fanOutHandlerOf } = {},
+) {
+  let worker: FanOutHandler | undefined
+  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
+    const records = Array.isArray(event?.Records) ? event.Records : undefined
+    if (!records) {
+      // Not from an SQS event source: no record to fail or to keep.
+      ;(logger ?? createLambdaLogger()).error('fanout.badEvent', {
+        received: event === null ? 'null' : typeof event,
+        reason: 'not an SQS event (Records is required)',
+      })
+      return { batchItemFailures: [] }
+    }
+    if (records.length === 0) return { batchItemFailures: [] }
+    try {
+      worker ??= build(fanOutSettingsFromEnv(env), logger)
+    } catch (error) {
+      ;(logger ?? createLambdaLogger()).error('config.invalid', {
+        route: 'fanOut',
+        records: records.length,
+        error: describeError(error),
+      })
+      return { batchItemFailures: records.map(({ messageId }) => ({ itemIdentifier: messageId })) }
+    }
+    return worker.handler(event)
+  }
+}
