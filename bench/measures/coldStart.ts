@@ -32,7 +32,7 @@ async function coldImport(file: string): Promise<number> {
 export async function coldStart(rounds: number): Promise<Section> {
   const chatdbFile = `${root}/dist/bench-bundles/router.mjs`
   const rawFile = `${root}/dist/bench-bundles/raw.mjs`
-  const chatdbBytes = await bundle(`${root}/src/lambda/index.ts`, chatdbFile)
+  const chatdbBytes = await bundle(`${root}/src/lambda/routes.ts`, chatdbFile)
   const rawBytes = await bundle(`${root}/bench/rawHandler.ts`, rawFile)
   let chatdbTotal = 0
   let rawTotal = 0

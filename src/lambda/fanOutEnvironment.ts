@@ -126,7 +126,7 @@ export function fanOutHandlerOf(settings: FanOutSettings, logger?: ServiceLogger
  * for the fix, rather than being deleted undelivered or crashing the function in a loop.
  *
  * @example
- * // template: Handler: index.fanOutHandler
+ * // template: Handler: worker.fanOutHandler
  * export { fanOutHandler } from 'chatdb/lambda'
  */
 export function fanOutHandlerFromEnvironment(

@@ -238,7 +238,7 @@ describe('deploy/template.yaml', () => {
       expect(worker.Type).toBe('AWS::Serverless::Function')
       expect(worker.Properties).toMatchObject({
         CodeUri: resource('RouterFunction').Properties.CodeUri,
-        Handler: 'index.fanOutHandler',
+        Handler: 'worker.fanOutHandler',
         MemorySize: { Ref: 'FanOutMemorySize' },
         ReservedConcurrentExecutions: { Ref: 'FanOutReservedConcurrency' },
       })

@@ -1,0 +1,139 @@
+/**
+ * Lambda handlers for the chat's API Gateway WebSocket routes (in package export `chatdb/lambda`;
+ * the entry of the router's bundle, `dist/lambda/index.mjs`).
+ * Point every route at `handler`, or each route at its own handler. Configuration:
+ * `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (default: from the event),
+ * `CHATDB_RECENT_MESSAGES` (default 50), `CHATDB_MESSAGE_RETENTION_DAYS` (default: no expiry),
+ * `CHATDB_USER_HISTORY_SHARDS` / `CHATDB_USER_HISTORY_READ_SHARDS` (default 1 / the former),
+ * `CHATDB_DYNAMODB_TIMEOUT_MS` / `CHATDB_DYNAMODB_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `CHATDB_MANAGEMENT_MAX_ATTEMPTS` (default 2,000 ms, 3 attempts),
+ * `CHATDB_ROOM_LISTING_SHARDS` (default 1) / `CHATDB_ROOM_LIST_CACHE_MS` (default 0: no cache),
+ * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 128) /
+ * `CHATDB_MANAGEMENT_MAX_SOCKETS` (keep-alive sockets to `@connections`, default: the posts in flight),
+ * `CHATDB_DISCONNECT_COALESCE_FROM` / `CHATDB_DISCONNECT_WINDOW_MS` (default 100 items, 250 ms),
+ * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
+ * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
+ * with the route, connection id and request id on each; metrics are EMF on stdout when
+ * `POWERTOOLS_METRICS_NAMESPACE` is set (`POWERTOOLS_METRICS_DISABLED=true` turns them off).
+ *
+ * A hung dependency fails a route's first request after attempts × timeout (+ backoff); the
+ * route stops there and posts its 500 error frame, itself bounded the same way: with the
+ * defaults, about 13 s in all, well inside the template's 29 s function timeout.
+ *
+ * @example
+ * // template: Handler: node_modules/chatdb/dist/src/lambda/index.handler
+ * export { handler } from 'chatdb/lambda'
+ */
+import { createDocumentClient } from '../client.js'
+import { ChatDbError } from '../errors.js'
+import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
+import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
+import { describeError } from '../service/jsonLogger.js'
+import { DEFAULT_TABLE_NAME } from '../table.js'
+import { createRouter, type Router } from './createRouter.js'
+import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import { createLambdaLogger } from './lambdaLogger.js'
+
+export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
+export {
+  createRouter,
+  DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+  DEFAULT_MANAGEMENT_TIMEOUT_MS,
+  type Router,
+  type RouterOptions,
+} from './createRouter.js'
+export { createManagementClient, type ManagementClientOptions } from './managementClient.js'
+
+// The handlers' own defaults are tighter than the library's (30 s): a Lambda has a hard timeout
+// (29 s in the template) and both DynamoDB and API Gateway answer in milliseconds.
+/** The Lambda's DynamoDB request timeout (ms) unless `CHATDB_DYNAMODB_TIMEOUT_MS` says otherwise. */
+export const LAMBDA_DYNAMODB_TIMEOUT_MS = 2_000
+/** The Lambda's `@connections` request timeout (ms) unless `CHATDB_MANAGEMENT_TIMEOUT_MS` says otherwise. */
+export const LAMBDA_MANAGEMENT_TIMEOUT_MS = 2_000
+export {
+  bodyOf,
+  type LambdaInvocationContext,
+  managementEndpointOf,
+  type RouteResponse,
+  requestInfoOf,
+  type WebSocketEvent,
+  type WebSocketHandler,
+  type WebSocketRequestContext,
+} from './events.js'
+export { createLambdaLogger, DEFAULT_SERVICE_NAME, type PowertoolsLogSink } from './lambdaLogger.js'
+export {
+  createRouteMetrics,
+  type PowertoolsMetricsSink,
+  type RouteMetrics,
+  routeMetricsFromEnvironment,
+} from './routeMetrics.js'
+
+// Built on the first invocation and kept for the life of the execution environment.
+let router: Router | undefined
+
+/** A positive number from the environment, or undefined when unset; anything else is a deployment error. */
+function positiveFromEnv(name: string): number | undefined {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return undefined
+  const value = Number(raw)
+  if (!(value > 0))
+    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${raw}")`)
+  return value
+}
+
+/** A count (attempts, posts, sockets) from the environment: a positive whole number, or undefined when unset. */
+function countFromEnv(name: string): number | undefined {
+  const value = positiveFromEnv(name)
+  if (value !== undefined && !Number.isInteger(value))
+    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${process.env[name]}")`)
+  return value
+}
+
+function defaultRouter(): Router {
+  router ??= createRouter({
+    documentClient: createDocumentClient({
+      requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
+      maxAttempts: countFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+    }),
+    tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
+    managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
+    recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
+    messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
+    managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
+    managementMaxAttempts: countFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    postConcurrency: countFromEnv('CHATDB_BROADCAST_CONCURRENCY'),
+    managementMaxSockets: countFromEnv('CHATDB_MANAGEMENT_MAX_SOCKETS'),
+    ...userHistoryShardsFromEnv(process.env),
+    ...roomListingOptionsFromEnv(process.env),
+    coalesceFrom: positiveFromEnv('CHATDB_DISCONNECT_COALESCE_FROM'),
+    coalesceWindowMs: positiveFromEnv('CHATDB_DISCONNECT_WINDOW_MS'),
+  })
+  return router
+}
+
+/**
+ * Each export runs its route on the shared router. A configuration error (a bad variable) is
+ * logged and answered 500 on every invocation, never thrown: a thrown error would only show up
+ * as an opaque Lambda failure, and the function stays up to report it again.
+ */
+const serve =
+  (route: Exclude<keyof Router, 'repository' | 'close'>): WebSocketHandler =>
+  async (event: WebSocketEvent, context?: LambdaInvocationContext): Promise<RouteResponse> => {
+    let current: Router
+    try {
+      current = defaultRouter()
+    } catch (error) {
+      createLambdaLogger().error('config.invalid', { route, error: describeError(error) })
+      return { statusCode: 500 }
+    }
+    return current[route](event, context)
+  }
+
+export const handler: WebSocketHandler = serve('handler')
+export const connect: WebSocketHandler = serve('connect')
+export const disconnect: WebSocketHandler = serve('disconnect')
+export const defaultRoute: WebSocketHandler = serve('defaultRoute')
+export const subscribe: WebSocketHandler = serve('subscribe')
+export const unsubscribe: WebSocketHandler = serve('unsubscribe')
+export const sendMessage: WebSocketHandler = serve('sendMessage')
+export const listRooms: WebSocketHandler = serve('listRooms')
