@@ -130,6 +130,9 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
         },
         // One per call: a processor keeps the batch's state, and a local poller runs several at once.
         new BatchProcessor(EventType.SQS),
+        // A batch whose every record failed is answered like any other (all of them named), not
+        // thrown: SQS takes them back the same way, without an invocation error in the logs.
+        { throwOnFullBatchFailure: false },
       )
       return {
         batchItemFailures: response.batchItemFailures.map(({ itemIdentifier }) => ({ itemIdentifier })),

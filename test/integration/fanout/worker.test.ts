@@ -5,7 +5,7 @@ import { publishJobs } from '../../../src/fanout/publisher.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
-import { startQueuePoller } from '../../../src/queue/queuePoller.js'
+import { startQueuePoller, toSqsRecord } from '../../../src/queue/queuePoller.js'
 import { createBroadcaster } from '../../../src/service/broadcaster.js'
 import type { ServiceLogger } from '../../../src/service/types.js'
 import { sleep } from '../../../src/util/concurrency.js'
@@ -167,4 +167,33 @@ describe('createFanOutWorker', () => {
     expect(t.deadLetters.bodies()).toEqual(['{"v":2}'])
     for (const id of shards[0] ?? []) expect(received(t.fake, id), id).toBeGreaterThanOrEqual(1)
   }, 60_000)
+
+  it('answers a batch whose every record failed with all of them, without throwing', async () => {
+    const worker = createFanOutWorker({
+      broadcaster: { post: async () => ({ delivered: [], gone: [], failed: [] }) },
+      queue: createMemoryQueue(),
+      logger: silent,
+      targetsOf: async () => {
+        throw new Error('shard unreadable')
+      },
+    })
+    const records = jobsFor('big')
+      .slice(0, 2)
+      .map((job, i) =>
+        toSqsRecord(
+          {
+            messageId: `m${i}`,
+            receiptHandle: `h${i}`,
+            body: JSON.stringify(job),
+            receiveCount: 1,
+            sentAt: 1,
+          },
+          'arn:aws:sqs:local:000000000000:fanout',
+          'local',
+        ),
+      )
+    await expect(worker.handler({ Records: records })).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm1' }],
+    })
+  })
 })
