@@ -16,7 +16,8 @@ queueContract(
       deadLetters,
     }
   },
-  100,
+  // Long enough that a loaded machine never sees a message come back between two steps of a test.
+  500,
 )
 
 /** A seeded generator, so the order a receive picks is the same on every run. */
