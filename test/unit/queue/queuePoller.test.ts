@@ -44,7 +44,7 @@ describe('startQueuePoller', () => {
   })
 
   it('returns only the records named in batchItemFailures to the queue', async () => {
-    const queue = createMemoryQueue({ visibilityTimeoutMs: 50 })
+    const queue = createMemoryQueue({ visibilityTimeoutMs: 500 })
     const attempts = new Map<string, number>()
     const poller = startQueuePoller({
       queue,
@@ -69,7 +69,7 @@ describe('startQueuePoller', () => {
   })
 
   it('returns the whole batch when the handler throws (a worker that dies mid-batch)', async () => {
-    const queue = createMemoryQueue({ visibilityTimeoutMs: 50 })
+    const queue = createMemoryQueue({ visibilityTimeoutMs: 500 })
     const delivered: string[] = []
     const errors: unknown[] = []
     let crashed = false
