@@ -1,4 +1,3 @@
-import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import { createChatRepository } from '../repository/chatRepository.js'
@@ -7,7 +6,6 @@ import { type ChatService, createChatService } from '../service/chatService.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
-import { positiveWholeNumber } from '../util/concurrency.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
 import {
   bodyOf,
@@ -20,7 +18,7 @@ import {
 } from './events.js'
 import { currentInvocation, runInvocation } from './invocation.js'
 import { createLambdaLogger } from './lambdaLogger.js'
-import { createManagementClient } from './managementClient.js'
+import { createManagementPool } from './managementClient.js'
 import { type RouteMetrics, routeMetricsFromEnvironment } from './routeMetrics.js'
 
 export interface RouterOptions {
@@ -84,10 +82,7 @@ export interface RouterOptions {
   metrics?: RouteMetrics | false
 }
 
-/** Default of `managementTimeoutMs`. */
-export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 30_000
-/** Default of `managementMaxAttempts`. */
-export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
+export { DEFAULT_MANAGEMENT_MAX_ATTEMPTS, DEFAULT_MANAGEMENT_TIMEOUT_MS } from './managementClient.js'
 
 const isActionName = (value: string): value is ActionName =>
   (ACTION_NAMES as readonly string[]).includes(value)
@@ -133,14 +128,15 @@ export function createRouter(options: RouterOptions) {
   const logger = options.logger ?? createLambdaLogger()
   // Checked here, not when the first event builds the broadcaster: a bad value is a deployment
   // error to refuse at once, not a 500 on every route.
-  const postConcurrency = positiveWholeNumber(
-    'postConcurrency',
-    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
-  )
-  const maxSockets = positiveWholeNumber(
-    'managementMaxSockets',
-    options.managementMaxSockets ?? postConcurrency,
-  )
+  const pool = createManagementPool({
+    // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
+    region,
+    credentials: options.managementCredentials,
+    timeoutMs: options.managementTimeoutMs,
+    maxAttempts: options.managementMaxAttempts,
+    postConcurrency: options.postConcurrency,
+    maxSockets: options.managementMaxSockets,
+  })
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {
     // Counted into the invocation the request belongs to (its async context), not the client:
@@ -162,23 +158,13 @@ export function createRouter(options: RouterOptions) {
     coalesceFrom: options.coalesceFrom,
     coalesceWindowMs: options.coalesceWindowMs,
   })
-  const clients = new Map<string, ApiGatewayManagementApiClient>()
   const services = new Map<string, ChatService>()
 
   function serviceFor(event: WebSocketEvent): ChatService {
     const endpoint = options.managementEndpoint ?? managementEndpointOf(event, region)
     let service = services.get(endpoint)
     if (!service) {
-      const client = createManagementClient({
-        endpoint,
-        // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
-        region: region ?? 'us-east-1',
-        credentials: options.managementCredentials,
-        timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
-        maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
-        maxSockets,
-      })
-      clients.set(endpoint, client)
+      const client = pool.clientFor(endpoint)
       // Bound below: the broadcaster's 410 cleanup goes through the service it posts for.
       let created: ChatService | undefined
       const broadcaster = tallied(
@@ -189,7 +175,7 @@ export function createRouter(options: RouterOptions) {
           // Through the service: a big room's departure burst it holds must still be announced.
           onGone: (connectionId) =>
             created ? created.removeGone(connectionId) : repository.removeConnection(connectionId),
-          concurrency: postConcurrency,
+          concurrency: pool.postConcurrency,
           logger,
         }),
       )
@@ -273,8 +259,7 @@ export function createRouter(options: RouterOptions) {
     repository,
     /** Releases the management clients (the document client belongs to the caller). */
     close() {
-      for (const client of clients.values()) client.destroy()
-      clients.clear()
+      pool.destroy()
       services.clear()
     },
   }

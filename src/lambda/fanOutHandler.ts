@@ -1,4 +1,3 @@
-import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
 import type { FanOutJob } from '../fanout/jobs.js'
@@ -6,13 +5,11 @@ import { createFanOutWorker } from '../fanout/worker.js'
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqsEvents.js'
 import type { QueuePort } from '../queue/types.js'
 import { createChatRepository } from '../repository/chatRepository.js'
-import { createBroadcaster, DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
+import { createBroadcaster } from '../service/broadcaster.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
-import { positiveWholeNumber } from '../util/concurrency.js'
-import { DEFAULT_MANAGEMENT_MAX_ATTEMPTS, DEFAULT_MANAGEMENT_TIMEOUT_MS } from './createRouter.js'
 import { createLambdaLogger } from './lambdaLogger.js'
-import { createManagementClient } from './managementClient.js'
+import { createManagementPool } from './managementClient.js'
 
 export interface FanOutHandlerOptions {
   documentClient: DynamoDBDocumentClient
@@ -64,16 +61,15 @@ export function createFanOutHandler(options: FanOutHandlerOptions) {
   const { documentClient, tableName = DEFAULT_TABLE_NAME, queue, region = process.env.AWS_REGION } = options
   const logger = options.logger ?? createLambdaLogger()
   // Checked now: a bad value is a deployment error, not a failure of every job one by one.
-  const postConcurrency = positiveWholeNumber(
-    'postConcurrency',
-    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
-  )
-  const maxSockets = positiveWholeNumber(
-    'managementMaxSockets',
-    options.managementMaxSockets ?? postConcurrency,
-  )
+  const pool = createManagementPool({
+    region,
+    credentials: options.managementCredentials,
+    timeoutMs: options.managementTimeoutMs,
+    maxAttempts: options.managementMaxAttempts,
+    postConcurrency: options.postConcurrency,
+    maxSockets: options.managementMaxSockets,
+  })
   const repository = createChatRepository({ documentClient, tableName })
-  const clients = new Map<string, ApiGatewayManagementApiClient>()
   const broadcasters = new Map<string, Broadcaster>()
 
   function broadcasterFor(job: FanOutJob): Broadcaster {
@@ -86,23 +82,14 @@ export function createFanOutHandler(options: FanOutHandlerOptions) {
     }
     let broadcaster = broadcasters.get(endpoint)
     if (!broadcaster) {
-      const client = createManagementClient({
-        endpoint,
-        region: region ?? 'us-east-1',
-        credentials: options.managementCredentials,
-        timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
-        maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
-        maxSockets,
-      })
-      clients.set(endpoint, client)
       broadcaster = createBroadcaster({
-        client,
+        client: pool.clientFor(endpoint),
         // Nobody to announce the departure to from here: the subscriptions go, and the room's
         // listing is settled by removeConnection as at `$disconnect`.
         onGone: async (connectionId) => {
           await repository.removeConnection(connectionId)
         },
-        concurrency: postConcurrency,
+        concurrency: pool.postConcurrency,
         logger,
       })
       broadcasters.set(endpoint, broadcaster)
@@ -125,8 +112,7 @@ export function createFanOutHandler(options: FanOutHandlerOptions) {
     repository,
     /** Releases the management clients (the document client and the queue belong to the caller). */
     close() {
-      for (const client of clients.values()) client.destroy()
-      clients.clear()
+      pool.destroy()
       broadcasters.clear()
     },
   }

@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { httpTimeouts } from '../client.js'
+import { DEFAULT_POST_CONCURRENCY } from '../service/broadcastDefaults.js'
 import { positiveWholeNumber } from '../util/concurrency.js'
 
 export interface ManagementClientOptions {
@@ -52,3 +53,67 @@ export function createManagementClient(options: ManagementClientOptions): ApiGat
     requestHandler: { ...httpTimeouts(timeoutMs), httpAgent: agent, httpsAgent: agent },
   })
 }
+
+/** What the router and the fan-out worker share of their `@connections` settings. */
+export interface ManagementPoolOptions {
+  /** Signs the requests (default `us-east-1`: the local gateway ignores signatures). */
+  region?: string
+  credentials?: { accessKeyId: string; secretAccessKey: string }
+  /** Per attempt (default 30,000 ms). */
+  timeoutMs?: number
+  /** Attempts per post (default 3). */
+  maxAttempts?: number
+  /** Posts in flight per broadcast (default {@link DEFAULT_POST_CONCURRENCY}). */
+  postConcurrency?: number
+  /** Keep-alive sockets per client (default: the posts in flight). */
+  maxSockets?: number
+}
+
+/** Default of `managementTimeoutMs`. */
+export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 30_000
+/** Default of `managementMaxAttempts`. */
+export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
+
+/**
+ * One management client per `@connections` endpoint (an API stage), built on first use with the
+ * same settings, which are checked here, when the pool is made: a bad value is a deployment
+ * error to refuse at once, not a failure of every post.
+ *
+ * @example
+ * const pool = createManagementPool({ region: 'eu-west-1', postConcurrency: 128 })
+ * const client = pool.clientFor('https://abc123.execute-api.eu-west-1.amazonaws.com/prod')
+ */
+export function createManagementPool(options: ManagementPoolOptions) {
+  const postConcurrency = positiveWholeNumber(
+    'postConcurrency',
+    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
+  )
+  const maxSockets = positiveWholeNumber('managementMaxSockets', options.maxSockets ?? postConcurrency)
+  const clients = new Map<string, ApiGatewayManagementApiClient>()
+  return {
+    postConcurrency,
+    maxSockets,
+    clientFor(endpoint: string): ApiGatewayManagementApiClient {
+      let client = clients.get(endpoint)
+      if (!client) {
+        client = createManagementClient({
+          endpoint,
+          region: options.region ?? 'us-east-1',
+          credentials: options.credentials,
+          timeoutMs: options.timeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
+          maxAttempts: options.maxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+          maxSockets,
+        })
+        clients.set(endpoint, client)
+      }
+      return client
+    },
+    /** Releases every client's sockets. */
+    destroy() {
+      for (const client of clients.values()) client.destroy()
+      clients.clear()
+    },
+  }
+}
+
+export type ManagementPool = ReturnType<typeof createManagementPool>
