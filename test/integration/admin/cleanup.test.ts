@@ -7,6 +7,7 @@ import { isChatDbError } from '../../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../../src/keys.js'
 import { connectionOf, dataset, seededTable } from '../../support/adminTables.js'
 import { useTestTable } from '../../support/dynamo.js'
+import { writeShardSubscriptions } from '../../support/shardedSubscriptions.js'
 
 describe('src/admin/cleanup', () => {
   const t = useTestTable()
@@ -104,6 +105,23 @@ describe('src/admin/cleanup', () => {
       expect(await repository.roomsOfConnection(connectionOf('ada'))).toEqual([])
       expect(await repository.roomsOfConnection(connectionOf('grace'))).toHaveLength(3)
       expect(new Set(probed).size).toBe(8)
+    })
+
+    it("finds gone connections in a large room's shard partitions and deletes them there", async () => {
+      const { tableName, repository, store } = await seededTable(t)
+      const members = ['shardA0=', 'shardA1=', 'shardA2=']
+      await writeShardSubscriptions(t.documentClient, tableName, {
+        roomName: 'general',
+        shard: 3,
+        connectionIds: members,
+      })
+      const gone = new Set(['shardA0=', 'shardA2='])
+      const probe: ConnectionProbe = async (connectionId) =>
+        gone.has(connectionId) ? { status: 'gone' } : { status: 'connected' }
+      const result = await cleanupStale(repository, store, probe)
+      expect(result.stale.sort()).toEqual([...gone].sort())
+      expect(result.subscriptions).toBe(2)
+      expect(await repository.shardSubscribers('general', 3)).toEqual(['shardA1='])
     })
 
     it('stops probing and removes nothing when the management API cannot be reached', async () => {
