@@ -28,6 +28,21 @@ export function createDynamoLedger({
   documentClient: DynamoDBDocumentClient
   tableName: string
 }): MigrationLedger {
+  /** Sets `values` on a logged version's entry; a version never logged is refused. */
+  async function updateEntry(version: number, values: Record<string, unknown>): Promise<void> {
+    const names = Object.keys(values)
+    await documentClient.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: MIGRATION_PARTITION, sk: ledgerSortKey(version) },
+        UpdateExpression: `SET ${names.map((_, i) => `#n${i} = :v${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#n${i}`, name])),
+        ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
+      }),
+    )
+  }
+
   const ledger: MigrationLedger = {
     async executed() {
       const items = await allItems(
@@ -56,41 +71,22 @@ export function createDynamoLedger({
     },
 
     async unlog(version, run) {
-      await documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: MIGRATION_PARTITION, sk: ledgerSortKey(version) },
-          UpdateExpression:
-            'SET #status = :status, finishedAt = :finishedAt, itemsScanned = :scanned, itemsChanged = :changed, ranBy = :ranBy, checkpoints = :none',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':status': 'rolled-back',
-            ':finishedAt': run.finishedAt ?? Date.now(),
-            ':scanned': run.itemsScanned,
-            ':changed': run.itemsChanged,
-            ':ranBy': run.ranBy,
-            ':none': {},
-          },
-        }),
-      )
+      await updateEntry(version, {
+        status: 'rolled-back',
+        finishedAt: run.finishedAt ?? Date.now(),
+        itemsScanned: run.itemsScanned,
+        itemsChanged: run.itemsChanged,
+        ranBy: run.ranBy,
+        checkpoints: {},
+      })
     },
 
     async saveCheckpoints(version, progress) {
-      await documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: MIGRATION_PARTITION, sk: ledgerSortKey(version) },
-          UpdateExpression:
-            'SET checkpoints = :checkpoints, itemsScanned = :scanned, itemsChanged = :changed',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: {
-            ':checkpoints': plain(progress.checkpoints),
-            ':scanned': progress.itemsScanned,
-            ':changed': progress.itemsChanged,
-          },
-        }),
-      )
+      await updateEntry(version, {
+        checkpoints: plain(progress.checkpoints),
+        itemsScanned: progress.itemsScanned,
+        itemsChanged: progress.itemsChanged,
+      })
     },
   }
   return translateStoreError(ledger, { tableName })
