@@ -48,6 +48,16 @@ export function createSqsQueue({ client, queueUrl }: SqsQueueOptions): QueuePort
           cause: error,
         })
       }
+      // A visibility change of a message whose delivery is over (deleted, redelivered, timed out).
+      if (errorName === 'MessageNotInflight' || errorName === 'ReceiptHandleIsInvalid') {
+        throw new ChatDbError(
+          'queue.notInFlight',
+          `${operation} on queue "${name}": the message is not in flight`,
+          {
+            cause: error,
+          },
+        )
+      }
       if (errorName === 'QueueDoesNotExist' || errorName === 'AWS.SimpleQueueService.NonExistentQueue') {
         throw new ChatDbError('queue.notFound', `queue "${name}" does not exist (${queueUrl})`, {
           cause: error,
@@ -136,23 +146,15 @@ export function createSqsQueue({ client, queueUrl }: SqsQueueOptions): QueuePort
     },
 
     async changeVisibility(receiptHandle: string, timeoutMs: number) {
-      try {
-        await call('ChangeMessageVisibility', () =>
-          client.send(
-            new ChangeMessageVisibilityCommand({
-              QueueUrl: queueUrl,
-              ReceiptHandle: receiptHandle,
-              VisibilityTimeout: seconds(timeoutMs, 43_200),
-            }),
-          ),
-        )
-      } catch (error) {
-        const causeName = ((error as Error).cause as { name?: string } | undefined)?.name ?? ''
-        if (/MessageNotInflight|ReceiptHandleIsInvalid/.test(causeName)) {
-          throw new ChatDbError('queue.notInFlight', `message of handle ${receiptHandle} is not in flight`)
-        }
-        throw error
-      }
+      await call('ChangeMessageVisibility', () =>
+        client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: queueUrl,
+            ReceiptHandle: receiptHandle,
+            VisibilityTimeout: seconds(timeoutMs, 43_200),
+          }),
+        ),
+      )
     },
   }
 }

@@ -69,6 +69,16 @@ describe('createSqsQueue', () => {
     down.destroy()
   })
 
+  it('says queue.notInFlight for a visibility change of a message already deleted', async () => {
+    const queueUrl = await createQueue(`in-flight-${++queues}`)
+    const queue = createSqsQueue({ client, queueUrl })
+    await queue.sendBatch([{ id: 'a', body: 'job' }])
+    const [message] = await queue.receive({ waitTimeMs: 1_000 })
+    await queue.deleteBatch([message?.receiptHandle as string])
+    const error = await queue.changeVisibility(message?.receiptHandle as string, 0).catch((e: unknown) => e)
+    expect(isChatDbError(error, 'queue.notInFlight')).toBe(true)
+  })
+
   it('names the queue after the last part of its URL', () => {
     expect(
       createSqsQueue({ client, queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/chat-fanout' }).name,
