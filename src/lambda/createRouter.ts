@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import { createChatRepository } from '../repository/chatRepository.js'
-import { createBroadcaster, DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
+import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
@@ -18,19 +18,16 @@ import {
 } from './events.js'
 import { currentInvocation, runInvocation } from './invocation.js'
 import { createLambdaLogger } from './lambdaLogger.js'
-import { createManagementPool } from './managementClient.js'
+import { createManagementPool, type ManagementPoolOptions } from './managementClient.js'
 import { type RouteMetrics, routeMetricsFromEnvironment } from './routeMetrics.js'
 
-export interface RouterOptions {
+/** The router's options; the `@connections` settings are the {@link ManagementPoolOptions}. */
+export interface RouterOptions extends ManagementPoolOptions {
   documentClient: DynamoDBDocumentClient
   /** Default `chat`. */
   tableName?: string
   /** The `@connections` endpoint; default `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}` from the event. */
   managementEndpoint?: string
-  /** Region of the management API (default `AWS_REGION`). */
-  region?: string
-  /** Credentials for the management client; default the SDK's chain (the local gateway passes dummies). */
-  managementCredentials?: { accessKeyId: string; secretAccessKey: string }
   /** Messages in a `subscribed` frame (default 50). */
   recentMessagesLimit?: number
   /** Room listing partitions (default 1); see the repository option. */
@@ -43,26 +40,6 @@ export interface RouterOptions {
   userHistoryShards?: number
   /** History shards read (default `userHistoryShards`). */
   userHistoryReadShards?: number
-  /**
-   * Posts in flight at once per broadcast (default {@link DEFAULT_POST_CONCURRENCY}, 128): about
-   * in-flight ÷ post latency posts/s, up to what the function's CPU allows (docs/operations.md,
-   * "Broadcast throughput").
-   */
-  postConcurrency?: number
-  /**
-   * Keep-alive sockets of each management client (default `postConcurrency`, so no post waits for
-   * a socket); the local gateway, where every connection's invocations share one client, sets more.
-   */
-  managementMaxSockets?: number
-  /**
-   * A post to `@connections` that has no answer after this long (ms) is abandoned and retried
-   * (default 30,000, like the document client's: generous, as the timer also runs while a post
-   * waits for a pooled socket behind a busy local gateway's others; the Lambda handlers of
-   * `chatdb/lambda` use 2,000, see `CHATDB_MANAGEMENT_TIMEOUT_MS`).
-   */
-  managementTimeoutMs?: number
-  /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
-  managementMaxAttempts?: number
   /**
    * `$disconnect` storms: rooms over this many items coalesce their departures (default 100;
    * `Infinity`: never), see docs/data-model.md "Disconnect storms".
@@ -128,15 +105,7 @@ export function createRouter(options: RouterOptions) {
   const logger = options.logger ?? createLambdaLogger()
   // Checked here, not when the first event builds the broadcaster: a bad value is a deployment
   // error to refuse at once, not a 500 on every route.
-  const pool = createManagementPool({
-    // Only signs the requests when the endpoint is given explicitly (the local gateway ignores it).
-    region,
-    credentials: options.managementCredentials,
-    timeoutMs: options.managementTimeoutMs,
-    maxAttempts: options.managementMaxAttempts,
-    postConcurrency: options.postConcurrency,
-    maxSockets: options.managementMaxSockets,
-  })
+  const pool = createManagementPool(options)
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {
     // Counted into the invocation the request belongs to (its async context), not the client:

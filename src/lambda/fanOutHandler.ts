@@ -9,9 +9,10 @@ import { createBroadcaster } from '../service/broadcaster.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createLambdaLogger } from './lambdaLogger.js'
-import { createManagementPool } from './managementClient.js'
+import { createManagementPool, type ManagementPoolOptions } from './managementClient.js'
 
-export interface FanOutHandlerOptions {
+/** The worker's options; the `@connections` settings are the {@link ManagementPoolOptions}. */
+export interface FanOutHandlerOptions extends ManagementPoolOptions {
   documentClient: DynamoDBDocumentClient
   /** Default `chat`. */
   tableName?: string
@@ -22,18 +23,6 @@ export interface FanOutHandlerOptions {
    * unlike an API Gateway one, does not say which API to post to.
    */
   managementEndpoint?: string
-  /** Region that signs the management API's requests (default `AWS_REGION`). */
-  region?: string
-  /** Credentials for the management clients; default the SDK's chain. */
-  managementCredentials?: { accessKeyId: string; secretAccessKey: string }
-  /** A post with no answer after this long (ms) is abandoned and retried (default 30,000). */
-  managementTimeoutMs?: number
-  /** Attempts per post, the first included (default 3). */
-  managementMaxAttempts?: number
-  /** Posts in flight per job (default {@link DEFAULT_POST_CONCURRENCY}, 128). */
-  postConcurrency?: number
-  /** Keep-alive sockets of each management client (default `postConcurrency`). */
-  managementMaxSockets?: number
   /** Default Powertools JSON lines ({@link createLambdaLogger}). */
   logger?: ServiceLogger
   /** Rounds of retrying throttled posts inside one invocation (default 2; see `createFanOutWorker`). */
@@ -58,17 +47,10 @@ export interface FanOutHandlerOptions {
  * export const handler = worker.handler
  */
 export function createFanOutHandler(options: FanOutHandlerOptions) {
-  const { documentClient, tableName = DEFAULT_TABLE_NAME, queue, region = process.env.AWS_REGION } = options
+  const { documentClient, tableName = DEFAULT_TABLE_NAME, queue } = options
   const logger = options.logger ?? createLambdaLogger()
   // Checked now: a bad value is a deployment error, not a failure of every job one by one.
-  const pool = createManagementPool({
-    region,
-    credentials: options.managementCredentials,
-    timeoutMs: options.managementTimeoutMs,
-    maxAttempts: options.managementMaxAttempts,
-    postConcurrency: options.postConcurrency,
-    maxSockets: options.managementMaxSockets,
-  })
+  const pool = createManagementPool(options)
   const repository = createChatRepository({ documentClient, tableName })
   const broadcasters = new Map<string, Broadcaster>()
 

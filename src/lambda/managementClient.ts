@@ -56,17 +56,30 @@ export function createManagementClient(options: ManagementClientOptions): ApiGat
 
 /** What the router and the fan-out worker share of their `@connections` settings. */
 export interface ManagementPoolOptions {
-  /** Signs the requests (default `us-east-1`: the local gateway ignores signatures). */
+  /** Region that signs the management API's requests (default `AWS_REGION`, else `us-east-1`). */
   region?: string
-  credentials?: { accessKeyId: string; secretAccessKey: string }
-  /** Per attempt (default 30,000 ms). */
-  timeoutMs?: number
-  /** Attempts per post (default 3). */
-  maxAttempts?: number
-  /** Posts in flight per broadcast (default {@link DEFAULT_POST_CONCURRENCY}). */
+  /** Credentials for the management clients; default the SDK's chain (the local gateway passes dummies). */
+  managementCredentials?: { accessKeyId: string; secretAccessKey: string }
+  /**
+   * A post to `@connections` that has no answer after this long (ms) is abandoned and retried
+   * (default 30,000, like the document client's: generous, as the timer also runs while a post
+   * waits for a pooled socket behind a busy local gateway's others; the Lambda handlers of
+   * `chatdb/lambda` use 2,000, see `CHATDB_MANAGEMENT_TIMEOUT_MS`).
+   */
+  managementTimeoutMs?: number
+  /** Attempts per post, the first included (default 3): a hung API costs at most attempts × timeout. */
+  managementMaxAttempts?: number
+  /**
+   * Posts in flight at once per broadcast (default {@link DEFAULT_POST_CONCURRENCY}, 128): about
+   * in-flight ÷ post latency posts/s, up to what the function's CPU allows (docs/operations.md,
+   * "Broadcast throughput").
+   */
   postConcurrency?: number
-  /** Keep-alive sockets per client (default: the posts in flight). */
-  maxSockets?: number
+  /**
+   * Keep-alive sockets of each management client (default `postConcurrency`, so no post waits for
+   * a socket); the local gateway, where every connection's invocations share one client, sets more.
+   */
+  managementMaxSockets?: number
 }
 
 /** Default of `managementTimeoutMs`. */
@@ -81,6 +94,7 @@ export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
  *
  * @example
  * const pool = createManagementPool({ region: 'eu-west-1', postConcurrency: 128 })
+ * // createRouter and createFanOutHandler pass their own options: they extend these.
  * const client = pool.clientFor('https://abc123.execute-api.eu-west-1.amazonaws.com/prod')
  */
 export function createManagementPool(options: ManagementPoolOptions) {
@@ -88,7 +102,10 @@ export function createManagementPool(options: ManagementPoolOptions) {
     'postConcurrency',
     options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
   )
-  const maxSockets = positiveWholeNumber('managementMaxSockets', options.maxSockets ?? postConcurrency)
+  const maxSockets = positiveWholeNumber(
+    'managementMaxSockets',
+    options.managementMaxSockets ?? postConcurrency,
+  )
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   return {
     postConcurrency,
@@ -98,10 +115,10 @@ export function createManagementPool(options: ManagementPoolOptions) {
       if (!client) {
         client = createManagementClient({
           endpoint,
-          region: options.region ?? 'us-east-1',
-          credentials: options.credentials,
-          timeoutMs: options.timeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
-          maxAttempts: options.maxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+          region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+          credentials: options.managementCredentials,
+          timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
+          maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
           maxSockets,
         })
         clients.set(endpoint, client)
