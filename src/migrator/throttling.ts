@@ -1,19 +1,14 @@
 import { isChatDbError } from '../errors.js'
+import { THROTTLING_ERROR_NAMES } from '../repository/storeErrors.js'
 
 /**
  * DynamoDB's throttling errors, as they reach the caller once the SDK's own retries are spent,
  * and `store.unprocessedItems`: a batch still left unprocessed (throttled) after batchWrite's.
  */
-const THROTTLING_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-])
-
 export function isThrottling(error: unknown): boolean {
   if (isChatDbError(error, 'store.unprocessedItems')) return true
   const name = (error as { name?: unknown } | null)?.name
-  return typeof name === 'string' && THROTTLING_NAMES.has(name)
+  return typeof name === 'string' && THROTTLING_ERROR_NAMES.has(name)
 }
 
 export interface ThrottleBackoffOptions {

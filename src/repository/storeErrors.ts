@@ -6,11 +6,16 @@ export interface StoreErrorContext {
   tableName?: string
 }
 
-/** Error names of the SDK and its HTTP layer that mean "no answer in time, or none at all". */
-const UNAVAILABLE_NAMES = new Set([
+/** DynamoDB's throttling errors, as they reach the caller once the SDK's own retries are spent. */
+export const THROTTLING_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
   'RequestLimitExceeded',
+])
+
+/** Error names of the SDK and its HTTP layer that mean "no answer in time, or none at all". */
+const UNAVAILABLE_NAMES = new Set([
+  ...THROTTLING_ERROR_NAMES,
   'InternalServerError',
   'ServiceUnavailable',
   'TimeoutError',
