@@ -6,13 +6,12 @@ import { createSqsQueue } from '../queue/sqsQueue.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
+import { countFromEnv, type Environment, positiveFromEnv } from './environment.js'
 import { createFanOutHandler, type FanOutHandler } from './fanOutHandler.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
 /** The worker's DynamoDB, `@connections` and SQS request timeout (ms) unless its variable says otherwise. */
 export const FANOUT_REQUEST_TIMEOUT_MS = 2_000
-
-type Environment = Record<string, string | undefined>
 
 /** What the worker's variables say, checked; the clients are built from it. */
 export interface FanOutSettings {
@@ -29,19 +28,11 @@ export interface FanOutSettings {
   managementMaxSockets: number | undefined
 }
 
-function positive(env: Environment, name: string): number | undefined {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
-  const value = Number(raw)
-  if (!(value > 0 && Number.isFinite(value)))
-    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${raw}")`)
-  return value
-}
-
-function count(env: Environment, name: string): number | undefined {
-  const value = positive(env, name)
-  if (value !== undefined && !Number.isInteger(value))
-    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${env[name]}")`)
+/** A positive finite number (a timeout) from the environment, or undefined when unset. */
+function finite(env: Environment, name: string): number | undefined {
+  const value = positiveFromEnv(env, name)
+  if (value !== undefined && !Number.isFinite(value))
+    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${env[name]}")`)
   return value
 }
 
@@ -83,14 +74,14 @@ export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
     tableName: env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
     queueUrl,
     managementEndpoint: url(env, 'CHATDB_MANAGEMENT_ENDPOINT'),
-    dynamoDbTimeoutMs: positive(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    dynamoDbMaxAttempts: count(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
-    managementTimeoutMs: positive(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    managementMaxAttempts: count(env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
-    queueTimeoutMs: positive(env, 'CHATDB_QUEUE_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    queueMaxAttempts: count(env, 'CHATDB_QUEUE_MAX_ATTEMPTS'),
-    postConcurrency: count(env, 'CHATDB_BROADCAST_CONCURRENCY'),
-    managementMaxSockets: count(env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
+    dynamoDbTimeoutMs: finite(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    dynamoDbMaxAttempts: countFromEnv(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+    managementTimeoutMs: finite(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    managementMaxAttempts: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    queueTimeoutMs: finite(env, 'CHATDB_QUEUE_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    queueMaxAttempts: countFromEnv(env, 'CHATDB_QUEUE_MAX_ATTEMPTS'),
+    postConcurrency: countFromEnv(env, 'CHATDB_BROADCAST_CONCURRENCY'),
+    managementMaxSockets: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
   }
 }
 

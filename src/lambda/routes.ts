@@ -25,12 +25,12 @@
  * export { handler } from 'chatdb/lambda'
  */
 import { createDocumentClient } from '../client.js'
-import { ChatDbError } from '../errors.js'
 import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
 import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
+import { countFromEnv, positiveFromEnv } from './environment.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
@@ -71,42 +71,26 @@ export {
 // Built on the first invocation and kept for the life of the execution environment.
 let router: Router | undefined
 
-/** A positive number from the environment, or undefined when unset; anything else is a deployment error. */
-function positiveFromEnv(name: string): number | undefined {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return undefined
-  const value = Number(raw)
-  if (!(value > 0))
-    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${raw}")`)
-  return value
-}
-
-/** A count (attempts, posts, sockets) from the environment: a positive whole number, or undefined when unset. */
-function countFromEnv(name: string): number | undefined {
-  const value = positiveFromEnv(name)
-  if (value !== undefined && !Number.isInteger(value))
-    throw new ChatDbError('validation.option', `${name} must be a whole number (got "${process.env[name]}")`)
-  return value
-}
-
 function defaultRouter(): Router {
   router ??= createRouter({
     documentClient: createDocumentClient({
-      requestTimeoutMs: positiveFromEnv('CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
-      maxAttempts: countFromEnv('CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+      requestTimeoutMs:
+        positiveFromEnv(process.env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
+      maxAttempts: countFromEnv(process.env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
     }),
     tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
     managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
-    recentMessagesLimit: positiveFromEnv('CHATDB_RECENT_MESSAGES'),
-    messageRetentionDays: positiveFromEnv('CHATDB_MESSAGE_RETENTION_DAYS'),
-    managementTimeoutMs: positiveFromEnv('CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
-    managementMaxAttempts: countFromEnv('CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
-    postConcurrency: countFromEnv('CHATDB_BROADCAST_CONCURRENCY'),
-    managementMaxSockets: countFromEnv('CHATDB_MANAGEMENT_MAX_SOCKETS'),
+    recentMessagesLimit: positiveFromEnv(process.env, 'CHATDB_RECENT_MESSAGES'),
+    messageRetentionDays: positiveFromEnv(process.env, 'CHATDB_MESSAGE_RETENTION_DAYS'),
+    managementTimeoutMs:
+      positiveFromEnv(process.env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
+    managementMaxAttempts: countFromEnv(process.env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
+    postConcurrency: countFromEnv(process.env, 'CHATDB_BROADCAST_CONCURRENCY'),
+    managementMaxSockets: countFromEnv(process.env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
     ...userHistoryShardsFromEnv(process.env),
     ...roomListingOptionsFromEnv(process.env),
-    coalesceFrom: positiveFromEnv('CHATDB_DISCONNECT_COALESCE_FROM'),
-    coalesceWindowMs: positiveFromEnv('CHATDB_DISCONNECT_WINDOW_MS'),
+    coalesceFrom: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_COALESCE_FROM'),
+    coalesceWindowMs: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_WINDOW_MS'),
   })
   return router
 }
