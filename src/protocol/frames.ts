@@ -33,6 +33,12 @@ export interface SubscribedFrame {
   messages: ChatMessageFrame[]
   /** Present only when the state was trimmed to fit 128 KB. */
   truncated?: Truncation
+  /**
+   * Present only in a large room (docs/protocol.md, "Large rooms"): about how many connections
+   * are subscribed. `users` is then a bounded sample of the names, and the room sends no
+   * `userSubscribed`/`userUnsubscribed`, only `roomStats` from time to time.
+   */
+  subscriberCount?: number
 }
 
 /** Answered to the connection that left a room. */
@@ -107,8 +113,19 @@ export interface ErrorFrame {
   message: string
 }
 
+/**
+ * Sent to every subscriber of a large room, at most once per interval while its membership
+ * changes: the approximate subscriber count, which replaces per-member presence frames there.
+ */
+export interface RoomStatsFrame {
+  type: 'roomStats'
+  roomName: string
+  subscriberCount: number
+}
+
 export type ServerFrame =
   | SubscribedFrame
+  | RoomStatsFrame
   | UnsubscribedFrame
   | NewMessageFrame
   | UserSubscribedFrame

@@ -94,6 +94,21 @@ export interface ChatRepositoryOptions {
   coalesceLeaseMs?: number
   /** How the holder of a burst waits out the window (default a timer; tests pass their own). */
   sleep?: (ms: number) => Promise<void>
+  /**
+   * Subscribers at which a room becomes large, for good (default 1,000; `Infinity`: never;
+   * `CHATDB_LARGE_ROOM_THRESHOLD`). A large room's new subscriptions are spread over shard
+   * partitions, its broadcast goes through the fan-out queue, and it announces a subscriber
+   * count instead of each join and leave (docs/data-model.md, "Large rooms"). Below it a room
+   * keeps the layout and request budget of a small one. A large room has no subscriber cap
+   * (`maxSubscribersPerRoom` caps small rooms, whose every broadcast reads them whole).
+   */
+  largeRoomThreshold?: number
+  /**
+   * Shard partitions a room gets when it becomes large (default 64, 1–1,024;
+   * `CHATDB_LARGE_ROOM_SHARDS`): recorded on the room then, so changing it affects only rooms
+   * that become large afterwards.
+   */
+  largeRoomShards?: number
 }
 
 export interface ChatMessage {

@@ -1,4 +1,5 @@
 import type { ServerFrame } from '../protocol/frames.js'
+import type { QueuePort } from '../queue/types.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
 
 /** One frame for one connection. */
@@ -66,4 +67,18 @@ export interface ChatServiceOptions {
   /** Epoch ms, for message times when the request has none (default `Date.now`). */
   clock?: () => number
   logger?: ServiceLogger
+  /**
+   * Where a large room's broadcasts go as fan-out jobs (docs/data-model.md, "Large rooms"):
+   * the queue the fan-out worker reads, and the `@connections` endpoint the jobs name (the
+   * worker, woken by the queue, does not know it). Without it, a large room's broadcast is
+   * posted by the route itself, shard by shard.
+   */
+  fanOut?: FanOutOptions
+}
+
+/** The fan-out queue of a service, for large rooms. */
+export interface FanOutOptions {
+  queue: QueuePort
+  /** The `@connections` endpoint put in each job (`FanOutJob.endpoint`). */
+  endpoint?: string
 }
