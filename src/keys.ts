@@ -9,6 +9,7 @@
  * | (large room)  | `Subscription|<room>|<k>` | `<room>|<connection id>`           | connection id |
  * | Departure     | `Subscription|<room>`   | `<room>|<connection id>` (the same)  | connection id |
  * | PresenceOutbox| `Subscription|<room>`   | `#leaving`                           | —             |
+ * | SubscriberCount | `Subscription|<room>` or `…|<k>` (large rooms) | `#count`              | —             |
  * | Message       | `Message|<room>`        | `<room>|<ISO time>|<message id>`     | user name (`<user>|<k>` in write shard k > 0) |
  *
  * Names never contain `|` (validation rejects it), so every prefix below is unambiguous.
@@ -20,6 +21,8 @@ export const ROOM_PARTITION = 'Room'
 export const ROOM_STATE_SORT_KEY = '#room'
 /** The sort key of a room's presence outbox (the departures of a `$disconnect` burst). */
 export const PRESENCE_OUTBOX_SORT_KEY = '#leaving'
+/** The sort key of the subscriber counter in each partition of a large room. */
+export const SUBSCRIBER_COUNT_SORT_KEY = '#count'
 
 /** Timestamps in sort keys are ISO-8601 UTC with milliseconds: they sort as text. */
 export function sortableTime(epochMs: number): string {
@@ -132,6 +135,31 @@ export function subscriptionShardOf(connectionId: string, shards: number): numbe
     )
   }
   return fnv1a(connectionId) % shards
+}
+
+/**
+ * The key of a large room's subscription of `connectionId` in shard `shard` (the sort key is the
+ * one a small room's subscription has; only the partition differs).
+ */
+export function shardSubscriptionKey(roomName: string, connectionId: string, shard: number) {
+  return { pk: subscriptionShardPartition(roomName, shard), sk: `${roomName}${DELIMITER}${connectionId}` }
+}
+
+/** The subscriber counter of one partition of a large room (shard k, or the base partition). */
+export function subscriberCountKey(roomName: string, shard: number) {
+  return { pk: subscriptionShardPartition(roomName, shard), sk: SUBSCRIBER_COUNT_SORT_KEY }
+}
+
+/**
+ * The shard a subscription partition key stands for: k for `Subscription|<room>|<k>`,
+ * {@link BASE_SUBSCRIPTION_SHARD} for `Subscription|<room>`, undefined for any other key.
+ */
+export function subscriptionShardOfPartition(pk: string, roomName: string): number | undefined {
+  const base = subscriptionPartition(roomName)
+  if (pk === base) return BASE_SUBSCRIPTION_SHARD
+  if (!pk.startsWith(`${base}${DELIMITER}`)) return undefined
+  const rest = pk.slice(base.length + 1)
+  return /^(0|[1-9][0-9]*)$/.test(rest) ? Number(rest) : undefined
 }
 
 export function roomStateKey(roomName: string) {

@@ -11,6 +11,7 @@ export {
   createSubscriptionEntity,
   DEPARTURE_ENTITY,
   PRESENCE_OUTBOX_ENTITY,
+  SUBSCRIBER_COUNT_ENTITY,
   type SubscriptionEntity,
 } from './subscription.js'
 

@@ -24,6 +24,13 @@ export const DEPARTURE_ENTITY = 'Departure'
  */
 export const PRESENCE_OUTBOX_ENTITY = 'PresenceOutbox'
 
+/**
+ * The subscriber counter of one partition of a large room: `{ pk: <partition>, sk: "#count",
+ * n }`, the approximate number of subscriptions in the partition (docs/data-model.md, "Large
+ * rooms"). No subscriber: every reader tells it apart by `_et`. Raw requests only (`largeRooms.ts`).
+ */
+export const SUBSCRIBER_COUNT_ENTITY = 'SubscriberCount'
+
 /** `{ pk: "Subscription|<room>", sk: "<room>|<connection>", data: <connection>, userName }` */
 export function createSubscriptionEntity(table: ChatTable) {
   return new Entity({

@@ -1,12 +1,18 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { DEPARTURE_ENTITY } from '../entities/index.js'
-import { subscriptionKey } from '../keys.js'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  roomStateKey,
+  subscriptionKey,
+  subscriptionShardOfPartition,
+} from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { writeInBatches } from './batchWrite.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import { createPresenceOutbox } from './presenceOutbox.js'
 import type { RepositoryContext } from './repositoryContext.js'
@@ -26,6 +32,8 @@ import type { RemovedSubscription } from './types.js'
 export function createConnections(context: RepositoryContext) {
   const { documentClient, tableName, table, entities, pageSize, concurrency, readSnapshot, upkeep } = context
   const { Subscription } = entities
+  const { largeRooms } = context
+  const large = createLargeMembership(context)
   const outbox = createPresenceOutbox({
     documentClient,
     tableName,
@@ -41,12 +49,32 @@ export function createConnections(context: RepositoryContext) {
    * bigger one goes through its presence outbox: only the holder of the burst reads it in full
    * and settles it, once for every departure of the burst.
    */
-  async function settleAfterLeaving(roomName: string, userName: string): Promise<RemovedSubscription> {
+  async function settleAfterLeaving(
+    roomName: string,
+    userName: string,
+    pk: string,
+  ): Promise<RemovedSubscription> {
+    const partition = subscriptionShardOfPartition(pk, roomName)
+    const known = largeRooms.known(roomName)
+    if (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) {
+      // In a shard: the room is large (its shard count is on its guard, or remembered).
+      const shards = known ?? (await largeShardsOf(roomName))
+      return leftLarge(roomName, userName, partition, shards)
+    }
+    if (known !== undefined) return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, known)
     // The guard is one more item of the partition: a room of `coalesceFrom - 1` subscribers fits.
     const first = await readRoomSnapshotUpTo(table, entities, roomName, {
       pageSize,
       maxItems: context.coalesceFrom + 1,
     })
+    // The guard sorts before the subscriptions (`#room`) for every name that starts with a
+    // character after `#`; for the others a capped read may stop before it.
+    const shards =
+      first.snapshot.state?.shards ?? (first.complete ? undefined : await largeShardsOf(roomName))
+    if (shards !== undefined) {
+      largeRooms.remember(roomName, shards)
+      return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards)
+    }
     if (first.complete) {
       const transition = await upkeep.settle(first.snapshot)
       return { roomName, userName, subscribers: first.snapshot.subscribers, transition }
@@ -63,6 +91,32 @@ export function createConnections(context: RepositoryContext) {
     const snapshot = await readSnapshot(roomName)
     const transition = await upkeep.settle(snapshot)
     return { roomName, userName, subscribers: snapshot.subscribers, transition, burst }
+  }
+
+  /** The shard count on a room's guard (one consistent GetItem), or undefined for a small room. */
+  async function largeShardsOf(roomName: string): Promise<number | undefined> {
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: tableName, Key: roomStateKey(roomName), ConsistentRead: true }),
+    )
+    const shards = Item?.shards as number | undefined
+    if (shards !== undefined) largeRooms.remember(roomName, shards)
+    return shards
+  }
+
+  /** A departure from a large room: counted, and the room settled if it may be empty; nobody is told. */
+  async function leftLarge(
+    roomName: string,
+    userName: string,
+    partition: number,
+    shards: number | undefined,
+  ): Promise<RemovedSubscription> {
+    if (shards === undefined) {
+      // A shard partition of a room whose guard has no shards: nothing this release writes. Settle it whole.
+      const transition = await upkeep.settle(await readSnapshot(roomName))
+      return { roomName, userName, subscribers: [], transition }
+    }
+    const transition = await large.departed(roomName, partition, shards)
+    return { roomName, userName, subscribers: [], transition, large: { shards } }
   }
 
   async function setUnfinished(
@@ -146,9 +200,9 @@ export function createConnections(context: RepositoryContext) {
       )
       const subscriptions = rooms.filter((r) => r.subscribed)
       // Each room on its own: one room that cannot be read must not cost the others their news.
-      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName }) => {
+      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName, key }) => {
         try {
-          return await settleAfterLeaving(roomName, userName)
+          return await settleAfterLeaving(roomName, userName, key.pk)
         } catch (error) {
           return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
         }

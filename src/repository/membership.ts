@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { DEPARTURE_ENTITY } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import { subscriptionKey } from '../keys.js'
+import { BASE_SUBSCRIPTION_SHARD, subscriptionKey } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { createLargeMembership } from './largeMembership.js'
 import { queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
@@ -39,8 +40,74 @@ export function createMembership(context: RepositoryContext) {
     maxSubscribersPerRoom,
     readSnapshot,
     upkeep,
+    largeRooms,
+    largeRoomThreshold,
+    largeRoomShards,
   } = context
   const { Subscription } = entities
+  const large = createLargeMembership(context)
+
+  /**
+   * Turns the subscription at `key` into a departure (same key, `_et: "Departure"`, user name
+   * kept) and answers what was there; undefined when nothing (or a key-only stranger) was.
+   */
+  async function leaveAt(key: { pk: string; sk: string }, attempt: string) {
+    try {
+      const output = await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression:
+            'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
+          // Only a subscription or a departure: never a key-only item for a stranger.
+          ConditionExpression: 'attribute_exists(#userName)',
+          ExpressionAttributeNames: {
+            '#entity': ENTITY_ATTRIBUTE,
+            '#attempt': 'attempt',
+            '#leftAt': 'leftAt',
+            '#unfinished': 'unfinished',
+            '#userName': 'userName',
+          },
+          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
+          ReturnValues: 'ALL_OLD',
+        }),
+      )
+      return output.Attributes
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+      return undefined
+    }
+  }
+
+  /** A subscribe to a large room, answered as a {@link SubscribeResult}. */
+  async function subscribeLarge(
+    input: { roomName: string; connectionId: string; userName: string; attempt: string },
+    shards: number,
+  ): Promise<SubscribeResult> {
+    const result = await large.subscribe(input, shards)
+    return { ...result, unfinished: false, subscribers: [] }
+  }
+
+  /** What an unsubscribe answers, from what its departure write found. */
+  function leftResult(
+    old: Record<string, unknown> | undefined,
+    attempt: string,
+  ): { unsubscribed: boolean; unfinished: boolean } {
+    const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+    const unfinished = old?.unfinished === true
+    // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
+    // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
+    return {
+      unsubscribed: wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished)),
+      unfinished,
+    }
+  }
+
+  /** The unsubscribe answer's `unsubscribed` and `userName`, from what its departure write found. */
+  function leftResultOf(old: Record<string, unknown> | undefined, attempt: string) {
+    const { unsubscribed } = leftResult(old, attempt)
+    return { unsubscribed, userName: unsubscribed ? (old?.userName as string) : undefined }
+  }
 
   /** How many rooms a connection is in, counted through the GSI (one COUNT Query per 1 MB). */
   async function countRoomsOfConnection(connectionId: string): Promise<number> {
@@ -68,6 +135,8 @@ export function createMembership(context: RepositoryContext) {
   }
 
   return {
+    claimRoomStats: large.claimRoomStats,
+
     /**
      * Subscribes a connection to a room under a user name, creating or reactivating the room.
      * Idempotent: a second call changes nothing and reports `subscribed: false`.
@@ -108,6 +177,8 @@ export function createMembership(context: RepositoryContext) {
         }
       }
       const attempt = input.attempt ?? newAttempt()
+      const knownShards = largeRooms.known(roomName)
+      if (knownShards !== undefined) return subscribeLarge({ ...key, userName, attempt }, knownShards)
       let subscribed = true
       try {
         const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
@@ -137,6 +208,28 @@ export function createMembership(context: RepositoryContext) {
       const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
       // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
       if (!subscribed && own?.attempt === attempt) subscribed = true
+      const { shards } = snapshot.state ?? {}
+      if (shards !== undefined) {
+        // The room is large (this process had not seen it yet): its new members live in shards,
+        // so a subscription this call wrote into the base partition moves to its shard.
+        largeRooms.remember(roomName, shards)
+        if (subscribed) {
+          await documentClient
+            .send(
+              new DeleteCommand({
+                TableName: tableName,
+                Key: subscriptionKey(roomName, connectionId),
+                ConditionExpression: '#attempt = :attempt',
+                ExpressionAttributeNames: { '#attempt': 'attempt' },
+                ExpressionAttributeValues: { ':attempt': attempt },
+              }),
+            )
+            .catch((error: unknown) => {
+              if (!isConditionalCheckFailure(error)) throw error
+            })
+        }
+        return subscribeLarge({ ...key, userName, attempt }, shards)
+      }
       const unfinished = !subscribed && own?.unfinished === true
       if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
         // Full: take back this subscription (the room keeps its others, so its listing stands).
@@ -147,6 +240,11 @@ export function createMembership(context: RepositoryContext) {
         )
       }
       const transition = await settleOwing(snapshot, unfinished)
+      if (subscribed && snapshot.subscribers.length >= largeRoomThreshold) {
+        // This subscribe brought the room to the threshold: from now on it is large. Its members
+        // stay in the base partition; concurrent crossings agree on one shard count.
+        await largeRooms.markLarge(roomName, largeRoomShards, snapshot.subscribers.length)
+      }
       return {
         subscribed,
         unfinished,
@@ -172,44 +270,42 @@ export function createMembership(context: RepositoryContext) {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
       const attempt = input.attempt ?? newAttempt()
-      let old: Record<string, unknown> | undefined
-      try {
-        const output = await documentClient.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: subscriptionKey(roomName, connectionId),
-            UpdateExpression:
-              'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
-            // Only a subscription or a departure: never a key-only item for a stranger.
-            ConditionExpression: 'attribute_exists(#userName)',
-            ExpressionAttributeNames: {
-              '#entity': ENTITY_ATTRIBUTE,
-              '#attempt': 'attempt',
-              '#leftAt': 'leftAt',
-              '#unfinished': 'unfinished',
-              '#userName': 'userName',
-            },
-            ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
-            ReturnValues: 'ALL_OLD',
-          }),
+      const knownShards = largeRooms.known(roomName)
+      if (knownShards !== undefined) {
+        const { old, transition } = await large.unsubscribe(
+          { roomName, connectionId, attempt },
+          knownShards,
+          (k) => leaveAt(k, attempt),
         )
-        old = output.Attributes
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
+        return { ...leftResultOf(old, attempt), subscribers: [], transition, large: { shards: knownShards } }
       }
-      const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
-      const unfinished = old?.unfinished === true
-      // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
-      // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
-      const unsubscribed = wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished))
+      const old = await leaveAt(subscriptionKey(roomName, connectionId), attempt)
+      const { unfinished } = leftResult(old, attempt)
       const snapshot = await readSnapshot(roomName)
-      const transition = await settleOwing(snapshot, unfinished)
-      return {
-        unsubscribed,
-        userName: unsubscribed ? (old?.userName as string) : undefined,
-        subscribers: snapshot.subscribers,
-        transition,
+      const { shards } = snapshot.state ?? {}
+      if (shards !== undefined) {
+        // Large, and new to this process: a member from before stays in the base partition, the
+        // others are in their shard.
+        largeRooms.remember(roomName, shards)
+        if (old === undefined) {
+          const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards, (k) =>
+            leaveAt(k, attempt),
+          )
+          return {
+            ...leftResultOf(left.old, attempt),
+            subscribers: [],
+            transition: left.transition,
+            large: { shards },
+          }
+        }
+        const transition =
+          old[ENTITY_ATTRIBUTE] === Subscription.entityName
+            ? await large.departed(roomName, BASE_SUBSCRIPTION_SHARD, shards)
+            : undefined
+        return { ...leftResultOf(old, attempt), subscribers: [], transition, large: { shards } }
       }
+      const transition = await settleOwing(snapshot, unfinished)
+      return { ...leftResultOf(old, attempt), subscribers: snapshot.subscribers, transition }
     },
   }
 }

@@ -8,10 +8,11 @@ import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { savedMessage } from './savedItems.js'
-import type { ChatMessage, PostResult, UserHistory } from './types.js'
+import type { ChatMessage, PostResult, Subscriber, UserHistory } from './types.js'
 
 const MESSAGE_ID = /^[A-Za-z0-9._:=+/-]{1,128}$/
 
@@ -34,8 +35,10 @@ export function createMessages(context: RepositoryContext) {
     readSnapshot,
     userHistoryShards,
     concurrency,
+    largeRooms,
   } = context
   const { Message } = entities
+  const large = createLargeMembership(context)
 
   return {
     /** The newest `limit` messages of a room, returned oldest first. */
@@ -103,6 +106,10 @@ export function createMessages(context: RepositoryContext) {
      * The sender's membership and name come from the same Query as the targets.
      * Pass `id` and `time` from the request to make a retried post idempotent.
      * Requests: Query + PutItem. Throws `access.notSubscribed` (nothing written) otherwise.
+     * In a large room (`large` in the answer, no `recipients`) the room is not read: membership
+     * is one BatchGetItem of the sender's two possible keys, and the broadcast is the caller's
+     * to fan out shard by shard. Requests: BatchGetItem + PutItem (a process that has not seen
+     * the room large yet reads it once as a small room first).
      */
     async postMessage(input: {
       roomName: string
@@ -118,16 +125,27 @@ export function createMessages(context: RepositoryContext) {
       if (!MESSAGE_ID.test(id))
         throw new ChatDbError('validation.option', 'message id must be 1–128 URL-safe characters')
       const time = input.time ?? now()
-      const { subscribers } = await readSnapshot(roomName)
-      const sender = subscribers.find((s) => s.connectionId === connectionId)
-      if (!sender) {
+      let shards = largeRooms.known(roomName)
+      let subscribers: Subscriber[] = []
+      let senderName: string | undefined
+      if (shards === undefined) {
+        const snapshot = await readSnapshot(roomName)
+        senderName = snapshot.subscribers.find((s) => s.connectionId === connectionId)?.userName
+        shards = snapshot.state?.shards
+        if (shards === undefined) subscribers = snapshot.subscribers
+        else largeRooms.remember(roomName, shards)
+      }
+      if (shards !== undefined && senderName === undefined) {
+        senderName = await large.memberName(roomName, connectionId, shards)
+      }
+      if (senderName === undefined) {
         throw new ChatDbError('access.notSubscribed', `connection is not subscribed to room "${roomName}"`)
       }
       const message: ChatMessage = {
         roomName,
         time,
         id,
-        userName: sender.userName,
+        userName: senderName,
         connectionId,
         message: text,
       }
@@ -147,7 +165,12 @@ export function createMessages(context: RepositoryContext) {
         if (!isConditionalCheckFailure(error)) throw error
         stored = false
       }
-      return { message, recipients: subscribers, stored }
+      return {
+        message,
+        recipients: subscribers,
+        stored,
+        ...(shards === undefined ? {} : { large: { shards } }),
+      }
     },
   }
 }

@@ -2,6 +2,13 @@ import { createEntities } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { DEFAULT_ROOM_LISTING_SHARDS } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
+import {
+  assertLargeRoomShards,
+  assertLargeRoomThreshold,
+  DEFAULT_LARGE_ROOM_SHARDS,
+  DEFAULT_LARGE_ROOM_THRESHOLD,
+} from './largeRoomOptions.js'
+import { createLargeRooms } from './largeRooms.js'
 import { assertRoomListCacheMs, assertRoomListingShards } from './roomListing.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
@@ -30,6 +37,8 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     coalesceFrom = 100,
     coalesceWindowMs = 250,
     sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    largeRoomThreshold = DEFAULT_LARGE_ROOM_THRESHOLD,
+    largeRoomShards = DEFAULT_LARGE_ROOM_SHARDS,
   } = options
   const { coalesceLeaseMs = 10 * coalesceWindowMs + 1_000 } = options
   if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
@@ -51,12 +60,24 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
       throw new ChatDbError('validation.option', `${name} must be a finite number ≥ 0 (got ${value})`)
     }
   }
+  assertLargeRoomThreshold(largeRoomThreshold)
+  assertLargeRoomShards(largeRoomShards)
   const table = createTable({ name: tableName, documentClient })
   assertRoomListingShards(roomListingShards)
   assertRoomListCacheMs(roomListCacheMs)
   const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
-  const upkeep = createRoomUpkeep({ entities, now, readSnapshot })
+  const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency })
+  const upkeep = createRoomUpkeep({
+    documentClient,
+    tableName,
+    entities,
+    now,
+    readSnapshot,
+    readLarge: largeRooms.readLarge,
+    onLarge: largeRooms.remember,
+    afterExactRead: largeRooms.repairCounts,
+  })
   return {
     documentClient,
     tableName,
@@ -79,6 +100,9 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     entities,
     readSnapshot,
     upkeep,
+    largeRoomThreshold,
+    largeRoomShards,
+    largeRooms,
   }
 }
 

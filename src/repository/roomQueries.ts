@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { roomListingShard, subscriptionKey, subscriptionShardPartition } from '../keys.js'
+import { roomListingShard, roomStateKey, subscriptionKey, subscriptionShardPartition } from '../keys.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
+import type { LargeRoomSnapshot, RoomCounts } from './largeRooms.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import {
@@ -27,7 +28,7 @@ import { userNamesOf } from './userNames.js'
  */
 export function createRoomQueries(context: RepositoryContext) {
   const { documentClient, tableName, entities, pageSize, readSnapshot, upkeep, now } = context
-  const { roomListingShards: shards, roomListCacheMs } = context
+  const { roomListingShards: shards, roomListCacheMs, largeRooms } = context
   const { Subscription } = entities
   // The first page of each size asked for, kept `roomListCacheMs` (the promise, so concurrent
   // callers of a cold entry share one read). Only first pages: a cursor's page is read anew.
@@ -58,6 +59,18 @@ export function createRoomQueries(context: RepositoryContext) {
       }),
     )
     return mergeShardReads(reads, limit, shards)
+  }
+
+  async function largeRoomShards(roomName: string): Promise<number | undefined> {
+    const name = assertRoomName(roomName)
+    const known = largeRooms.known(name)
+    if (known !== undefined) return known
+    const { Item } = await documentClient.send(
+      new GetCommand({ TableName: tableName, Key: roomStateKey(name), ConsistentRead: true }),
+    )
+    const shards = Item?.shards as number | undefined
+    if (shards !== undefined) largeRooms.remember(name, shards)
+    return shards
   }
 
   return {
@@ -167,6 +180,39 @@ export function createRoomQueries(context: RepositoryContext) {
         if (firstPages.get(size)?.page === page) firstPages.delete(size)
       })
       return page
+    },
+
+    /**
+     * A large room's shard count, or undefined for a small room: remembered, or one consistent
+     * GetItem of its guard.
+     */
+    largeRoomShards,
+
+    /**
+     * A large room's approximate subscriber count, per partition and in all (the counters, one
+     * consistent BatchGetItem), or undefined for a small room (whose Query tells exactly).
+     */
+    async subscriberCounts(roomName: string): Promise<(RoomCounts & { shards: number }) | undefined> {
+      const shards = await largeRoomShards(roomName)
+      if (shards === undefined) return undefined
+      const { state, counts, total } = await largeRooms.readCounts(roomName, shards)
+      return { shards, state, counts, total }
+    },
+
+    /**
+     * The exact state of a large room: every partition read (guard first), with what each
+     * partition's counter said; undefined for a small room. With `repair`, counters found wrong
+     * are set right (each on condition that it still holds what the read saw).
+     * Requests: one Query per partition and 1 MB (+ an UpdateItem per repaired counter).
+     */
+    async largeRoomSnapshot(
+      roomName: string,
+      { repair = false }: { repair?: boolean } = {},
+    ): Promise<(LargeRoomSnapshot & { repaired: number }) | undefined> {
+      const shards = await largeRoomShards(roomName)
+      if (shards === undefined) return undefined
+      const snapshot = await largeRooms.readLarge(roomName, shards)
+      return { ...snapshot, repaired: repair ? await largeRooms.repairCounts(snapshot) : 0 }
     },
 
     /** Re-reads a room and fixes its listing if it disagrees with its subscribers. */

@@ -1,5 +1,5 @@
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import type { ChatEntities } from '../entities/index.js'
+import { type ChatEntities, SUBSCRIBER_COUNT_ENTITY } from '../entities/index.js'
 import { subscriptionPartition } from '../keys.js'
 import type { ChatTable } from '../table.js'
 import { queryPages } from './pager.js'
@@ -10,7 +10,7 @@ import type { RoomSnapshot } from './types.js'
  * Reads a room's subscription partition: its subscribers and its RoomState guard, in one
  * strongly consistent Query (more pages only past 1 MB, or past `pageSize` when set).
  * Items are told apart by their entity attribute; anything else in the partition (departures,
- * the presence outbox) is ignored.
+ * the presence outbox) is ignored, but for a large room's base counter (`baseCount`).
  */
 export async function readRoomSnapshot(
   table: ChatTable,
@@ -52,6 +52,7 @@ export async function readRoomSnapshotUpTo(
       const entity = item[ENTITY_ATTRIBUTE]
       if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
       else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
+      else if (entity === SUBSCRIBER_COUNT_ENTITY) snapshot.baseCount = item.n as number
     }
     read += items.length
     if (lastKey !== undefined && read >= maxItems) return { snapshot, complete: false }

@@ -1,9 +1,11 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { createLargeRooms, type LargeRoomSnapshot } from './largeRooms.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
@@ -46,19 +48,29 @@ export function transitionFor({
  *    The newest claimer's writes never fail, and every older writer either fails, is
  *    overwritten, or undoes itself, so the records settle on the newest claim.
  */
-export function createRoomUpkeep({
-  entities,
-  now,
-  readSnapshot,
-  maxAttempts = 25,
-}: {
+export function createRoomUpkeep(options: {
   entities: ChatEntities
   now: () => number
   readSnapshot: (roomName: string) => Promise<RoomSnapshot>
+  /** Default: the entities' table's client and name. */
+  documentClient?: DynamoDBDocumentClient
+  tableName?: string
+  /** The exact read of a large room (every partition, guard first); default {@link createLargeRooms}'s. */
+  readLarge?: (roomName: string, shards: number) => Promise<LargeRoomSnapshot>
+  /** Told of every large room a settle meets (the repository remembers it). */
+  onLarge?: (roomName: string, shards: number) => void
+  /** Given the exact read that ends a large room's settle (the repository repairs its counters from it). */
+  afterExactRead?: (snapshot: LargeRoomSnapshot) => Promise<unknown>
   maxAttempts?: number
 }) {
+  const { entities, now, readSnapshot, onLarge, afterExactRead, maxAttempts = 25 } = options
   const { Room, RoomState: RoomStateEntity } = entities
+  const documentClient = options.documentClient ?? RoomStateEntity.table.getDocumentClient()
+  const tableName = options.tableName ?? RoomStateEntity.table.getName()
+  const readLarge =
+    options.readLarge ?? createLargeRooms({ documentClient, tableName, readSnapshot }).readLarge
 
+  /** The guard with the claimed state, carrying a large room's `shards` (marking bumps `version`, so no claim read before it lands). */
   async function claim(current: RoomState | undefined, next: RoomState): Promise<boolean> {
     try {
       await RoomStateEntity.build(PutItemCommand)
@@ -120,6 +132,8 @@ export function createRoomUpkeep({
     let current = snapshot
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const { state, roomName } = current
+      // A large room's base partition is not the room: only an exact read of every partition is.
+      if (state?.shards !== undefined) return settleLarge(roomName, state.shards)
       const transition = transitionFor(current)
       if (!transition) return undefined
       const next: RoomState = {
@@ -146,7 +160,53 @@ export function createRoomUpkeep({
     )
   }
 
-  return { settle, apply }
+  /**
+   * Settles a large room from exact reads (guard first, then every partition). A read of many
+   * partitions is no atomic snapshot: a subscriber may join a shard already read, or leave one
+   * not yet read, while the claim is on its way. So after every claim the room is read again,
+   * and only a read that needs no claim ends the settle. Together with the joiner's guard check
+   * after its write and the last leaver's exact read (docs/data-model.md, "Large rooms"), the
+   * last claim is one made from a read that saw the room as it stays.
+   */
+  async function settleLarge(roomName: string, shards: number): Promise<RoomTransition | undefined> {
+    onLarge?.(roomName, shards)
+    let made: RoomTransition | undefined
+    // A claim that failed its condition: perhaps our own, answered late and resent by the SDK.
+    let refused: { state: RoomState; transition: RoomTransition } | undefined
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      const current = await readLarge(roomName, shards)
+      const { state } = current
+      if (refused && state && sameState(state, refused.state)) {
+        await apply(refused.state)
+        made = refused.transition
+      }
+      refused = undefined
+      const transition = transitionFor(current)
+      if (!transition) {
+        await afterExactRead?.(current)
+        return made
+      }
+      const next: RoomState = {
+        roomName,
+        createdAt: state?.createdAt ?? now(),
+        listed: transition !== 'emptied',
+        version: (state?.version ?? 0) + 1,
+        shards,
+      }
+      if (await claim(state, next)) {
+        await apply(next)
+        made = transition
+      } else {
+        refused = { state: next, transition }
+      }
+    }
+    throw new ChatDbError(
+      'store.contention',
+      `room "${roomName}" changed ${maxAttempts} times while being settled; try again`,
+    )
+  }
+
+  return { settle, settleLarge, apply }
 }
 
 function sameState(a: RoomState, b: RoomState): boolean {

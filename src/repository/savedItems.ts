@@ -28,12 +28,15 @@ export function savedSubscriber(item: Saved): Subscriber {
 }
 
 export function savedRoomState(item: Saved): RoomState {
-  return {
+  const state: RoomState = {
     roomName: item.roomName as string,
     createdAt: item.createdAt as number,
     listed: item.listed as boolean,
     version: item.version as number,
   }
+  // Only when present, so a small room's state reads as it always did.
+  if (typeof item.shards === 'number') state.shards = item.shards
+  return state
 }
 
 export function savedMessage(item: Saved): ChatMessage {

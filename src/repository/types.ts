@@ -25,6 +25,8 @@ export interface RoomState {
   createdAt: number
   listed: boolean
   version: number
+  /** Set once the room is large: the number of its subscription shards. */
+  shards?: number
 }
 
 /** What one consistent Query of a room's subscription partition tells. */
@@ -34,6 +36,8 @@ export interface RoomSnapshot {
   state: RoomState | undefined
   /** Subscribers in sort-key order (by connection id). */
   subscribers: Subscriber[]
+  /** A large room's base-partition subscriber counter, read in the same Query (absent otherwise). */
+  baseCount?: number
 }
 
 export interface ChatRepositoryOptions {
@@ -126,6 +130,15 @@ export interface ActiveRoom {
   createdAt: number
 }
 
+/** What a large room's subscribe tells beyond a small room's. */
+export interface LargeRoomView {
+  shards: number
+  /** Approximate: the sum of the room's per-partition counters. */
+  subscriberCount: number
+  /** At most 100 distinct user names of the room, sorted (`LARGE_ROOM_SAMPLE`). */
+  sample: string[]
+}
+
 export interface SubscribeResult {
   /**
    * False when the connection was already subscribed (the call changed nothing). True when this
@@ -139,9 +152,11 @@ export interface SubscribeResult {
   unfinished: boolean
   /** The user name the subscription holds: the first subscribe binds it. */
   userName: string
-  /** Everyone subscribed after the call, the caller included. */
+  /** Everyone subscribed after the call, the caller included (empty in a large room: see `large`). */
   subscribers: Subscriber[]
   transition: RoomTransition | undefined
+  /** Set when the room is large: its shards, approximate subscriber count and a sample of names. */
+  large?: LargeRoomView
 }
 
 export interface UnsubscribeResult {
@@ -152,15 +167,19 @@ export interface UnsubscribeResult {
    */
   unsubscribed: boolean
   userName: string | undefined
-  /** Everyone still subscribed. */
+  /** Everyone still subscribed (empty in a large room, which is not read whole). */
   subscribers: Subscriber[]
   transition: RoomTransition | undefined
+  /** Set when the room is large. */
+  large?: { shards: number }
 }
 
 export interface PostResult {
   message: ChatMessage
-  /** The room's subscribers, sender included: the broadcast targets. */
+  /** The room's subscribers, sender included: the broadcast targets (none in a large room: see `large`). */
   recipients: Subscriber[]
+  /** Set when the room is large: its broadcast goes shard by shard (fan-out jobs), not to `recipients`. */
+  large?: { shards: number }
   /** False when a message with this id was already stored (a retried request). */
   stored: boolean
 }
@@ -185,6 +204,8 @@ export interface RemovedSubscription {
    * `subscribers` and `transition` are those of the room read and settled after all of them.
    */
   burst?: { holder: false } | { holder: true; userNames: string[] }
+  /** Set when the room is large: nobody is told of the departure (the room's count is). */
+  large?: { shards: number }
 }
 
 export interface UserHistory {

@@ -213,3 +213,32 @@ export function failNthRequest(
     stop: () => documentClient.middlewareStack.remove(name),
   }
 }
+
+/**
+ * Delays every request by a random 0–`maxMs` ms before it is sent and after it is answered
+ * (deterministic delays for a seed): concurrent operations then interleave the way Lambdas on
+ * real DynamoDB do, not in the near lock-step of an in-process dynalite.
+ *
+ * @example
+ * const delays = injectDelays(documentClient, { maxMs: 8, seed: 3 })
+ * // ... run concurrent operations ...
+ * delays.stop()
+ */
+export function injectDelays(
+  documentClient: DynamoDBDocumentClient,
+  { maxMs, seed = 1 }: { maxMs: number; seed?: number },
+) {
+  const random = prng(seed)
+  const name = `injectDelays${Math.floor(Math.random() * 1e9)}`
+  const pause = () => new Promise((resolve) => setTimeout(resolve, Math.floor(random.next() * maxMs)))
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      await pause()
+      const output = await next(args)
+      await pause()
+      return output
+    },
+    { step: 'deserialize', priority: 'low', name },
+  )
+  return { stop: () => documentClient.middlewareStack.remove(name) }
+}

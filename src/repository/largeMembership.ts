@@ -1,0 +1,248 @@
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { DEPARTURE_ENTITY } from '../entities/index.js'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  shardSubscriptionKey,
+  subscriberCountKey,
+  subscriptionKey,
+  subscriptionShardOf,
+  subscriptionShardPartition,
+} from '../keys.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { COUNTER_SLACK } from './largeRooms.js'
+import type { RepositoryContext } from './repositoryContext.js'
+import { ENTITY_ATTRIBUTE } from './savedItems.js'
+import type { LargeRoomView, RoomTransition } from './types.js'
+
+/** User names a large room's `subscribed` shows at most: a sample, not the room. */
+export const LARGE_ROOM_SAMPLE = 100
+
+type Key = { pk: string; sk: string }
+type Item = Record<string, unknown>
+
+/**
+ * Membership of large rooms (docs/data-model.md, "Large rooms"): a connection's subscription
+ * lives in shard `fnv1a(connection id) mod S` (or, for members from before the room became
+ * large, in the base partition), so joining, leaving and checking membership touch known keys,
+ * never the whole room. Each partition keeps a subscriber counter; the room's listing is
+ * settled from exact reads only when a joiner finds it unlisted or the counters say it is
+ * (nearly) empty.
+ *
+ * @example
+ * const large = createLargeMembership(context)
+ * await large.subscribe({ roomName: 'lobby', connectionId: 'abc=', userName: 'ada', attempt: 'x' }, 64)
+ */
+export function createLargeMembership(context: RepositoryContext) {
+  const { documentClient, tableName, entities, now, largeRooms, upkeep } = context
+  const { Subscription } = entities
+
+  /** Writes a subscription at `key`, over nothing or a departure; false when one is there. */
+  async function putSubscription(
+    key: Key,
+    item: { roomName: string; connectionId: string; userName: string; subscribedAt: number; attempt: string },
+  ): Promise<boolean> {
+    // The item a small room's subscription is (toolbox formats it), in the shard's partition.
+    const { Item: formatted } = Subscription.build(PutItemCommand).item(item).params()
+    try {
+      await documentClient.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...formatted, ...key },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #et = :departure',
+          ExpressionAttributeNames: { '#pk': 'pk', '#et': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false
+      throw error
+    }
+  }
+
+  /** Distinct names of the first subscriptions of the base partition and of one shard (eventually consistent). */
+  async function sampleNames(roomName: string, shard: number): Promise<string[]> {
+    const reads = await Promise.all(
+      [BASE_SUBSCRIPTION_SHARD, shard].map((partition) =>
+        documentClient.send(
+          new QueryCommand({
+            TableName: tableName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': 'pk', '#et': ENTITY_ATTRIBUTE, '#userName': 'userName' },
+            ExpressionAttributeValues: { ':pk': subscriptionShardPartition(roomName, partition) },
+            ProjectionExpression: '#et, #userName',
+            // The guard, counter and outbox come first in the base partition: a little more than the sample.
+            Limit: LARGE_ROOM_SAMPLE + 3,
+          }),
+        ),
+      ),
+    )
+    const names = new Set<string>()
+    for (const { Items = [] } of reads) {
+      for (const item of Items)
+        if (item[ENTITY_ATTRIBUTE] === Subscription.entityName) names.add(item.userName as string)
+    }
+    return [...names].sort().slice(0, LARGE_ROOM_SAMPLE)
+  }
+
+  /**
+   * Settles the room when its counters say it may be empty: the sum of every partition's
+   * counter is read only when the leaver's own partition counts at most {@link COUNTER_SLACK}
+   * (which it must, when the room is empty), and the room is read exactly only when the sum is
+   * at most that slack per partition.
+   */
+  /** Counts a departure from a partition (its subscription already gone); settles the room if it may be empty. */
+  async function departed(roomName: string, partition: number, shards: number) {
+    const left = await largeRooms.adjustCount(roomName, partition, -1)
+    return settleIfEmpty(roomName, shards, left)
+  }
+
+  async function settleIfEmpty(roomName: string, shards: number, ownCount: number) {
+    if (ownCount > COUNTER_SLACK) return undefined
+    const { total } = await largeRooms.readCounts(roomName, shards)
+    if (total > COUNTER_SLACK * (shards + 1)) return undefined
+    return upkeep.settleLarge(roomName, shards)
+  }
+
+  return {
+    /**
+     * Subscribes a connection to a large room: a conditional PutItem on its shard, the guard and
+     * every counter read in one consistent BatchGetItem (with the connection's own keys: a
+     * member from before the room was large stays where it is), the count moved on, and a
+     * sample of names. A room the read finds unlisted is settled exactly.
+     * Requests: PutItem + BatchGetItem (per 100 keys) + UpdateItem + 2 Query (sample).
+     */
+    async subscribe(
+      input: { roomName: string; connectionId: string; userName: string; attempt: string },
+      shards: number,
+    ): Promise<{
+      subscribed: boolean
+      userName: string
+      transition: RoomTransition | undefined
+      large: LargeRoomView
+    }> {
+      const { roomName, connectionId, userName, attempt } = input
+      const shard = subscriptionShardOf(connectionId, shards)
+      const shardKey = shardSubscriptionKey(roomName, connectionId, shard)
+      const baseKey = subscriptionKey(roomName, connectionId)
+      const wrote = await putSubscription(shardKey, {
+        roomName,
+        connectionId,
+        userName,
+        subscribedAt: now(),
+        attempt,
+      })
+      const [read, sample] = await Promise.all([
+        largeRooms.readCounts(roomName, shards, [baseKey, shardKey]),
+        sampleNames(roomName, shard),
+      ])
+      const base = read.extra.get(baseKey.pk)
+      const own = read.extra.get(shardKey.pk)
+      const isSubscription = (item: Item | undefined) => item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+      // Written by this call, also when its answer was lost and the SDK's retry found it there.
+      let subscribed = wrote || (isSubscription(own) && own?.attempt === attempt)
+      let held = isSubscription(base) ? base : own
+      if (isSubscription(base) && subscribed) {
+        // A member from before the room was large: it stays in the base partition.
+        await documentClient
+          .send(
+            new DeleteCommand({
+              TableName: tableName,
+              Key: shardKey,
+              ConditionExpression: '#attempt = :attempt',
+              ExpressionAttributeNames: { '#attempt': 'attempt' },
+              ExpressionAttributeValues: { ':attempt': attempt },
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!isConditionalCheckFailure(error)) throw error
+          })
+        subscribed = false
+        held = base
+      } else if (subscribed) {
+        await largeRooms.adjustCount(roomName, shard, 1)
+      }
+      const transition = read.state?.listed ? undefined : await upkeep.settleLarge(roomName, shards)
+      const ownName = (held?.userName as string | undefined) ?? userName
+      const names = sample.includes(ownName)
+        ? sample
+        : [...sample, ownName].sort().slice(0, LARGE_ROOM_SAMPLE)
+      return {
+        subscribed,
+        userName: ownName,
+        transition,
+        large: { shards, subscriberCount: read.total + (subscribed ? 1 : 0), sample: names },
+      }
+    },
+
+    /**
+     * Leaves a large room: the subscription at the connection's shard (or, failing that, in the
+     * base partition) becomes a departure, as in a small room; its partition's count goes down,
+     * and when the counters say the room may be empty it is settled exactly.
+     * Requests: UpdateItem (2 for a member of the base partition) + UpdateItem (count)
+     * (+ a BatchGetItem and an exact read when nearly empty).
+     */
+    async unsubscribe(
+      input: { roomName: string; connectionId: string; attempt: string },
+      shards: number,
+      leave: (key: Key) => Promise<Item | undefined>,
+    ): Promise<{ old: Item | undefined; transition: RoomTransition | undefined }> {
+      const { roomName, connectionId } = input
+      const shard = subscriptionShardOf(connectionId, shards)
+      let partition = shard
+      let old = await leave(shardSubscriptionKey(roomName, connectionId, shard))
+      if (old === undefined) {
+        partition = BASE_SUBSCRIPTION_SHARD
+        old = await leave(subscriptionKey(roomName, connectionId))
+      }
+      if (old?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) return { old, transition: undefined }
+      return { old, transition: await departed(roomName, partition, shards) }
+    },
+
+    /**
+     * Counts a departure from a partition of a large room (its subscription already gone) and
+     * settles the room if it may be empty. Requests: UpdateItem (+ BatchGetItem and an exact
+     * read when nearly empty).
+     */
+    departed,
+
+    /**
+     * The user name of a connection subscribed to a large room, or undefined: one consistent
+     * BatchGetItem of its shard's key and its base-partition key.
+     */
+    async memberName(roomName: string, connectionId: string, shards: number): Promise<string | undefined> {
+      const shardKey = shardSubscriptionKey(roomName, connectionId, subscriptionShardOf(connectionId, shards))
+      const items = await largeRooms.readKeys([shardKey, subscriptionKey(roomName, connectionId)])
+      const member = items.find((item) => item[ENTITY_ATTRIBUTE] === Subscription.entityName)
+      return member?.userName as string | undefined
+    },
+
+    /**
+     * Claims the next `roomStats` of a large room: true for one caller per `intervalMs`
+     * (a conditional update of `statsAt` on the base partition's counter). Requests: 1 UpdateItem.
+     */
+    async claimRoomStats(roomName: string, intervalMs: number): Promise<boolean> {
+      const at = now()
+      try {
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+            UpdateExpression: 'SET #statsAt = :now',
+            ConditionExpression:
+              'attribute_exists(#n) AND (attribute_not_exists(#statsAt) OR #statsAt <= :due)',
+            ExpressionAttributeNames: { '#statsAt': 'statsAt', '#n': 'n' },
+            ExpressionAttributeValues: { ':now': at, ':due': at - intervalMs },
+          }),
+        )
+        return true
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return false
+        throw error
+      }
+    },
+  }
+}
+
+export type LargeMembership = ReturnType<typeof createLargeMembership>

@@ -1,0 +1,325 @@
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb'
+import { SUBSCRIBER_COUNT_ENTITY } from '../entities/index.js'
+import { ChatDbError } from '../errors.js'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  roomStateKey,
+  subscriberCountKey,
+  subscriptionShardPartition,
+} from '../keys.js'
+import { chunk, mapWithConcurrency, sleep } from '../util/concurrency.js'
+import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { queryPages } from './pager.js'
+import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
+import type { RoomSnapshot, RoomState, Subscriber } from './types.js'
+
+/** BatchGetItem reads at most 100 keys. */
+const BATCH_GET_LIMIT = 100
+/** Rooms whose largeness a repository remembers (large is for good, so an entry never goes stale). */
+const REMEMBERED_ROOMS = 10_000
+
+/**
+ * How far a partition's counter may be off before a room's emptiness could be missed: a leaver
+ * whose partition counts at most this many reads every counter, and a room whose counters sum
+ * to at most this many per partition is read exactly and settled (docs/data-model.md).
+ */
+export const COUNTER_SLACK = 2
+
+/** The partitions of a large room of `shards` shards: the base partition, then shards 0..S-1. */
+export function partitionsOf(shards: number): number[] {
+  return [BASE_SUBSCRIPTION_SHARD, ...Array.from({ length: shards }, (_, shard) => shard)]
+}
+
+/** One partition of a large room as an exact read found it. */
+export interface PartitionRead {
+  shard: number
+  /** Subscriptions in the partition. */
+  subscribers: number
+  /** What its counter said in the same Query (undefined: no counter yet). */
+  counted: number | undefined
+}
+
+/** Every partition of a large room, read after its guard: the exact state. */
+export interface LargeRoomSnapshot extends RoomSnapshot {
+  shards: number
+  partitions: PartitionRead[]
+}
+
+/** A large room's counters (and guard), read in one consistent BatchGetItem per 100 keys. */
+export interface RoomCounts {
+  state: RoomState | undefined
+  /** Per partition, in {@link partitionsOf} order. */
+  counts: { shard: number; count: number }[]
+  /** Their sum, never below 0: the approximate subscriber count. */
+  total: number
+}
+
+/**
+ * The parts of large rooms that are not membership or broadcast: which rooms are large (one
+ * conditional update makes a room large, a per-repository memory remembers it), their
+ * per-partition subscriber counters, and the exact read of all their partitions.
+ *
+ * @example
+ * const rooms = createLargeRooms({ documentClient, tableName, readSnapshot })
+ * const { total } = await rooms.readCounts('lobby', 64)
+ */
+export function createLargeRooms({
+  documentClient,
+  tableName,
+  readSnapshot,
+  pageSize,
+  concurrency = 8,
+  wait = sleep,
+}: {
+  documentClient: DynamoDBDocumentClient
+  tableName: string
+  readSnapshot: (roomName: string) => Promise<RoomSnapshot>
+  pageSize?: number | undefined
+  concurrency?: number
+  wait?: (ms: number) => Promise<void>
+}) {
+  const remembered = new Map<string, number>()
+
+  /** Reads keys consistently (any number: 100 a request), resending what DynamoDB leaves unprocessed (with backoff). */
+  async function readKeys(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+    const found: Record<string, unknown>[] = []
+    for (const batch of chunk(keys, BATCH_GET_LIMIT)) {
+      let pending = batch
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const output = await documentClient.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+        )
+        found.push(...(output.Responses?.[tableName] ?? []))
+        pending = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[]
+        if (pending.length === 0) break
+        if (attempt >= 10) {
+          throw new ChatDbError(
+            'store.unprocessedItems',
+            `${pending.length} of ${batch.length} batch reads still unprocessed after ${attempt} attempts`,
+          )
+        }
+        await wait(Math.random() * Math.min(2_000, 25 * 2 ** (attempt - 1)))
+      }
+    }
+    return found
+  }
+
+  /** The subscriptions of one partition (Subscription items only) and the counter read with them. */
+  async function readPartition(roomName: string, shard: number) {
+    const input = {
+      TableName: tableName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': subscriptionShardPartition(roomName, shard) },
+      ConsistentRead: true,
+      ...(pageSize ? { Limit: pageSize } : {}),
+    }
+    const subscribers: Subscriber[] = []
+    let counted: number | undefined
+    for await (const { items } of queryPages(documentClient, input)) {
+      for (const item of items) {
+        if (item[ENTITY_ATTRIBUTE] === 'Subscription') subscribers.push(savedSubscriber(item))
+        else if (item[ENTITY_ATTRIBUTE] === SUBSCRIBER_COUNT_ENTITY) counted = item.n as number
+      }
+    }
+    return { subscribers, counted }
+  }
+
+  const rooms = {
+    readKeys,
+
+    /** The shard count of a room this repository has seen large, or undefined. */
+    known(roomName: string): number | undefined {
+      return remembered.get(roomName)
+    },
+
+    /** Remembers that a room is large (a state read that carries `shards`). */
+    remember(roomName: string, shards: number): void {
+      if (remembered.has(roomName)) return
+      // Oldest first out: a process that meets more large rooms than this reads some again.
+      if (remembered.size >= REMEMBERED_ROOMS) remembered.delete(remembered.keys().next().value as string)
+      remembered.set(roomName, shards)
+    },
+
+    /**
+     * Makes a room large, once and for all: its guard gets `shards` unless it already has some
+     * (a conditional update; a caller that finds some reads them), so concurrent crossings agree
+     * on the first one written, and every caller learns which (undefined: the guard is gone). The update also moves the guard's `version` on, so a listing claim read
+     * before it (which would put the guard back without `shards`) fails its condition and reads
+     * again. The base partition's counter starts at the members it has (`baseCount`), written
+     * first, so nobody counts into it before it exists; the winner reads the base partition once
+     * more to count the subscribes that landed during the crossing. Requests: 2 UpdateItem +
+     * Query (+ an UpdateItem to repair the count), or a GetItem when another crossing was first.
+     */
+    async markLarge(roomName: string, shards: number, baseCount: number): Promise<number | undefined> {
+      await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+          UpdateExpression: 'SET #et = :et, #n = if_not_exists(#n, :n)',
+          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
+          ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':n': baseCount },
+        }),
+      )
+      let agreed: number | undefined = shards
+      try {
+        await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: roomStateKey(roomName),
+            UpdateExpression: 'SET #shards = :shards ADD #version :one',
+            // Only an existing guard (never a guard of nothing but `shards`), and only once.
+            ConditionExpression: 'attribute_exists(#version) AND attribute_not_exists(#shards)',
+            ExpressionAttributeNames: { '#shards': 'shards', '#version': 'version' },
+            ExpressionAttributeValues: { ':shards': shards, ':one': 1 },
+          }),
+        )
+        // Subscribes that read the room before the marking may still have landed in the base
+        // partition uncounted: one more read of it sets its counter right (once per room).
+        const base = await readSnapshot(roomName)
+        await rooms.repairCounts({
+          roomName,
+          partitions: [
+            { shard: BASE_SUBSCRIPTION_SHARD, subscribers: base.subscribers.length, counted: base.baseCount },
+          ],
+        })
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error
+        // Another crossing was first (or the guard is gone): its count is the room's.
+        const { Item } = await documentClient.send(
+          new GetCommand({ TableName: tableName, Key: roomStateKey(roomName), ConsistentRead: true }),
+        )
+        agreed = Item?.shards as number | undefined
+        if (agreed === undefined) return undefined
+      }
+      rooms.remember(roomName, agreed)
+      return agreed
+    },
+
+    /**
+     * Adds `delta` to a partition's counter and answers its new value. Not atomic with the
+     * subscription write it follows (no transactions): a request that dies in between leaves the
+     * count off by one, which exact reads repair. Requests: 1 UpdateItem.
+     */
+    async adjustCount(roomName: string, shard: number, delta: number): Promise<number> {
+      const { Attributes } = await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, shard),
+          UpdateExpression: 'SET #et = :et ADD #n :delta',
+          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
+          ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':delta': delta },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      )
+      return Attributes?.n as number
+    },
+
+    /**
+     * The guard and every partition's counter of a large room, plus any `extraKeys` (a
+     * connection's own subscription keys), in consistent BatchGetItem requests of 100 keys.
+     */
+    async readCounts(
+      roomName: string,
+      shards: number,
+      extraKeys: { pk: string; sk: string }[] = [],
+    ): Promise<RoomCounts & { extra: Map<string, Record<string, unknown>> }> {
+      const partitions = partitionsOf(shards)
+      const items = await readKeys([
+        roomStateKey(roomName),
+        ...partitions.map((shard) => subscriberCountKey(roomName, shard)),
+        ...extraKeys,
+      ])
+      const byKey = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]))
+      const stateItem = byKey.get(`${roomStateKey(roomName).pk}\u0000${roomStateKey(roomName).sk}`)
+      const counts = partitions.map((shard) => {
+        const key = subscriberCountKey(roomName, shard)
+        return { shard, count: (byKey.get(`${key.pk}\u0000${key.sk}`)?.n as number | undefined) ?? 0 }
+      })
+      const extra = new Map<string, Record<string, unknown>>()
+      for (const key of extraKeys) {
+        const item = byKey.get(`${key.pk}\u0000${key.sk}`)
+        if (item) extra.set(key.pk, item)
+      }
+      return {
+        state: stateItem ? savedRoomState(stateItem) : undefined,
+        counts,
+        total: Math.max(
+          0,
+          counts.reduce((sum, { count }) => sum + count, 0),
+        ),
+        extra,
+      }
+    },
+
+    /**
+     * The exact state of a large room: its base partition (guard included) first, then every
+     * shard (at most `concurrency` Queries at once). The guard is read before any shard, so a
+     * claim made from this read fails if anyone claimed after it, and a subscription written
+     * after a shard was read belongs to a writer that reads the guard afterwards.
+     * Requests: one Query per partition and 1 MB (S + 1 for a room of small shards).
+     */
+    async readLarge(roomName: string, shards: number): Promise<LargeRoomSnapshot> {
+      const base = await readSnapshot(roomName)
+      const reads = await mapWithConcurrency(
+        Array.from({ length: shards }, (_, shard) => shard),
+        concurrency,
+        async (shard) => ({ shard, ...(await readPartition(roomName, shard)) }),
+      )
+      return {
+        roomName,
+        state: base.state,
+        shards,
+        subscribers: [...base.subscribers, ...reads.flatMap((read) => read.subscribers)],
+        partitions: [
+          { shard: BASE_SUBSCRIPTION_SHARD, subscribers: base.subscribers.length, counted: base.baseCount },
+          ...reads.map(({ shard, subscribers, counted }) => ({
+            shard,
+            subscribers: subscribers.length,
+            counted,
+          })),
+        ],
+      }
+    },
+
+    /**
+     * Sets each counter an exact read found wrong to what the read found, on condition that it
+     * still holds what the read saw (a join or leave counted since wins; the next exact read
+     * repairs what is left). Requests: one UpdateItem per wrong counter.
+     */
+    async repairCounts(snapshot: Pick<LargeRoomSnapshot, 'roomName' | 'partitions'>): Promise<number> {
+      let repaired = 0
+      for (const { shard, subscribers, counted } of snapshot.partitions) {
+        if ((counted ?? 0) === subscribers) continue
+        try {
+          await documentClient.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: subscriberCountKey(snapshot.roomName, shard),
+              UpdateExpression: 'SET #et = :et, #n = :exact',
+              ConditionExpression: counted === undefined ? 'attribute_not_exists(#n)' : '#n = :seen',
+              ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
+              ExpressionAttributeValues: {
+                ':et': SUBSCRIBER_COUNT_ENTITY,
+                ':exact': subscribers,
+                ...(counted === undefined ? {} : { ':seen': counted }),
+              },
+            }),
+          )
+          repaired++
+        } catch (error) {
+          if (!isConditionalCheckFailure(error)) throw error
+        }
+      }
+      return repaired
+    },
+  }
+  return rooms
+}
+
+export type LargeRooms = ReturnType<typeof createLargeRooms>

@@ -1,0 +1,295 @@
+import { describe, expect, it } from 'vitest'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  subscriptionShardOf,
+  subscriptionShardPartition,
+} from '../../../src/keys.js'
+import { createChatRepository } from '../../../src/repository/chatRepository.js'
+import { mapWithConcurrency } from '../../../src/util/concurrency.js'
+import { newDocumentClient, useTestTable } from '../../support/dynamo.js'
+import { injectDelays } from '../../support/faults.js'
+import { prng, scanAll } from '../../support/scan.js'
+
+const t = useTestTable()
+
+/** A room of `threshold` members made large by the last of them (threshold 5, 4 shards unless given). */
+async function largeRoom(roomName: string, { threshold = 5, shards = 4 } = {}) {
+  const repo = t.repository({ largeRoomThreshold: threshold, largeRoomShards: shards })
+  for (let i = 0; i < threshold; i++) {
+    await repo.subscribe({ roomName, connectionId: `${roomName}-base${i}`, userName: `base${i}` })
+  }
+  return repo
+}
+
+async function itemsOf(roomName: string) {
+  const prefix = subscriptionShardPartition(roomName, BASE_SUBSCRIPTION_SHARD)
+  return (await scanAll(t.documentClient, t.tableName)).filter(
+    (item) => item.pk === prefix || String(item.pk).startsWith(`${prefix}|`),
+  )
+}
+
+async function listingRecords(roomName: string) {
+  return (await scanAll(t.documentClient, t.tableName)).filter(
+    (item) => String(item.pk).startsWith('Room') && item.data === roomName,
+  )
+}
+
+describe('large rooms', () => {
+  it('becomes large when a subscribe brings it to the threshold, and stays small below it', async () => {
+    const repo = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    for (let i = 0; i < 4; i++) {
+      await repo.subscribe({ roomName: 'grow', connectionId: `grow-${i}`, userName: `u${i}` })
+    }
+    expect((await repo.roomSnapshot('grow')).state?.shards).toBeUndefined()
+    expect(await repo.largeRoomShards('grow')).toBeUndefined()
+    const fifth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-4', userName: 'u4' })
+    // The crossing subscribe still answers as a small room (it was one when it joined).
+    expect(fifth.large).toBeUndefined()
+    expect((await repo.roomSnapshot('grow')).state?.shards).toBe(4)
+    const sixth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-5', userName: 'u5' })
+    expect(sixth).toMatchObject({
+      subscribed: true,
+      subscribers: [],
+      large: { shards: 4, subscriberCount: 6 },
+    })
+    expect(sixth.large?.sample).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5'])
+    const own = (await itemsOf('grow')).find((item) => item.data === 'grow-5')
+    expect(own?.pk).toBe(subscriptionShardPartition('grow', subscriptionShardOf('grow-5', 4)))
+    expect((await repo.subscriberCounts('grow'))?.total).toBe(6)
+  })
+
+  it('agrees on one shard count when processes with different settings cross at once', async () => {
+    const small = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    for (let i = 0; i < 4; i++) {
+      await small.subscribe({ roomName: 'race', connectionId: `race-${i}`, userName: `u${i}` })
+    }
+    const processes = [4, 8, 16].map((shards) =>
+      t.repository({ largeRoomThreshold: 5, largeRoomShards: shards }),
+    )
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        processes[i % 3]?.subscribe({ roomName: 'race', connectionId: `race-new${i}`, userName: `n${i}` }),
+      ),
+    )
+    const shards = (await small.roomSnapshot('race')).state?.shards as number
+    expect([4, 8, 16]).toContain(shards)
+    const subscriptions = (await itemsOf('race')).filter((item) => item._et === 'Subscription')
+    expect(subscriptions).toHaveLength(34)
+    for (const item of subscriptions) {
+      // Each member is in the base partition or in the shard the agreed count puts it in.
+      const connectionId = item.data as string
+      expect([
+        subscriptionShardPartition('race', BASE_SUBSCRIPTION_SHARD),
+        subscriptionShardPartition('race', subscriptionShardOf(connectionId, shards)),
+      ]).toContain(item.pk)
+    }
+    const exact = await small.largeRoomSnapshot('race')
+    expect(exact?.subscribers).toHaveLength(34)
+    // Approximate while subscribes race the crossing (a subscribe that read the room before it
+    // was marked may land in the base partition uncounted); an exact read sets it right.
+    expect(Math.abs(((await small.subscriberCounts('race'))?.total ?? 0) - 34)).toBeLessThanOrEqual(30)
+    await small.largeRoomSnapshot('race', { repair: true })
+    expect((await small.subscriberCounts('race'))?.total).toBe(34)
+  })
+
+  it('checks membership by key: a post costs one BatchGetItem and one PutItem', async () => {
+    const repo = await largeRoom('post')
+    await repo.subscribe({ roomName: 'post', connectionId: 'post-new', userName: 'newbie' })
+    t.counter.reset()
+    const posted = await repo.postMessage({ roomName: 'post', connectionId: 'post-new', message: 'hi' })
+    expect(posted).toMatchObject({ stored: true, recipients: [], large: { shards: 4 } })
+    expect(posted.message.userName).toBe('newbie')
+    expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1 })
+    // A member from before the room was large posts from the base partition.
+    const old = await repo.postMessage({ roomName: 'post', connectionId: 'post-base2', message: 'yo' })
+    expect(old.message.userName).toBe('base2')
+    await expect(
+      repo.postMessage({ roomName: 'post', connectionId: 'stranger', message: 'x' }),
+    ).rejects.toMatchObject({ code: 'access.notSubscribed' })
+  })
+
+  it('learns a room is large from its first read in a fresh process, and writes new members to shards', async () => {
+    await largeRoom('fresh')
+    const fresh = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    const joined = await fresh.subscribe({ roomName: 'fresh', connectionId: 'fresh-x', userName: 'x' })
+    expect(joined).toMatchObject({ subscribed: true, large: { shards: 4, subscriberCount: 6 } })
+    const items = (await itemsOf('fresh')).filter((item) => item.data === 'fresh-x')
+    expect(items.map((item) => item.pk)).toEqual([
+      subscriptionShardPartition('fresh', subscriptionShardOf('fresh-x', 4)),
+    ])
+    // Another fresh process: its post finds the room large and the member in its shard.
+    const other = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    expect(
+      (await other.postMessage({ roomName: 'fresh', connectionId: 'fresh-x', message: 'm' })).large,
+    ).toEqual({
+      shards: 4,
+    })
+  })
+
+  it('keeps subscribing idempotent: a repeat writes nothing, in a shard or in the base partition', async () => {
+    const repo = await largeRoom('repeat')
+    await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-n', userName: 'n' })
+    const again = await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-n', userName: 'other' })
+    expect(again).toMatchObject({ subscribed: false, userName: 'n', large: { subscriberCount: 6 } })
+    const base = await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-base1', userName: 'z' })
+    expect(base).toMatchObject({ subscribed: false, userName: 'base1', large: { subscriberCount: 6 } })
+    const copies = (await itemsOf('repeat')).filter((item) => item.data === 'repeat-base1')
+    expect(copies).toHaveLength(1)
+    expect((await repo.subscriberCounts('repeat'))?.total).toBe(6)
+  })
+
+  it('counts leaves and unlists the room when the last member goes, then lists it again', async () => {
+    const repo = await largeRoom('drain')
+    await repo.subscribe({ roomName: 'drain', connectionId: 'drain-n', userName: 'n' })
+    const left = await repo.unsubscribe({ roomName: 'drain', connectionId: 'drain-n' })
+    expect(left).toMatchObject({ unsubscribed: true, userName: 'n', large: { shards: 4 } })
+    expect(await repo.unsubscribe({ roomName: 'drain', connectionId: 'drain-n' })).toMatchObject({
+      unsubscribed: false,
+    })
+    for (let i = 0; i < 4; i++) await repo.unsubscribe({ roomName: 'drain', connectionId: `drain-base${i}` })
+    expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('drain')
+    // The last one leaves by disconnecting.
+    const removed = await repo.removeConnection('drain-base4')
+    expect(removed).toMatchObject([{ roomName: 'drain', transition: 'emptied', large: { shards: 4 } }])
+    expect((await repo.activeRooms()).map((r) => r.roomName)).not.toContain('drain')
+    expect((await repo.subscriberCounts('drain'))?.total).toBe(0)
+    // Large for good: a new member goes to a shard and lists the room again.
+    const back = await repo.subscribe({ roomName: 'drain', connectionId: 'drain-back', userName: 'b' })
+    expect(back).toMatchObject({ transition: 'reactivated', large: { subscriberCount: 1 } })
+    expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('drain')
+    expect(await listingRecords('drain')).toHaveLength(1)
+  })
+
+  it('removes a disconnected member from its shard and counts it out', async () => {
+    // One shard, so the new members share it and it stays far from empty.
+    const repo = await largeRoom('gone', { threshold: 5, shards: 1 })
+    for (const id of ['gone-a', 'gone-b', 'gone-c', 'gone-n']) {
+      await repo.subscribe({ roomName: 'gone', connectionId: id, userName: id })
+    }
+    t.counter.reset()
+    const removed = await repo.removeConnection('gone-n')
+    expect(removed).toMatchObject([{ roomName: 'gone', subscribers: [], transition: undefined }])
+    // GSI Query + BatchWriteItem + the count: no read of the room.
+    expect(t.counter.counts()).toEqual({ Query: 1, BatchWriteItem: 1, UpdateItem: 1 })
+    expect((await itemsOf('gone')).filter((item) => item.data === 'gone-n')).toEqual([])
+    expect((await repo.subscriberCounts('gone'))?.total).toBe(8)
+  })
+
+  it('repairs counters an exact read finds wrong', async () => {
+    const repo = await largeRoom('drift')
+    await repo.subscribe({ roomName: 'drift', connectionId: 'drift-n', userName: 'n' })
+    // A request that died between its write and its count: the base counter is one too high.
+    const counts = await repo.subscriberCounts('drift')
+    expect(counts?.total).toBe(6)
+    const exact = await repo.largeRoomSnapshot('drift', { repair: false })
+    expect(exact?.partitions.find((p) => p.shard === BASE_SUBSCRIPTION_SHARD)).toMatchObject({
+      subscribers: 5,
+      counted: 5,
+    })
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb')
+    await t.documentClient.send(
+      new UpdateCommand({
+        TableName: t.tableName,
+        Key: { pk: subscriptionShardPartition('drift', BASE_SUBSCRIPTION_SHARD), sk: '#count' },
+        UpdateExpression: 'ADD #n :three',
+        ExpressionAttributeNames: { '#n': 'n' },
+        ExpressionAttributeValues: { ':three': 3 },
+      }),
+    )
+    expect((await repo.subscriberCounts('drift'))?.total).toBe(9)
+    const repaired = await repo.largeRoomSnapshot('drift', { repair: true })
+    expect(repaired?.repaired).toBe(1)
+    expect((await repo.subscriberCounts('drift'))?.total).toBe(6)
+  })
+
+  it('reads the room again after a claim: a member who joined while the claim was on its way relists it', async () => {
+    await largeRoom('gap')
+    const repo = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    for (let i = 0; i < 4; i++) await repo.unsubscribe({ roomName: 'gap', connectionId: `gap-base${i}` })
+    // The last leaver's process holds its claim of the guard until the joiner is done.
+    const leaverClient = newDocumentClient()
+    let held: () => void = () => {}
+    const claimHeld = new Promise<void>((resolve) => {
+      held = resolve
+    })
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let holding = true
+    leaverClient.middlewareStack.add(
+      (next) => async (args) => {
+        const { input } = args as { input: { Item?: { sk?: string } } }
+        if (holding && input.Item?.sk === '#room') {
+          holding = false
+          held()
+          await released
+        }
+        return next(args)
+      },
+      { step: 'initialize', name: 'holdClaim' },
+    )
+    const leaver = createChatRepository({
+      documentClient: leaverClient,
+      tableName: t.tableName,
+      largeRoomThreshold: 5,
+      largeRoomShards: 4,
+    })
+    const leaving = leaver.unsubscribe({ roomName: 'gap', connectionId: 'gap-base4' })
+    await claimHeld
+    // The leaver read every partition empty and is about to unlist the room; a member joins.
+    const joined = await repo.subscribe({ roomName: 'gap', connectionId: 'gap-j', userName: 'j' })
+    expect(joined).toMatchObject({ subscribed: true, transition: undefined })
+    release()
+    const left = await leaving
+    expect(left.unsubscribed).toBe(true)
+    expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('gap')
+    expect(await listingRecords('gap')).toMatchObject([{ active: true }])
+    leaverClient.destroy()
+  })
+
+  it.each([1, 2, 3])(
+    'lists a large room iff it has subscribers after random concurrent operations from several processes (seed %i)',
+    async (seed) => {
+      const random = prng(seed)
+      const roomName = `churn${seed}`
+      // Three processes: each learns of the crossing on its own (or not at all).
+      const processes = [0, 1, 2].map(() => t.repository({ largeRoomThreshold: 4, largeRoomShards: 3 }))
+      const connections = Array.from({ length: 10 }, (_, i) => `${roomName}-c${i}`)
+      const operations = Array.from({ length: 240 }, (): (() => Promise<unknown>) => {
+        const roll = random.next()
+        const repo = random.pick(processes)
+        const connectionId = random.pick(connections)
+        if (roll < 0.45) return () => repo.subscribe({ roomName, connectionId, userName: connectionId })
+        if (roll < 0.85) return () => repo.unsubscribe({ roomName, connectionId })
+        return () => repo.removeConnection(connectionId)
+      })
+      // Random delays around every request: reads and claims of different operations interleave.
+      const delays = injectDelays(t.documentClient, { maxMs: 12, seed })
+      await mapWithConcurrency(operations, 30, (operation) => operation()).finally(() => delays.stop())
+      const [first] = processes
+      if (!first) throw new Error('no process')
+      const shards = await first.largeRoomShards(roomName)
+      expect(shards).toBe(3)
+      const exact = await first.largeRoomSnapshot(roomName)
+      const listed = (await first.activeRooms()).some((r) => r.roomName === roomName)
+      expect({ listed }).toEqual({ listed: (exact?.subscribers.length ?? 0) > 0 })
+      const records = await listingRecords(roomName)
+      expect(records).toHaveLength(1)
+      // The record is the last claim's; marking the room large moved the guard's version on once more.
+      expect(records[0]).toMatchObject({ active: exact?.state?.listed })
+      expect(records[0]?.version).toBeLessThanOrEqual(exact?.state?.version ?? 0)
+      // Each member once, in the base partition or its shard.
+      const members = exact?.subscribers.map((s) => s.connectionId) ?? []
+      expect(new Set(members).size).toBe(members.length)
+
+      // Then everyone leaves at once: the room must end unlisted.
+      const leaving = injectDelays(t.documentClient, { maxMs: 12, seed: seed + 10 })
+      await Promise.all(
+        connections.map((connectionId) => random.pick(processes).removeConnection(connectionId)),
+      ).finally(() => leaving.stop())
+      expect((await first.activeRooms()).some((r) => r.roomName === roomName)).toBe(false)
+      expect(await listingRecords(roomName)).toMatchObject([{ active: false }])
+    },
+  )
+})
