@@ -16,6 +16,8 @@
     leave: $('leave'),
     log: $('log'),
     members: $('members'),
+    memberCount: $('member-count'),
+    membersMore: $('members-more'),
     sendForm: $('send-form'),
     message: $('message'),
   }
@@ -42,7 +44,13 @@
     return undefined
   }
 
-  /** Joined rooms by name: members as a set (presence frames may repeat), messages oldest first. */
+  /**
+   * Joined rooms by name: members as a set (presence frames may repeat), entries (messages in
+   * `(time, id)` order, with join/leave notes where they arrived). `count` is the server's
+   * subscriber count in a large room (`subscribed.subscriberCount`, then `roomStats`): its
+   * `users` are then a sample, so the count is not the set's size. `hidden` is how many names a
+   * small room's state left out to fit 128 KB (`truncated.users`).
+   */
   const joined = new Map()
   let active
   let socket
@@ -101,12 +109,13 @@
     )
   }
 
-  function renderRoom() {
-    const room = active && joined.get(active)
-    ui.view.hidden = !room
-    ui.empty.hidden = Boolean(room)
-    if (!room) return
-    ui.title.textContent = active
+  const number = new Intl.NumberFormat('en-US')
+  // A large room's count is the server's (approximate, connections); a small room's is its names.
+  const memberCount = (room) => room.count ?? room.users.size + room.hidden
+
+  function renderMembers(room) {
+    const count = memberCount(room)
+    ui.memberCount.textContent = `${number.format(count)} ${count === 1 ? 'member' : 'members'}`
     ui.members.replaceChildren(
       ...[...room.users].sort().map((userName) => {
         const li = document.createElement('li')
@@ -114,8 +123,44 @@
         return li
       }),
     )
+    // The list of a large room is a sample of at most 100 names; the rest are only counted.
+    const more = Math.max(0, count - room.users.size)
+    ui.membersMore.hidden = more === 0
+    ui.membersMore.textContent = more === 0 ? '' : `and ${number.format(more)} more`
+  }
+
+  function renderRoom() {
+    const room = active && joined.get(active)
+    ui.view.hidden = !room
+    ui.empty.hidden = Boolean(room)
+    if (!room) return
+    ui.title.textContent = active
+    renderMembers(room)
     ui.log.replaceChildren(...room.entries.map(line))
     ui.log.scrollTop = ui.log.scrollHeight
+  }
+
+  // Messages are ordered by (time, id): a large room's fan-out delivers them in no set order.
+  // Ids are ASCII, so comparing them as strings gives the table's own (byte) order.
+  const compare = (a, b) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  const before = (a, b) => compare(a, b) < 0
+
+  /**
+   * Puts a message where (time, id) says among the room's messages, and returns its index.
+   * Join/leave notes stay where they arrived: a late message goes right before the first message
+   * that sorts after it, so it never lands between two messages it should follow.
+   */
+  function place(room, message) {
+    const { entries } = room
+    let at = entries.length
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]
+      if (entry.event) continue
+      if (!before(message, entry)) break
+      at = i
+    }
+    entries.splice(at, 0, message)
+    return at
   }
 
   function show(roomName) {
@@ -185,7 +230,9 @@
       joined.set(frame.roomName, {
         userName: previous?.userName ?? ui.name.value.trim(),
         users: new Set(frame.users),
-        entries: frame.messages.map((m) => ({ ...m })),
+        count: frame.subscriberCount,
+        hidden: frame.subscriberCount === undefined ? (frame.truncated?.users ?? 0) : 0,
+        entries: frame.messages.map((m) => ({ ...m })).sort(compare),
         seen: new Set(frame.messages.map(key)),
       })
       if (!previous) active = frame.roomName
@@ -205,6 +252,15 @@
         if (frame.roomName === active) renderRoom()
       }
       listRooms()
+    },
+    // A large room's count, sent now and then while its membership changes (in place of
+    // per-member presence). A room that grew large while joined switches to it here.
+    roomStats(frame) {
+      const room = joined.get(frame.roomName)
+      if (!room || !Number.isFinite(frame.subscriberCount)) return
+      room.count = frame.subscriberCount
+      room.hidden = 0
+      if (frame.roomName === active) renderMembers(room)
     },
     userUnsubscribed(frame) {
       handlers.usersUnsubscribed({ roomName: frame.roomName, userNames: [frame.userName] })
@@ -226,9 +282,9 @@
       // Delivery is at least once: a retried send may be posted twice.
       if (!room || room.seen.has(key(frame.message))) return
       room.seen.add(key(frame.message))
-      room.entries.push({ ...frame.message })
+      const at = place(room, { ...frame.message })
       if (frame.roomName === active) {
-        ui.log.append(line(frame.message))
+        ui.log.insertBefore(line(frame.message), ui.log.children[at] ?? null)
         ui.log.scrollTop = ui.log.scrollHeight
       }
     },
