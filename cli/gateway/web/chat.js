@@ -52,6 +52,21 @@
    * small room's state left out to fit 128 KB (`truncated.users`).
    */
   const joined = new Map()
+  /**
+   * Rooms whose `subscribe` is on its way, with the frames about them that came first. A room's
+   * messages and presence can overtake its state (a large room's fan-out posts from another
+   * invocation): applied to no room, or to the state a reconnect is replacing, they would be lost,
+   * so they wait and are applied on top of the `subscribed` state.
+   */
+  const pending = new Map()
+  const WAITS = new Set([
+    'newMessage',
+    'userSubscribed',
+    'userUnsubscribed',
+    'usersUnsubscribed',
+    'roomStats',
+  ])
+  const MAX_WAITING = 1000
   let active
   let socket
   let attempt = 0
@@ -195,12 +210,25 @@
     return name
   }
 
+  function subscribe(roomName, name) {
+    if (send({ action: 'subscribe', roomName, userName: name }) && !pending.has(roomName)) {
+      pending.set(roomName, [])
+    }
+  }
+
+  /** Applies the frames that waited for a room's state (or for an answer that never came). */
+  function release(roomName) {
+    const waiting = pending.get(roomName) ?? []
+    pending.delete(roomName)
+    for (const frame of waiting) handlers[frame.type](frame)
+  }
+
   function join(roomName) {
     if (joined.has(roomName)) return show(roomName)
     const problem = problemWith('roomName', roomName)
     if (problem) return notice(problem)
     const name = userName()
-    if (name) send({ action: 'subscribe', roomName, userName: name })
+    if (name) subscribe(roomName, name)
   }
 
   // The room list is read page by page (`nextCursor`), up to MAX_LISTED rooms; a refresh asked
@@ -238,6 +266,7 @@
       if (!previous) active = frame.roomName
       renderJoined()
       renderRoom()
+      release(frame.roomName)
       listRooms()
     },
     unsubscribed(frame) {
@@ -299,6 +328,8 @@
       endWalk()
     },
     error(frame) {
+      // A refused or failed subscribe names no room: none of the pending ones waits any longer.
+      if (frame.action === 'subscribe') for (const roomName of [...pending.keys()]) release(roomName)
       // A page that failed (a cursor outdated by a server restart) ends the walk; the timer retries.
       if (frame.action === 'listRooms') {
         walk = undefined
@@ -311,6 +342,7 @@
   const key = (m) => m.id
 
   function drop(roomName) {
+    pending.delete(roomName)
     if (!joined.delete(roomName)) return
     if (active === roomName) active = joined.keys().next().value
     renderJoined()
@@ -326,7 +358,7 @@
       listRooms()
       // Back in every room it was in: the server forgot this connection's subscriptions.
       for (const [roomName, room] of joined) {
-        send({ action: 'subscribe', roomName, userName: room.userName })
+        subscribe(roomName, room.userName)
       }
       clearInterval(listTimer)
       listTimer = setInterval(listRooms, 5000)
@@ -338,9 +370,16 @@
       } catch {
         return notice('the server sent a frame that is not JSON')
       }
+      const waiting = WAITS.has(frame?.type) && pending.get(frame.roomName)
+      if (waiting) {
+        if (waiting.length < MAX_WAITING) waiting.push(frame)
+        return
+      }
       handlers[frame?.type]?.(frame)
     })
     socket.addEventListener('close', () => {
+      // The reconnect subscribes again; frames of the old connection's subscribes are moot.
+      pending.clear()
       clearInterval(listTimer)
       walk = undefined
       walkAgain = false

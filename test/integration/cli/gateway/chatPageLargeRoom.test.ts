@@ -132,6 +132,38 @@ describe.skipIf(!executablePath)('the chat page in a large room', () => {
     await post(connectionId, { type: 'roomStats', roomName: 'arena', subscriberCount: 5_001 })
     await expect.poll(() => count(ada), { timeout: 10_000 }).toBe('5,001 members')
     expect(await messages(ada)).toEqual(['welcome', 'first', 'second', 'third'])
+    await ada.context().close()
+  })
+
+  it('applies a message and a roomStats that overtook the room’s state once the state is there', async () => {
+    const cy = await open('cy')
+    // The page's socket, routed through the test: the gateway's `subscribed` answer is held back
+    // while a fan-out's newMessage and a roomStats reach the page first.
+    const overtaking: ServerFrame[] = [
+      {
+        type: 'newMessage',
+        roomName: 'stage',
+        message: message('m-5', Date.now() + 60_000, 'overtook the state'),
+      },
+      { type: 'roomStats', roomName: 'stage', subscriberCount: 2_000 },
+    ]
+    await cy.routeWebSocket(/.*/, (ws) => {
+      const server = ws.connectToServer()
+      server.onMessage((data) => {
+        const frame = JSON.parse(String(data)) as ServerFrame
+        if (frame.type === 'subscribed' && frame.roomName === 'stage') {
+          for (const early of overtaking) ws.send(JSON.stringify(early))
+        }
+        ws.send(data)
+      })
+    })
+    await cy.reload()
+    await cy.getByLabel('Name', { exact: true }).fill('cy')
+    await join(cy, 'stage')
+    await expect.poll(() => count(cy), { timeout: 10_000 }).toBe('2,000 members')
+    expect(await members(cy)).toEqual(['cy'])
+    expect(await more(cy)).toBe('and 1,999 more')
+    expect(await messages(cy)).toEqual(['overtook the state'])
     expect(outside).toEqual([])
     expect(errors).toEqual([])
   })
