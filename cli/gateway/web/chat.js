@@ -126,7 +126,9 @@
 
   const number = new Intl.NumberFormat('en-US')
   // A large room's count is the server's (approximate, connections); a small room's is its names.
-  const memberCount = (room) => room.count ?? room.users.size + room.hidden
+  // An approximate count that drifted below the names in hand would read as nonsense: never less.
+  const memberCount = (room) =>
+    room.count === undefined ? room.users.size + room.hidden : Math.max(room.count, room.users.size)
 
   function renderMembers(room) {
     const count = memberCount(room)
