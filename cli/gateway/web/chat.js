@@ -16,6 +16,8 @@
     leave: $('leave'),
     log: $('log'),
     members: $('members'),
+    memberCount: $('member-count'),
+    membersMore: $('members-more'),
     sendForm: $('send-form'),
     message: $('message'),
   }
@@ -42,8 +44,29 @@
     return undefined
   }
 
-  /** Joined rooms by name: members as a set (presence frames may repeat), messages oldest first. */
+  /**
+   * Joined rooms by name: members as a set (presence frames may repeat), entries (messages in
+   * `(time, id)` order, with join/leave notes where they arrived). `count` is the server's
+   * subscriber count in a large room (`subscribed.subscriberCount`, then `roomStats`): its
+   * `users` are then a sample, so the count is not the set's size. `hidden` is how many names a
+   * small room's state left out to fit 128 KB (`truncated.users`).
+   */
   const joined = new Map()
+  /**
+   * Rooms whose `subscribe` is on its way, with the frames about them that came first. A room's
+   * messages and presence can overtake its state (a large room's fan-out posts from another
+   * invocation): applied to no room, or to the state a reconnect is replacing, they would be lost,
+   * so they wait and are applied on top of the `subscribed` state.
+   */
+  const pending = new Map()
+  const WAITS = new Set([
+    'newMessage',
+    'userSubscribed',
+    'userUnsubscribed',
+    'usersUnsubscribed',
+    'roomStats',
+  ])
+  const MAX_WAITING = 1000
   let active
   let socket
   let attempt = 0
@@ -101,12 +124,15 @@
     )
   }
 
-  function renderRoom() {
-    const room = active && joined.get(active)
-    ui.view.hidden = !room
-    ui.empty.hidden = Boolean(room)
-    if (!room) return
-    ui.title.textContent = active
+  const number = new Intl.NumberFormat('en-US')
+  // A large room's count is the server's (approximate, connections); a small room's is its names.
+  // An approximate count that drifted below the names in hand would read as nonsense: never less.
+  const memberCount = (room) =>
+    room.count === undefined ? room.users.size + room.hidden : Math.max(room.count, room.users.size)
+
+  function renderMembers(room) {
+    const count = memberCount(room)
+    ui.memberCount.textContent = `${number.format(count)} ${count === 1 ? 'member' : 'members'}`
     ui.members.replaceChildren(
       ...[...room.users].sort().map((userName) => {
         const li = document.createElement('li')
@@ -114,8 +140,44 @@
         return li
       }),
     )
+    // The list of a large room is a sample of at most 100 names; the rest are only counted.
+    const more = Math.max(0, count - room.users.size)
+    ui.membersMore.hidden = more === 0
+    ui.membersMore.textContent = more === 0 ? '' : `and ${number.format(more)} more`
+  }
+
+  function renderRoom() {
+    const room = active && joined.get(active)
+    ui.view.hidden = !room
+    ui.empty.hidden = Boolean(room)
+    if (!room) return
+    ui.title.textContent = active
+    renderMembers(room)
     ui.log.replaceChildren(...room.entries.map(line))
     ui.log.scrollTop = ui.log.scrollHeight
+  }
+
+  // Messages are ordered by (time, id): a large room's fan-out delivers them in no set order.
+  // Ids are ASCII, so comparing them as strings gives the table's own (byte) order.
+  const compare = (a, b) => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  const before = (a, b) => compare(a, b) < 0
+
+  /**
+   * Puts a message where (time, id) says among the room's messages, and returns its index.
+   * Join/leave notes stay where they arrived: a late message goes right before the first message
+   * that sorts after it, so it never lands between two messages it should follow.
+   */
+  function place(room, message) {
+    const { entries } = room
+    let at = entries.length
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const entry = entries[i]
+      if (entry.event) continue
+      if (!before(message, entry)) break
+      at = i
+    }
+    entries.splice(at, 0, message)
+    return at
   }
 
   function show(roomName) {
@@ -150,12 +212,25 @@
     return name
   }
 
+  function subscribe(roomName, name) {
+    if (send({ action: 'subscribe', roomName, userName: name }) && !pending.has(roomName)) {
+      pending.set(roomName, [])
+    }
+  }
+
+  /** Applies the frames that waited for a room's state (or for an answer that never came). */
+  function release(roomName) {
+    const waiting = pending.get(roomName) ?? []
+    pending.delete(roomName)
+    for (const frame of waiting) handlers[frame.type](frame)
+  }
+
   function join(roomName) {
     if (joined.has(roomName)) return show(roomName)
     const problem = problemWith('roomName', roomName)
     if (problem) return notice(problem)
     const name = userName()
-    if (name) send({ action: 'subscribe', roomName, userName: name })
+    if (name) subscribe(roomName, name)
   }
 
   // The room list is read page by page (`nextCursor`), up to MAX_LISTED rooms; a refresh asked
@@ -185,12 +260,15 @@
       joined.set(frame.roomName, {
         userName: previous?.userName ?? ui.name.value.trim(),
         users: new Set(frame.users),
-        entries: frame.messages.map((m) => ({ ...m })),
+        count: frame.subscriberCount,
+        hidden: frame.subscriberCount === undefined ? (frame.truncated?.users ?? 0) : 0,
+        entries: frame.messages.map((m) => ({ ...m })).sort(compare),
         seen: new Set(frame.messages.map(key)),
       })
       if (!previous) active = frame.roomName
       renderJoined()
       renderRoom()
+      release(frame.roomName)
       listRooms()
     },
     unsubscribed(frame) {
@@ -205,6 +283,15 @@
         if (frame.roomName === active) renderRoom()
       }
       listRooms()
+    },
+    // A large room's count, sent now and then while its membership changes (in place of
+    // per-member presence). A room that grew large while joined switches to it here.
+    roomStats(frame) {
+      const room = joined.get(frame.roomName)
+      if (!room || !Number.isFinite(frame.subscriberCount)) return
+      room.count = frame.subscriberCount
+      room.hidden = 0
+      if (frame.roomName === active) renderMembers(room)
     },
     userUnsubscribed(frame) {
       handlers.usersUnsubscribed({ roomName: frame.roomName, userNames: [frame.userName] })
@@ -226,9 +313,9 @@
       // Delivery is at least once: a retried send may be posted twice.
       if (!room || room.seen.has(key(frame.message))) return
       room.seen.add(key(frame.message))
-      room.entries.push({ ...frame.message })
+      const at = place(room, { ...frame.message })
       if (frame.roomName === active) {
-        ui.log.append(line(frame.message))
+        ui.log.insertBefore(line(frame.message), ui.log.children[at] ?? null)
         ui.log.scrollTop = ui.log.scrollHeight
       }
     },
@@ -243,6 +330,8 @@
       endWalk()
     },
     error(frame) {
+      // A refused or failed subscribe names no room: none of the pending ones waits any longer.
+      if (frame.action === 'subscribe') for (const roomName of [...pending.keys()]) release(roomName)
       // A page that failed (a cursor outdated by a server restart) ends the walk; the timer retries.
       if (frame.action === 'listRooms') {
         walk = undefined
@@ -255,6 +344,7 @@
   const key = (m) => m.id
 
   function drop(roomName) {
+    pending.delete(roomName)
     if (!joined.delete(roomName)) return
     if (active === roomName) active = joined.keys().next().value
     renderJoined()
@@ -270,7 +360,7 @@
       listRooms()
       // Back in every room it was in: the server forgot this connection's subscriptions.
       for (const [roomName, room] of joined) {
-        send({ action: 'subscribe', roomName, userName: room.userName })
+        subscribe(roomName, room.userName)
       }
       clearInterval(listTimer)
       listTimer = setInterval(listRooms, 5000)
@@ -282,9 +372,16 @@
       } catch {
         return notice('the server sent a frame that is not JSON')
       }
+      const waiting = WAITS.has(frame?.type) && pending.get(frame.roomName)
+      if (waiting) {
+        if (waiting.length < MAX_WAITING) waiting.push(frame)
+        return
+      }
       handlers[frame?.type]?.(frame)
     })
     socket.addEventListener('close', () => {
+      // The reconnect subscribes again; frames of the old connection's subscribes are moot.
+      pending.clear()
       clearInterval(listTimer)
       walk = undefined
       walkAgain = false
