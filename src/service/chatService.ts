@@ -1,3 +1,5 @@
+import { ChatDbError } from '../errors.js'
+import { publishJobs } from '../fanout/publisher.js'
 import type {
   ActionName,
   ClientAction,
@@ -8,18 +10,47 @@ import type {
 } from '../protocol/actions.js'
 import { parseAction } from '../protocol/actions.js'
 import { badRequest } from '../protocol/errorFrame.js'
-import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
-import type { RoomListFrame, ServerFrame } from '../protocol/frames.js'
+import { fitRoomListFrame, fitSubscribedFrame, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
+import type { ChatMessageFrame, RoomListFrame, ServerFrame, SubscribedFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import { departureFrames } from '../protocol/presenceFrames.js'
-import type { RemovedSubscription } from '../repository/types.js'
+import { partitionsOf } from '../repository/largeRooms.js'
+import type { LargeRoomView, RemovedSubscription } from '../repository/types.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
+import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId } from '../validation.js'
 import { createJsonLogger, describeError } from './jsonLogger.js'
 import { createRouteRunner } from './routeRunner.js'
 import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
 
 export type { ChatServiceOptions, ChatServiceRepository, RequestInfo, RouteOutcome } from './types.js'
+
+/** How often a large room's members hear its subscriber count at most, while it changes. */
+export const DEFAULT_ROOM_STATS_INTERVAL_MS = 30_000
+/** Partitions of a large room read at once by a broadcast posted without a queue. */
+const INLINE_FAN_OUT_READS = 4
+
+/**
+ * A large room's state for a subscriber: the sample of names and the room's approximate count,
+ * `truncated.users` counting the names the sample leaves out (docs/protocol.md, "Large rooms").
+ */
+function largeRoomState(
+  roomName: string,
+  large: LargeRoomView,
+  messages: ChatMessageFrame[],
+): SubscribedFrame {
+  const beyondSample = Math.max(0, large.subscriberCount - large.sample.length)
+  // Room for the digits of the counts added after fitting.
+  const fitted = fitSubscribedFrame(
+    { type: 'subscribed', roomName, users: large.sample, messages, subscriberCount: large.subscriberCount },
+    MAX_OUTGOING_FRAME_BYTES - 64,
+  )
+  const truncated = {
+    messages: fitted.truncated?.messages ?? 0,
+    users: (fitted.truncated?.users ?? 0) + beyondSample,
+  }
+  return truncated.messages === 0 && truncated.users === 0 ? fitted : { ...fitted, truncated }
+}
 
 /**
  * The chat protocol: one method per WebSocket route, pure of AWS. Every failure becomes an
@@ -31,8 +62,12 @@ export type { ChatServiceOptions, ChatServiceRepository, RequestInfo, RouteOutco
  * await service.receive({ connectionId: 'Xk3a9cD1oAMCJzQ=' }, '{"action":"listRooms"}')
  */
 export function createChatService(options: ChatServiceOptions) {
-  const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now } = options
+  const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now, fanOut } = options
+  const { roomStatsIntervalMs = DEFAULT_ROOM_STATS_INTERVAL_MS } = options
   const logger = options.logger ?? createJsonLogger()
+  // When this process last tried to claim a large room's roomStats: at most one try per interval
+  // per room and process, so a burst of joins does not become a burst of conditional writes.
+  const statsTried = new Map<string, number>()
 
   const { reply, refuse, run, leaveUnfinished } = createRouteRunner({ repository, broadcaster, logger })
 
@@ -57,6 +92,68 @@ export function createChatService(options: ChatServiceOptions) {
     return deliveries
   }
 
+  /** The large rooms a connection left get a `roomStats` (coalesced, see `announceRoomStats`). */
+  async function announceLeaves(removed: RemovedSubscription[]): Promise<void> {
+    await Promise.all(
+      removed.flatMap(({ roomName, large, error }) =>
+        large && error === undefined ? [announceRoomStats(roomName, large.shards)] : [],
+      ),
+    )
+  }
+
+  /**
+   * Sends `frame` to every member of a large room: one fan-out job per partition (the base
+   * partition and each shard) on the queue, or, without a queue, posted here partition by
+   * partition. Requests: none to DynamoDB with a queue (ceil((S + 1) / 10) SendMessageBatch);
+   * one Query per partition without.
+   */
+  async function fanOutFrame(roomName: string, shards: number, frame: ServerFrame): Promise<void> {
+    const partitions = partitionsOf(shards)
+    if (fanOut) {
+      await publishJobs(
+        fanOut.queue,
+        partitions.map((shard) => ({
+          v: 1 as const,
+          roomName,
+          shard,
+          frame,
+          attempt: 0,
+          ...(fanOut.endpoint ? { endpoint: fanOut.endpoint } : {}),
+        })),
+      )
+      return
+    }
+    const { shardSubscribers } = repository
+    if (!shardSubscribers)
+      throw new ChatDbError('store.config', 'the repository cannot read shards of large rooms')
+    await mapWithConcurrency(partitions, INLINE_FAN_OUT_READS, async (shard) => {
+      const targets = await shardSubscribers(roomName, shard)
+      await broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
+    })
+  }
+
+  /**
+   * Tells a large room's members its subscriber count after its membership changed: at most
+   * once per `roomStatsIntervalMs` per room (one process wins each interval through a
+   * conditional write; each process tries at most once per interval). Never fails the route
+   * that changed the membership: a failure is logged, and the next change tries again.
+   */
+  async function announceRoomStats(roomName: string, shards: number, knownCount?: number): Promise<void> {
+    const at = clock()
+    const tried = statsTried.get(roomName)
+    if (tried !== undefined && at - tried < roomStatsIntervalMs && at >= tried) return
+    if (statsTried.size >= 10_000) statsTried.clear()
+    statsTried.set(roomName, at)
+    try {
+      if (!(await repository.claimRoomStats?.(roomName, roomStatsIntervalMs))) return
+      const subscriberCount = knownCount ?? (await repository.subscriberCounts?.(roomName))?.total
+      if (subscriberCount === undefined) return
+      await fanOutFrame(roomName, shards, { type: 'roomStats', roomName, subscriberCount })
+    } catch (error) {
+      logger.warn('roomStats.failed', { roomName, error: describeError(error) })
+    }
+  }
+
   const service = {
     /** `$connect`: nothing is stored until the connection subscribes; only the id is checked. */
     async connect(request: RequestInfo): Promise<RouteOutcome> {
@@ -73,6 +170,7 @@ export function createChatService(options: ChatServiceOptions) {
       try {
         const removed = await repository.removeConnection(request.connectionId)
         await broadcaster.post(departureDeliveries(removed))
+        await announceLeaves(removed)
         // API Gateway never retries $disconnect: the rooms that failed stay unannounced (logged).
         const failed = removed.filter((r) => r.error !== undefined)
         if (failed.length === 0) return { statusCode: 200 }
@@ -104,6 +202,7 @@ export function createChatService(options: ChatServiceOptions) {
       try {
         const removed = await repository.removeConnection(connectionId)
         await broadcaster.post(departureDeliveries(removed, { announceOwn: false }))
+        await announceLeaves(removed)
       } catch (error) {
         logger.error('gone.cleanupFailed', { connectionId, error: describeError(error) })
       }
@@ -165,12 +264,25 @@ export function createChatService(options: ChatServiceOptions) {
           throw error
         }
         const result = subscribing.value
+        const messages = reading.value.map(({ id, userName, message, time }) => ({
+          id,
+          userName,
+          message,
+          time,
+        }))
+        if (result.large) {
+          // A large room: a count and a sample of names, and no announcement of the join.
+          await broadcaster.post([{ connectionId, frame: largeRoomState(roomName, result.large, messages) }])
+          if (result.subscribed)
+            await announceRoomStats(roomName, result.large.shards, result.large.subscriberCount)
+          return
+        }
         const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
         const state = fitSubscribedFrame({
           type: 'subscribed',
           roomName,
           users: userNamesOf(result.subscribers),
-          messages: reading.value.map(({ id, userName, message, time }) => ({ id, userName, message, time })),
+          messages,
         })
         const deliveries: Delivery[] = [{ connectionId, frame: state }]
         if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
@@ -207,6 +319,11 @@ export function createChatService(options: ChatServiceOptions) {
             throw error
           })
         const deliveries: Delivery[] = [{ connectionId, frame: { type: 'unsubscribed', roomName } }]
+        if (result.large) {
+          await broadcaster.post(deliveries)
+          if (result.unsubscribed) await announceRoomStats(roomName, result.large.shards)
+          return
+        }
         const { userName } = result
         if (
           result.unsubscribed &&
@@ -244,7 +361,10 @@ export function createChatService(options: ChatServiceOptions) {
           roomName,
           message: { id, userName, message: posted.message.message, time },
         }
-        await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
+        // A large room's members are reached shard by shard, through the fan-out queue when
+        // there is one; a failure to enqueue is a 500 (the message is stored: a retry sends it).
+        if (posted.large) await fanOutFrame(roomName, posted.large.shards, frame)
+        else await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
       })
     },
 

@@ -43,7 +43,9 @@ export type ChatServiceRepository = Pick<
   | 'recentMessages'
   | 'markUnfinished'
   | 'markFinished'
->
+> &
+  // Only a repository with large rooms (whose answers carry `large`) needs these.
+  Partial<Pick<ChatRepository, 'shardSubscribers' | 'subscriberCounts' | 'claimRoomStats'>>
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
 export interface RequestInfo {
@@ -74,6 +76,11 @@ export interface ChatServiceOptions {
    * posted by the route itself, shard by shard.
    */
   fanOut?: FanOutOptions
+  /**
+   * A large room's `roomStats` (its subscriber count) goes to its members at most once per this
+   * many milliseconds while its membership changes (default 30,000).
+   */
+  roomStatsIntervalMs?: number
 }
 
 /** The fan-out queue of a service, for large rooms. */

@@ -1,0 +1,209 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createFanOutWorker } from '../../../src/fanout/worker.js'
+import { BASE_SUBSCRIPTION_SHARD, subscriptionShardOf } from '../../../src/keys.js'
+import { createMemoryQueue, type MemoryQueue } from '../../../src/queue/memoryQueue.js'
+import { type QueuePoller, startQueuePoller } from '../../../src/queue/queuePoller.js'
+import type { ChatRepository } from '../../../src/repository/chatRepository.js'
+import { createBroadcaster } from '../../../src/service/broadcaster.js'
+import { type ChatService, createChatService } from '../../../src/service/chatService.js'
+import type { ServiceLogger } from '../../../src/service/types.js'
+import { mapWithConcurrency, sleep } from '../../../src/util/concurrency.js'
+import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
+import { useTestTable } from '../../support/dynamo.js'
+import { prng } from '../../support/scan.js'
+
+const t = useTestTable()
+const silent: ServiceLogger = { error: () => {}, warn: () => {} }
+
+const ROOM = 'town-hall'
+const THRESHOLD = 60
+const SHARDS = 8
+const MEMBERS = 2_000
+const member = (i: number) => `m${String(i).padStart(4, '0')}=`
+
+async function until(condition: () => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(20)
+  }
+}
+
+/**
+ * The whole path of a large room on real parts: the chat service over dynalite, the in-process
+ * queue with SQS's semantics, the fan-out worker on its poller, and a real HTTP `@connections`
+ * endpoint (throttling 10% of posts). One in ten of the worker's shard reads fails (its job comes
+ * back after the visibility timeout, as when a worker is killed mid-batch).
+ */
+describe('a large room through the protocol', () => {
+  let fake: ConnectionsFake
+  let client: ApiGatewayManagementApiClient
+  let queue: MemoryQueue
+  let deadLetters: MemoryQueue
+  let poller: QueuePoller
+  let repository: ChatRepository
+  let service: ChatService
+  const failedReads = { count: 0 }
+
+  beforeAll(async () => {
+    fake = await startConnectionsFake({ faults: { rate: 0.1, seed: 5 } })
+    client = new ApiGatewayManagementApiClient({
+      endpoint: fake.endpoint,
+      region: 'local',
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+    })
+    repository = t.repository({ largeRoomThreshold: THRESHOLD, largeRoomShards: SHARDS })
+    let created: ChatService | undefined
+    const broadcaster = createBroadcaster({
+      client,
+      logger: silent,
+      onGone: async (connectionId) => created?.removeGone(connectionId),
+    })
+    deadLetters = createMemoryQueue({ name: 'fanout-dlq' })
+    queue = createMemoryQueue({
+      name: 'fanout',
+      // Longer than a shard's job takes on a busy machine: a job still being worked that came
+      // back would be received too often and go dead, as on SQS.
+      visibilityTimeoutMs: 5_000,
+      maxReceiveCount: 10,
+      deadLetterQueue: deadLetters,
+    })
+    const random = prng(9)
+    const worker = createFanOutWorker({
+      broadcaster,
+      queue,
+      logger: silent,
+      wait: async () => {},
+      targetsOf: async (roomName, shard) => {
+        if (random.next() < 0.1) {
+          failedReads.count++
+          throw new Error('worker killed mid-batch')
+        }
+        return repository.shardSubscribers(roomName, shard)
+      },
+    })
+    poller = startQueuePoller({ queue, handler: worker.handler, waitTimeMs: 20 })
+    service = createChatService({
+      repository,
+      broadcaster,
+      logger: silent,
+      fanOut: { queue },
+      roomStatsIntervalMs: 10_000,
+    })
+    created = service
+  })
+
+  afterAll(async () => {
+    await poller.stop()
+    client.destroy()
+    await fake.close()
+  })
+
+  // A request id and its time, as API Gateway gives them (the same again when it retries).
+  const send = (connectionId: string, body: object, requestId?: string) =>
+    service.receive(
+      {
+        connectionId,
+        ...(requestId ? { requestId, requestTimeEpoch: 1_800_000_000_000 + requestId.length } : {}),
+      },
+      JSON.stringify(body),
+    )
+
+  it('grows across the threshold, delivers every message to every member, stores each once', async () => {
+    // Grows from nothing, 16 joins at a time.
+    const outcomes = await mapWithConcurrency(
+      Array.from({ length: MEMBERS }, (_, i) => i),
+      16,
+      (i) => send(member(i), { action: 'subscribe', roomName: ROOM, userName: `user${i % 400}` }),
+    )
+    expect(outcomes.filter((o) => o.statusCode !== 200)).toEqual([])
+    expect(await repository.largeRoomShards(ROOM)).toBe(SHARDS)
+    // The last joiners were told the count and a sample, never the whole room.
+    const lastState = fake.framesFor(member(MEMBERS - 1)).find((f) => f.type === 'subscribed')
+    expect(lastState).toMatchObject({ type: 'subscribed', roomName: ROOM })
+    if (lastState?.type !== 'subscribed') throw new Error('no state')
+    expect(lastState.subscriberCount).toBeGreaterThan(MEMBERS - 50)
+    expect(lastState.users.length).toBeLessThanOrEqual(100)
+    // Members who joined while the room was small still heard of joins then; nobody is told of
+    // a join after the crossing.
+    const announcedLate = fake
+      .framesFor(member(0))
+      .filter((f) => f.type === 'userSubscribed' && Number(f.userName.slice(4)) >= THRESHOLD + 16)
+    expect(announcedLate).toEqual([])
+
+    // 20 connections went away without a $disconnect: the broadcast finds them gone (410).
+    const gone = Array.from({ length: 20 }, (_, i) => member(37 + i * 71))
+    fake.markGone(...gone)
+    const senders = [member(3), member(THRESHOLD + 100), member(700), member(1_900), member(MEMBERS - 1)]
+    const sent: string[] = []
+    for (let round = 0; round < 4; round++) {
+      for (const [s, sender] of senders.entries()) {
+        const requestId = `req-${round}-${s}`
+        const outcome = await send(
+          sender,
+          { action: 'sendMessage', roomName: ROOM, message: `m ${round} ${s}` },
+          requestId,
+        )
+        expect(outcome.statusCode).toBe(200)
+        sent.push(requestId)
+      }
+    }
+    // API Gateway retries one request: the message is stored once and fanned out again.
+    expect(
+      (
+        await send(
+          senders[0] as string,
+          { action: 'sendMessage', roomName: ROOM, message: 'm 0 0' },
+          'req-0-0',
+        )
+      ).statusCode,
+    ).toBe(200)
+    await until(() => queue.stats().visible + queue.stats().inFlight === 0, 120_000)
+
+    const stored = await repository.recentMessages(ROOM, { limit: 100 })
+    expect(stored).toHaveLength(sent.length)
+    const ids = new Set(stored.map((m) => m.id))
+    expect(ids.size).toBe(sent.length)
+    for (let i = 0; i < MEMBERS; i++) {
+      const id = member(i)
+      if (gone.includes(id)) continue
+      const got = new Set(fake.framesFor(id).flatMap((f) => (f.type === 'newMessage' ? [f.message.id] : [])))
+      expect(got.size, id).toBe(ids.size)
+    }
+    expect(failedReads.count).toBeGreaterThan(0)
+    expect(fake.faultsInjected()).toBeGreaterThan(0)
+    expect(deadLetters.bodies().map((body) => JSON.parse(body))).toEqual([])
+
+    // The gone connections were removed from their partitions and counted out.
+    const exact = await repository.largeRoomSnapshot(ROOM)
+    const members = new Set(exact?.subscribers.map((s) => s.connectionId))
+    for (const id of gone) expect(members.has(id), id).toBe(false)
+    expect(members.size).toBe(MEMBERS - gone.length)
+    const partitionOf = (i: number) =>
+      i < THRESHOLD ? BASE_SUBSCRIPTION_SHARD : subscriptionShardOf(member(i), SHARDS)
+    expect(exact?.partitions.find((p) => p.shard === partitionOf(MEMBERS - 1))?.subscribers).toBeGreaterThan(
+      0,
+    )
+    expect((await repository.subscriberCounts(ROOM))?.total).toBe(MEMBERS - gone.length)
+    // The room is listed, and members heard its count.
+    expect((await repository.activeRooms()).map((r) => r.roomName)).toContain(ROOM)
+    expect(fake.framesFor(member(5)).some((f) => f.type === 'roomStats' && f.roomName === ROOM)).toBe(true)
+  }, 240_000)
+
+  it('tells a stranger it is not subscribed, and unlists the room when everyone has left', async () => {
+    expect(
+      (await send('stranger=', { action: 'sendMessage', roomName: ROOM, message: 'x' })).statusCode,
+    ).toBe(400)
+    const exact = await repository.largeRoomSnapshot(ROOM)
+    const left = exact?.subscribers.map((s) => s.connectionId) ?? []
+    await mapWithConcurrency(left, 16, async (connectionId, i) =>
+      i % 2 === 0
+        ? send(connectionId, { action: 'unsubscribe', roomName: ROOM })
+        : service.disconnect({ connectionId }),
+    )
+    expect((await repository.activeRooms()).map((r) => r.roomName)).not.toContain(ROOM)
+    expect((await repository.largeRoomSnapshot(ROOM))?.subscribers).toEqual([])
+  }, 120_000)
+})
