@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { type FanOutJob, parseJob } from '../../src/fanout/jobs.js'
 import { createFanOutHandler } from '../../src/lambda/fanOutHandler.js'
 import { createMemoryQueue, type MemoryQueue } from '../../src/queue/memoryQueue.js'
 import { startQueuePoller } from '../../src/queue/queuePoller.js'
@@ -34,20 +35,39 @@ export interface LocalFanOut {
   maxReceiveCount: number
 }
 
-/** What a dead-lettered job was, in words, whatever its body. */
+/**
+ * What a dead-lettered job was, in words, whatever its body: JSON-quoted, so a room name or a
+ * stray body prints as one safe line.
+ */
 function describeJob(body: string): string {
+  let job: FanOutJob
   try {
-    const { roomName, shard, connectionIds, attempt } = JSON.parse(body) as {
-      roomName?: unknown
-      shard?: unknown
-      connectionIds?: unknown
-      attempt?: unknown
-    }
-    if (typeof roomName !== 'string') return 'an unreadable fan-out job'
-    const targets = Array.isArray(connectionIds) ? `${connectionIds.length} connection(s)` : `shard ${shard}`
-    return `a fan-out job of room "${roomName}" (${targets}, attempt ${attempt})`
+    job = parseJob(body)
   } catch {
-    return 'an unreadable fan-out job'
+    return `an unreadable fan-out job (${JSON.stringify(body.slice(0, 60))})`
+  }
+  const targets = job.connectionIds ? `${job.connectionIds.length} connection(s)` : `shard ${job.shard}`
+  return `a fan-out job of room ${JSON.stringify(job.roomName)} (${targets}, attempt ${job.attempt})`
+}
+
+/** Dead-lettered jobs the operator view lists (the most recent last). */
+const LISTED_DEAD_LETTERS = 20
+
+/**
+ * The local fan-out's state for the operator view (`/inspect/api/fanout`): the settings, each
+ * queue's visible and in-flight jobs, and what the dead-lettered jobs were (not their frames:
+ * those are users' messages, shown by the room views already).
+ */
+export function describeLocalFanOut(fanOut: LocalFanOut) {
+  const deadBodies = fanOut.deadLetters.bodies()
+  return {
+    visibilityTimeoutMs: fanOut.visibilityTimeoutMs,
+    maxReceiveCount: fanOut.maxReceiveCount,
+    queue: fanOut.queue.stats(),
+    deadLetters: {
+      ...fanOut.deadLetters.stats(),
+      jobs: deadBodies.slice(-LISTED_DEAD_LETTERS).map(describeJob),
+    },
   }
 }
 

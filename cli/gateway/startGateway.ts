@@ -11,7 +11,7 @@ import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
-import { type LocalFanOut, startLocalFanOut } from './localFanOut.js'
+import { describeLocalFanOut, type LocalFanOut, startLocalFanOut } from './localFanOut.js'
 
 export type { LocalFanOut } from './localFanOut.js'
 
@@ -83,7 +83,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     maxQueuedFrames,
     // The operator view reads through the same client; the Lambda handlers never serve it.
-    inspect: createInspectApi({ documentClient, tableName }),
+    inspect: createInspectApi({
+      documentClient,
+      tableName,
+      fanOut: () => fanOut && describeLocalFanOut(fanOut),
+    }),
     router: (managementEndpoint) => {
       // Large rooms' broadcasts: queued here and posted by the Lambda's fan-out worker, in process.
       fanOut = startLocalFanOut({

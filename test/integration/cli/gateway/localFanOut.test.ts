@@ -157,7 +157,25 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     })
     expect(gateway.fanOut.deadLetters.bodies()).toContain('{"v":2,"roomName":"big"}')
     expect(logLines).toContainEqual(
-      expect.stringMatching(/^warning fanout\.deadLetter: a fan-out job of room "big" \(shard undefined/),
+      expect.stringMatching(/^warning fanout\.deadLetter: an unreadable fan-out job \("\{\\"v\\":2/),
     )
+  })
+
+  it('shows the queues to the operator view (/inspect/api/fanout), dead-lettered jobs described', async () => {
+    const response = await fetch(`${gateway.managementEndpoint}/inspect/api/fanout`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toEqual({
+      visibilityTimeoutMs,
+      maxReceiveCount,
+      queue: { visible: 0, inFlight: 0 },
+      deadLetters: {
+        visible: 2,
+        inFlight: 0,
+        jobs: [
+          'a fan-out job of room "doomed" (1 connection(s), attempt 1)',
+          'an unreadable fan-out job ("{\\"v\\":2,\\"roomName\\":\\"big\\"}")',
+        ],
+      },
+    })
   })
 })
