@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
 import { type FanOutJob, packJobs } from '../../../../src/fanout/jobs.js'
+import { subscriptionShardPartition } from '../../../../src/keys.js'
 import type { ServerFrame } from '../../../../src/protocol/frames.js'
 import { useTestTable } from '../../../support/dynamo.js'
+import { scanAll } from '../../../support/scan.js'
 import { writeShardSubscriptions } from '../../../support/shardedSubscriptions.js'
 import { connectClient, type TestClient } from '../../../support/wsClient.js'
 
@@ -106,6 +108,45 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     expect(await ada?.client.next('newMessage')).toEqual(first)
     expect(await bob?.client.next('newMessage')).toEqual(retry)
     expect(await cy?.client.next('newMessage')).toEqual(retry)
+  })
+
+  it("removes a shard's gone connection (410) while the live members get the frame", async () => {
+    const [live] = await connectMany(1)
+    const ghost = 'gone-connection='
+    await writeShardSubscriptions(t.documentClient, t.tableName, {
+      roomName: 'big',
+      shard: 7,
+      connectionIds: [live?.connectionId as string, ghost],
+    })
+    const frame = newMessage('m-5', 'one of you is gone')
+    await publish([
+      { v: 1, roomName: 'big', shard: 7, frame, attempt: 0, endpoint: gateway.managementEndpoint },
+    ])
+    expect(await live?.client.next('newMessage')).toEqual(frame)
+    const shardMembers = async () =>
+      (await scanAll(t.documentClient, t.tableName))
+        .filter((item) => item.pk === subscriptionShardPartition('big', 7))
+        .map((item) => item.data)
+    await vi.waitFor(async () => expect(await shardMembers()).toEqual([live?.connectionId]))
+    await vi.waitFor(() => expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 }))
+  })
+
+  it('drops posts that fail for good (a frame over 128 KB) instead of retrying them: the job is done, nothing dead-lettered', async () => {
+    const [member] = await connectMany(1)
+    await writeShardSubscriptions(t.documentClient, t.tableName, {
+      roomName: 'big',
+      shard: 9,
+      connectionIds: [member?.connectionId as string],
+    })
+    const deadBefore = gateway.fanOut.deadLetters.stats().visible
+    const huge = newMessage('m-6', 'x'.repeat(140_000))
+    const small = newMessage('m-7', 'after the huge one')
+    await publish([{ v: 1, roomName: 'big', shard: 9, frame: huge, attempt: 0 }])
+    await vi.waitFor(() => expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 }))
+    await publish([{ v: 1, roomName: 'big', shard: 9, frame: small, attempt: 0 }])
+    expect(await member?.client.next('newMessage')).toEqual(small)
+    expect(member?.client.frames).toEqual([small])
+    expect(gateway.fanOut.deadLetters.stats().visible).toBe(deadBefore)
   })
 
   it('moves a job whose posts keep failing to the dead-letter queue after maxReceiveCount receives, with a warning', async () => {
