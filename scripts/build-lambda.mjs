@@ -10,8 +10,9 @@
 // import on the first publish: that module (src/lambda/sqsFanOutQueue.ts) becomes a bundle of its
 // own, sqsFanOutQueue.mjs beside the router's, which a cold start never reads. Not esbuild's code
 // splitting: that also moves the code the adapter shares with the routes (most of the SDK's core)
-// into chunks the router's entry imports, four files to load and link at every cold start where
-// there was one (bench "Lambda cold start"); the adapter's own bundle repeats that core instead.
+// into chunks the router's entry imports statically: four files to load and link at every cold
+// start where there was one. The adapter's own bundle repeats that core instead (docs/operations.md,
+// "Large rooms: threshold, the router's fan-out queue, the local stack").
 // Output: dist/lambda/index.mjs, sqsFanOutQueue.mjs and worker.mjs (+ .map) and a package.json
 // for `sam build`.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
