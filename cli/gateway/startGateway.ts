@@ -67,11 +67,15 @@ export interface GatewayOptions {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port, host, log, maxQueuedFrames, documentClient, tableName } = options
-  // Flags win over the variables, as for the other settings (cli/commands/serve.ts reads both).
+  // An option wins over its variable, which is then not read at all (a bad one included), as a
+  // flag of `serve` does; each variable is read alone, so a bad one names itself.
+  const { CHATDB_LARGE_ROOM_THRESHOLD, CHATDB_LARGE_ROOM_SHARDS } = process.env
   const largeRooms = {
-    ...largeRoomOptionsFromEnv(process.env),
-    ...(options.largeRoomThreshold === undefined ? {} : { largeRoomThreshold: options.largeRoomThreshold }),
-    ...(options.largeRoomShards === undefined ? {} : { largeRoomShards: options.largeRoomShards }),
+    largeRoomThreshold:
+      options.largeRoomThreshold ??
+      largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_THRESHOLD }).largeRoomThreshold,
+    largeRoomShards:
+      options.largeRoomShards ?? largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_SHARDS }).largeRoomShards,
   }
   // Checked before anything listens or polls: a bad value must not leave a worker running.
   if (largeRooms.largeRoomThreshold !== undefined) assertLargeRoomThreshold(largeRooms.largeRoomThreshold)

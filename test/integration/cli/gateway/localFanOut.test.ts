@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { isChatDbError } from '../../../../src/errors.js'
 import { type FanOutJob, packJobs } from '../../../../src/fanout/jobs.js'
 import { subscriptionShardPartition } from '../../../../src/keys.js'
 import type { ServerFrame } from '../../../../src/protocol/frames.js'
@@ -218,5 +219,42 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
         ],
       },
     })
+  })
+
+  it('takes its large-room options over the variables, reads a variable only when its option is unset, and refuses a bad one', async () => {
+    const saved = { ...process.env }
+    process.env.CHATDB_LARGE_ROOM_THRESHOLD = 'abc'
+    process.env.CHATDB_LARGE_ROOM_SHARDS = '8'
+    try {
+      const other = await startGateway({
+        port: 0,
+        documentClient: t.documentClient,
+        tableName: t.tableName,
+        largeRoomThreshold: 10,
+      })
+      await other.close()
+      const refused = await startGateway({
+        port: 0,
+        documentClient: t.documentClient,
+        tableName: t.tableName,
+      }).then(
+        (g) => g.close().then(() => 'started'),
+        (error: unknown) => (isChatDbError(error, 'validation.option') ? error.message : `other: ${error}`),
+      )
+      expect(refused).toContain('CHATDB_LARGE_ROOM_THRESHOLD')
+      const badShards = await startGateway({
+        port: 0,
+        documentClient: t.documentClient,
+        tableName: t.tableName,
+        largeRoomThreshold: 10,
+        largeRoomShards: 0,
+      }).then(
+        (g) => g.close().then(() => 'started'),
+        (error: unknown) => (isChatDbError(error, 'validation.option') ? error.message : `other: ${error}`),
+      )
+      expect(badShards).toContain('largeRoomShards')
+    } finally {
+      process.env = saved
+    }
   })
 })
