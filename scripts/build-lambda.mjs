@@ -6,8 +6,16 @@
 // longer even when that code was only imported lazily (bench "Lambda cold start"). Both land in
 // the one folder both functions deploy from, built together: the publisher and the worker always
 // run the same release of the job format.
-// Output: dist/lambda/index.mjs and worker.mjs (+ .map) and a package.json for `sam build`.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+// The router publishes to SQS only for large rooms and loads its SQS adapter with a dynamic
+// import on the first publish: that module (src/lambda/sqsFanOutQueue.ts) becomes a bundle of its
+// own, sqsFanOutQueue.mjs beside the router's, which a cold start never reads. Not esbuild's code
+// splitting: that also moves the code the adapter shares with the routes (most of the SDK's core)
+// into chunks the router's entry imports statically: four files to load and link at every cold
+// start where there was one. The adapter's own bundle repeats that core instead (docs/operations.md,
+// "Large rooms: threshold, the router's fan-out queue, the local stack").
+// Output: dist/lambda/index.mjs, sqsFanOutQueue.mjs and worker.mjs (+ .map) and a package.json
+// for `sam build`.
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -15,12 +23,33 @@ import { build } from 'esbuild'
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = join(root, 'dist', 'lambda')
 
+/** Modules the router imports dynamically that get a bundle of their own, by the name of its file. */
+const LAZY_BUNDLES = { './sqsFanOutQueue.js': 'sqsFanOutQueue.mjs' }
+
+/**
+ * Leaves each dynamic import of a {@link LAZY_BUNDLES} module to its own bundle, next to the one
+ * being built, and records it in `lazy` (module path → bundle file name) for the caller to build.
+ */
+const lazyBundles = (lazy) => ({
+  name: 'chatdb-lazy-bundles',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/\w+\.js$/ }, ({ path, kind, resolveDir }) => {
+      const file = LAZY_BUNDLES[path]
+      if (kind !== 'dynamic-import' || !file) return undefined
+      lazy.set(join(resolveDir, path.replace(/\.js$/, '.ts')), file)
+      return { path: `./${file}`, external: true }
+    })
+  },
+})
+
 export async function buildLambda({
   entry = join(root, 'src/lambda/routes.ts'),
   outfile = join(outdir, 'index.mjs'),
 } = {}) {
   mkdirSync(dirname(outfile), { recursive: true })
+  const lazy = new Map()
   await build({
+    plugins: [lazyBundles(lazy)],
     entryPoints: [entry],
     outfile,
     bundle: true,
@@ -36,7 +65,16 @@ export async function buildLambda({
     },
     logLevel: 'warning',
   })
-  return { outfile, bytes: statSync(outfile).size }
+  let lazyBytes = 0
+  const code = readFileSync(outfile, 'utf8')
+  for (const [module, file] of lazy) {
+    // Resolved while esbuild scanned, but perhaps shaken off since (the worker imports the
+    // adapter statically, and never the function that would load it).
+    if (!code.includes(`"./${file}"`)) continue
+    const built = await buildLambda({ entry: module, outfile: join(dirname(outfile), file) })
+    lazyBytes += built.bytes + built.lazyBytes
+  }
+  return { outfile, bytes: statSync(outfile).size, lazyBytes }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -48,7 +86,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     join(outdir, 'package.json'),
     `${JSON.stringify({ name: 'chatdb-lambda', private: true, type: 'module', main: 'index.mjs' }, null, 2)}\n`,
   )
-  for (const { outfile, bytes } of built) {
-    process.stdout.write(`built ${outfile.slice(root.length + 1)} (${(bytes / 1024).toFixed(0)} KiB)\n`)
+  for (const { outfile, bytes, lazyBytes } of built) {
+    const lazy = lazyBytes > 0 ? `, +${(lazyBytes / 1024).toFixed(0)} KiB loaded on first use` : ''
+    process.stdout.write(
+      `built ${outfile.slice(root.length + 1)} (${(bytes / 1024).toFixed(0)} KiB${lazy})\n`,
+    )
   }
 }

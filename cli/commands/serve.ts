@@ -1,6 +1,11 @@
 import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
-import { ChatDbError } from '../../src/errors.js'
+import { ChatDbError, isChatDbError } from '../../src/errors.js'
+import {
+  DEFAULT_LARGE_ROOM_SHARDS,
+  DEFAULT_LARGE_ROOM_THRESHOLD,
+  largeRoomOptionsFromEnv,
+} from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
@@ -16,6 +21,10 @@ export interface GatewayArgs extends GlobalOptions {
   broadcastConcurrency?: number
   /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
   managementMaxSockets?: number
+  /** Unset: `CHATDB_LARGE_ROOM_THRESHOLD`, else 1,000 (see `largeRoomSettings`). */
+  largeRoomThreshold?: string
+  /** Unset: `CHATDB_LARGE_ROOM_SHARDS`, else 64. */
+  largeRoomShards?: string
 }
 
 export const DEFAULT_PORT = 3001
@@ -43,7 +52,54 @@ export const gatewayOptions = {
     defaultDescription: `$CHATDB_MANAGEMENT_MAX_SOCKETS or ${GATEWAY_MANAGEMENT_MAX_SOCKETS}`,
     describe: "Keep-alive sockets of the handlers' @connections client, shared by every connection",
   },
+  // Strings: yargs would turn `off` into NaN; largeRoomSettings reads them as the Lambda reads its variables.
+  'large-room-threshold': {
+    type: 'string',
+    defaultDescription: `$CHATDB_LARGE_ROOM_THRESHOLD or ${DEFAULT_LARGE_ROOM_THRESHOLD}`,
+    describe:
+      'Subscribers at which a room becomes large: sharded, its broadcasts through the in-process fan-out queue (off: never)',
+  },
+  'large-room-shards': {
+    type: 'string',
+    defaultDescription: `$CHATDB_LARGE_ROOM_SHARDS or ${DEFAULT_LARGE_ROOM_SHARDS}`,
+    describe: 'Subscription shards of a room that becomes large',
+  },
 } as const
+
+/**
+ * The gateway's large-room settings: the flag, else the variable the Lambda handlers read, else
+ * the library's default; read by the same rules as the variables (`largeRoomOptionsFromEnv`:
+ * a threshold is a whole number ≥ 2, or `off`/`Infinity`; shards 1–1,024).
+ */
+export function largeRoomSettings(
+  args: { 'large-room-threshold'?: string; 'large-room-shards'?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): { largeRoomThreshold: number; largeRoomShards: number } {
+  const read = (flag: keyof typeof args, variable: string, example: string) => {
+    const fromFlag = args[flag]
+    const source = fromFlag === undefined ? variable : `--${flag}`
+    const raw = fromFlag ?? env[variable]
+    // An empty variable is unset (as in the Lambda); an empty flag is a mistake.
+    if (fromFlag !== undefined && String(fromFlag).trim() === '') {
+      throw new CliError('cli.usage', `${source} needs a value`, `e.g. --${flag} ${example}`)
+    }
+    try {
+      return largeRoomOptionsFromEnv({ [variable]: raw === undefined ? undefined : String(raw) })
+    } catch (error) {
+      if (!isChatDbError(error, 'validation.option')) throw error
+      // The library's rule, said about where the value came from.
+      throw new CliError('cli.usage', error.message.replace(variable, source), `e.g. --${flag} ${example}`)
+    }
+  }
+  return {
+    largeRoomThreshold:
+      read('large-room-threshold', 'CHATDB_LARGE_ROOM_THRESHOLD', `${DEFAULT_LARGE_ROOM_THRESHOLD}, or off`)
+        .largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
+    largeRoomShards:
+      read('large-room-shards', 'CHATDB_LARGE_ROOM_SHARDS', String(DEFAULT_LARGE_ROOM_SHARDS))
+        .largeRoomShards ?? DEFAULT_LARGE_ROOM_SHARDS,
+  }
+}
 
 /**
  * The gateway's posting settings: the flag, else the variable the Lambda handlers read, else the
@@ -93,6 +149,8 @@ export function checkGatewayArgs(args: {
   'max-queued-frames': number
   'broadcast-concurrency'?: number
   'management-max-sockets'?: number
+  'large-room-threshold'?: string
+  'large-room-shards'?: string
 }): true {
   const { port, 'max-queued-frames': maxQueuedFrames } = args
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
@@ -110,6 +168,7 @@ export function checkGatewayArgs(args: {
     )
   }
   postingCounts(args)
+  largeRoomSettings(args)
   return true
 }
 
@@ -173,6 +232,10 @@ export async function serveUntilSignal(
       'broadcast-concurrency': args.broadcastConcurrency,
       'management-max-sockets': args.managementMaxSockets,
     }),
+    ...largeRoomSettings({
+      'large-room-threshold': args.largeRoomThreshold,
+      'large-room-shards': args.largeRoomShards,
+    }),
     documentClient,
     tableName,
     log: (line) => output.info(line),
@@ -219,6 +282,10 @@ export async function serveUntilSignal(
     )
   }
   const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
+  const { largeRoomThreshold, largeRoomShards } = largeRoomSettings({
+    'large-room-threshold': args.largeRoomThreshold,
+    'large-room-shards': args.largeRoomShards,
+  })
   const ready = {
     ...extra,
     ...more,
@@ -230,11 +297,21 @@ export async function serveUntilSignal(
     // The read-only operator view on the same port (cli/gateway/inspectApi.ts).
     operatorView: `${gateway.managementEndpoint}/inspect`,
     warnings,
+    // Infinity is not JSON: `off`, as the flag and the variable spell it.
+    largeRooms: {
+      threshold: Number.isFinite(largeRoomThreshold) ? largeRoomThreshold : 'off',
+      shards: largeRoomShards,
+      fanOutQueue: {
+        visibilityTimeoutMs: gateway.fanOut.visibilityTimeoutMs,
+        maxReceiveCount: gateway.fanOut.maxReceiveCount,
+      },
+    },
     connect: `npx wscat -c ${gateway.url}`,
     sampleFrame,
   }
   output.result(ready, (r) => {
     // What `dev` adds; `serve` has none of them.
+    const { threshold, shards, fanOutQueue } = r.largeRooms
     const { demo, dynamoEndpoint, inspect } = r as {
       demo?: { members: number }
       dynamoEndpoint?: string
@@ -244,6 +321,9 @@ export async function serveUntilSignal(
       `gateway for table "${r.tableName}" listening on ${r.url} (@connections API: ${r.managementEndpoint})`,
       `chat page: ${r.page}   (open it in a browser)`,
       `operator:  ${r.operatorView}   (read-only view of the table)`,
+      threshold === 'off'
+        ? 'large rooms: off'
+        : `large rooms: from ${threshold} subscribers, ${shards} shards, broadcast through the in-process fan-out queue (dead-lettered after ${fanOutQueue.maxReceiveCount} receives)`,
       ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
       ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
       ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),

@@ -33,7 +33,8 @@ function send(response: ServerResponse, status: number, body: unknown) {
 /**
  * The operator view's read-only JSON API, over the same functions as `chatdb inspect`:
  * `table` (counts by entity), `rooms`, `room/<name>` (members and latest messages),
- * `user/<name>` (history) and `activity` (messages per minute over the last hour, per room).
+ * `user/<name>` (history), `activity` (messages per minute over the last hour, per room) and,
+ * in the local gateway, `fanout` (the in-process fan-out queue of large rooms).
  * Names are URL-decoded and validated (400 with the validation code); unknown ones answer 404.
  * Only GET (and HEAD) are answered: nothing here writes.
  *
@@ -46,9 +47,12 @@ function send(response: ServerResponse, status: number, body: unknown) {
 export function createInspectApi({
   documentClient,
   tableName,
+  fanOut,
 }: {
   documentClient: DynamoDBDocumentClient
   tableName: string
+  /** What `fanout` answers: the local fan-out queue's state (`startGateway`), once it runs. */
+  fanOut?: () => unknown
 }): InspectApi {
   // An operator's view, like `chatdb inspect`: no protocol caps apply to reading. The listing
   // and history shards come from the environment, as for the gateway's handlers.
@@ -70,6 +74,8 @@ export function createInspectApi({
       }
       if (kind === 'rooms') return [200, await inspectRooms(repository, store)]
       if (kind === 'activity') return [200, await inspectActivity(repository, store)]
+      const queues = kind === 'fanout' ? fanOut?.() : undefined
+      if (queues !== undefined) return [200, queues]
     }
     if (rest.length === 1 && (kind === 'room' || kind === 'user')) {
       let name: string

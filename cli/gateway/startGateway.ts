@@ -1,13 +1,25 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
+import {
+  assertLargeRoomShards,
+  assertLargeRoomThreshold,
+  largeRoomOptionsFromEnv,
+} from '../../src/repository/largeRoomOptions.js'
 import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { createJsonLogger } from '../../src/service/jsonLogger.js'
-import { type Gateway, startGatewayServer } from './gatewayServer.js'
+import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
+import { describeLocalFanOut, type LocalFanOut, startLocalFanOut } from './localFanOut.js'
 
-export type { Gateway } from './gatewayServer.js'
+export type { LocalFanOut } from './localFanOut.js'
+
+/** The local gateway, with its in-process fan-out queue for large rooms. */
+export interface Gateway extends BaseGateway {
+  /** The fan-out queue the router publishes large rooms' broadcasts to, and its dead-letter queue. */
+  fanOut: LocalFanOut
+}
 
 export interface GatewayOptions {
   /** 0 picks a free port. */
@@ -27,6 +39,15 @@ export interface GatewayOptions {
   /** The router's `coalesceFrom` and `coalesceWindowMs` (`$disconnect` storms; default 100, 250 ms). */
   coalesceFrom?: number
   coalesceWindowMs?: number
+  /**
+   * Subscribers at which a room becomes large (default: `CHATDB_LARGE_ROOM_THRESHOLD`, else the
+   * library's 1,000; `Infinity`: never) and its shard count (`CHATDB_LARGE_ROOM_SHARDS`, else 64).
+   */
+  largeRoomThreshold?: number
+  largeRoomShards?: number
+  /** The local fan-out queue's visibility timeout (default 30,000 ms) and receives before dead-lettering (default 5). */
+  fanOutVisibilityTimeoutMs?: number
+  fanOutMaxReceiveCount?: number
 }
 
 /**
@@ -46,15 +67,44 @@ export interface GatewayOptions {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port, host, log, maxQueuedFrames, documentClient, tableName } = options
-  return startGatewayServer({
+  // An option wins over its variable, which is then not read at all (a bad one included), as a
+  // flag of `serve` does; each variable is read alone, so a bad one names itself.
+  const { CHATDB_LARGE_ROOM_THRESHOLD, CHATDB_LARGE_ROOM_SHARDS } = process.env
+  const largeRooms = {
+    largeRoomThreshold:
+      options.largeRoomThreshold ??
+      largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_THRESHOLD }).largeRoomThreshold,
+    largeRoomShards:
+      options.largeRoomShards ?? largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_SHARDS }).largeRoomShards,
+  }
+  // Checked before anything listens or polls: a bad value must not leave a worker running.
+  if (largeRooms.largeRoomThreshold !== undefined) assertLargeRoomThreshold(largeRooms.largeRoomThreshold)
+  if (largeRooms.largeRoomShards !== undefined) assertLargeRoomShards(largeRooms.largeRoomShards)
+  let fanOut: ReturnType<typeof startLocalFanOut> | undefined
+  const gateway = await startGatewayServer({
     port,
     host,
     log,
     maxQueuedFrames,
     // The operator view reads through the same client; the Lambda handlers never serve it.
-    inspect: createInspectApi({ documentClient, tableName }),
-    router: (managementEndpoint) =>
-      createRouter({
+    inspect: createInspectApi({
+      documentClient,
+      tableName,
+      fanOut: () => fanOut && describeLocalFanOut(fanOut),
+    }),
+    router: (managementEndpoint) => {
+      // Large rooms' broadcasts: queued here and posted by the Lambda's fan-out worker, in process.
+      fanOut = startLocalFanOut({
+        documentClient,
+        tableName,
+        managementEndpoint,
+        visibilityTimeoutMs: options.fanOutVisibilityTimeoutMs,
+        maxReceiveCount: options.fanOutMaxReceiveCount,
+        postConcurrency: options.broadcastConcurrency,
+        managementMaxSockets: options.managementMaxSockets ?? GATEWAY_MANAGEMENT_MAX_SOCKETS,
+        warn: log ?? (() => {}),
+      })
+      return createRouter({
         documentClient,
         tableName,
         managementEndpoint,
@@ -73,6 +123,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         ...userHistoryShardsFromEnv(process.env),
         coalesceFrom: options.coalesceFrom,
         coalesceWindowMs: options.coalesceWindowMs,
-      }),
+        ...largeRooms,
+        fanOutQueue: fanOut.queue,
+      })
+    },
   })
+  const started = fanOut as NonNullable<typeof fanOut>
+  return {
+    ...gateway,
+    fanOut: {
+      queue: started.queue,
+      deadLetters: started.deadLetters,
+      visibilityTimeoutMs: started.visibilityTimeoutMs,
+      maxReceiveCount: started.maxReceiveCount,
+    },
+    async close() {
+      // The worker first, while the connections it posts to are still open; then the gateway.
+      await started.stop()
+      await gateway.close()
+    },
+  }
 }

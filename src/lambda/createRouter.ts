@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
+import type { QueuePort } from '../queue/types.js'
 import { createChatRepository } from '../repository/chatRepository.js'
+import { assertLargeRoomShards, assertLargeRoomThreshold } from '../repository/largeRoomOptions.js'
 import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import { describeError } from '../service/jsonLogger.js'
@@ -47,6 +49,16 @@ export interface RouterOptions extends ManagementPoolOptions {
   coalesceFrom?: number
   /** How long a burst's holder collects departures before announcing them (ms, default 250). */
   coalesceWindowMs?: number
+  /** Subscribers at which a room becomes large (default 1,000; `Infinity`: never); see the repository option. */
+  largeRoomThreshold?: number
+  /** Subscription shards of a room that becomes large (default 64); see the repository option. */
+  largeRoomShards?: number
+  /**
+   * Where large rooms' broadcasts go as fan-out jobs, each naming the `@connections` endpoint of
+   * the event that published it (the worker, woken by the queue, cannot know it). Without it a
+   * large room's broadcast is posted by the route itself.
+   */
+  fanOutQueue?: QueuePort
   /**
    * Where the router and the service log; default Powertools JSON lines with the invocation's
    * route, connection id and request id ({@link createLambdaLogger}).
@@ -106,6 +118,8 @@ export function createRouter(options: RouterOptions) {
   // Checked here, not when the first event builds the broadcaster: a bad value is a deployment
   // error to refuse at once, not a 500 on every route.
   const pool = createManagementPool(options)
+  if (options.largeRoomThreshold !== undefined) assertLargeRoomThreshold(options.largeRoomThreshold)
+  if (options.largeRoomShards !== undefined) assertLargeRoomShards(options.largeRoomShards)
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {
     // Counted into the invocation the request belongs to (its async context), not the client:
@@ -126,7 +140,10 @@ export function createRouter(options: RouterOptions) {
     roomListCacheMs: options.roomListCacheMs,
     coalesceFrom: options.coalesceFrom,
     coalesceWindowMs: options.coalesceWindowMs,
+    largeRoomThreshold: options.largeRoomThreshold,
+    largeRoomShards: options.largeRoomShards,
   })
+  const { fanOutQueue } = options
   const services = new Map<string, ChatService>()
 
   function serviceFor(event: WebSocketEvent): ChatService {
@@ -153,6 +170,7 @@ export function createRouter(options: RouterOptions) {
         broadcaster,
         recentMessagesLimit: options.recentMessagesLimit,
         logger,
+        ...(fanOutQueue ? { fanOut: { queue: fanOutQueue, endpoint } } : {}),
       })
       created = service
       services.set(endpoint, service)

@@ -24,3 +24,26 @@ export function countFromEnv(env: Environment, name: string): number | undefined
     throw new ChatDbError('validation.option', `${name} must be a whole number (got "${env[name]}")`)
   return value
 }
+
+/** A positive finite number (a timeout) from the environment, or undefined when unset. */
+export function finiteFromEnv(env: Environment, name: string): number | undefined {
+  const value = positiveFromEnv(env, name)
+  if (value !== undefined && !Number.isFinite(value))
+    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${env[name]}")`)
+  return value
+}
+
+/** An http(s) URL from the environment, or undefined when unset or empty. */
+export function urlFromEnv(env: Environment, name: string): string | undefined {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return undefined
+  let protocol: string
+  try {
+    protocol = new URL(raw).protocol
+  } catch {
+    protocol = ''
+  }
+  if (protocol !== 'https:' && protocol !== 'http:')
+    throw new ChatDbError('validation.option', `${name} must be an http(s) URL (got "${raw}")`)
+  return raw
+}

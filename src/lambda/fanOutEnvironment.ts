@@ -1,53 +1,31 @@
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
-import { createSqsClient } from '../queue/sqsClient.js'
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqsEvents.js'
-import { createSqsQueue } from '../queue/sqsQueue.js'
 import { describeError } from '../service/jsonLogger.js'
 import type { ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
-import { countFromEnv, type Environment, positiveFromEnv } from './environment.js'
+import { countFromEnv, type Environment, finiteFromEnv, urlFromEnv } from './environment.js'
 import { createFanOutHandler, type FanOutHandler } from './fanOutHandler.js'
+import {
+  FANOUT_REQUEST_TIMEOUT_MS,
+  type FanOutQueueSettings,
+  fanOutQueueSettingsFromEnv,
+} from './fanOutQueue.js'
 import { createLambdaLogger } from './lambdaLogger.js'
+import { sqsFanOutQueue } from './sqsFanOutQueue.js'
 
-/** The worker's DynamoDB, `@connections` and SQS request timeout (ms) unless its variable says otherwise. */
-export const FANOUT_REQUEST_TIMEOUT_MS = 2_000
+export { FANOUT_REQUEST_TIMEOUT_MS }
 
 /** What the worker's variables say, checked; the clients are built from it. */
-export interface FanOutSettings {
+export interface FanOutSettings extends FanOutQueueSettings {
   tableName: string
-  queueUrl: string
   managementEndpoint: string | undefined
   dynamoDbTimeoutMs: number
   dynamoDbMaxAttempts: number | undefined
   managementTimeoutMs: number
   managementMaxAttempts: number | undefined
-  queueTimeoutMs: number
-  queueMaxAttempts: number | undefined
   postConcurrency: number | undefined
   managementMaxSockets: number | undefined
-}
-
-/** A positive finite number (a timeout) from the environment, or undefined when unset. */
-function finite(env: Environment, name: string): number | undefined {
-  const value = positiveFromEnv(env, name)
-  if (value !== undefined && !Number.isFinite(value))
-    throw new ChatDbError('validation.option', `${name} must be a positive number (got "${env[name]}")`)
-  return value
-}
-
-function url(env: Environment, name: string): string | undefined {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return undefined
-  let protocol: string
-  try {
-    protocol = new URL(raw).protocol
-  } catch {
-    protocol = ''
-  }
-  if (protocol !== 'https:' && protocol !== 'http:')
-    throw new ChatDbError('validation.option', `${name} must be an http(s) URL (got "${raw}")`)
-  return raw
 }
 
 /**
@@ -63,8 +41,8 @@ function url(env: Environment, name: string): string | undefined {
  * fanOutSettingsFromEnv({ CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/fanout' }).tableName // 'chat'
  */
 export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
-  const queueUrl = url(env, 'CHATDB_FANOUT_QUEUE_URL')
-  if (!queueUrl) {
+  const queue = fanOutQueueSettingsFromEnv(env)
+  if (!queue) {
     throw new ChatDbError(
       'validation.option',
       'CHATDB_FANOUT_QUEUE_URL is unset: the fan-out worker needs the queue its retry jobs go to',
@@ -72,14 +50,12 @@ export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
   }
   return {
     tableName: env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
-    queueUrl,
-    managementEndpoint: url(env, 'CHATDB_MANAGEMENT_ENDPOINT'),
-    dynamoDbTimeoutMs: finite(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    ...queue,
+    managementEndpoint: urlFromEnv(env, 'CHATDB_MANAGEMENT_ENDPOINT'),
+    dynamoDbTimeoutMs: finiteFromEnv(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
     dynamoDbMaxAttempts: countFromEnv(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
-    managementTimeoutMs: finite(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
+    managementTimeoutMs: finiteFromEnv(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
     managementMaxAttempts: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
-    queueTimeoutMs: finite(env, 'CHATDB_QUEUE_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    queueMaxAttempts: countFromEnv(env, 'CHATDB_QUEUE_MAX_ATTEMPTS'),
     postConcurrency: countFromEnv(env, 'CHATDB_BROADCAST_CONCURRENCY'),
     managementMaxSockets: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
   }
@@ -93,13 +69,7 @@ export function fanOutHandlerOf(settings: FanOutSettings, logger?: ServiceLogger
       maxAttempts: settings.dynamoDbMaxAttempts,
     }),
     tableName: settings.tableName,
-    queue: createSqsQueue({
-      client: createSqsClient({
-        requestTimeoutMs: settings.queueTimeoutMs,
-        maxAttempts: settings.queueMaxAttempts,
-      }),
-      queueUrl: settings.queueUrl,
-    }),
+    queue: sqsFanOutQueue(settings),
     managementEndpoint: settings.managementEndpoint,
     managementTimeoutMs: settings.managementTimeoutMs,
     managementMaxAttempts: settings.managementMaxAttempts,

@@ -11,6 +11,10 @@
  * `CHATDB_BROADCAST_CONCURRENCY` (posts in flight per broadcast, default 128) /
  * `CHATDB_MANAGEMENT_MAX_SOCKETS` (keep-alive sockets to `@connections`, default: the posts in flight),
  * `CHATDB_DISCONNECT_COALESCE_FROM` / `CHATDB_DISCONNECT_WINDOW_MS` (default 100 items, 250 ms),
+ * `CHATDB_LARGE_ROOM_THRESHOLD` / `CHATDB_LARGE_ROOM_SHARDS` (default 1,000 subscribers / 64 shards;
+ * `off` or `Infinity`: no large rooms), `CHATDB_FANOUT_QUEUE_URL` (the SQS queue large rooms'
+ * broadcasts go to; unset: posted by the route) with `CHATDB_QUEUE_TIMEOUT_MS` / `_MAX_ATTEMPTS`
+ * (default 2,000 ms, 3 attempts),
  * `AWS_ENDPOINT_URL_DYNAMODB` and the rest of the SDK's own variables. Logs are Powertools JSON
  * lines (`POWERTOOLS_SERVICE_NAME`, default `chatdb`; `POWERTOOLS_LOG_LEVEL`, default `INFO`)
  * with the route, connection id and request id on each; metrics are EMF on stdout when
@@ -25,6 +29,7 @@
  * export { handler } from 'chatdb/lambda'
  */
 import { createDocumentClient } from '../client.js'
+import { largeRoomOptionsFromEnv } from '../repository/largeRoomOptions.js'
 import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
 import { describeError } from '../service/jsonLogger.js'
@@ -32,6 +37,7 @@ import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
 import { countFromEnv, positiveFromEnv } from './environment.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
+import { fanOutQueueSettingsFromEnv, lazySqsFanOutQueue } from './fanOutQueue.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
 export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
@@ -72,7 +78,9 @@ export {
 let router: Router | undefined
 
 function defaultRouter(): Router {
-  router ??= createRouter({
+  if (router) return router
+  const fanOutQueue = fanOutQueueSettingsFromEnv(process.env)
+  router = createRouter({
     documentClient: createDocumentClient({
       requestTimeoutMs:
         positiveFromEnv(process.env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
@@ -91,6 +99,9 @@ function defaultRouter(): Router {
     ...roomListingOptionsFromEnv(process.env),
     coalesceFrom: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_COALESCE_FROM'),
     coalesceWindowMs: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_WINDOW_MS'),
+    ...largeRoomOptionsFromEnv(process.env),
+    // The SQS client is loaded on the first publish, not here: most rooms never need it.
+    ...(fanOutQueue ? { fanOutQueue: lazySqsFanOutQueue(fanOutQueue) } : {}),
   })
   return router
 }

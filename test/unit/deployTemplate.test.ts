@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { parse, type Tags } from 'yaml'
 import { worstCaseCallMs } from '../../src/client.js'
+import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
+import {
+  DEFAULT_LARGE_ROOM_SHARDS,
+  DEFAULT_LARGE_ROOM_THRESHOLD,
+  largeRoomOptionsFromEnv,
+} from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 
@@ -153,6 +159,34 @@ describe('deploy/template.yaml', () => {
     expect(template.Parameters.RouterMemorySize?.Default).toBe(512)
   })
 
+  it("passes the large-room threshold and shard count to the router, defaulting to the library's", () => {
+    expect(variablesOf('RouterFunction')).toMatchObject({
+      CHATDB_LARGE_ROOM_THRESHOLD: { Ref: 'LargeRoomThreshold' },
+      CHATDB_LARGE_ROOM_SHARDS: { Ref: 'LargeRoomShards' },
+    })
+    const threshold = template.Parameters.LargeRoomThreshold
+    const shards = template.Parameters.LargeRoomShards
+    // What largeRoomOptionsFromEnv reads them as: the defaults, and the parameter's bounds.
+    expect(
+      largeRoomOptionsFromEnv({
+        CHATDB_LARGE_ROOM_THRESHOLD: String(threshold?.Default),
+        CHATDB_LARGE_ROOM_SHARDS: String(shards?.Default),
+      }),
+    ).toEqual({
+      largeRoomThreshold: DEFAULT_LARGE_ROOM_THRESHOLD,
+      largeRoomShards: DEFAULT_LARGE_ROOM_SHARDS,
+    })
+    expect(shards).toMatchObject({ MinValue: 1, MaxValue: MAX_SUBSCRIPTION_SHARDS })
+    // CloudFormation anchors AllowedPattern: every value it lets through must be one the router takes.
+    const allowed = new RegExp(`^(?:${threshold?.AllowedPattern})$`)
+    for (const value of ['2', '9', '10', '1000', '100000', 'off']) {
+      expect(allowed.test(value), value).toBe(true)
+      expect(() => largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_THRESHOLD: value }), value).not.toThrow()
+    }
+    for (const value of ['0', '1', '01', '-5', '2.5', 'abc', ''])
+      expect(allowed.test(value), value).toBe(false)
+  })
+
   it('gives up on a hung DynamoDB or @connections API well inside the function timeout', () => {
     const [fn] = ofType('AWS::Serverless::Function')
     const { Variables: variables = {} } = (fn?.Properties.Environment ?? {}) as {
@@ -169,6 +203,11 @@ describe('deploy/template.yaml', () => {
       worstCaseCallMs(number('CHATDB_MANAGEMENT_TIMEOUT_MS'), number('CHATDB_MANAGEMENT_MAX_ATTEMPTS'))
     // "Well inside": room left for cold start and the work that did succeed before the failure.
     expect(worstCase).toBeLessThanOrEqual(template.Globals.Function.Timeout * 1000 * 0.6)
+    // A large room's sendMessage against a hung SQS: its publish gives up, then the error frame.
+    const hungQueue =
+      worstCaseCallMs(number('CHATDB_QUEUE_TIMEOUT_MS'), number('CHATDB_QUEUE_MAX_ATTEMPTS')) +
+      worstCaseCallMs(number('CHATDB_MANAGEMENT_TIMEOUT_MS'), number('CHATDB_MANAGEMENT_MAX_ATTEMPTS'))
+    expect(hungQueue).toBeLessThanOrEqual(template.Globals.Function.Timeout * 1000 * 0.6)
   })
 
   it('grants least privilege: DynamoDB on this table and its index, ManageConnections on this API only', () => {

@@ -65,10 +65,19 @@ describe('chatdb serve / dev (built CLI)', () => {
       createTableStore({ documentClient, tableName: table }),
       dataset,
     )
-    // Bound on every interface, but the test only ever talks to 127.0.0.1.
-    const server = startCli(['serve', '--host', '0.0.0.0', '--port', '0'], { table })
+    // Bound on every interface, but the test only ever talks to 127.0.0.1. The shard flag wins
+    // over its variable; the threshold comes from its variable.
+    const server = startCli(['serve', '--host', '0.0.0.0', '--port', '0', '--large-room-shards', '8'], {
+      table,
+      env: { CHATDB_LARGE_ROOM_THRESHOLD: '50', CHATDB_LARGE_ROOM_SHARDS: '16' },
+    })
     try {
       const ready = await server.ready
+      expect(ready.largeRooms).toEqual({
+        threshold: 50,
+        shards: 8,
+        fanOutQueue: { visibilityTimeoutMs: 30_000, maxReceiveCount: 5 },
+      })
       expect(ready.warnings).toEqual(['inspect.unauthenticated'])
       expect(ready.operatorView).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/inspect$/)
       const page = await fetch(ready.operatorView as string)
@@ -104,6 +113,12 @@ describe('chatdb serve / dev (built CLI)', () => {
         page: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
         operatorView: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/inspect$/),
         warnings: [],
+        // The library's defaults, and the in-process fan-out queue's SQS-like settings.
+        largeRooms: {
+          threshold: 1_000,
+          shards: 64,
+          fanOutQueue: { visibilityTimeoutMs: 30_000, maxReceiveCount: 5 },
+        },
       })
       // The built CLI serves the chat page from dist/ (the build copies it there).
       const page = await fetch(ready.page as string)
@@ -317,6 +332,27 @@ describe('chatdb serve / dev (built CLI)', () => {
     } finally {
       await new Promise((closed) => squatter.close(closed))
     }
+  })
+
+  it('dev and serve refuse a bad large-room threshold or shard count (cli.usage), before setting anything up', async () => {
+    const cwd = tempDir()
+    const dev = await runCli(['dev', '--port', '0', '--large-room-threshold', 'abc'], {
+      cwd,
+      env: { AWS_ENDPOINT_URL_DYNAMODB: undefined },
+    })
+    expectFailure(dev, 'cli.usage', 2)
+    expect(dev.stderr).toContain('--large-room-threshold must be a whole number ≥ 2 or Infinity (got "abc")')
+    expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
+    const table = `bad-${randomUUID().slice(0, 8)}`
+    const serve = await runCli(['serve', '--port', '0', '--large-room-shards', '0'], { table })
+    expectFailure(serve, 'cli.usage', 2)
+    expect(serve.stderr).toContain('--large-room-shards must be a whole number from 1 to 1024')
+    const fromEnv = await runCli(['serve', '--port', '0'], {
+      table,
+      env: { CHATDB_LARGE_ROOM_THRESHOLD: '1' },
+    })
+    expectFailure(fromEnv, 'cli.usage', 2)
+    expect(fromEnv.stderr).toContain('CHATDB_LARGE_ROOM_THRESHOLD must be')
   })
 
   it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {

@@ -35,7 +35,7 @@ const lambdaEnv = (extra: Record<string, string>) => ({
 
 describe('the bundled Lambda (npm run build:lambda)', () => {
   it('is one minified file per function with a source map; the router carries none of the worker', () => {
-    for (const name of ['index', 'worker']) {
+    for (const name of ['index', 'worker', 'sqsFanOutQueue']) {
       const bundle = statSync(`${root}/dist/lambda/${name}.mjs`)
       expect(bundle.size).toBeGreaterThan(100_000)
       expect(bundle.size).toBeLessThan(3_000_000)
@@ -45,6 +45,12 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
     const router = readFileSync(`${root}/dist/lambda/index.mjs`, 'utf8')
     expect(router).not.toContain('ReceiveMessage')
     expect(router).not.toContain('FullBatchFailureError')
+    expect(router).not.toContain('SendMessageBatch')
+    // The router's SQS adapter is a bundle of its own, loaded on the first publish.
+    expect(router).toContain('import("./sqsFanOutQueue.mjs")')
+    const adapter = readFileSync(`${root}/dist/lambda/sqsFanOutQueue.mjs`, 'utf8')
+    expect(adapter).toContain('SendMessageBatch')
+    expect(adapter).not.toContain('FullBatchFailureError')
     expect(readFileSync(`${root}/dist/lambda/worker.mjs`, 'utf8')).toContain('FullBatchFailureError')
     expect(JSON.parse(readFileSync(`${root}/dist/lambda/package.json`, 'utf8'))).toMatchObject({
       type: 'module',
@@ -95,6 +101,38 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
     expect(frames.map((f) => f.type)).toEqual(
       expect.arrayContaining(['subscribed', 'newMessage', 'roomList', 'error', 'unsubscribed']),
     )
+  })
+
+  it("loads the router's SQS adapter bundle in a fresh Node process and publishes through it", async () => {
+    const sqs = await startFauxqs({ port: 0, logger: false })
+    const client = new SQSClient({
+      endpoint: sqs.address,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    })
+    try {
+      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'bundle-publish' }))
+      const settings = { queueUrl: QueueUrl, queueTimeoutMs: 2_000, queueMaxAttempts: 1 }
+      const script = [
+        "import { interceptLocalhostDns } from 'fauxqs'",
+        'interceptLocalhostDns()',
+        `const { sqsFanOutQueue } = await import(${JSON.stringify(`${root}/dist/lambda/sqsFanOutQueue.mjs`)})`,
+        `const queue = sqsFanOutQueue(${JSON.stringify(settings)})`,
+        "process.stdout.write(JSON.stringify(await queue.sendBatch([{ id: 'j0', body: 'job' }])))",
+      ].join('\n')
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: root,
+        env: lambdaEnv({}),
+      })
+      expect(JSON.parse(stdout)).toEqual({ failed: [] })
+      const { Messages = [] } = await client.send(
+        new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      )
+      expect(Messages.map((m) => m.Body)).toEqual(['job'])
+    } finally {
+      client.destroy()
+      await sqs.stop()
+    }
   })
 
   it('runs the fan-out worker (fanOutHandler) on an SQS event: every shard member gets the frame, a failed post becomes a retry job on SQS', async () => {

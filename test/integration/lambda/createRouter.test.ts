@@ -1,6 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import { isChatDbError } from '../../../src/errors.js'
+import { createRouter } from '../../../src/lambda/createRouter.js'
+import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { useRouter } from '../../support/routerHarness.js'
+import { fixtureEvent } from '../../support/websocketEvents.js'
 
 const t = useTestTable()
 const h = useRouter(t)
@@ -346,5 +350,57 @@ describe('router', () => {
         'error',
       ])
     })
+  })
+})
+
+describe('createRouter options', () => {
+  it('refuses a large-room threshold or shard count the repository would refuse, when built', () => {
+    const refused = (options: Record<string, number>) => {
+      try {
+        createRouter({ documentClient: t.documentClient, tableName: t.tableName, ...options }).close()
+      } catch (error) {
+        return isChatDbError(error, 'validation.option') ? error.message : `other: ${error}`
+      }
+      return 'accepted'
+    }
+    expect(refused({ largeRoomThreshold: 1 })).toContain('largeRoomThreshold')
+    expect(refused({ largeRoomThreshold: 2.5 })).toContain('largeRoomThreshold')
+    expect(refused({ largeRoomShards: 0 })).toContain('largeRoomShards')
+    expect(refused({ largeRoomShards: 1_025 })).toContain('largeRoomShards')
+    expect(refused({ largeRoomThreshold: 2, largeRoomShards: 1_024 })).toBe('accepted')
+    expect(refused({ largeRoomThreshold: Number.POSITIVE_INFINITY })).toBe('accepted')
+  })
+
+  it('serves a small room as before with a fan-out queue, which only large rooms use', async () => {
+    const queue = createMemoryQueue()
+    const router = createRouter({
+      documentClient: t.documentClient,
+      tableName: t.tableName,
+      managementEndpoint: h.fake.endpoint,
+      region: 'local',
+      managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      metrics: false,
+      largeRoomThreshold: 1_000,
+      fanOutQueue: queue,
+    })
+    try {
+      const connectionId = h.newConnection()
+      const roomName = newRoom()
+      const subscribe = { action: 'subscribe', roomName, userName: 'ada' }
+      const send = { action: 'sendMessage', roomName, message: 'small' }
+      expect(await router.handler(fixtureEvent('subscribe', { connectionId, body: subscribe }))).toEqual({
+        statusCode: 200,
+      })
+      t.counter.reset()
+      expect(await router.handler(fixtureEvent('sendMessage', { connectionId, body: send }))).toEqual({
+        statusCode: 200,
+      })
+      // The small-room budget, unchanged by the queue's presence.
+      expect(t.counter.total()).toBe(2)
+      expect(h.fake.framesFor(connectionId).map((f) => f.type)).toEqual(['subscribed', 'newMessage'])
+      expect(queue.stats()).toEqual({ visible: 0, inFlight: 0 })
+    } finally {
+      router.close()
+    }
   })
 })

@@ -314,6 +314,67 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
     }
   })
 
+  it('refuses bad large-room and fan-out queue variables the same way, naming the variable', async () => {
+    for (const [name, value] of [
+      ['CHATDB_LARGE_ROOM_THRESHOLD', 'abc'],
+      ['CHATDB_LARGE_ROOM_THRESHOLD', '1'],
+      ['CHATDB_LARGE_ROOM_THRESHOLD', '2.5'],
+      ['CHATDB_LARGE_ROOM_SHARDS', '0'],
+      ['CHATDB_LARGE_ROOM_SHARDS', 'many'],
+      ['CHATDB_FANOUT_QUEUE_URL', 'chat-fanout'],
+      ['CHATDB_QUEUE_TIMEOUT_MS', 'soon'],
+      ['CHATDB_QUEUE_MAX_ATTEMPTS', '0'],
+    ] as const) {
+      const lambda = await freshLambda({
+        CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/chat-fanout',
+        [name]: value,
+      })
+      const output = captureOutput()
+      try {
+        const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+        await expect(lambda.handler(event), `${name}=${value}`).resolves.toEqual({ statusCode: 500 })
+        expect(output.logs()[0], `${name}=${value}`).toMatchObject({
+          message: 'config.invalid',
+          error: { code: 'validation.option', message: expect.stringContaining(name) },
+        })
+      } finally {
+        output.restore()
+        process.env[name] = ''
+        process.env.CHATDB_FANOUT_QUEUE_URL = ''
+      }
+    }
+  })
+
+  it('serves the routes with large rooms configured and a fan-out queue named, touching no queue for a small room', async () => {
+    // A queue URL nobody answers: a small room's routes never load or call the SQS adapter.
+    const lambda = await freshLambda({
+      CHATDB_LARGE_ROOM_THRESHOLD: '5',
+      CHATDB_LARGE_ROOM_SHARDS: '8',
+      CHATDB_FANOUT_QUEUE_URL: 'http://127.0.0.1:9/000000000000/nowhere',
+    })
+    try {
+      const ada = gatewayId()
+      const subscribe = { action: 'subscribe', roomName: 'small-with-queue', userName: 'ada' }
+      const send = { action: 'sendMessage', roomName: 'small-with-queue', message: 'hello' }
+      expect(await lambda.handler(fixtureEvent('subscribe', { connectionId: ada, body: subscribe }))).toEqual(
+        {
+          statusCode: 200,
+        },
+      )
+      expect(await lambda.handler(fixtureEvent('sendMessage', { connectionId: ada, body: send }))).toEqual({
+        statusCode: 200,
+      })
+      expect(fake.framesFor(ada).map((f) => f.type)).toEqual(['subscribed', 'newMessage'])
+    } finally {
+      for (const name of [
+        'CHATDB_LARGE_ROOM_THRESHOLD',
+        'CHATDB_LARGE_ROOM_SHARDS',
+        'CHATDB_FANOUT_QUEUE_URL',
+      ])
+        process.env[name] = ''
+    }
+  })
+
   it('refuses a listing shard count that is not a whole number from 1 to 64 the same way', async () => {
     const lambda = await freshLambda({ CHATDB_ROOM_LISTING_SHARDS: '0' })
     const output = captureOutput()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { groupErrors } from '../../../cli/commands/cleanup.js'
 import { describeItems } from '../../../cli/commands/deleteTable.js'
-import { checkGatewayArgs, postingCounts } from '../../../cli/commands/serve.js'
+import { checkGatewayArgs, largeRoomSettings, postingCounts } from '../../../cli/commands/serve.js'
 import { positionals, usageMessage } from '../../../cli/configure.js'
 import { CliError } from '../../../cli/errors.js'
 
@@ -95,5 +95,64 @@ describe('postingCounts', () => {
     expect(
       usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'broadcast-concurrency': -1 })),
     ).toContain('--broadcast-concurrency')
+  })
+})
+
+describe('largeRoomSettings', () => {
+  const usageError = (run: () => unknown) => {
+    try {
+      run()
+    } catch (error) {
+      return error instanceof CliError && error.code === 'cli.usage'
+        ? error.message
+        : `not a usage error: ${error}`
+    }
+    return 'accepted'
+  }
+
+  it("takes the flag, else the Lambda handlers' variable, else 1,000 subscribers and 64 shards", () => {
+    expect(largeRoomSettings({}, {})).toEqual({ largeRoomThreshold: 1_000, largeRoomShards: 64 })
+    const env = { CHATDB_LARGE_ROOM_THRESHOLD: '50', CHATDB_LARGE_ROOM_SHARDS: '8' }
+    expect(largeRoomSettings({}, env)).toEqual({ largeRoomThreshold: 50, largeRoomShards: 8 })
+    expect(largeRoomSettings({ 'large-room-threshold': '2', 'large-room-shards': '1024' }, env)).toEqual({
+      largeRoomThreshold: 2,
+      largeRoomShards: 1_024,
+    })
+    // `off` and `Infinity` (any case) turn large rooms off; an empty variable is unset.
+    expect(largeRoomSettings({ 'large-room-threshold': 'off' }, {}).largeRoomThreshold).toBe(Infinity)
+    expect(largeRoomSettings({}, { CHATDB_LARGE_ROOM_THRESHOLD: 'INFINITY' }).largeRoomThreshold).toBe(
+      Infinity,
+    )
+    expect(largeRoomSettings({}, { CHATDB_LARGE_ROOM_THRESHOLD: '' }).largeRoomThreshold).toBe(1_000)
+  })
+
+  it('refuses what the Lambda would refuse, naming where the value came from', () => {
+    for (const value of ['abc', '1', '0', '2.5', '-3', '1e3']) {
+      expect(
+        usageError(() => largeRoomSettings({ 'large-room-threshold': value }, {})),
+        value,
+      ).toMatch(/^--large-room-threshold must be a whole number ≥ 2 or Infinity/)
+    }
+    for (const value of ['0', '1025', 'many', '8.5']) {
+      expect(
+        usageError(() => largeRoomSettings({ 'large-room-shards': value }, {})),
+        value,
+      ).toMatch(/^--large-room-shards must be a whole number from 1 to 1024/)
+    }
+    expect(usageError(() => largeRoomSettings({}, { CHATDB_LARGE_ROOM_THRESHOLD: 'abc' }))).toMatch(
+      /^CHATDB_LARGE_ROOM_THRESHOLD must be/,
+    )
+    expect(usageError(() => largeRoomSettings({ 'large-room-shards': ' ' }, {}))).toBe(
+      '--large-room-shards needs a value',
+    )
+    // A good flag stands in for a bad variable: the variable is not read.
+    expect(
+      largeRoomSettings({ 'large-room-threshold': '10' }, { CHATDB_LARGE_ROOM_THRESHOLD: 'abc' }),
+    ).toMatchObject({ largeRoomThreshold: 10 })
+    expect(
+      usageError(() =>
+        checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'large-room-threshold': 'lots' }),
+      ),
+    ).toContain('--large-room-threshold')
   })
 })
