@@ -403,4 +403,57 @@ describe('createRouter options', () => {
       router.close()
     }
   })
+
+  it("enqueues a large room's message as one job per partition, each naming the endpoint to post to", async () => {
+    const queue = createMemoryQueue()
+    const router = createRouter({
+      documentClient: t.documentClient,
+      tableName: t.tableName,
+      managementEndpoint: h.fake.endpoint,
+      region: 'local',
+      managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      metrics: false,
+      largeRoomThreshold: 2,
+      largeRoomShards: 3,
+      fanOutQueue: queue,
+    })
+    try {
+      const roomName = newRoom()
+      const ids = [h.newConnection(), h.newConnection(), h.newConnection()]
+      for (const [i, connectionId] of ids.entries()) {
+        const body = { action: 'subscribe', roomName, userName: `u${i}` }
+        expect(await router.handler(fixtureEvent('subscribe', { connectionId, body }))).toEqual({
+          statusCode: 200,
+        })
+      }
+      // The third joined a large room: a count, and nobody was told of it.
+      expect(h.fake.framesFor(ids[2] as string)).toMatchObject([{ type: 'subscribed', subscriberCount: 3 }])
+      expect(h.fake.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(1)
+      const send = { action: 'sendMessage', roomName, message: 'to everyone' }
+      t.counter.reset()
+      expect(
+        await router.handler(fixtureEvent('sendMessage', { connectionId: ids[2] as string, body: send })),
+      ).toEqual({ statusCode: 200 })
+      // Membership by key and the message: no read of the room.
+      expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1 })
+      const queued = (await queue.receive({ maxMessages: 10 })).map((m) => JSON.parse(m.body))
+      // The join's roomStats went the same way.
+      const stats = queued.filter((job) => job.frame.type === 'roomStats')
+      expect(stats.map((job) => job.shard).sort()).toEqual([-1, 0, 1, 2])
+      expect(stats[0]).toMatchObject({ endpoint: h.fake.endpoint, frame: { subscriberCount: 3 } })
+      const jobs = queued.filter((job) => job.frame.type === 'newMessage')
+      expect(jobs.map((job) => job.shard).sort()).toEqual([-1, 0, 1, 2])
+      for (const job of jobs) {
+        expect(job).toMatchObject({
+          v: 1,
+          roomName,
+          attempt: 0,
+          endpoint: h.fake.endpoint,
+          frame: { type: 'newMessage', roomName, message: { userName: 'u2', message: 'to everyone' } },
+        })
+      }
+    } finally {
+      router.close()
+    }
+  })
 })
