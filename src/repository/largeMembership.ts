@@ -10,7 +10,7 @@ import {
   subscriptionShardPartition,
 } from '../keys.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
-import { COUNTER_SLACK } from './largeRooms.js'
+import { OWN_COUNT_SLACK, ROOM_COUNT_SLACK_PER_PARTITION } from './largeRooms.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import type { LargeRoomView, RoomTransition } from './types.js'
@@ -88,9 +88,9 @@ export function createLargeMembership(context: RepositoryContext) {
 
   /**
    * Settles the room when its counters say it may be empty: the sum of every partition's
-   * counter is read only when the leaver's own partition counts at most {@link COUNTER_SLACK}
-   * (which it must, when the room is empty), and the room is read exactly only when the sum is
-   * at most that slack per partition.
+   * counter is read only when the leaver's own partition counts at most {@link OWN_COUNT_SLACK}
+   * (near 0 when the room is empty), and the room is read exactly only when the sum is at most
+   * {@link ROOM_COUNT_SLACK_PER_PARTITION} per partition.
    */
   /** Counts a departure from a partition (its subscription already gone); settles the room if it may be empty. */
   async function departed(roomName: string, partition: number, shards: number) {
@@ -98,10 +98,11 @@ export function createLargeMembership(context: RepositoryContext) {
     return settleIfEmpty(roomName, shards, left)
   }
 
-  async function settleIfEmpty(roomName: string, shards: number, ownCount: number) {
-    if (ownCount > COUNTER_SLACK) return undefined
+  async function settleIfEmpty(roomName: string, shards: number, ownCount: number | undefined) {
+    // An unknown count (a resent count found its own) is read like a low one.
+    if (ownCount !== undefined && ownCount > OWN_COUNT_SLACK) return undefined
     const { total } = await largeRooms.readCounts(roomName, shards)
-    if (total > COUNTER_SLACK * (shards + 1)) return undefined
+    if (total > ROOM_COUNT_SLACK_PER_PARTITION * (shards + 1)) return undefined
     return upkeep.settleLarge(roomName, shards)
   }
 

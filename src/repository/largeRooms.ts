@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
@@ -24,11 +25,20 @@ const BATCH_GET_LIMIT = 100
 const REMEMBERED_ROOMS = 10_000
 
 /**
- * How far a partition's counter may be off before a room's emptiness could be missed: a leaver
- * whose partition counts at most this many reads every counter, and a room whose counters sum
- * to at most this many per partition is read exactly and settled (docs/data-model.md).
+ * How far one partition's counter may count too many before a room's emptiness could be missed:
+ * a leaver whose partition counts at most this many reads every counter (docs/data-model.md).
+ * Counters drift mostly low (a count that may not have landed is not resent), so this is a
+ * margin for the rare count the SDK resent after it landed.
  */
-export const COUNTER_SLACK = 2
+export const OWN_COUNT_SLACK = 8
+/**
+ * How long after a room was marked large a subscription it finds in the base partition may have
+ * been counted there by the marking (ms): see `membership.ts`, a subscribe that meets the room
+ * large only after writing into the base partition. Generous, for the clocks of other processes.
+ */
+export const MARKING_WINDOW_MS = 2_000
+/** A room whose counters sum to at most this many per partition is read exactly and settled. */
+export const ROOM_COUNT_SLACK_PER_PARTITION = 2
 
 /** The partitions of a large room of `shards` shards: the base partition, then shards 0..S-1. */
 export function partitionsOf(shards: number): number[] {
@@ -74,8 +84,10 @@ export function createLargeRooms({
   readSnapshot,
   pageSize,
   concurrency = 8,
+  now = Date.now,
   wait = sleep,
 }: {
+  now?: () => number
   documentClient: DynamoDBDocumentClient
   tableName: string
   readSnapshot: (roomName: string) => Promise<RoomSnapshot>
@@ -161,9 +173,10 @@ export function createLargeRooms({
         new UpdateCommand({
           TableName: tableName,
           Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
-          UpdateExpression: 'SET #et = :et, #n = if_not_exists(#n, :n)',
-          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
-          ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':n': baseCount },
+          UpdateExpression:
+            'SET #et = :et, #n = if_not_exists(#n, :n), #markedAt = if_not_exists(#markedAt, :now)',
+          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n', '#markedAt': 'markedAt' },
+          ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':n': baseCount, ':now': now() },
         }),
       )
       let agreed: number | undefined = shards
@@ -204,20 +217,29 @@ export function createLargeRooms({
     /**
      * Adds `delta` to a partition's counter and answers its new value. Not atomic with the
      * subscription write it follows (no transactions): a request that dies in between leaves the
-     * count off by one, which exact reads repair. Requests: 1 UpdateItem.
+     * count off by one, which exact reads repair. Each call carries a token: the SDK's resend of
+     * a count that landed but whose answer was lost fails its condition instead of counting
+     * twice (answered as undefined: the count is unknown). Requests: 1 UpdateItem.
      */
-    async adjustCount(roomName: string, shard: number, delta: number): Promise<number> {
-      const { Attributes } = await documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: subscriberCountKey(roomName, shard),
-          UpdateExpression: 'SET #et = :et ADD #n :delta',
-          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
-          ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':delta': delta },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      )
-      return Attributes?.n as number
+    async adjustCount(roomName: string, shard: number, delta: number): Promise<number | undefined> {
+      const token = randomBytes(6).toString('base64url')
+      try {
+        const { Attributes } = await documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriberCountKey(roomName, shard),
+            UpdateExpression: 'SET #et = :et, #last = :token ADD #n :delta',
+            ConditionExpression: 'attribute_not_exists(#last) OR #last <> :token',
+            ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n', '#last': 'lastCount' },
+            ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':delta': delta, ':token': token },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        )
+        return Attributes?.n as number
+      } catch (error) {
+        if (isConditionalCheckFailure(error)) return undefined
+        throw error
+      }
     },
 
     /**

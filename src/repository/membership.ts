@@ -10,6 +10,7 @@ import { DATA_INDEX } from '../table.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { createLargeMembership } from './largeMembership.js'
+import { MARKING_WINDOW_MS } from './largeRooms.js'
 import { queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
@@ -214,7 +215,7 @@ export function createMembership(context: RepositoryContext) {
         // so a subscription this call wrote into the base partition moves to its shard.
         largeRooms.remember(roomName, shards)
         if (subscribed) {
-          await documentClient
+          const moved = await documentClient
             .send(
               new DeleteCommand({
                 TableName: tableName,
@@ -224,9 +225,20 @@ export function createMembership(context: RepositoryContext) {
                 ExpressionAttributeValues: { ':attempt': attempt },
               }),
             )
-            .catch((error: unknown) => {
-              if (!isConditionalCheckFailure(error)) throw error
-            })
+            .then(
+              () => true,
+              (error: unknown) => {
+                if (!isConditionalCheckFailure(error)) throw error
+                return false
+              },
+            )
+          // Written while the room was being marked, the marking may have counted it in the base
+          // partition: counted out there. Erring low is safe (a low count costs an exact read; a
+          // high one could hide an empty room); later, nobody counted it.
+          const { markedAt } = snapshot
+          if (moved && (markedAt === undefined || now() <= markedAt + MARKING_WINDOW_MS)) {
+            await largeRooms.adjustCount(roomName, BASE_SUBSCRIPTION_SHARD, -1)
+          }
         }
         return subscribeLarge({ ...key, userName, attempt }, shards)
       }

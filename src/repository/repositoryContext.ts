@@ -67,7 +67,7 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
   assertRoomListCacheMs(roomListCacheMs)
   const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
-  const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency })
+  const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency, now })
   const upkeep = createRoomUpkeep({
     documentClient,
     tableName,

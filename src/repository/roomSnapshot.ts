@@ -52,7 +52,10 @@ export async function readRoomSnapshotUpTo(
       const entity = item[ENTITY_ATTRIBUTE]
       if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
       else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
-      else if (entity === SUBSCRIBER_COUNT_ENTITY) snapshot.baseCount = item.n as number
+      else if (entity === SUBSCRIBER_COUNT_ENTITY) {
+        snapshot.baseCount = item.n as number
+        if (typeof item.markedAt === 'number') snapshot.markedAt = item.markedAt
+      }
     }
     read += items.length
     if (lastKey !== undefined && read >= maxItems) return { snapshot, complete: false }

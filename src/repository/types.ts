@@ -38,6 +38,8 @@ export interface RoomSnapshot {
   subscribers: Subscriber[]
   /** A large room's base-partition subscriber counter, read in the same Query (absent otherwise). */
   baseCount?: number
+  /** When the room was marked large (epoch ms, the marker's clock), read with `baseCount`. */
+  markedAt?: number
 }
 
 export interface ChatRepositoryOptions {
