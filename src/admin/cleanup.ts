@@ -97,7 +97,8 @@ export interface RoomReconciliation {
   roomName: string
   /**
    * What was (or would be) done: `created`/`reactivated`/`emptied` from settling, `repaired`
-   * records, `relocated` records moved into the listing shard the configured shard count gives.
+   * records, `relocated` records moved into the listing shard the configured shard count gives,
+   * `recounted` a large room whose only fault was its subscriber counters.
    */
   action: RoomTransition | 'repaired' | 'relocated' | 'recounted'
   /**
