@@ -9,6 +9,7 @@ import { fanOut } from './measures/fanOut.js'
 import { fanOutWorker } from './measures/fanOutWorker.js'
 import { historyGrowth } from './measures/historyGrowth.js'
 import { hotUserShards } from './measures/hotUserShards.js'
+import { largeRoomAdmin } from './measures/largeRoomAdmin.js'
 import { largeRoomBroadcast } from './measures/largeRoomBroadcast.js'
 import { libraryOverhead } from './measures/libraryOverhead.js'
 import { migrationWriteRate } from './measures/migrationWriteRate.js'
@@ -87,6 +88,9 @@ async function main() {
         latencyMs: 30,
         rounds: quick ? 2 : 5,
       }),
+    )
+    await step('large-room operator tools', () =>
+      largeRoomAdmin(env, { roomSize: quick ? 5_000 : 100_000, shards: 64, threshold: 20 }),
     )
     await step('room listing', () =>
       roomListing(env, {

@@ -132,12 +132,23 @@ const rooms: CommandModule<GlobalOptions, DryRun> = {
       output.result(result, (r) =>
         [
           `${r.rooms} rooms checked, ${r.changes.length} ${r.dryRun ? 'would change' : 'changed'}`,
+          // Only large rooms have counters: a deployment without any keeps its two-column table.
+          ...(r.countersRepaired > 0
+            ? [
+                `${r.countersRepaired} subscriber counters of large rooms ${r.dryRun ? 'off (would be repaired)' : 'repaired'}`,
+              ]
+            : []),
           ...(r.changes.length
             ? [
-                output.table(
-                  ['room', 'action'],
-                  r.changes.map((c) => [c.roomName, c.action]),
-                ),
+                r.changes.some((c) => c.countersRepaired !== undefined)
+                  ? output.table(
+                      ['room', 'action', 'counters repaired'],
+                      r.changes.map((c) => [c.roomName, c.action, c.countersRepaired ?? 0]),
+                    )
+                  : output.table(
+                      ['room', 'action'],
+                      r.changes.map((c) => [c.roomName, c.action]),
+                    ),
               ]
             : []),
         ].join('\n'),

@@ -5,8 +5,11 @@ import {
   inspectRooms,
   inspectTable,
   inspectUser,
+  LARGE_ROOM_MEMBERS,
+  type LargeRoomDetails,
 } from '../../src/admin/inspect.js'
 import { ChatDbError } from '../../src/errors.js'
+import { BASE_SUBSCRIPTION_SHARD } from '../../src/keys.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../../src/validation.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
@@ -28,22 +31,36 @@ const rooms: CommandModule<GlobalOptions, GlobalOptions> = {
           ? 'no rooms'
           : output.table(
               ['room', 'active', 'created', 'subscribers', 'users'],
-              list.map((r) => [r.roomName, r.active, isoTime(r.createdAt), r.subscribers, r.users]),
+              // A large room's count comes from its counters: approximate (≈), and no user count.
+              list.map((r) => [
+                r.shards === undefined ? r.roomName : `${r.roomName} (large, ${r.shards} shards)`,
+                r.active,
+                isoTime(r.createdAt),
+                r.shards === undefined ? r.subscribers : `≈${r.subscribers}`,
+                r.users ?? '-',
+              ]),
             ),
       )
     }),
 }
 
-const room: CommandModule<GlobalOptions, NameArgs> = {
+const room: CommandModule<GlobalOptions, NameArgs & { members?: number }> = {
   command: 'room <name>',
-  describe: 'A room: its state, users and recent messages',
+  describe: 'A room: its state, users and recent messages (a large room: its shards and counts)',
   builder: (y) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'Room name' })
-      .option('limit', { type: 'number', default: 20, describe: 'Recent messages to show' }) as never,
+      .option('limit', { type: 'number', default: 20, describe: 'Recent messages to show' })
+      .option('members', {
+        type: 'number',
+        describe: `Subscriptions to list (default: all of a small room, ${LARGE_ROOM_MEMBERS} of a large one)`,
+      }) as never,
   handler: (args) =>
     withContext(args, async ({ repository, output, tableName }) => {
-      const result = await inspectRoom(repository, assertRoomName(String(args.name)), { limit: args.limit })
+      const result = await inspectRoom(repository, assertRoomName(String(args.name)), {
+        limit: args.limit,
+        ...(args.members === undefined ? {} : { members: args.members }),
+      })
       if (!result)
         throw notFound(
           `no room "${args.name}" in table "${tableName}"`,
@@ -52,11 +69,29 @@ const room: CommandModule<GlobalOptions, NameArgs> = {
       output.result(result, (r) =>
         [
           `room "${escapeText(r.roomName)}": ${r.listed === undefined ? 'no state record' : r.listed ? 'active' : 'inactive'}, created ${isoTime(r.createdAt)}`,
-          `users (${r.users.length}): ${r.users.map(escapeText).join(', ') || '-'}`,
-          output.table(
-            ['connection', 'user', 'subscribed'],
-            r.subscribers.map((s) => [s.connectionId, s.userName, isoTime(s.subscribedAt)]),
-          ),
+          ...(r.large ? largeRoomLines(r.large) : []),
+          r.large
+            ? `users: ${r.large.users} distinct${r.users.length ? ` (of the members below: ${r.users.map(escapeText).join(', ')})` : ''}`
+            : `users (${r.users.length}): ${r.users.map(escapeText).join(', ') || '-'}`,
+          r.large
+            ? output.table(
+                ['connection', 'user', 'shard', 'subscribed'],
+                r.subscribers.map((s) => [
+                  s.connectionId,
+                  s.userName,
+                  shardName(s.shard),
+                  isoTime(s.subscribedAt),
+                ]),
+              )
+            : output.table(
+                ['connection', 'user', 'subscribed'],
+                r.subscribers.map((s) => [s.connectionId, s.userName, isoTime(s.subscribedAt)]),
+              ),
+          ...(r.membersOmitted
+            ? [
+                `… ${r.membersOmitted} more members not listed (--members N lists N; --json gives per-shard sizes)`,
+              ]
+            : []),
           `recent messages (${r.messages.length}, oldest first):`,
           output.table(
             ['time', 'user', 'message'],
@@ -65,6 +100,26 @@ const room: CommandModule<GlobalOptions, NameArgs> = {
         ].join('\n'),
       )
     }),
+}
+
+/** A large room in three lines: its layout and counts, how its shards fill, which counters are off. */
+function largeRoomLines(large: LargeRoomDetails): string[] {
+  const base = large.partitions.find((p) => p.shard === BASE_SUBSCRIPTION_SHARD)
+  const { min, median, max } = large.distribution
+  const off = large.countersOff ?? []
+  return [
+    `large room: ${large.shards} shards + the base partition; ${large.exactSubscribers} subscribers (exact read), ${large.subscriberCount} counted (approximate)`,
+    `per shard: min ${min}, median ${median}, max ${max}; base partition ${base?.subscribers ?? 0}`,
+    off.length === 0
+      ? 'counters: all agree with the exact read'
+      : `counters off (chatdb cleanup rooms repairs them): ${off
+          .map((p) => `${shardName(p.shard)} counts ${p.counted ?? 'nothing'}, holds ${p.subscribers}`)
+          .join('; ')}`,
+  ]
+}
+
+function shardName(shard: number | undefined): string {
+  return shard === BASE_SUBSCRIPTION_SHARD ? 'base' : `shard ${shard}`
 }
 
 const user: CommandModule<GlobalOptions, NameArgs> = {

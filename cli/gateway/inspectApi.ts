@@ -32,9 +32,10 @@ function send(response: ServerResponse, status: number, body: unknown) {
 
 /**
  * The operator view's read-only JSON API, over the same functions as `chatdb inspect`:
- * `table` (counts by entity), `rooms`, `room/<name>` (members and latest messages),
- * `user/<name>` (history), `activity` (messages per minute over the last hour, per room) and,
- * in the local gateway, `fanout` (the in-process fan-out queue of large rooms).
+ * `table` (counts by entity), `rooms`, `room/<name>` (members and latest messages; of a large
+ * room its shards, its counted subscribers and a sample of its members), `user/<name>`
+ * (history), `activity` (messages per minute over the last hour, per room) and, in the local
+ * gateway, `fanout` (the in-process fan-out queue of large rooms).
  * Names are URL-decoded and validated (400 with the validation code); unknown ones answer 404.
  * Only GET (and HEAD) are answered: nothing here writes.
  *
@@ -89,7 +90,9 @@ export function createInspectApi({
       }
       try {
         if (kind === 'room') {
-          const room = await inspectRoom(repository, assertRoomName(name))
+          // The page polls every few seconds: a large room is told by its counters and a
+          // sample of members, not read whole on each poll (`chatdb inspect room` reads it exactly).
+          const room = await inspectRoom(repository, assertRoomName(name), { exact: false })
           return room ? [200, room] : [404, { error: { code: 'not_found', message: 'no such room' } }]
         }
         const history = await inspectUser(repository, assertUserName(name))

@@ -97,9 +97,15 @@ export interface RoomReconciliation {
   roomName: string
   /**
    * What was (or would be) done: `created`/`reactivated`/`emptied` from settling, `repaired`
-   * records, `relocated` records moved into the listing shard the configured shard count gives.
+   * records, `relocated` records moved into the listing shard the configured shard count gives,
+   * `recounted` a large room whose only fault was its subscriber counters.
    */
-  action: RoomTransition | 'repaired' | 'relocated'
+  action: RoomTransition | 'repaired' | 'relocated' | 'recounted'
+  /**
+   * A large room's subscriber counters found off by its exact read, and set right (or that would
+   * be, with `dryRun`); absent when none was. `recounted` is the action when nothing else was.
+   */
+  countersRepaired?: number
 }
 
 /**
@@ -110,6 +116,12 @@ export interface RoomReconciliation {
  * by a change of the shard count) are relocated: the room's record is written where it belongs
  * (from its guard, with the upkeep's version conditions) and the misplaced ones are deleted.
  *
+ * A large room (its guard carries `shards`) is judged by an exact read of every partition, not
+ * by its base partition: its counters found off are repaired from that read (each on condition
+ * that it still holds what the read saw) and its listing is settled as the read says. Rooms are
+ * found by name, and a shard partition `Subscription|<room>|<k>` by the `roomName` its items
+ * carry, never by its key, so no shard is taken for a room of its own.
+ *
  * @example
  * const { changes } = await reconcileRooms(repository, store, { dryRun: true })
  */
@@ -117,7 +129,7 @@ export async function reconcileRooms(
   repository: ChatRepository,
   store: TableStore,
   { dryRun = false, concurrency = 8 } = {},
-): Promise<{ rooms: number; changes: RoomReconciliation[]; dryRun: boolean }> {
+): Promise<{ rooms: number; changes: RoomReconciliation[]; countersRepaired: number; dryRun: boolean }> {
   const upkeep = createRoomUpkeep({
     entities: store.entities,
     now: Date.now,
@@ -133,31 +145,56 @@ export async function reconcileRooms(
       if (dryRun) return
       for (const record of misplaced) await store.deleteRoomListing(roomName, record)
     }
-    const snapshot = await repository.roomSnapshot(roomName)
+    const base = await repository.roomSnapshot(roomName)
+    // A large room's base partition is not the room: read it whole (repairing its counters).
+    const large = base.state?.shards === undefined ? undefined : await readLarge(roomName)
+    const snapshot = large ?? base
     const { state } = snapshot
+    const counters = large?.countersRepaired ? { countersRepaired: large.countersRepaired } : {}
     const owed = transitionFor(snapshot)
     if (owed) {
-      if (dryRun) return { roomName, action: owed }
+      if (dryRun) return { roomName, action: owed, ...counters }
       const transition = await repository.settleRoom(roomName)
       await relocate()
-      return transition ? { roomName, action: transition } : undefined
+      if (transition) return { roomName, action: transition, ...counters }
+      return large?.countersRepaired ? { roomName, action: 'recounted', ...counters } : undefined
     }
     // The records come from the Scan, the guard from a later read: if the room moved on in
     // between, this "repair" rewrites what its last writer wrote, which `apply`'s version
     // conditions make harmless.
     const placed = held.filter((record) => record.placed)
+    // Marking a room large moves its guard's version on (so no claim read before it lands) and
+    // leaves its record as it was: a large room's record may be older, never newer, and still right.
+    const versionAgrees = (version: number) =>
+      state?.shards === undefined ? version === state?.version : version <= state.version
     const consistent = state
-      ? placed.length === 1 && placed[0]?.active === state.listed && placed[0].version === state.version
+      ? placed.length === 1 && placed[0]?.active === state.listed && versionAgrees(placed[0].version)
       : placed.length === 0
-    if (!state || (consistent && misplaced.length === 0)) return undefined
+    if (!state || (consistent && misplaced.length === 0)) {
+      return large?.countersRepaired ? { roomName, action: 'recounted', ...counters } : undefined
+    }
     if (!dryRun && !consistent) await upkeep.apply(state)
     await relocate()
-    return { roomName, action: misplaced.length > 0 ? 'relocated' : 'repaired' } as const
+    return { roomName, action: misplaced.length > 0 ? 'relocated' : 'repaired', ...counters } as const
   })
+  const done = changes.filter((c): c is RoomReconciliation => c !== undefined)
   return {
     rooms: names.size,
-    changes: changes.filter((c): c is RoomReconciliation => c !== undefined),
+    changes: done,
+    countersRepaired: done.reduce((sum, change) => sum + (change.countersRepaired ?? 0), 0),
     dryRun,
+  }
+
+  /**
+   * The exact state of a large room, its wrong counters counted (a dry run) or repaired. A
+   * repair that loses its condition to a join or leave counted since is not counted: the
+   * counter moved on from what the read saw, and the next exact read judges it again.
+   */
+  async function readLarge(roomName: string) {
+    const read = await repository.largeRoomSnapshot(roomName, { repair: !dryRun })
+    if (!read) return undefined
+    const off = read.partitions.filter(({ subscribers, counted }) => (counted ?? 0) !== subscribers).length
+    return { ...read, countersRepaired: dryRun ? off : read.repaired }
   }
 }
 

@@ -85,13 +85,16 @@
       const row = document.createElement('tr')
       const name = el('td')
       name.append(linkButton(room.roomName, () => select({ room: room.roomName })))
+      // A large room is counted by its counters (approximate) and has no user count.
+      const large = room.shards !== undefined
+      if (large) name.append(el('span', ` large, ${room.shards} shards`, 'note'))
       const graph = el('td')
       graph.append(chart(perMinute.get(room.roomName) ?? []))
       row.append(
         name,
         el('td', room.active ? 'active' : 'inactive'),
-        el('td', room.subscribers),
-        el('td', room.users),
+        el('td', large ? `≈${room.subscribers}` : room.subscribers),
+        el('td', room.users ?? '—'),
         el('td', messages.get(room.roomName) ?? ''),
         graph,
       )
@@ -103,6 +106,12 @@
     $('room-view').hidden = !room
     if (!room) return
     $('room-title').textContent = `Room ${room.roomName}`
+    // A large room: its layout and count instead of every member (the API sends a sample).
+    const layout = $('room-layout')
+    layout.hidden = !room.large
+    layout.textContent = room.large
+      ? `Large room: ${room.large.shards} shards, ≈${room.large.subscriberCount} subscribers (counted); members below are a sample`
+      : ''
     const members = $('members')
     members.replaceChildren()
     for (const user of room.users) {
@@ -110,6 +119,9 @@
       item.append(linkButton(user, () => select({ user })))
       members.append(item)
     }
+    const omitted = $('members-omitted')
+    omitted.hidden = !room.membersOmitted
+    omitted.textContent = room.membersOmitted ? `… and ${room.membersOmitted} more subscriptions` : ''
     const messages = $('messages')
     messages.replaceChildren()
     for (const message of room.messages) {

@@ -38,11 +38,12 @@ describe('src/admin/cleanup', () => {
         { roomName: 'random', action: 'repaired' },
         { roomName: 'websockets', action: 'emptied' },
       ]
-      expect(preview).toEqual({ rooms: 5, changes: expected, dryRun: true })
+      expect(preview).toEqual({ rooms: 5, changes: expected, countersRepaired: 0, dryRun: true })
 
       expect(await reconcileRooms(repository, store)).toEqual({
         rooms: 5,
         changes: expected,
+        countersRepaired: 0,
         dryRun: false,
       })
       expect((await repository.activeRooms()).map((r) => r.roomName).sort()).toEqual([

@@ -154,14 +154,19 @@ describe('chatdb (built CLI against dynalite)', () => {
     ])
     expect(dry).toMatchObject({ connectionId: adaConnection, subscriptions: 3, dryRun: true })
     expectFailure(refused, 'cli.confirmationRequired')
-    expect(rooms).toEqual({ rooms: 5, changes: [], dryRun: true })
+    expect(rooms).toEqual({ rooms: 5, changes: [], countersRepaired: 0, dryRun: true })
     expect((await entityCounts()).Subscription).toBe(22)
     expect(await json('cleanup', 'connection', adaConnection, '--yes')).toMatchObject({
       subscriptions: 3,
       dryRun: false,
     })
     expect((await entityCounts()).Subscription).toBe(19)
-    expect(await json('cleanup', 'rooms')).toEqual({ rooms: 5, changes: [], dryRun: false })
+    expect(await json('cleanup', 'rooms')).toEqual({
+      rooms: 5,
+      changes: [],
+      countersRepaired: 0,
+      dryRun: false,
+    })
   })
 
   it('seed --rooms --users --messages --seed generates a repeatable dataset; --dry-run only counts; --file reads one', async () => {

@@ -57,6 +57,33 @@ describe('the operator view API (/inspect/api/…)', () => {
     for (const room of activity) expect(room.perMinute).toHaveLength(60)
   })
 
+  it('shows a large room by its shards and counted subscribers, with a sample of members', async () => {
+    const repository = t.repository({
+      tableName: seeded.tableName,
+      largeRoomThreshold: 5,
+      largeRoomShards: 4,
+    })
+    for (let i = 0; i < 9; i++) {
+      await repository.subscribe({ roomName: 'arena', connectionId: `arena${i}=`, userName: `fan${i}` })
+    }
+    const room = await json<RoomDetails>('/inspect/api/room/arena')
+    expect(room.large).toMatchObject({ shards: 4, subscriberCount: 9 })
+    expect(room.large?.partitions).toHaveLength(5)
+    // Counters, not an exact read of every shard: the page polls.
+    expect(room.large?.exactSubscribers).toBeUndefined()
+    expect(room.subscribers.length + (room.membersOmitted ?? 0)).toBe(9)
+    expect(room.subscribers.every((s) => s.shard === -1)).toBe(true)
+    expect(room).toEqual(asJson(await inspectRoom(seeded.repository, 'arena', { exact: false })))
+    const rooms =
+      await json<{ roomName: string; subscribers: number; shards?: number; users?: number }[]>(
+        '/inspect/api/rooms',
+      )
+    expect(rooms.find((r) => r.roomName === 'arena')).toEqual(
+      expect.objectContaining({ subscribers: 9, shards: 4 }),
+    )
+    expect(rooms.find((r) => r.roomName === 'arena')?.users).toBeUndefined()
+  })
+
   it('URL-decodes names', async () => {
     const { repository } = seeded
     await repository.subscribe({ roomName: 'café au lait', connectionId: 'op-test=', userName: 'zoë' })

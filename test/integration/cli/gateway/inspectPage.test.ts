@@ -56,4 +56,26 @@ describe.skipIf(!executablePath)('the operator view in Chromium', () => {
     expect(outside).toEqual([])
     expect(errors).toEqual([])
   })
+
+  it('shows a large room’s shards and counted subscribers, and how many members the sample leaves out', async () => {
+    const repository = t.repository({ largeRoomThreshold: 3, largeRoomShards: 2 })
+    for (let i = 0; i < 7; i++) {
+      await repository.subscribe({ roomName: 'big-room', connectionId: `big${i}=`, userName: `fan${i}` })
+    }
+    const operator = await open('operator-large', '/inspect')
+    const row = operator
+      .getByRole('table', { name: 'Rooms' })
+      .getByRole('row')
+      .filter({ hasText: 'big-room' })
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('≈7')
+    await row.getByRole('button', { name: 'big-room', exact: true }).click()
+    await expect
+      .poll(() => operator.locator('#room-layout').textContent(), { timeout: 10_000 })
+      .toContain('Large room: 2 shards, ≈7 subscribers')
+    const members = operator.getByRole('list', { name: 'Members' }).getByRole('listitem')
+    // The sample is the base partition's 3 members; the 4 in shards are counted, not listed.
+    await expect.poll(() => members.allTextContents(), { timeout: 10_000 }).toEqual(['fan0', 'fan1', 'fan2'])
+    expect(await operator.locator('#members-omitted').textContent()).toBe('… and 4 more subscriptions')
+    expect(errors).toEqual([])
+  })
 })
