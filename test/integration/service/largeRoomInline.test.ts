@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { createChatService } from '../../../src/service/chatService.js'
+import type { ServiceLogger } from '../../../src/service/types.js'
+import { useTestTable } from '../../support/dynamo.js'
+import { createRecordingBroadcaster } from '../../support/recordingBroadcaster.js'
+
+const t = useTestTable()
+const silent: ServiceLogger = { error: () => {}, warn: () => {} }
+
+describe('a large room without a fan-out queue', () => {
+  it('is posted to partition by partition by the route itself, roomStats included', async () => {
+    const repository = t.repository({ largeRoomThreshold: 5, largeRoomShards: 3 })
+    const broadcaster = createRecordingBroadcaster()
+    const service = createChatService({ repository, broadcaster, logger: silent, roomStatsIntervalMs: 0 })
+    const ids = Array.from({ length: 12 }, (_, i) => `inline-${i}=`)
+    for (const [i, connectionId] of ids.entries()) {
+      const outcome = await service.receive(
+        { connectionId },
+        JSON.stringify({ action: 'subscribe', roomName: 'plaza', userName: `p${i}` }),
+      )
+      expect(outcome.statusCode).toBe(200)
+    }
+    expect(await repository.largeRoomShards('plaza')).toBe(3)
+    // The last joiner's state: a count and a sample; the others heard the count, not the join.
+    expect(broadcaster.framesFor(ids[11] as string)).toMatchObject([
+      { type: 'subscribed', roomName: 'plaza', subscriberCount: 12 },
+      { type: 'roomStats', subscriberCount: 12 },
+    ])
+    expect(broadcaster.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(4)
+    expect(broadcaster.framesFor(ids[0] as string).at(-1)).toEqual({
+      type: 'roomStats',
+      roomName: 'plaza',
+      subscriberCount: 12,
+    })
+    broadcaster.clear()
+    t.counter.reset()
+    const sent = await service.receive(
+      { connectionId: ids[7] as string, requestId: 'inline-req' },
+      JSON.stringify({ action: 'sendMessage', roomName: 'plaza', message: 'all of you' }),
+    )
+    expect(sent.statusCode).toBe(200)
+    for (const id of ids) {
+      expect(broadcaster.framesFor(id), id).toMatchObject([
+        { type: 'newMessage', message: { userName: 'p7', message: 'all of you' } },
+      ])
+    }
+    // Membership by key, the message, and one Query per partition (base + 3 shards).
+    expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1, Query: 4 })
+  })
+})
