@@ -69,8 +69,8 @@ export function createConnections(context: RepositoryContext) {
     })
     // The guard sorts before the subscriptions (`#room`) for every name that starts with a
     // character after `#`; for the others a capped read may stop before it.
-    const shards =
-      first.snapshot.state?.shards ?? (first.complete ? undefined : await largeShardsOf(roomName))
+    const { state } = first.snapshot
+    const shards = state ? state.shards : first.complete ? undefined : await largeShardsOf(roomName)
     if (shards !== undefined) {
       largeRooms.remember(roomName, shards)
       return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards)
