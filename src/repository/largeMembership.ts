@@ -61,6 +61,25 @@ export function createLargeMembership(context: RepositoryContext) {
     }
   }
 
+  /** Deletes the subscription this call wrote at `key` (its `attempt`); false when it is not there. */
+  async function deleteOwnWrite(key: Key, attempt: string): Promise<boolean> {
+    try {
+      await documentClient.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: key,
+          ConditionExpression: '#attempt = :attempt',
+          ExpressionAttributeNames: { '#attempt': 'attempt' },
+          ExpressionAttributeValues: { ':attempt': attempt },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false
+      throw error
+    }
+  }
+
   /** Distinct names of the first subscriptions of the base partition and of one shard (eventually consistent). */
   async function sampleNames(roomName: string, shard: number): Promise<string[]> {
     const reads = await Promise.all(
@@ -107,6 +126,8 @@ export function createLargeMembership(context: RepositoryContext) {
   }
 
   return {
+    deleteOwnWrite,
+
     /**
      * Subscribes a connection to a large room: a conditional PutItem on its shard, the guard and
      * every counter read in one consistent BatchGetItem (with the connection's own keys: a
@@ -146,19 +167,7 @@ export function createLargeMembership(context: RepositoryContext) {
       let held = isSubscription(base) ? base : own
       if (isSubscription(base) && subscribed) {
         // A member from before the room was large: it stays in the base partition.
-        await documentClient
-          .send(
-            new DeleteCommand({
-              TableName: tableName,
-              Key: shardKey,
-              ConditionExpression: '#attempt = :attempt',
-              ExpressionAttributeNames: { '#attempt': 'attempt' },
-              ExpressionAttributeValues: { ':attempt': attempt },
-            }),
-          )
-          .catch((error: unknown) => {
-            if (!isConditionalCheckFailure(error)) throw error
-          })
+        await deleteOwnWrite(shardKey, attempt)
         subscribed = false
         held = base
       } else if (subscribed) {

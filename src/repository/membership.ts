@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
@@ -215,23 +215,7 @@ export function createMembership(context: RepositoryContext) {
         // so a subscription this call wrote into the base partition moves to its shard.
         largeRooms.remember(roomName, shards)
         if (subscribed) {
-          const moved = await documentClient
-            .send(
-              new DeleteCommand({
-                TableName: tableName,
-                Key: subscriptionKey(roomName, connectionId),
-                ConditionExpression: '#attempt = :attempt',
-                ExpressionAttributeNames: { '#attempt': 'attempt' },
-                ExpressionAttributeValues: { ':attempt': attempt },
-              }),
-            )
-            .then(
-              () => true,
-              (error: unknown) => {
-                if (!isConditionalCheckFailure(error)) throw error
-                return false
-              },
-            )
+          const moved = await large.deleteOwnWrite(subscriptionKey(roomName, connectionId), attempt)
           // Written while the room was being marked, the marking may have counted it in the base
           // partition: counted out there. Erring low is safe (a low count costs an exact read; a
           // high one could hide an empty room); later, nobody counted it.

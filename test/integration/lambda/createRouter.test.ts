@@ -353,6 +353,22 @@ describe('router', () => {
   })
 })
 
+/** A router of its own on the fake `@connections` endpoint, publishing to a memory queue. */
+function routerWithQueue(options: { largeRoomThreshold: number; largeRoomShards?: number }) {
+  const queue = createMemoryQueue()
+  const router = createRouter({
+    documentClient: t.documentClient,
+    tableName: t.tableName,
+    managementEndpoint: h.fake.endpoint,
+    region: 'local',
+    managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    metrics: false,
+    fanOutQueue: queue,
+    ...options,
+  })
+  return { queue, router }
+}
+
 describe('createRouter options', () => {
   it('refuses a large-room threshold or shard count the repository would refuse, when built', () => {
     const refused = (options: Record<string, number>) => {
@@ -372,17 +388,7 @@ describe('createRouter options', () => {
   })
 
   it('serves a small room as before with a fan-out queue, which only large rooms use', async () => {
-    const queue = createMemoryQueue()
-    const router = createRouter({
-      documentClient: t.documentClient,
-      tableName: t.tableName,
-      managementEndpoint: h.fake.endpoint,
-      region: 'local',
-      managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      metrics: false,
-      largeRoomThreshold: 1_000,
-      fanOutQueue: queue,
-    })
+    const { queue, router } = routerWithQueue({ largeRoomThreshold: 1_000 })
     try {
       const connectionId = h.newConnection()
       const roomName = newRoom()
@@ -405,18 +411,7 @@ describe('createRouter options', () => {
   })
 
   it("enqueues a large room's message as one job per partition, each naming the endpoint to post to", async () => {
-    const queue = createMemoryQueue()
-    const router = createRouter({
-      documentClient: t.documentClient,
-      tableName: t.tableName,
-      managementEndpoint: h.fake.endpoint,
-      region: 'local',
-      managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      metrics: false,
-      largeRoomThreshold: 2,
-      largeRoomShards: 3,
-      fanOutQueue: queue,
-    })
+    const { queue, router } = routerWithQueue({ largeRoomThreshold: 2, largeRoomShards: 3 })
     try {
       const roomName = newRoom()
       const ids = [h.newConnection(), h.newConnection(), h.newConnection()]
