@@ -162,15 +162,22 @@ export function createMembership(context: RepositoryContext) {
         Number.isFinite(maxRoomsPerConnection) &&
         (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
       ) {
-        const { Item } = await documentClient.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: subscriptionKey(roomName, connectionId),
-            ConsistentRead: true,
-          }),
-        )
-        // A departure (the connection left this room) does not hold a place.
-        if (Item?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) {
+        // A departure (the connection left this room) does not hold a place; in a large room
+        // the subscription may be in the connection's shard.
+        const known = largeRooms.known(roomName)
+        const member =
+          known === undefined
+            ? (
+                await documentClient.send(
+                  new GetCommand({
+                    TableName: tableName,
+                    Key: subscriptionKey(roomName, connectionId),
+                    ConsistentRead: true,
+                  }),
+                )
+              ).Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+            : (await large.memberName(roomName, connectionId, known)) !== undefined
+        if (!member) {
           throw new ChatDbError(
             'limit.roomsPerConnection',
             `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,

@@ -158,6 +158,30 @@ describe('large rooms', () => {
     expect((await repo.subscriberCounts('repeat'))?.total).toBe(6)
   })
 
+  it('lets a connection at its room cap subscribe again to the large room it is in (a repeat, not a new room)', async () => {
+    const repo = await largeRoom('capped', { threshold: 5, shards: 4 })
+    const capped = t.repository({
+      largeRoomThreshold: 5,
+      largeRoomShards: 4,
+      maxRoomsPerConnection: 1,
+      now: () => Date.now() + 10_000,
+    })
+    expect(
+      await capped.subscribe({ roomName: 'capped', connectionId: 'capped-x', userName: 'x' }),
+    ).toMatchObject({
+      subscribed: true,
+    })
+    expect(
+      await capped.subscribe({ roomName: 'capped', connectionId: 'capped-x', userName: 'x' }),
+    ).toMatchObject({
+      subscribed: false,
+    })
+    await expect(
+      capped.subscribe({ roomName: 'elsewhere', connectionId: 'capped-x', userName: 'x' }),
+    ).rejects.toMatchObject({ code: 'limit.roomsPerConnection' })
+    expect((await repo.subscriberCounts('capped'))?.total).toBe(6)
+  })
+
   it('counts leaves and unlists the room when the last member goes, then lists it again', async () => {
     const repo = await largeRoom('drain')
     await repo.subscribe({ roomName: 'drain', connectionId: 'drain-n', userName: 'n' })
