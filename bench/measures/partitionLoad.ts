@@ -63,7 +63,13 @@ export interface PartitionLoadSize {
 /** The steady state before the run: every room through `subscribe`, the rest of its members in batches. */
 async function seed(env: BenchEnvironment, tableName: string, workload: Workload, size: PartitionLoadSize) {
   const documentClient = env.newClient()
-  const repository = createChatRepository({ documentClient, tableName, maxSubscribersPerRoom: 1_000_000 })
+  const repository = createChatRepository({
+    documentClient,
+    tableName,
+    maxSubscribersPerRoom: 1_000_000,
+    // The small layout stays small: its hot room is past the default threshold from the start.
+    ...(size.hotRoom === 'small' ? { largeRoomThreshold: Number.POSITIVE_INFINITY } : {}),
+  })
   const { Subscription } = createTableStore({ documentClient, tableName }).entities
   const { members, bigRoom } = workload.population
   let { rooms } = workload.population
@@ -199,7 +205,13 @@ export async function partitionLoad(env: BenchEnvironment, size: PartitionLoadSi
       return { delivered: deliveries.map((d) => d.connectionId), gone: [], failed: [] }
     },
   }
-  const repository = createChatRepository({ documentClient, tableName, maxSubscribersPerRoom: 1_000_000 })
+  const repository = createChatRepository({
+    documentClient,
+    tableName,
+    maxSubscribersPerRoom: 1_000_000,
+    // The small layout stays small: its hot room is past the default threshold from the start.
+    ...(size.hotRoom === 'small' ? { largeRoomThreshold: Number.POSITIVE_INFINITY } : {}),
+  })
   // The fan-out queue of the large hot room, delivering each job at once to the fan-out worker
   // (the library's, reading one shard per job through the recorded client) inside the
   // operation that enqueued it: its reads and posts carry that operation's virtual time. A
@@ -290,7 +302,14 @@ export async function partitionLoad(env: BenchEnvironment, size: PartitionLoadSi
     const mine = posts.filter((p) => source === 'all' || p.source === source)
     return { source, measured: busiestWindow(mine), target: targetBusiestSecond(mine, workload.seconds) }
   })
-  return section(workload, loads, { postLoads, refused, wallSeconds, size, itemLoads })
+  return section(workload, loads, {
+    postLoads,
+    refused,
+    wallSeconds,
+    size,
+    itemLoads,
+    itemBytes: scalingOptions.subscriptionItemBytes,
+  })
 }
 
 function scaleUpText(load: ClassLoad, run: Workload): string {
@@ -322,6 +341,7 @@ function section(
     wallSeconds: number
     size: PartitionLoadSize
     itemLoads: (ClassLoad & { sk: string })[]
+    itemBytes: number
   },
 ): Section {
   const large = extra.size.hotRoom === 'large'
@@ -340,7 +360,9 @@ function section(
       : load.target.rcu <= KEY_LIMIT.rcu && load.target.wcu <= KEY_LIMIT.wcu
         ? 'within'
         : '**over**'
-  const rows = loads.map((load) => [
+  // The small layout has no shard partitions: no row for a class nothing touched.
+  const shown = loads.filter((load) => large || load.keyClass !== "hot room's shard partitions")
+  const rows = shown.map((load) => [
     load.keyClass,
     load.keyClass === 'table total' ? '—' : load.keys.toLocaleString('en-US'),
     // Keys hold the table's delimiter, which would end a Markdown table cell.
@@ -427,6 +449,7 @@ function section(
       `Run: 1/${run.scale} of it — ${fmt(run.connections)} connections, ${fmt(run.rooms)} rooms, a hot room of ${fmt(run.bigRoomSubscribers)}, ${fmt(run.messagesPerSecond)} messages/s of which ${run.bigRoomMessagesPerSecond}/s in the hot room (${a.bigRoomMessagesPerSecond}/s at the target) —`,
       `${run.seconds} s of virtual time, ${fmt(run.operations.length)} operations through the chat service on dynalite (${CONCURRENCY} at a time, ${extra.wallSeconds.toFixed(1)} s of wall time), every request recorded with its partition keys and capacity (src/util/requestRecorder.ts).`,
       `Assumptions: ${a.subscriptionsPerConnection} rooms per connection, reconnect every ${a.connectionLifetimeSeconds / 60} min (each with ${a.listRoomsPerConnect} listRooms and ${a.subscriptionsPerConnection} subscribes), ${a.roomHopsPerConnectionHour} room hops per connection-hour, ${a.newRoomShare * 100}% of subscribes open a new room, ${a.guestShare * 100}% of connections named "guest".`,
+      `A read of a hot-room partition is priced at the target from its items (× the size ratio × ${extra.itemBytes} bytes a subscription, rounded up to 4 KB once), and a read with a Limit stops at it.`,
       'Measured: the busiest key of the class in its busiest 1-s window of virtual time (consistent reads cost 1 RCU per 4 KB, eventually consistent GSI reads half; writes 1 WCU per KB, again on the GSI key). Target: per operation kind, the busiest window holding a target-second of operations (rate-ratio seconds long, capped at the run) per second, times the rate ratio and, for whole-partition reads, the size ratio (bench/partitionModel.ts); kinds added.',
       `Per-key limit ${fmt(KEY_LIMIT.rcu)} RCU / ${fmt(KEY_LIMIT.wcu)} WCU per second; posts against the ${fmt(POST_QUOTA)} requests/s account quota, which 10 messages/s to 100,000 members exceed 100 times over whatever the data layer does (docs/capacity.md, "The wall").`,
     ].join(' '),
