@@ -137,7 +137,7 @@ export async function largeRoomBroadcast(
       `each poller its own worker handler, as each Lambda execution environment has its own sockets) taking ${delivery.batchSize} job(s) an invocation,`,
       `posting to an \`@connections\` endpoint (a child process) that answers after ${delivery.latencyMs} ms and enforces the account quota as a token bucket`,
       '(over it: 429 `LimitExceededException`, retried by the SDK, then by the worker with backoff, then as a retry job on the queue).',
-      "Completion runs from the call to the last member's delivery (the endpoint counts distinct connections); posts/s = subscribers ÷ completion;",
+      "Completion runs from the call to the last member's delivery (the endpoint counts distinct connections), after one uncounted warm-up broadcast; posts/s = subscribers ÷ completion;",
       'throttled = posts answered 429. The row at 1,000/s is the 100k-at-10,000/s case scaled by ten in both, so that the quota and not this',
       "machine's CPU is the limit. **Modelled** rows: bench/fanOutModel.ts in virtual time with " +
         `${DEFAULTS.shards} shard jobs, up to ${DEFAULTS.workerConcurrency} worker invocations of ${DEFAULTS.inFlight} posts in flight at ${DEFAULTS.postLatencyMs} ms a post and ${DEFAULTS.cpuPerPostMs} ms of CPU a post.`,
