@@ -60,7 +60,10 @@ export interface PartitionLoadSize {
   shards?: number
 }
 
-/** The steady state before the run: every room through `subscribe`, the rest of its members in batches. */
+/**
+ * The steady state before the run: every room through `subscribe`, the rest of its members in
+ * batches; a large hot room through `seedLargeRoom` (marked large, then its shards written).
+ */
 async function seed(env: BenchEnvironment, tableName: string, workload: Workload, size: PartitionLoadSize) {
   const documentClient = env.newClient()
   const repository = createChatRepository({
