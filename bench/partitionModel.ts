@@ -1,3 +1,4 @@
+import { readUnits } from '../src/util/capacity.js'
 import type { RecordedRequest } from '../src/util/requestRecorder.js'
 import { ASSUMPTIONS, type OperationKind, TARGET, type Workload } from './partitionWorkload.js'
 
@@ -5,11 +6,28 @@ import { ASSUMPTIONS, type OperationKind, TARGET, type Workload } from './partit
 export interface LoadTag {
   at: number
   kind: OperationKind
+  /** The sort key of a single-item request (`#count`, `#room`, …), set per request by the bench. */
+  sk?: string
+  /** A Query's `Limit`, set per request by the bench: a capped read does not grow with the partition. */
+  limit?: number
+  /** Whether a read was strongly consistent, set per request by the bench. */
+  consistent?: boolean
+}
+
+export interface ScalingOptions {
+  /**
+   * Bytes of one of the hot room's subscription items as DynamoDB sizes it. With it, a read of
+   * a hot-room partition is priced at the target from its items (items × ratio × bytes, rounded
+   * up to 4 KB once); without it, the read's measured units are multiplied, which overstates a
+   * small read's rounding (1 RCU for 8 items, ×200, is not 1,600 items' 1 RCU per 4 KB).
+   */
+  subscriptionItemBytes?: number
 }
 
 export type KeyClass =
   | 'Room listing partition'
   | "hot room's subscription partition"
+  | "hot room's shard partitions"
   | "hot room's message partition"
   | "other rooms' subscription partitions"
   | "other rooms' message partitions"
@@ -22,6 +40,7 @@ export type KeyClass =
 export const KEY_CLASSES: readonly KeyClass[] = [
   'Room listing partition',
   "hot room's subscription partition",
+  "hot room's shard partitions",
   "hot room's message partition",
   "other rooms' subscription partitions",
   "other rooms' message partitions",
@@ -36,6 +55,8 @@ export function classOf(key: { index?: string; key: string }, bigRoom: string): 
   if (key.index === undefined) {
     if (key.key === 'Room' || key.key.startsWith('Room|')) return 'Room listing partition'
     if (key.key === `Subscription|${bigRoom}`) return "hot room's subscription partition"
+    // A large room's shard partitions (docs/data-model.md, "Large rooms"): `Subscription|<room>|<k>`.
+    if (key.key.startsWith(`Subscription|${bigRoom}|`)) return "hot room's shard partitions"
     if (key.key === `Message|${bigRoom}`) return "hot room's message partition"
     return key.key.startsWith('Message|')
       ? "other rooms' message partitions"
@@ -59,7 +80,7 @@ export function classOf(key: { index?: string; key: string }, bigRoom: string): 
 /** The most listing items one listRooms reads per shard: its page and one more. */
 const LISTING_READ_CAP = ASSUMPTIONS.listRoomsPageSize + 1
 
-export function createScaling(run: Workload) {
+export function createScaling(run: Workload, options: ScalingOptions = {}) {
   const smallRate =
     (TARGET.messagesPerSecond - ASSUMPTIONS.bigRoomMessagesPerSecond) /
     (run.messagesPerSecond - run.bigRoomMessagesPerSecond)
@@ -71,6 +92,8 @@ export function createScaling(run: Workload) {
     subscribe: churn,
     unsubscribe: churn,
     disconnect: churn,
+    // At most one per room and interval however busy the room: the same at both scales.
+    roomStats: 1,
   }
   const roomsRatio = TARGET.rooms / run.rooms
   const bigRatio = TARGET.bigRoomSubscribers / run.bigRoomSubscribers
@@ -78,6 +101,8 @@ export function createScaling(run: Workload) {
   const keysRatio: Record<KeyClass, number> = {
     'Room listing partition': 1,
     "hot room's subscription partition": 1,
+    // S keys at both scales (S does not shrink with the run), each as many times busier.
+    "hot room's shard partitions": 1,
     "hot room's message partition": 1,
     "other rooms' subscription partitions": roomsRatio,
     "other rooms' message partitions": roomsRatio,
@@ -93,7 +118,14 @@ export function createScaling(run: Workload) {
     bigRatio,
     connectionsRatio,
     rateFactor: (keyClass: KeyClass, kind: OperationKind) => rate[kind] / keysRatio[keyClass],
-    sizeFactor(operation: string, keyName: string, bigRoom: string, items = 0) {
+    sizeFactor(
+      operation: string,
+      keyName: string,
+      bigRoom: string,
+      items = 0,
+      read: { limit?: number; consistent?: boolean; rcu?: number } = {},
+    ) {
+      const { limit } = read
       if (operation !== 'Query') return 1
       if (keyName === 'Room' || keyName.startsWith('Room|')) {
         // listRooms reads one page (the page + 1 to learn whether more follow), not the whole
@@ -101,7 +133,19 @@ export function createScaling(run: Workload) {
         if (items === 0) return 1
         return Math.min(items * roomsRatio, LISTING_READ_CAP) / items
       }
-      if (keyName === `Subscription|${bigRoom}`) return bigRatio
+      if (keyName === `Subscription|${bigRoom}` || keyName.startsWith(`Subscription|${bigRoom}|`)) {
+        // Every partition of the hot room holds bigRatio times more at the target (a large
+        // room's base partition too: the run marks it large at threshold ÷ bigRatio members), but
+        // a capped read (a large room's sample, a leaver's first page) stops at its Limit.
+        if (items === 0) return bigRatio
+        const targetItems = limit === undefined ? items * bigRatio : Math.min(items * bigRatio, limit)
+        const bytes = options.subscriptionItemBytes
+        if (bytes !== undefined && read.rcu !== undefined && read.rcu > 0) {
+          const target = readUnits(targetItems * bytes, { consistent: read.consistent === true })
+          return Math.max(1, target / read.rcu)
+        }
+        return targetItems / items
+      }
       return 1
     },
   }
@@ -173,8 +217,12 @@ export interface ClassLoad {
 type KeyEvents = { rcu: LoadEvent[]; wcu: LoadEvent[] }
 
 /** Per key class: the busiest key's busiest second, measured and scaled to the target. */
-export function classLoads(records: readonly RecordedRequest<LoadTag>[], run: Workload): ClassLoad[] {
-  const scaling = createScaling(run)
+export function classLoads(
+  records: readonly RecordedRequest<LoadTag>[],
+  run: Workload,
+  options: ScalingOptions = {},
+): ClassLoad[] {
+  const scaling = createScaling(run, options)
   const bigRoom = run.population.bigRoom
   const byClass = new Map<KeyClass, Map<string, KeyEvents>>()
   const add = (keyClass: KeyClass, key: string, rcu: LoadEvent, wcu: LoadEvent) => {
@@ -194,7 +242,11 @@ export function classLoads(records: readonly RecordedRequest<LoadTag>[], run: Wo
     }
     for (const touched of record.keys) {
       const keyClass = classOf(touched, bigRoom)
-      const size = scaling.sizeFactor(record.operation, touched.key, bigRoom, record.items)
+      const size = scaling.sizeFactor(record.operation, touched.key, bigRoom, touched.items, {
+        limit: record.tag?.limit,
+        consistent: record.tag?.consistent,
+        rcu: touched.rcu,
+      })
       const event = (keyClass: KeyClass, value: number) => ({
         at,
         kind,

@@ -34,7 +34,15 @@ export const ASSUMPTIONS = {
   guestShare: 0.05,
 } as const
 
-export type OperationKind = 'message' | 'bigMessage' | 'connect' | 'subscribe' | 'unsubscribe' | 'disconnect'
+export type OperationKind =
+  | 'message'
+  | 'bigMessage'
+  | 'connect'
+  | 'subscribe'
+  | 'unsubscribe'
+  | 'disconnect'
+  /** A large room's `roomStats` fan-out: once per `roomStatsIntervalMs` at any scale, not scheduled. */
+  | 'roomStats'
 
 export interface ScheduledOperation {
   /** Virtual time (ms from the run's start). */

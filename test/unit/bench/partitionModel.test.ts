@@ -40,6 +40,8 @@ describe('partitionModel', () => {
       expect(classOf({ key: 'Room' }, 'big')).toBe('Room listing partition')
       expect(classOf({ key: 'Room|3' }, 'big')).toBe('Room listing partition')
       expect(classOf({ key: 'Subscription|big' }, 'big')).toBe("hot room's subscription partition")
+      expect(classOf({ key: 'Subscription|big|17' }, 'big')).toBe("hot room's shard partitions")
+      expect(classOf({ key: 'Subscription|bigger' }, 'big')).toBe("other rooms' subscription partitions")
       expect(classOf({ key: 'Message|small' }, 'big')).toBe("other rooms' message partitions")
       expect(classOf({ index: 'byData', key: 'guest' }, 'big')).toBe('GSI: user name "guest"')
       expect(classOf({ index: 'byData', key: 'new-conn-3' }, 'big')).toBe('GSI: connection id')
@@ -59,6 +61,27 @@ describe('partitionModel', () => {
       expect(scaling.sizeFactor('Query', 'Room', run.population.bigRoom, 1)).toBe(101)
       expect(scaling.sizeFactor('Query', 'Room', run.population.bigRoom, 101)).toBe(1)
       expect(scaling.sizeFactor('PutItem', 'Room', run.population.bigRoom)).toBe(1)
+    })
+
+    it('prices a hot-room read at the target from its items, and stops a capped read at its Limit', () => {
+      const run = buildWorkload(500, 10, 2)
+      const big = run.population.bigRoom
+      // Without item sizes: the items' ratio, for the base partition and each shard alike.
+      expect(createScaling(run).sizeFactor('Query', `Subscription|${big}|3`, big, 4)).toBe(500)
+      // A sample of at most 103 items reads 103 at the target, not 4 × 500.
+      expect(
+        createScaling(run).sizeFactor('Query', `Subscription|${big}`, big, 4, { limit: 103 }),
+      ).toBeCloseTo(103 / 4)
+      // 200-byte items: 4 × 500 items are 400,000 bytes, 98 RCU consistent (1 per 4 KB), where
+      // the run's read cost 1 RCU (rounded up from 800 bytes): the factor is 98, not 500.
+      const priced = createScaling(run, { subscriptionItemBytes: 200 })
+      expect(priced.sizeFactor('Query', `Subscription|${big}|3`, big, 4, { consistent: true, rcu: 1 })).toBe(
+        98,
+      )
+      expect(
+        priced.sizeFactor('Query', `Subscription|${big}|3`, big, 4, { consistent: false, rcu: 0.5 }),
+      ).toBe(98)
+      expect(priced.rate.roomStats).toBe(1)
     })
   })
 })
