@@ -102,8 +102,8 @@ export async function routeRequests(env: BenchEnvironment): Promise<Section> {
 
 /** The shards of the large room measured below, and the members that make it large. */
 const LARGE_SHARDS = 64
-const LARGE_THRESHOLD = 10
-/** Members: enough that no leaver below is near the "last leaver" path (a partition near 0). */
+const LARGE_THRESHOLD = 20
+/** Members: enough that no leaver below is near the "last leaver" path (a partition at most 8). */
 const LARGE_MEMBERS = 1_000
 
 /**
