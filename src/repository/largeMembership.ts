@@ -105,18 +105,18 @@ export function createLargeMembership(context: RepositoryContext) {
     return [...names].sort().slice(0, LARGE_ROOM_SAMPLE)
   }
 
-  /**
-   * Settles the room when its counters say it may be empty: the sum of every partition's
-   * counter is read only when the leaver's own partition counts at most {@link OWN_COUNT_SLACK}
-   * (near 0 when the room is empty), and the room is read exactly only when the sum is at most
-   * {@link ROOM_COUNT_SLACK_PER_PARTITION} per partition.
-   */
   /** Counts a departure from a partition (its subscription already gone); settles the room if it may be empty. */
   async function departed(roomName: string, partition: number, shards: number) {
     const left = await largeRooms.adjustCount(roomName, partition, -1)
     return settleIfEmpty(roomName, shards, left)
   }
 
+  /**
+   * Settles the room when its counters say it may be empty: the sum of every partition's
+   * counter is read only when the leaver's own partition counts at most {@link OWN_COUNT_SLACK}
+   * (near 0 when the room is empty), and the room is read exactly only when the sum is at most
+   * {@link ROOM_COUNT_SLACK_PER_PARTITION} per partition.
+   */
   async function settleIfEmpty(roomName: string, shards: number, ownCount: number | undefined) {
     // An unknown count (a resent count found its own) is read like a low one.
     if (ownCount !== undefined && ownCount > OWN_COUNT_SLACK) return undefined
@@ -164,12 +164,11 @@ export function createLargeMembership(context: RepositoryContext) {
       const isSubscription = (item: Item | undefined) => item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
       // Written by this call, also when its answer was lost and the SDK's retry found it there.
       let subscribed = wrote || (isSubscription(own) && own?.attempt === attempt)
-      let held = isSubscription(base) ? base : own
+      const held = isSubscription(base) ? base : own
       if (isSubscription(base) && subscribed) {
         // A member from before the room was large: it stays in the base partition.
         await deleteOwnWrite(shardKey, attempt)
         subscribed = false
-        held = base
       } else if (subscribed) {
         await largeRooms.adjustCount(roomName, shard, 1)
       }
