@@ -19,7 +19,7 @@ const silent: ServiceLogger = { error: () => {}, warn: () => {} }
 const ROOM = 'town-hall'
 const THRESHOLD = 60
 const SHARDS = 8
-const MEMBERS = 2_000
+const MEMBERS = 3_000
 const member = (i: number) => `m${String(i).padStart(4, '0')}=`
 
 async function until(condition: () => boolean, timeoutMs = 60_000) {
