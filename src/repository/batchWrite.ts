@@ -92,18 +92,39 @@ export async function writeBatch<R>(
   options: BatchWriteOptions,
   result: BatchWriteResult,
 ): Promise<void> {
-  const { maxAttempts = 10, baseDelayMs = 25, maxDelayMs = 2_000, onProgress } = options
+  await resendUnprocessed(batch, send, options, 'batch writes', (sent, unprocessed) => {
+    result.requests++
+    options.onProgress?.(sent.length - unprocessed.length)
+    result.retriedItems += unprocessed.length
+  })
+}
+
+/**
+ * The loop of every batch request (BatchWriteItem, BatchGetItem): sends `batch` through `send`,
+ * which answers what DynamoDB left unprocessed (it does under throttling), and resends that with
+ * exponential backoff and full jitter until none is left; `store.unprocessedItems` when some is
+ * still left after `maxAttempts`. `onAttempt` is told what each attempt sent and got back.
+ */
+export async function resendUnprocessed<R>(
+  batch: readonly R[],
+  send: (pending: R[]) => Promise<readonly R[]>,
+  {
+    maxAttempts = 10,
+    baseDelayMs = 25,
+    maxDelayMs = 2_000,
+  }: Pick<BatchWriteOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>,
+  what: string,
+  onAttempt?: (sent: readonly R[], unprocessed: readonly R[]) => void,
+): Promise<void> {
   let pending = [...batch]
   for (let attempt = 1; ; attempt++) {
-    result.requests++
     const unprocessed = await send(pending)
-    onProgress?.(pending.length - unprocessed.length)
+    onAttempt?.(pending, unprocessed)
     if (unprocessed.length === 0) return
-    result.retriedItems += unprocessed.length
     if (attempt >= maxAttempts) {
       throw new ChatDbError(
         'store.unprocessedItems',
-        `${unprocessed.length} of ${batch.length} batch writes still unprocessed after ${maxAttempts} attempts`,
+        `${unprocessed.length} of ${batch.length} ${what} still unprocessed after ${maxAttempts} attempts`,
       )
     }
     pending = [...unprocessed]

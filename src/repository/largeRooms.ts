@@ -6,14 +6,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
 import { SUBSCRIBER_COUNT_ENTITY } from '../entities/index.js'
-import { ChatDbError } from '../errors.js'
 import {
   BASE_SUBSCRIPTION_SHARD,
   roomStateKey,
   subscriberCountKey,
   subscriptionShardPartition,
 } from '../keys.js'
-import { chunk, mapWithConcurrency, sleep } from '../util/concurrency.js'
+import { chunk, mapWithConcurrency } from '../util/concurrency.js'
+import { resendUnprocessed } from './batchWrite.js'
 import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { queryPages } from './pager.js'
 import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
@@ -85,7 +85,6 @@ export function createLargeRooms({
   pageSize,
   concurrency = 8,
   now = Date.now,
-  wait = sleep,
 }: {
   now?: () => number
   documentClient: DynamoDBDocumentClient
@@ -93,30 +92,25 @@ export function createLargeRooms({
   readSnapshot: (roomName: string) => Promise<RoomSnapshot>
   pageSize?: number | undefined
   concurrency?: number
-  wait?: (ms: number) => Promise<void>
 }) {
   const remembered = new Map<string, number>()
 
-  /** Reads keys consistently (any number: 100 a request), resending what DynamoDB leaves unprocessed (with backoff). */
+  /** Reads keys consistently (any number: 100 a request), resending what DynamoDB leaves unprocessed. */
   async function readKeys(keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     const found: Record<string, unknown>[] = []
     for (const batch of chunk(keys, BATCH_GET_LIMIT)) {
-      let pending = batch
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const output = await documentClient.send(
-          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
-        )
-        found.push(...(output.Responses?.[tableName] ?? []))
-        pending = (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[]
-        if (pending.length === 0) break
-        if (attempt >= 10) {
-          throw new ChatDbError(
-            'store.unprocessedItems',
-            `${pending.length} of ${batch.length} batch reads still unprocessed after ${attempt} attempts`,
+      await resendUnprocessed(
+        batch,
+        async (pending) => {
+          const output = await documentClient.send(
+            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
           )
-        }
-        await wait(Math.random() * Math.min(2_000, 25 * 2 ** (attempt - 1)))
-      }
+          found.push(...(output.Responses?.[tableName] ?? []))
+          return (output.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[]
+        },
+        {},
+        'batch reads',
+      )
     }
     return found
   }
