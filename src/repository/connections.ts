@@ -1,12 +1,7 @@
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { DEPARTURE_ENTITY } from '../entities/index.js'
-import {
-  BASE_SUBSCRIPTION_SHARD,
-  roomStateKey,
-  subscriptionKey,
-  subscriptionShardOfPartition,
-} from '../keys.js'
+import { BASE_SUBSCRIPTION_SHARD, subscriptionKey, subscriptionShardOfPartition } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
@@ -58,7 +53,7 @@ export function createConnections(context: RepositoryContext) {
     const known = largeRooms.known(roomName)
     if (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) {
       // In a shard: the room is large (its shard count is on its guard, or remembered).
-      const shards = known ?? (await largeShardsOf(roomName))
+      const shards = await largeRooms.shardsOf(roomName)
       return leftLarge(roomName, userName, partition, shards)
     }
     if (known !== undefined) return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, known)
@@ -70,7 +65,7 @@ export function createConnections(context: RepositoryContext) {
     // The guard sorts before the subscriptions (`#room`) for every name that starts with a
     // character after `#`; for the others a capped read may stop before it.
     const { state } = first.snapshot
-    const shards = state ? state.shards : first.complete ? undefined : await largeShardsOf(roomName)
+    const shards = state ? state.shards : first.complete ? undefined : await largeRooms.shardsOf(roomName)
     if (shards !== undefined) {
       largeRooms.remember(roomName, shards)
       return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards)
@@ -91,16 +86,6 @@ export function createConnections(context: RepositoryContext) {
     const snapshot = await readSnapshot(roomName)
     const transition = await upkeep.settle(snapshot)
     return { roomName, userName, subscribers: snapshot.subscribers, transition, burst }
-  }
-
-  /** The shard count on a room's guard (one consistent GetItem), or undefined for a small room. */
-  async function largeShardsOf(roomName: string): Promise<number | undefined> {
-    const { Item } = await documentClient.send(
-      new GetCommand({ TableName: tableName, Key: roomStateKey(roomName), ConsistentRead: true }),
-    )
-    const shards = Item?.shards as number | undefined
-    if (shards !== undefined) largeRooms.remember(roomName, shards)
-    return shards
   }
 
   /** A departure from a large room: counted, and the room settled if it may be empty; nobody is told. */

@@ -144,6 +144,21 @@ export function createLargeRooms({
       return remembered.get(roomName)
     },
 
+    /**
+     * A room's shard count: remembered, or read from its guard (one consistent GetItem, and
+     * remembered when the room is large); undefined for a small room.
+     */
+    async shardsOf(roomName: string): Promise<number | undefined> {
+      const known = remembered.get(roomName)
+      if (known !== undefined) return known
+      const { Item } = await documentClient.send(
+        new GetCommand({ TableName: tableName, Key: roomStateKey(roomName), ConsistentRead: true }),
+      )
+      const shards = Item?.shards as number | undefined
+      if (shards !== undefined) rooms.remember(roomName, shards)
+      return shards
+    },
+
     /** Remembers that a room is large (a state read that carries `shards`). */
     remember(roomName: string, shards: number): void {
       if (remembered.has(roomName)) return
@@ -198,10 +213,7 @@ export function createLargeRooms({
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error
         // Another crossing was first (or the guard is gone): its count is the room's.
-        const { Item } = await documentClient.send(
-          new GetCommand({ TableName: tableName, Key: roomStateKey(roomName), ConsistentRead: true }),
-        )
-        agreed = Item?.shards as number | undefined
+        agreed = await rooms.shardsOf(roomName)
         if (agreed === undefined) return undefined
       }
       rooms.remember(roomName, agreed)

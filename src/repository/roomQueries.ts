@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
-import { roomListingShard, roomStateKey, subscriptionKey, subscriptionShardPartition } from '../keys.js'
+import { roomListingShard, subscriptionKey, subscriptionShardPartition } from '../keys.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import type { LargeRoomSnapshot, RoomCounts } from './largeRooms.js'
 import { allItems, queryPages } from './pager.js'
@@ -61,17 +61,7 @@ export function createRoomQueries(context: RepositoryContext) {
     return mergeShardReads(reads, limit, shards)
   }
 
-  async function largeRoomShards(roomName: string): Promise<number | undefined> {
-    const name = assertRoomName(roomName)
-    const known = largeRooms.known(name)
-    if (known !== undefined) return known
-    const { Item } = await documentClient.send(
-      new GetCommand({ TableName: tableName, Key: roomStateKey(name), ConsistentRead: true }),
-    )
-    const shards = Item?.shards as number | undefined
-    if (shards !== undefined) largeRooms.remember(name, shards)
-    return shards
-  }
+  const largeRoomShards = (roomName: string) => largeRooms.shardsOf(assertRoomName(roomName))
 
   return {
     /** Subscribers of a room and its guard, from one consistent Query. */
