@@ -37,12 +37,15 @@ export function createLargeMembership(context: RepositoryContext) {
   const { documentClient, tableName, entities, now, largeRooms, upkeep } = context
   const { Subscription } = entities
 
-  /** Writes a subscription at `key`, over nothing or a departure; false when one is there. */
+  /**
+   * Writes a subscription at `key` (a small room's, or a shard's), over nothing or a departure
+   * (the connection left and comes back); false when a subscription is there.
+   */
   async function putSubscription(
     key: Key,
     item: { roomName: string; connectionId: string; userName: string; subscribedAt: number; attempt: string },
   ): Promise<boolean> {
-    // The item a small room's subscription is (toolbox formats it), in the shard's partition.
+    // The item the Subscription entity formats, at the key given (its partition may be a shard's).
     const { Item: formatted } = Subscription.build(PutItemCommand).item(item).params()
     try {
       await documentClient.send(
@@ -58,6 +61,38 @@ export function createLargeMembership(context: RepositoryContext) {
     } catch (error) {
       if (isConditionalCheckFailure(error)) return false
       throw error
+    }
+  }
+
+  /**
+   * Turns the subscription at `key` into a departure (same key, `_et: "Departure"`, user name
+   * kept) and answers what was there; undefined when nothing (or a key-only stranger) was.
+   */
+  async function leaveAt(key: Key, attempt: string): Promise<Item | undefined> {
+    try {
+      const output = await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression:
+            'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
+          // Only a subscription or a departure: never a key-only item for a stranger.
+          ConditionExpression: 'attribute_exists(#userName)',
+          ExpressionAttributeNames: {
+            '#entity': ENTITY_ATTRIBUTE,
+            '#attempt': 'attempt',
+            '#leftAt': 'leftAt',
+            '#unfinished': 'unfinished',
+            '#userName': 'userName',
+          },
+          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
+          ReturnValues: 'ALL_OLD',
+        }),
+      )
+      return output.Attributes
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+      return undefined
     }
   }
 
@@ -126,6 +161,8 @@ export function createLargeMembership(context: RepositoryContext) {
   }
 
   return {
+    putSubscription,
+    leaveAt,
     deleteOwnWrite,
 
     /**
@@ -195,15 +232,14 @@ export function createLargeMembership(context: RepositoryContext) {
     async unsubscribe(
       input: { roomName: string; connectionId: string; attempt: string },
       shards: number,
-      leave: (key: Key) => Promise<Item | undefined>,
     ): Promise<{ old: Item | undefined; transition: RoomTransition | undefined }> {
-      const { roomName, connectionId } = input
+      const { roomName, connectionId, attempt } = input
       const shard = subscriptionShardOf(connectionId, shards)
       let partition = shard
-      let old = await leave(shardSubscriptionKey(roomName, connectionId, shard))
+      let old = await leaveAt(shardSubscriptionKey(roomName, connectionId, shard), attempt)
       if (old === undefined) {
         partition = BASE_SUBSCRIPTION_SHARD
-        old = await leave(subscriptionKey(roomName, connectionId))
+        old = await leaveAt(subscriptionKey(roomName, connectionId), attempt)
       }
       if (old?.[ENTITY_ATTRIBUTE] !== Subscription.entityName) return { old, transition: undefined }
       return { old, transition: await departed(roomName, partition, shards) }

@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto'
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { GetCommand } from '@aws-sdk/lib-dynamodb'
 import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
-import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { DEPARTURE_ENTITY } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriptionKey } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
 import { createLargeMembership } from './largeMembership.js'
 import { MARKING_WINDOW_MS } from './largeRooms.js'
 import { queryPages } from './pager.js'
@@ -48,38 +45,6 @@ export function createMembership(context: RepositoryContext) {
   const { Subscription } = entities
   const large = createLargeMembership(context)
 
-  /**
-   * Turns the subscription at `key` into a departure (same key, `_et: "Departure"`, user name
-   * kept) and answers what was there; undefined when nothing (or a key-only stranger) was.
-   */
-  async function leaveAt(key: { pk: string; sk: string }, attempt: string) {
-    try {
-      const output = await documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: key,
-          UpdateExpression:
-            'SET #entity = :departure, #attempt = :attempt, #leftAt = :now REMOVE #unfinished',
-          // Only a subscription or a departure: never a key-only item for a stranger.
-          ConditionExpression: 'attribute_exists(#userName)',
-          ExpressionAttributeNames: {
-            '#entity': ENTITY_ATTRIBUTE,
-            '#attempt': 'attempt',
-            '#leftAt': 'leftAt',
-            '#unfinished': 'unfinished',
-            '#userName': 'userName',
-          },
-          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
-          ReturnValues: 'ALL_OLD',
-        }),
-      )
-      return output.Attributes
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error
-      return undefined
-    }
-  }
-
   /** A subscribe to a large room, answered as a {@link SubscribeResult}. */
   async function subscribeLarge(
     input: { roomName: string; connectionId: string; userName: string; attempt: string },
@@ -89,24 +54,13 @@ export function createMembership(context: RepositoryContext) {
     return { ...result, unfinished: false, subscribers: [] }
   }
 
-  /** What an unsubscribe answers, from what its departure write found. */
-  function leftResult(
-    old: Record<string, unknown> | undefined,
-    attempt: string,
-  ): { unsubscribed: boolean; unfinished: boolean } {
+  /** What an unsubscribe answers (`unsubscribed`, `userName`), from what its departure write found. */
+  function leftResult(old: Record<string, unknown> | undefined, attempt: string) {
     const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
-    const unfinished = old?.unfinished === true
     // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
     // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
-    return {
-      unsubscribed: wasSubscribed || (old !== undefined && (old.attempt === attempt || unfinished)),
-      unfinished,
-    }
-  }
-
-  /** The unsubscribe answer's `unsubscribed` and `userName`, from what its departure write found. */
-  function leftResultOf(old: Record<string, unknown> | undefined, attempt: string) {
-    const { unsubscribed } = leftResult(old, attempt)
+    const unsubscribed =
+      wasSubscribed || (old !== undefined && (old.attempt === attempt || old.unfinished === true))
     return { unsubscribed, userName: unsubscribed ? (old?.userName as string) : undefined }
   }
 
@@ -156,6 +110,7 @@ export function createMembership(context: RepositoryContext) {
       const connectionId = assertConnectionId(input.connectionId)
       const userName = assertUserName(input.userName)
       const key = { roomName, connectionId }
+      const knownShards = largeRooms.known(roomName)
       // The cap on rooms per connection reads the GSI, which is eventually consistent: a burst of
       // subscribes may pass it by what the index has not seen yet, never by more.
       if (
@@ -164,9 +119,8 @@ export function createMembership(context: RepositoryContext) {
       ) {
         // A departure (the connection left this room) does not hold a place; in a large room
         // the subscription may be in the connection's shard.
-        const known = largeRooms.known(roomName)
         const member =
-          known === undefined
+          knownShards === undefined
             ? (
                 await documentClient.send(
                   new GetCommand({
@@ -176,7 +130,7 @@ export function createMembership(context: RepositoryContext) {
                   }),
                 )
               ).Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
-            : (await large.memberName(roomName, connectionId, known)) !== undefined
+            : (await large.memberName(roomName, connectionId, knownShards)) !== undefined
         if (!member) {
           throw new ChatDbError(
             'limit.roomsPerConnection',
@@ -185,33 +139,14 @@ export function createMembership(context: RepositoryContext) {
         }
       }
       const attempt = input.attempt ?? newAttempt()
-      const knownShards = largeRooms.known(roomName)
       if (knownShards !== undefined) return subscribeLarge({ ...key, userName, attempt }, knownShards)
-      let subscribed = true
-      try {
-        const { ToolboxItem: _, ...params } = Subscription.build(PutItemCommand)
-          .item({ ...key, userName, subscribedAt: now(), attempt })
-          .options({ condition: { attr: 'connectionId', exists: false } })
-          .params()
-        // Also over a departure: the connection left the room and comes back.
-        await documentClient.send(
-          new PutCommand({
-            ...params,
-            ConditionExpression: `(${params.ConditionExpression}) OR #chatdbEntity = :chatdbDeparture`,
-            ExpressionAttributeNames: {
-              ...params.ExpressionAttributeNames,
-              '#chatdbEntity': ENTITY_ATTRIBUTE,
-            },
-            ExpressionAttributeValues: {
-              ...params.ExpressionAttributeValues,
-              ':chatdbDeparture': DEPARTURE_ENTITY,
-            },
-          }),
-        )
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
-        subscribed = false
-      }
+      // Also over a departure: the connection left the room and comes back.
+      let subscribed = await large.putSubscription(subscriptionKey(roomName, connectionId), {
+        ...key,
+        userName,
+        subscribedAt: now(),
+        attempt,
+      })
       const snapshot = await readSnapshot(roomName)
       const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
       // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
@@ -275,15 +210,11 @@ export function createMembership(context: RepositoryContext) {
       const attempt = input.attempt ?? newAttempt()
       const knownShards = largeRooms.known(roomName)
       if (knownShards !== undefined) {
-        const { old, transition } = await large.unsubscribe(
-          { roomName, connectionId, attempt },
-          knownShards,
-          (k) => leaveAt(k, attempt),
-        )
-        return { ...leftResultOf(old, attempt), subscribers: [], transition, large: { shards: knownShards } }
+        const { old, transition } = await large.unsubscribe({ roomName, connectionId, attempt }, knownShards)
+        return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards: knownShards } }
       }
-      const old = await leaveAt(subscriptionKey(roomName, connectionId), attempt)
-      const { unfinished } = leftResult(old, attempt)
+      const old = await large.leaveAt(subscriptionKey(roomName, connectionId), attempt)
+      const unfinished = old?.unfinished === true
       const snapshot = await readSnapshot(roomName)
       const { shards } = snapshot.state ?? {}
       if (shards !== undefined) {
@@ -291,11 +222,9 @@ export function createMembership(context: RepositoryContext) {
         // others are in their shard.
         largeRooms.remember(roomName, shards)
         if (old === undefined) {
-          const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards, (k) =>
-            leaveAt(k, attempt),
-          )
+          const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards)
           return {
-            ...leftResultOf(left.old, attempt),
+            ...leftResult(left.old, attempt),
             subscribers: [],
             transition: left.transition,
             large: { shards },
@@ -305,10 +234,10 @@ export function createMembership(context: RepositoryContext) {
           old[ENTITY_ATTRIBUTE] === Subscription.entityName
             ? await large.departed(roomName, BASE_SUBSCRIPTION_SHARD, shards)
             : undefined
-        return { ...leftResultOf(old, attempt), subscribers: [], transition, large: { shards } }
+        return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards } }
       }
       const transition = await settleOwing(snapshot, unfinished)
-      return { ...leftResultOf(old, attempt), subscribers: snapshot.subscribers, transition }
+      return { ...leftResult(old, attempt), subscribers: snapshot.subscribers, transition }
     },
   }
 }
