@@ -232,12 +232,14 @@ export function createLargeMembership(context: RepositoryContext) {
     async unsubscribe(
       input: { roomName: string; connectionId: string; attempt: string },
       shards: number,
+      /** The base partition's key was already tried (by a process that met the room as small). */
+      { baseTried = false }: { baseTried?: boolean } = {},
     ): Promise<{ old: Item | undefined; transition: RoomTransition | undefined }> {
       const { roomName, connectionId, attempt } = input
       const shard = subscriptionShardOf(connectionId, shards)
       let partition = shard
       let old = await leaveAt(shardSubscriptionKey(roomName, connectionId, shard), attempt)
-      if (old === undefined) {
+      if (old === undefined && !baseTried) {
         partition = BASE_SUBSCRIPTION_SHARD
         old = await leaveAt(subscriptionKey(roomName, connectionId), attempt)
       }

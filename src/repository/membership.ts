@@ -221,20 +221,19 @@ export function createMembership(context: RepositoryContext) {
         // Large, and new to this process: a member from before stays in the base partition, the
         // others are in their shard.
         largeRooms.remember(roomName, shards)
-        if (old === undefined) {
-          const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards)
-          return {
-            ...leftResult(left.old, attempt),
-            subscribers: [],
-            transition: left.transition,
-            large: { shards },
-          }
+        if (old?.[ENTITY_ATTRIBUTE] === Subscription.entityName) {
+          const transition = await large.departed(roomName, BASE_SUBSCRIPTION_SHARD, shards)
+          return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards } }
         }
-        const transition =
-          old[ENTITY_ATTRIBUTE] === Subscription.entityName
-            ? await large.departed(roomName, BASE_SUBSCRIPTION_SHARD, shards)
-            : undefined
-        return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards } }
+        // Not subscribed in the base partition (at most a departure from there): its
+        // subscription, if any, is in its shard.
+        const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards, { baseTried: true })
+        return {
+          ...leftResult(left.old ?? old, attempt),
+          subscribers: [],
+          transition: left.transition,
+          large: { shards },
+        }
       }
       const transition = await settleOwing(snapshot, unfinished)
       return { ...leftResult(old, attempt), subscribers: snapshot.subscribers, transition }

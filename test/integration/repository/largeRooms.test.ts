@@ -182,6 +182,28 @@ describe('large rooms', () => {
     expect((await repo.subscriberCounts('capped'))?.total).toBe(6)
   })
 
+  it('leaves the shard of a member who left the base partition and came back, from a process new to the room', async () => {
+    const repo = await largeRoom('back')
+    await repo.unsubscribe({ roomName: 'back', connectionId: 'back-base1' })
+    // Back after the room became large: into its shard (the base partition keeps its departure).
+    expect(
+      await repo.subscribe({ roomName: 'back', connectionId: 'back-base1', userName: 'base1' }),
+    ).toMatchObject({
+      subscribed: true,
+    })
+    const fresh = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
+    t.counter.reset()
+    const left = await fresh.unsubscribe({ roomName: 'back', connectionId: 'back-base1' })
+    expect(left).toMatchObject({ unsubscribed: true, userName: 'base1', large: { shards: 4 } })
+    // The base key (a departure) once, the shard key, the count (UpdateItem 3); the base partition
+    // read that told it the room is large (Query 1). This room of 4 is near empty, so the counters
+    // (BatchGetItem) and an exact read of its 5 partitions (Query 5) follow.
+    expect(t.counter.counts()).toEqual({ UpdateItem: 3, Query: 6, BatchGetItem: 1 })
+    const items = (await itemsOf('back')).filter((item) => item.data === 'back-base1')
+    expect(items.map((item) => item._et)).toEqual(['Departure', 'Departure'])
+    expect((await repo.subscriberCounts('back'))?.total).toBe(4)
+  })
+
   it('counts leaves and unlists the room when the last member goes, then lists it again', async () => {
     const repo = await largeRoom('drain')
     await repo.subscribe({ roomName: 'drain', connectionId: 'drain-n', userName: 'n' })
