@@ -39,6 +39,7 @@ async function until(condition: () => boolean, timeoutMs = 60_000) {
 describe('a large room through the protocol', () => {
   let fake: ConnectionsFake
   let client: ApiGatewayManagementApiClient
+  let routeClient: ApiGatewayManagementApiClient
   let queue: MemoryQueue
   let deadLetters: MemoryQueue
   let poller: QueuePoller
@@ -49,19 +50,23 @@ describe('a large room through the protocol', () => {
 
   beforeAll(async () => {
     fake = await startConnectionsFake({ faults: { rate: 0.1, seed: 5 } })
-    client = new ApiGatewayManagementApiClient({
-      endpoint: fake.endpoint,
-      region: 'local',
-      maxAttempts: 1,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
-    })
+    // The worker's client makes one attempt per post (its own retry rounds are under test); the
+    // routes' replies go through a client that retries, as the router's does (3 attempts), so a
+    // throttled `subscribed` reply is sent again, not lost.
+    const clientOf = (maxAttempts: number) =>
+      new ApiGatewayManagementApiClient({
+        endpoint: fake.endpoint,
+        region: 'local',
+        maxAttempts,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+      })
+    client = clientOf(1)
+    routeClient = clientOf(3)
     repository = t.repository({ largeRoomThreshold: THRESHOLD, largeRoomShards: SHARDS })
     let created: ChatService | undefined
-    const broadcaster = createBroadcaster({
-      client,
-      logger: silent,
-      onGone: async (connectionId) => created?.removeGone(connectionId),
-    })
+    const onGone = async (connectionId: string) => created?.removeGone(connectionId)
+    const broadcaster = createBroadcaster({ client, logger: silent, onGone })
+    const routeBroadcaster = createBroadcaster({ client: routeClient, logger: silent, onGone })
     deadLetters = createMemoryQueue({ name: 'fanout-dlq' })
     queue = createMemoryQueue({
       name: 'fanout',
@@ -103,7 +108,7 @@ describe('a large room through the protocol', () => {
     })
     service = createChatService({
       repository,
-      broadcaster,
+      broadcaster: routeBroadcaster,
       logger: silent,
       fanOut: { queue },
       roomStatsIntervalMs: 10_000,
@@ -114,6 +119,7 @@ describe('a large room through the protocol', () => {
   afterAll(async () => {
     await poller.stop()
     client.destroy()
+    routeClient.destroy()
     await fake.close()
   })
 
