@@ -4,16 +4,15 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { bundledDatasetPath, loadSeedDataset } from '../../../src/admin/seedDataset.js'
 import { seedTable } from '../../../src/admin/seedTable.js'
 import { createChatRepository } from '../../../src/repository/chatRepository.js'
 import { createTableStore } from '../../../src/repository/tableStore.js'
-import { tableDefinition } from '../../../src/table.js'
 import { CLI_MAIN, expectFailure, runCli, startCli } from '../../support/cli.js'
-import { newDocumentClient } from '../../support/dynamo.js'
+import { createTestTable, newDocumentClient } from '../../support/dynamo.js'
 
 type Frame = Record<string, unknown> & { type: string }
 
@@ -58,8 +57,8 @@ describe('chatdb serve / dev (built CLI)', () => {
   })
 
   it('serve --host 0.0.0.0 warns that the operator view has no authentication, and serves it', async () => {
-    const table = `serve-${randomUUID().slice(0, 8)}`
-    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    // Waits for ACTIVE: dynalite answers "not found" to a table still being created.
+    const table = await createTestTable(documentClient, 'serve')
     await seedTable(
       createChatRepository({ documentClient, tableName: table }),
       createTableStore({ documentClient, tableName: table }),
@@ -95,8 +94,8 @@ describe('chatdb serve / dev (built CLI)', () => {
   })
 
   it('serve runs the chat on a table, and cleanup stale removes only gone connections through its @connections API', async () => {
-    const table = `serve-${randomUUID().slice(0, 8)}`
-    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    // Waits for ACTIVE: dynalite answers "not found" to a table still being created.
+    const table = await createTestTable(documentClient, 'serve')
     const repository = createChatRepository({ documentClient, tableName: table })
     await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)
     // Connections that never existed on this gateway: GetConnection answers 410 for them.
@@ -356,8 +355,8 @@ describe('chatdb serve / dev (built CLI)', () => {
   })
 
   it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {
-    const table = `stale-${randomUUID().slice(0, 8)}`
-    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    // Waits for ACTIVE: dynalite answers "not found" to a table still being created.
+    const table = await createTestTable(documentClient, 'stale')
     try {
       const repository = createChatRepository({ documentClient, tableName: table })
       await seedTable(repository, createTableStore({ documentClient, tableName: table }), dataset)

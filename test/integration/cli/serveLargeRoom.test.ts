@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto'
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createChatRepository } from '../../../src/repository/chatRepository.js'
-import { tableDefinition } from '../../../src/table.js'
 import { mapWithConcurrency } from '../../../src/util/concurrency.js'
 import { startCli } from '../../support/cli.js'
-import { newDocumentClient } from '../../support/dynamo.js'
+import { createTestTable, newDocumentClient } from '../../support/dynamo.js'
 import { connectClient } from '../../support/wsClient.js'
 
 const MEMBERS = 300
@@ -17,8 +14,8 @@ describe('chatdb serve with a large room', () => {
   afterAll(() => documentClient.destroy())
 
   it(`delivers every message to ${MEMBERS} members of a room above a low threshold`, async () => {
-    const table = `serve-large-${randomUUID().slice(0, 8)}`
-    await documentClient.send(new CreateTableCommand(tableDefinition(table)))
+    // Waits for ACTIVE: dynalite answers "not found" to a table still being created.
+    const table = await createTestTable(documentClient, 'serve-large')
     const server = startCli(
       ['serve', '--port', '0', '--large-room-threshold', String(THRESHOLD), '--large-room-shards', '4'],
       { table },
