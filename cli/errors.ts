@@ -12,6 +12,7 @@ export type CliErrorCode =
   | 'cli.interrupted'
   | 'cli.portInUse'
   | 'cli.listen'
+  | 'cli.gatewayRunning'
 
 export class CliError extends Error {
   override name = 'CliError'

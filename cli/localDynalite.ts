@@ -55,7 +55,7 @@ export async function runningLocalEndpoint(dir: string): Promise<string | undefi
  * mkdir -p, one level at a time: Node's recursive mkdirSync never returns when the kernel answers
  * ENOENT for a parent that exists (`--local /proc/x` hung instead of failing).
  */
-function makeDirectory(dir: string): void {
+export function makeDirectory(dir: string): void {
   try {
     mkdirSync(dir)
   } catch (error) {
@@ -163,7 +163,7 @@ async function answersAsDynamo(port: number): Promise<boolean> {
   }
 }
 
-function isRunning(pid: number): boolean {
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

@@ -8,6 +8,7 @@ import { createChatTable } from '../../src/admin/tableAdmin.js'
 import { DEFAULT_TABLE_NAME } from '../../src/table.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
+import { holdGatewayOf } from '../gatewayLock.js'
 import { interrupted, trapInterrupts } from '../interrupt.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './devMigrations.js'
@@ -92,6 +93,12 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
     const reservation = await reservePort(args.host, args.port)
     // Embedded dynalite unless pointed at a DynamoDB endpoint explicitly.
     const local = args.local ?? (args.endpoint ? undefined : DEFAULT_LOCAL_DIR)
+    // One gateway per directory, also refused before any set-up (see holdGatewayDirectory).
+    const gatewayHold = await holdGatewayOf(
+      local === undefined ? undefined : local || DEFAULT_LOCAL_DIR,
+      args.host,
+      reservation,
+    )
     try {
       await withContext({ ...args, local }, async (context) => {
         const setup: DevSetup = {
@@ -131,6 +138,7 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
       })
     } finally {
       await reservation.release()
+      gatewayHold.release()
     }
   },
 }

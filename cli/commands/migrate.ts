@@ -92,7 +92,7 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       .example('$0 migrate down --to 1 --yes', 'roll back every migration after version 1')
       .example(
         '$0 migrate create room-topics',
-        'scaffold migrations/003_room-topics.ts and list it',
+        'scaffold migrations/004_room-topics.ts and list it',
       ) as never,
   handler: async (args) => {
     if (args.action === 'create') return create(args)

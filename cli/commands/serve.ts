@@ -7,10 +7,11 @@ import {
   largeRoomOptionsFromEnv,
 } from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
-import { type CliContext, type GlobalOptions, withContext } from '../context.js'
+import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import type { Gateway } from '../gateway/startGateway.js'
+import { holdGatewayOf } from '../gatewayLock.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
@@ -183,6 +184,11 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
   handler: async (args) => {
     // The port first: a busy one is refused before anything else is opened or read.
     const reservation = await reservePort(args.host, args.port)
+    const gatewayHold = await holdGatewayOf(
+      args.local === undefined ? undefined : args.local || DEFAULT_LOCAL_DIR,
+      args.host,
+      reservation,
+    )
     try {
       await withContext(args, async (context) => {
         if (!(await findTable(context.documentClient, context.tableName))) {
@@ -192,6 +198,7 @@ export const serveCommand: CommandModule<GlobalOptions, GatewayArgs> = {
       })
     } finally {
       await reservation.release()
+      gatewayHold.release()
     }
   },
 }
@@ -224,8 +231,9 @@ export async function serveUntilSignal(
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
   await reservation?.release()
+  const port = reservation?.port ?? args.port
   const gateway = await startGateway({
-    port: args.port,
+    port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
     ...postingCounts({
@@ -240,7 +248,7 @@ export async function serveUntilSignal(
     tableName,
     log: (line) => output.info(line),
   }).catch((error: unknown) => {
-    throw listenError(error, args.host, args.port)
+    throw listenError(error, args.host, port)
   })
   // Listening for the signal from the moment the gateway runs: a Ctrl-C while `started` works
   // still closes the gateway (and with it every connection) properly.

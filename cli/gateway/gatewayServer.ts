@@ -14,6 +14,7 @@ import {
 } from './gatewayEvents.js'
 import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+import { urlHost } from './urlHost.js'
 import { serveWebPage } from './webPage.js'
 
 export type { Gateway, GatewayRouter, GatewayServerOptions, GatewayStats } from './gatewayTypes.js'
@@ -27,12 +28,6 @@ interface LiveConnection extends ConnectionInfo, ManagedConnection {
   waiting: number
   /** Set on close: frames still waiting are dropped, never run. */
   closed: boolean
-}
-
-function urlHost(host: string): string {
-  // A wildcard address is not somewhere to post to; the gateway posts to itself on loopback.
-  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
-  return reachable.includes(':') ? `[${reachable}]` : reachable
 }
 
 function refuse(socket: Duplex, statusCode: number) {
