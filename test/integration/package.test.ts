@@ -124,6 +124,13 @@ describe('the npm package', () => {
     expect(imported.rootNames).toBeLessThanOrEqual(60)
   })
 
+  it('loads from a CommonJS module through require, as README says', async () => {
+    const script = "const { createChatRepository } = require('chatdb'); console.log(typeof createChatRepository)"
+    const { stdout, stderr } = await run(process.execPath, ['-e', script], { cwd: scratch, env })
+    expect(stdout.trim()).toBe('function')
+    expect(stderr).toBe('')
+  })
+
   it('type-checks a consumer of chatdb and every subpath with skipLibCheck off', async () => {
     // A user's project checks the shipped declarations too: every type they import must come
     // from the package or its dependencies, never from one of our devDependencies.
