@@ -10,7 +10,7 @@ import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
-import { normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
+import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
 import type { Gateway } from '../gateway/startGateway.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
@@ -242,11 +242,6 @@ export interface ServeOptions {
   started?: (gateway: Gateway) => Promise<Record<string, unknown>>
 }
 
-/** Addresses only this machine can reach: the operator view needs no warning there. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
 /**
  * Starts the gateway, prints where it listens (plus `ready` and what `started` returns, for
  * `dev`), and runs until SIGINT or SIGTERM; then closes every connection and the server before
@@ -314,7 +309,8 @@ export async function serveUntilSignal(
   }
   // The operator view reads the whole table for anyone who reaches the port: fine on loopback,
   // worth a warning anywhere else (the Lambda handlers never serve it).
-  const warnings = isLoopback(args.host) ? [] : ['inspect.unauthenticated']
+  // Addresses only this machine can reach need no warning.
+  const warnings = isLoopbackHost(args.host) ? [] : ['inspect.unauthenticated']
   if (warnings.length > 0) {
     output.info(
       `warning inspect.unauthenticated: listening on ${args.host}: the operator view (/inspect) has no authentication; anyone who can reach this port can read every room, member and message`,

@@ -36,7 +36,8 @@ function bracketed(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host
 }
 
-function isLoopbackAddress(host: string): boolean {
+/** Addresses only this machine can reach (`localhost`, `::1`, `127.x.x.x`). */
+export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
@@ -69,15 +70,15 @@ export function normaliseHostName(name: string): string | undefined {
  *   address when bound to a wildcard, or an allowed name are refused;
  * - a page of another site opens `ws://127.0.0.1:3001` with its own Origin, so an upgrade whose
  *   Origin is not `http://<a name it answers to>:<the port it was reached on>` or an allowed
- *   origin is refused. Clients
- *   that send no Origin (the SDK, `ws`, wscat) are not browsers and open as before.
+ *   origin is refused. Clients that send no Origin (the SDK, `ws`, wscat) are not browsers and
+ *   open as before.
  */
 export function createRequestGuard(options: RequestGuardOptions): RequestGuard {
   const bound = options.host
   const wildcard = WILDCARDS.has(bound)
   const names = new Set<string>(['localhost'])
   if (!wildcard) names.add(parseAuthority(bracketed(bound))?.hostname ?? bound.toLowerCase())
-  if (isLoopbackAddress(bound)) for (const name of LOOPBACK_NAMES) names.add(name)
+  if (isLoopbackHost(bound)) for (const name of LOOPBACK_NAMES) names.add(name)
   for (const name of options.allowedHosts ?? []) {
     const normalised = normaliseHostName(name)
     if (!normalised) throw new RangeError(`allowedHosts: ${JSON.stringify(name)} is not a host name`)
