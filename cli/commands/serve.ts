@@ -10,6 +10,7 @@ import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
+import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
 import type { Gateway } from '../gateway/startGateway.js'
 import { holdGatewayOf } from '../gatewayLock.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
@@ -26,6 +27,10 @@ export interface GatewayArgs extends GlobalOptions {
   largeRoomThreshold?: string
   /** Unset: `CHATDB_LARGE_ROOM_SHARDS`, else 64. */
   largeRoomShards?: string
+  /** Page origins that may open a WebSocket besides the gateway's own page. */
+  allowOrigin?: string[]
+  /** Host names the gateway answers to besides its address and localhost. */
+  allowHost?: string[]
 }
 
 export const DEFAULT_PORT = 3001
@@ -38,6 +43,18 @@ export const gatewayOptions = {
     describe: 'Port of the WebSocket server and @connections API (0: any free port)',
   },
   host: { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' },
+  'allow-origin': {
+    type: 'string',
+    array: true,
+    describe:
+      "A web page origin that may open WebSockets besides the gateway's own page, e.g. http://localhost:5173 (repeatable)",
+  },
+  'allow-host': {
+    type: 'string',
+    array: true,
+    describe:
+      'A host name the gateway answers to besides its address and localhost, e.g. devbox.local (repeatable; other names get 421)',
+  },
   'max-queued-frames': {
     type: 'number',
     default: DEFAULT_MAX_QUEUED_FRAMES,
@@ -152,8 +169,28 @@ export function checkGatewayArgs(args: {
   'management-max-sockets'?: number
   'large-room-threshold'?: string
   'large-room-shards'?: string
+  'allow-origin'?: string[]
+  'allow-host'?: string[]
 }): true {
   const { port, 'max-queued-frames': maxQueuedFrames } = args
+  for (const origin of args['allow-origin'] ?? []) {
+    if (!normaliseOrigin(String(origin))) {
+      throw new CliError(
+        'cli.usage',
+        `--allow-origin must be a page origin (scheme://host[:port], no path), got ${JSON.stringify(String(origin))}`,
+        'e.g. --allow-origin http://localhost:5173',
+      )
+    }
+  }
+  for (const name of args['allow-host'] ?? []) {
+    if (!normaliseHostName(String(name))) {
+      throw new CliError(
+        'cli.usage',
+        `--allow-host must be a host name (no scheme, no port), got ${JSON.stringify(String(name))}`,
+        'e.g. --allow-host devbox.local',
+      )
+    }
+  }
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new CliError(
       'cli.usage',
@@ -212,11 +249,6 @@ export interface ServeOptions {
   started?: (gateway: Gateway) => Promise<Record<string, unknown>>
 }
 
-/** Addresses only this machine can reach: the operator view needs no warning there. */
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
-}
-
 /**
  * Starts the gateway, prints where it listens (plus `ready` and what `started` returns, for
  * `dev`), and runs until SIGINT or SIGTERM; then closes every connection and the server before
@@ -236,6 +268,8 @@ export async function serveUntilSignal(
     port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
+    allowedOrigins: args.allowOrigin?.map(String),
+    allowedHosts: args.allowHost?.map(String),
     ...postingCounts({
       'broadcast-concurrency': args.broadcastConcurrency,
       'management-max-sockets': args.managementMaxSockets,
@@ -283,7 +317,8 @@ export async function serveUntilSignal(
   }
   // The operator view reads the whole table for anyone who reaches the port: fine on loopback,
   // worth a warning anywhere else (the Lambda handlers never serve it).
-  const warnings = isLoopback(args.host) ? [] : ['inspect.unauthenticated']
+  // Addresses only this machine can reach need no warning.
+  const warnings = isLoopbackHost(args.host) ? [] : ['inspect.unauthenticated']
   if (warnings.length > 0) {
     output.info(
       `warning inspect.unauthenticated: listening on ${args.host}: the operator view (/inspect) has no authentication; anyone who can reach this port can read every room, member and message`,

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
 
 /** A live connection as the `@connections` API needs it. */
@@ -34,10 +34,39 @@ async function readBody(request: IncomingMessage, limit: number): Promise<Buffer
   return Buffer.concat(chunks)
 }
 
+// What the SDK's SigV4 signer sends: the scheme, a credential scope for execute-api, the signed
+// headers (host and x-amz-date among them) and a 64-digit signature.
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=[^/\s,]+\/\d{8}\/[^/\s,]+\/execute-api\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=[0-9a-f]{64}$/
+const AMZ_DATE = /^\d{8}T\d{6}Z$/
+
+/**
+ * Why a request is not one the AWS SDK makes, or undefined when it is. A browser cannot make one:
+ * it sends Origin with every POST and DELETE, and a page cannot add an Authorization header to a
+ * cross-site request without a CORS preflight, which this API never approves. The signature
+ * itself is not checked (the local handlers sign with throwaway credentials).
+ */
+export function unsignedRefusal(headers: IncomingHttpHeaders): string | undefined {
+  if (headers.origin !== undefined) return 'The @connections API takes no requests from web pages'
+  const signed = SIGV4.exec(headers.authorization ?? '')?.[1]?.split(';')
+  const date = headers['x-amz-date']
+  if (
+    !signed?.includes('host') ||
+    !signed.includes('x-amz-date') ||
+    typeof date !== 'string' ||
+    !AMZ_DATE.test(date)
+  ) {
+    // API Gateway's words for a request without a SigV4 signature.
+    return 'Missing Authentication Token'
+  }
+  return undefined
+}
+
 /**
  * Serves API Gateway's management API, `{POST,GET,DELETE} /@connections/{id}` (under any stage
  * prefix), so the real `@aws-sdk/client-apigatewaymanagementapi` client posts through it.
- * Unknown or closed ids answer 410 GoneException, as API Gateway does. Returns false for
+ * Unknown or closed ids answer 410 GoneException, as API Gateway does; a request not signed as
+ * the SDK signs (see `unsignedRefusal`) answers 403 ForbiddenException. Returns false for
  * requests that are not for `@connections`.
  */
 export async function serveConnectionsApi(
@@ -47,6 +76,12 @@ export async function serveConnectionsApi(
 ): Promise<boolean> {
   const match = CONNECTIONS_PATH.exec(request.url ?? '')
   if (!match) return false
+  const refusal = unsignedRefusal(request.headers)
+  if (refusal) {
+    request.resume()
+    answer(response, 403, { message: refusal }, 'ForbiddenException')
+    return true
+  }
   let connectionId: string
   try {
     connectionId = decodeURIComponent(match[1] as string)

@@ -14,6 +14,7 @@ import {
 } from './gatewayEvents.js'
 import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+import { createRequestGuard } from './requestGuard.js'
 import { urlHost } from './urlHost.js'
 import { serveWebPage } from './webPage.js'
 
@@ -30,12 +31,18 @@ interface LiveConnection extends ConnectionInfo, ManagedConnection {
   closed: boolean
 }
 
-function refuse(socket: Duplex, statusCode: number) {
+function refuse(socket: Duplex, statusCode: number, body = '') {
   socket.end(
-    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Refused'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Refused'}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
   socket.destroy()
 }
+
+// Said to a request under a name the gateway does not answer to, without repeating that name.
+const MISDIRECTED =
+  'chatdb local gateway: this Host is not one this gateway answers to (its address or localhost); start it with --allow-host <name> to use another name\n'
+const FOREIGN_ORIGIN =
+  'chatdb local gateway: WebSocket connections from other sites are refused; start it with --allow-origin <origin> to allow a page\n'
 
 const textOf = (data: RawData): string =>
   Array.isArray(data)
@@ -61,6 +68,12 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
   let managementEndpoint = ''
   let router: GatewayRouter | undefined
+  // Checked before anything listens: bad names throw here.
+  const guard = createRequestGuard({
+    host,
+    allowedHosts: options.allowedHosts,
+    allowedOrigins: options.allowedOrigins,
+  })
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     pending.add(promise)
@@ -80,13 +93,20 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   }
 
   const server = createServer((request, response) => {
+    const authority = guard.host(request.headers)
+    if (!authority) {
+      request.resume()
+      response.writeHead(421, { 'content-type': 'text/plain', connection: 'close' })
+      response.end(MISDIRECTED)
+      return
+    }
     serveConnectionsApi(request, response, (id) => {
       const connection = connections.get(id)
       return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
     })
       .then(async (served) => {
         if (served || (options.inspect && (await options.inspect(request, response)))) return
-        if (serveWebPage(request, response, stage.domainName)) return
+        if (serveWebPage(request, response, authority)) return
         request.resume()
         response.writeHead(404, { 'content-type': 'text/plain' })
         response.end(
@@ -104,6 +124,12 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
 
   function accept(request: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy())
+    if (!guard.host(request.headers)) return refuse(socket, 421, MISDIRECTED)
+    if (!guard.originAllowed(request.headers)) {
+      // The developer's terminal, so that they can allow their own page if it is one.
+      log(`refused a WebSocket upgrade from origin ${JSON.stringify(request.headers.origin?.slice(0, 100))}`)
+      return refuse(socket, 403, FOREIGN_ORIGIN)
+    }
     const info: ConnectionInfo = {
       connectionId: newGatewayId(),
       connectedAt: Date.now(),

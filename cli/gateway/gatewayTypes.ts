@@ -26,6 +26,17 @@ export interface GatewayServerOptions {
   maxQueuedFrames?: number
   /** Answers the operator view's `/inspect/api/…` requests (read-only); none without it. */
   inspect?: InspectApi
+  /**
+   * Names the gateway answers to besides its address and `localhost` (e.g. `devbox.local`):
+   * requests with any other Host are refused with 421, against DNS rebinding (see `createRequestGuard`).
+   */
+  allowedHosts?: readonly string[]
+  /**
+   * Page origins that may open a WebSocket besides the gateway's own page (e.g.
+   * `http://localhost:5173`); other browser origins are refused with 403. Clients that send no
+   * Origin (the SDK, wscat) are not affected.
+   */
+  allowedOrigins?: readonly string[]
 }
 
 /** What the gateway did with the frames it received (since it started, over every connection). */

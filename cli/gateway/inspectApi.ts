@@ -6,6 +6,7 @@ import {
   inspectRooms,
   inspectTable,
   inspectUser,
+  type RoomDetails,
 } from '../../src/admin/inspect.js'
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
@@ -31,12 +32,29 @@ function send(response: ServerResponse, status: number, body: unknown) {
 }
 
 /**
+ * A room as the page shows it: members by name and join time. Connection ids stay out of the
+ * browser, where a page could post to them (`chatdb inspect room` still shows them).
+ */
+function withoutConnectionIds(room: RoomDetails) {
+  return {
+    ...room,
+    subscribers: room.subscribers.map(({ userName, subscribedAt, shard }) => ({
+      userName,
+      subscribedAt,
+      shard,
+    })),
+  }
+}
+
+/**
  * The operator view's read-only JSON API, over the same functions as `chatdb inspect`:
- * `table` (counts by entity), `rooms`, `room/<name>` (members and latest messages; of a large
- * room its shards, its counted subscribers and a sample of its members), `user/<name>`
- * (history), `activity` (messages per minute over the last hour, per room) and, in the local
- * gateway, `fanout` (the in-process fan-out queue of large rooms).
- * Names are URL-decoded and validated (400 with the validation code); unknown ones answer 404.
+ * `table` (counts by entity), `rooms`, `room?name=<name>` (members by name and latest messages;
+ * of a large room its shards, its counted subscribers and a sample of its members),
+ * `user?name=<name>` (history, empty for a user who has not posted), `activity` (messages per
+ * minute over the last hour, per room) and, in the local gateway, `fanout` (the in-process
+ * fan-out queue of large rooms). `room/<name>` and `user/<name>` work too, for names a browser
+ * leaves alone (it normalises `.` and `..` away). Names are validated (400 with the validation
+ * code); an unknown room answers 404.
  * Only GET (and HEAD) are answered: nothing here writes.
  *
  * @example
@@ -66,8 +84,29 @@ export function createInspectApi({
   })
   const store = createTableStore({ documentClient, tableName, roomListingShards })
 
-  async function answer(path: string): Promise<[number, unknown]> {
-    const [kind, ...rest] = path.slice(PREFIX.length).split('/')
+  async function named(kind: 'room' | 'user', name: string): Promise<[number, unknown]> {
+    try {
+      if (kind === 'room') {
+        // The page polls every few seconds: a large room is told by its counters and a
+        // sample of members, not read whole on each poll (`chatdb inspect room` reads it exactly).
+        const room = await inspectRoom(repository, assertRoomName(name), { exact: false })
+        return room
+          ? [200, withoutConnectionIds(room)]
+          : [404, { error: { code: 'not_found', message: 'no such room' } }]
+      }
+      // A member who has not posted has no history yet: that is an answer, not a missing page.
+      const history = await inspectUser(repository, assertUserName(name))
+      return [200, { userName: name, rooms: history ?? [] }]
+    } catch (error) {
+      if (isChatDbError(error) && error.code.startsWith('validation.')) {
+        return [400, { error: { code: error.code, message: error.message } }]
+      }
+      throw error
+    }
+  }
+
+  async function answer(url: URL): Promise<[number, unknown]> {
+    const [kind, ...rest] = url.pathname.slice(PREFIX.length).split('/')
     if (rest.length === 0) {
       if (kind === 'table') {
         const report = await inspectTable(store)
@@ -75,43 +114,33 @@ export function createInspectApi({
       }
       if (kind === 'rooms') return [200, await inspectRooms(repository, store)]
       if (kind === 'activity') return [200, await inspectActivity(repository, store)]
+      // `?name=`: browsers normalise `.` and `..` (also `%2E`) in a path, never in a query.
+      const name = url.searchParams.get('name')
+      if ((kind === 'room' || kind === 'user') && name !== null) return named(kind, name)
       const queues = kind === 'fanout' ? fanOut?.() : undefined
       if (queues !== undefined) return [200, queues]
     }
     if (rest.length === 1 && (kind === 'room' || kind === 'user')) {
-      let name: string
       try {
-        name = decodeURIComponent(rest[0] as string)
+        return named(kind, decodeURIComponent(rest[0] as string))
       } catch {
         return [
           400,
           { error: { code: 'validation.encoding', message: 'the name is not valid URL encoding' } },
         ]
       }
-      try {
-        if (kind === 'room') {
-          // The page polls every few seconds: a large room is told by its counters and a
-          // sample of members, not read whole on each poll (`chatdb inspect room` reads it exactly).
-          const room = await inspectRoom(repository, assertRoomName(name), { exact: false })
-          return room ? [200, room] : [404, { error: { code: 'not_found', message: 'no such room' } }]
-        }
-        const history = await inspectUser(repository, assertUserName(name))
-        return history
-          ? [200, { userName: name, rooms: history }]
-          : [404, { error: { code: 'not_found', message: 'no such user' } }]
-      } catch (error) {
-        if (isChatDbError(error) && error.code.startsWith('validation.')) {
-          return [400, { error: { code: error.code, message: error.message } }]
-        }
-        throw error
-      }
     }
     return [404, { error: { code: 'not_found', message: 'no such inspect endpoint' } }]
   }
 
   return async (request, response) => {
-    const path = (request.url ?? '/').split('?')[0] as string
-    if (!path.startsWith(PREFIX)) return false
+    let url: URL
+    try {
+      url = new URL(request.url ?? '/', 'http://gateway')
+    } catch {
+      return false
+    }
+    if (!url.pathname.startsWith(PREFIX)) return false
     request.resume()
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD')
@@ -120,7 +149,7 @@ export function createInspectApi({
       })
       return true
     }
-    const [status, body] = await answer(path)
+    const [status, body] = await answer(url)
     send(response, status, body)
     return true
   }

@@ -32,6 +32,10 @@ export interface GatewayOptions {
   log?: (line: string) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
+  /** Host names it answers to besides its address and `localhost` (`--allow-host`). */
+  allowedHosts?: readonly string[]
+  /** Page origins that may open a WebSocket besides its own page (`--allow-origin`). */
+  allowedOrigins?: readonly string[]
   /** Posts in flight per broadcast (default: the library's, 128). */
   broadcastConcurrency?: number
   /** Sockets of the handlers' `@connections` client (default {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}). */
@@ -66,7 +70,8 @@ export interface GatewayOptions {
  * await gateway.close()
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const { port, host, log, maxQueuedFrames, documentClient, tableName } = options
+  const { port, host, log, maxQueuedFrames, allowedHosts, allowedOrigins, documentClient, tableName } =
+    options
   // An option wins over its variable, which is then not read at all (a bad one included), as a
   // flag of `serve` does; each variable is read alone, so a bad one names itself.
   const { CHATDB_LARGE_ROOM_THRESHOLD, CHATDB_LARGE_ROOM_SHARDS } = process.env
@@ -86,6 +91,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     host,
     log,
     maxQueuedFrames,
+    allowedHosts,
+    allowedOrigins,
     // The operator view reads through the same client; the Lambda handlers never serve it.
     inspect: createInspectApi({
       documentClient,
@@ -111,7 +118,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // CHATDB_ROOM_LISTING_SHARDS / CHATDB_ROOM_LIST_CACHE_MS, as the Lambda handlers read them.
         ...roomListingOptionsFromEnv(process.env),
         region: 'local',
-        // The local @connections API checks no signature; these let the SDK sign without an AWS profile.
+        // The local @connections API wants a SigV4-signed request but checks no signature; these
+        // let the SDK sign without an AWS profile.
         managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         postConcurrency: options.broadcastConcurrency,
         // Every connection's invocations share this one client (in Lambda each has its own).

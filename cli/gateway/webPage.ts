@@ -28,13 +28,12 @@ function load(file: string): Buffer {
   return body
 }
 
-// A Host header is echoed into the CSP, so only a plain host[:port] is taken from it.
-const AUTHORITY = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
-
 /**
  * Serves the chat page and its assets for `GET`/`HEAD`; answers `false` for any other path so
  * the caller can answer it. The Content-Security-Policy allows the page's own origin and its
- * WebSocket only: no inline script or style, nothing from elsewhere.
+ * WebSocket only: no inline script or style, nothing from elsewhere. `authority` is the host[:port]
+ * the browser used, already checked to be one the gateway answers to (see `createRequestGuard`):
+ * the page connects to `location.host`.
  *
  * @example
  * createServer((request, response) => {
@@ -46,14 +45,12 @@ export function serveWebPage(request: IncomingMessage, response: ServerResponse,
   const path = (request.url ?? '/').split('?')[0] as string
   const asset = ASSETS[path]
   if (!asset) return false
-  // The page connects to location.host, which is whatever host the browser used to reach it.
-  const host = request.headers.host && AUTHORITY.test(request.headers.host) ? request.headers.host : authority
   const body = load(asset.file)
   request.resume()
   response.writeHead(200, {
     'content-type': asset.type,
     'content-length': body.length,
-    'content-security-policy': `default-src 'self'; connect-src 'self' ws://${host}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'self'; connect-src 'self' ws://${authority}; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
     'cache-control': 'no-cache',

@@ -141,6 +141,7 @@
     $('user-title').textContent = `User ${user.userName}`
     const history = $('history')
     history.replaceChildren()
+    if (user.rooms.length === 0) history.append(el('p', 'no messages', 'note'))
     for (const group of user.rooms) {
       history.append(el('h3', group.roomName))
       const list = el('ol')
@@ -169,11 +170,14 @@
           api('table'),
           api('rooms'),
           api('activity'),
-          selected.room ? api(`room/${encodeURIComponent(selected.room)}`) : undefined,
-          selected.user ? api(`user/${encodeURIComponent(selected.user)}`) : undefined,
+          // Names go in the query: the browser would normalise a room called `..` out of the path.
+          selected.room ? api(`room?name=${encodeURIComponent(selected.room)}`) : undefined,
+          selected.user ? api(`user?name=${encodeURIComponent(selected.user)}`) : undefined,
         ])
         if (table) renderEntities(table)
         renderRooms(rooms ?? [], activity ?? [])
+        // A room gone since it was chosen (cleaned up) is not asked for again on every poll.
+        if (selected.room && !room) selected.room = undefined
         renderRoom(room)
         renderUser(user)
         notice('')

@@ -354,6 +354,48 @@ describe('chatdb serve / dev (built CLI)', () => {
     expect(fromEnv.stderr).toContain('CHATDB_LARGE_ROOM_THRESHOLD must be')
   })
 
+  it('serve refuses other sites’ pages and names unless --allow-origin / --allow-host name them; bad values are cli.usage', async () => {
+    const table = await createTestTable(documentClient, 'origins')
+    const badOrigin = await runCli(['serve', '--port', '0', '--allow-origin', 'http://localhost:5173/app'], {
+      table,
+    })
+    expectFailure(badOrigin, 'cli.usage', 2)
+    expect(badOrigin.stderr).toContain('--allow-origin must be a page origin')
+    const badHost = await runCli(['serve', '--port', '0', '--allow-host', 'http://devbox.local'], { table })
+    expectFailure(badHost, 'cli.usage', 2)
+    expect(badHost.stderr).toContain('--allow-host must be a host name')
+
+    const server = startCli(
+      ['serve', '--port', '0', '--allow-origin', 'http://localhost:5173', '--allow-host', 'devbox.local'],
+      { table },
+    )
+    try {
+      const ready = await server.ready
+      const url = ready.url as string
+      const opens = (headers: Record<string, string>) =>
+        new Promise<number>((resolve) => {
+          const socket = new WebSocket(url, { headers })
+          socket.on('open', () => {
+            socket.close()
+            resolve(101)
+          })
+          socket.on('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0))
+          socket.on('error', () => {})
+        })
+      const port = new URL(url).port
+      expect(await opens({ origin: 'https://evil.example' })).toBe(403)
+      expect(await opens({ origin: 'http://localhost:5173' })).toBe(101)
+      expect(await opens({ origin: `http://devbox.local:${port}`, host: `devbox.local:${port}` })).toBe(101)
+      expect(await opens({ host: `rebind.evil.example:${port}` })).toBe(421)
+      expect(await opens({})).toBe(101)
+    } finally {
+      const { code, stderr } = await server.stop()
+      expect(code).toBe(0)
+      // The refusal is on the developer's terminal (stderr under --json), with the origin to allow if it is theirs.
+      expect(stderr).toContain('refused a WebSocket upgrade from origin "https://evil.example"')
+    }
+  })
+
   it('cleanup stale exits 1 with one summary when the @connections API cannot be reached', async () => {
     // Waits for ACTIVE: dynalite answers "not found" to a table still being created.
     const table = await createTestTable(documentClient, 'stale')

@@ -1,7 +1,11 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import type { RoomDetails } from '../../../../src/admin/inspect.js'
+import { inspectRoom } from '../../../../src/admin/inspect.js'
 import type { ChatMessageFrame, ServerFrame } from '../../../../src/protocol/frames.js'
 import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
 import { useTestTable } from '../../../support/dynamo.js'
@@ -41,22 +45,29 @@ async function join(page: Page, room: string) {
   await page.getByRole('heading', { name: room, exact: true }).waitFor()
 }
 
-/** The connection the gateway gave `userName` in `room`, read through the operator view's API. */
+/** The connection the gateway gave `userName` in `room`, read from the table as `chatdb inspect room` does. */
 async function connectionOf(room: string, userName: string): Promise<string> {
-  const response = await fetch(`${gateway.managementEndpoint}/inspect/api/room/${encodeURIComponent(room)}`)
-  const details = (await response.json()) as RoomDetails
-  const subscriber = details.subscribers.find((s) => s.userName === userName)
+  const details = await inspectRoom(t.repository(), room)
+  const subscriber = details?.subscribers.find((s) => s.userName === userName)
   if (!subscriber) throw new Error(`${userName} is not subscribed to ${room}`)
   return subscriber.connectionId
 }
 
-/** Posts a frame to one connection as the handlers (and the fan-out worker) do. */
+/** Posts a frame to one connection as the handlers (and the fan-out worker) do: the SDK, signed. */
 async function post(connectionId: string, frame: ServerFrame) {
-  const response = await fetch(
-    `${gateway.managementEndpoint}/@connections/${encodeURIComponent(connectionId)}`,
-    { method: 'POST', body: JSON.stringify(frame) },
-  )
-  expect(response.status).toBe(200)
+  const management = new ApiGatewayManagementApiClient({
+    endpoint: gateway.managementEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  })
+  try {
+    await management.send(
+      new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
+    )
+  } finally {
+    management.destroy()
+  }
 }
 
 const message = (id: string, time: number, text: string): ChatMessageFrame => ({

@@ -1,3 +1,4 @@
+import { ApiGatewayManagementApiClient, GetConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi'
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
@@ -69,11 +70,16 @@ describe('startGatewayServer', () => {
   it('answers unknown plain HTTP paths with 404 and unknown @connections ids with 410', async () => {
     const { gateway } = await recordingGateway(200)
     expect((await fetch(`${gateway.managementEndpoint}/nope`)).status).toBe(404)
-    const gone = await fetch(
-      `${gateway.managementEndpoint}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`,
-    )
-    expect(gone.status).toBe(410)
-    expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException')
+    const management = new ApiGatewayManagementApiClient({
+      endpoint: gateway.managementEndpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    })
+    await expect(
+      management.send(new GetConnectionCommand({ ConnectionId: 'AAAAAAAAAAAAAAA=' })),
+    ).rejects.toMatchObject({ name: 'GoneException', $metadata: { httpStatusCode: 410 } })
+    management.destroy()
     await gateway.close()
   })
 

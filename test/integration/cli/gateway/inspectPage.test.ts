@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
@@ -77,5 +79,56 @@ describe.skipIf(!executablePath)('the operator view in Chromium', () => {
     await expect.poll(() => members.allTextContents(), { timeout: 10_000 }).toEqual(['fan0', 'fan1', 'fan2'])
     expect(await operator.locator('#members-omitted').textContent()).toBe('… and 4 more subscriptions')
     expect(errors).toEqual([])
+  })
+
+  it('opens rooms and users named `.` and `..`; a member who has not posted shows "no messages", without errors', async () => {
+    const repository = t.repository()
+    await repository.subscribe({ roomName: '..', connectionId: 'dots-a=', userName: 'poster' })
+    await repository.subscribe({ roomName: '..', connectionId: 'dots-b=', userName: '.' })
+    await repository.postMessage({ roomName: '..', connectionId: 'dots-a=', message: 'hello dots' })
+    const operator = await open('operator-dots', '/inspect')
+    await operator
+      .getByRole('table', { name: 'Rooms' })
+      .getByRole('button', { name: '..', exact: true })
+      .click()
+    await operator.getByRole('heading', { name: 'Room ..', exact: true }).waitFor()
+    const members = operator.getByRole('list', { name: 'Members' })
+    await expect.poll(() => members.getByRole('listitem').allTextContents()).toEqual(['.', 'poster'])
+    expect(await operator.getByRole('list', { name: 'Latest messages' }).textContent()).toContain(
+      'hello dots',
+    )
+    await members.getByRole('button', { name: '.', exact: true }).click()
+    await operator.getByRole('heading', { name: 'User .', exact: true }).waitFor()
+    await expect.poll(() => operator.locator('#history').textContent()).toBe('no messages')
+    // Through at least one more poll: a 404 would show as a console error each time.
+    await operator.waitForTimeout(3_500)
+    expect(await operator.locator('#history').textContent()).toBe('no messages')
+    expect(errors).toEqual([])
+  })
+
+  it('a page of another site cannot open a WebSocket to the gateway; its own page can', async () => {
+    // The other site: a page on another port of this machine (another origin) that tries.
+    const attempt = (target: string) => `<!doctype html><script>
+      const socket = new WebSocket(${JSON.stringify(target)})
+      socket.onopen = () => { document.title = 'open'; socket.close() }
+      socket.onerror = () => { document.title = 'refused' }
+    </script>`
+    const foreign = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' })
+      response.end(attempt(gateway.url))
+    })
+    await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve))
+    const { port: foreignPort } = foreign.address() as AddressInfo
+    try {
+      const watch = { outside, errors: [] as string[] }
+      const evil = await openLoopbackPage(browser, 'foreign', `http://127.0.0.1:${foreignPort}/`, watch)
+      await expect.poll(() => evil.title()).toBe('refused')
+      expect(watch.errors.join('\n')).toContain('403')
+      // The gateway's own chat page connects as before.
+      await joins('own', 'own-room')
+      expect(errors).toEqual([])
+    } finally {
+      foreign.close()
+    }
   })
 })

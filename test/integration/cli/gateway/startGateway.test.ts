@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
   GetConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
@@ -147,10 +148,7 @@ describe('startGateway', () => {
         new PostToConnectionCommand({ ConnectionId: 'Nope0000000000A=', Data: Buffer.from('{}') }),
       ),
     ).rejects.toMatchObject({ name: 'GoneException', $metadata: { httpStatusCode: 410 } })
-    const response = await fetch(`${gateway.managementEndpoint}/@connections/${encodeURIComponent(id)}`, {
-      method: 'DELETE',
-    })
-    expect(response.status).toBe(204)
+    await management.send(new DeleteConnectionCommand({ ConnectionId: id }))
     await c.closed
     management.destroy()
   })

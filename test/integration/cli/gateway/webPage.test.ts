@@ -1,3 +1,7 @@
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
 import { useTestTable } from '../../../support/dynamo.js'
@@ -59,12 +63,18 @@ describe('the chat page over plain HTTP', () => {
     const client = await connectClient(gateway.url)
     client.send({ action: 'listRooms' })
     expect((await client.next('roomList')).type).toBe('roomList')
-    const gone = await fetch(`${base()}/@connections/${encodeURIComponent('AAAAAAAAAAAAAAA=')}`, {
-      method: 'POST',
-      body: '{}',
+    const management = new ApiGatewayManagementApiClient({
+      endpoint: base(),
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
     })
-    expect(gone.status).toBe(410)
-    expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException')
+    await expect(
+      management.send(
+        new PostToConnectionCommand({ ConnectionId: 'AAAAAAAAAAAAAAA=', Data: Buffer.from('{}') }),
+      ),
+    ).rejects.toMatchObject({ name: 'GoneException', $metadata: { httpStatusCode: 410 } })
+    management.destroy()
     await client.close()
   })
 })
