@@ -158,9 +158,7 @@
     const count = memberCount(room)
     ui.memberCount.textContent = `${number.format(count)} ${count === 1 ? 'member' : 'members'}`
     ui.members.replaceChildren(
-      ...[...room.users].sort().map((userName) => {
-        return named(document.createElement('li'), userName)
-      }),
+      ...[...room.users].sort().map((name) => named(document.createElement('li'), name)),
     )
     // The list of a large room is a sample of at most 100 names; the rest are only counted.
     const more = Math.max(0, count - room.users.size)
