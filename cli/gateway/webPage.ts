@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
-  // The rules both pages share.
+  // What both pages share: the base rules, and how names and times are shown.
+  '/format.js': { file: 'format.js', type: 'text/javascript; charset=utf-8' },
   '/base.css': { file: 'base.css', type: 'text/css; charset=utf-8' },
   '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },

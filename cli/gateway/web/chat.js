@@ -35,6 +35,7 @@
       return `${what} contains an unpaired surrogate`
     }
     if (what === 'message') {
+      if (value.trim() === '') return 'message must not be only whitespace'
       return MESSAGE_CONTROL.test(value)
         ? 'message must not contain control characters other than tab and line breaks'
         : undefined
@@ -67,6 +68,12 @@
     'roomStats',
   ])
   const MAX_WAITING = 1000
+  /**
+   * Messages typed while their room could not take them (disconnected, or rejoining after a
+   * reconnect), by room: shown at the end of its log as not sent yet, and sent in order once the
+   * room's `subscribed` arrives. A frame sent before that would be refused (not subscribed).
+   */
+  const outbox = new Map()
   let active
   let socket
   let attempt = 0
@@ -89,8 +96,23 @@
     return true
   }
 
-  const timeOf = (ms) =>
-    new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+  // Names are shown with bidi controls and other invisible characters escaped (as the CLI shows
+  // them), so a name cannot reorder itself or the text around it into another name.
+  const { escapeText: shown, when } = globalThis.chatdbFormat
+
+  function span(className, text) {
+    const node = document.createElement('span')
+    node.className = className
+    node.textContent = text
+    return node
+  }
+
+  /** A name's element: its text escaped, and its full text in the title when the box cuts it. */
+  function named(node, name) {
+    node.textContent = shown(name)
+    node.title = shown(name)
+    return node
+  }
 
   function line(entry) {
     const p = document.createElement('p')
@@ -99,13 +121,16 @@
       p.textContent = entry.event
       return p
     }
-    const meta = document.createElement('span')
-    meta.className = 'meta'
-    meta.textContent = `${timeOf(entry.time)} ${entry.userName}:`
-    const text = document.createElement('span')
-    text.className = 'text'
-    text.textContent = entry.message
-    p.append(meta, text)
+    const meta = span('meta', `${when(entry.time)} `)
+    meta.append(span('who', shown(entry.userName)), ':')
+    p.append(meta, span('text', entry.message))
+    return p
+  }
+
+  function pendingLine(message) {
+    const p = document.createElement('p')
+    p.className = 'pending'
+    p.append(span('meta', 'not sent yet, sent when reconnected:'), span('text', message))
     return p
   }
 
@@ -113,9 +138,8 @@
     ui.joined.replaceChildren(
       ...[...joined.keys()].map((roomName) => {
         const li = document.createElement('li')
-        const button = document.createElement('button')
+        const button = named(document.createElement('button'), roomName)
         button.type = 'button'
-        button.textContent = roomName
         button.setAttribute('aria-current', String(roomName === active))
         button.addEventListener('click', () => show(roomName))
         li.append(button)
@@ -134,11 +158,7 @@
     const count = memberCount(room)
     ui.memberCount.textContent = `${number.format(count)} ${count === 1 ? 'member' : 'members'}`
     ui.members.replaceChildren(
-      ...[...room.users].sort().map((userName) => {
-        const li = document.createElement('li')
-        li.textContent = userName
-        return li
-      }),
+      ...[...room.users].sort().map((name) => named(document.createElement('li'), name)),
     )
     // The list of a large room is a sample of at most 100 names; the rest are only counted.
     const more = Math.max(0, count - room.users.size)
@@ -151,9 +171,9 @@
     ui.view.hidden = !room
     ui.empty.hidden = Boolean(room)
     if (!room) return
-    ui.title.textContent = active
+    named(ui.title, active)
     renderMembers(room)
-    ui.log.replaceChildren(...room.entries.map(line))
+    ui.log.replaceChildren(...room.entries.map(line), ...(outbox.get(active) ?? []).map(pendingLine))
     ui.log.scrollTop = ui.log.scrollHeight
   }
 
@@ -190,9 +210,8 @@
     ui.rooms.replaceChildren(
       ...rooms.map(({ roomName }) => {
         const li = document.createElement('li')
-        const button = document.createElement('button')
+        const button = named(document.createElement('button'), roomName)
         button.type = 'button'
-        button.textContent = roomName
         button.addEventListener('click', () => join(roomName))
         li.append(button)
         return li
@@ -266,9 +285,15 @@
         seen: new Set(frame.messages.map(key)),
       })
       if (!previous) active = frame.roomName
+      // A room typed in and joined: the Room field has done its job (a failed join keeps it).
+      if (ui.room.value.trim() === frame.roomName) ui.room.value = ''
       renderJoined()
       renderRoom()
       release(frame.roomName)
+      if (outbox.has(frame.roomName)) {
+        flush(frame.roomName)
+        if (frame.roomName === active) renderRoom()
+      }
       listRooms()
     },
     unsubscribed(frame) {
@@ -279,7 +304,7 @@
       const room = joined.get(frame.roomName)
       if (room && !room.users.has(frame.userName)) {
         room.users.add(frame.userName)
-        room.entries.push({ event: `${frame.userName} joined` })
+        room.entries.push({ event: `${shown(frame.userName)} joined` })
         if (frame.roomName === active) renderRoom()
       }
       listRooms()
@@ -302,7 +327,9 @@
       const left = room ? frame.userNames.filter((name) => room.users.delete(name)) : []
       if (left.length > 0) {
         const names =
-          left.length <= 5 ? left.join(', ') : `${left.slice(0, 5).join(', ')} and ${left.length - 5} others`
+          left.length <= 5
+            ? left.map(shown).join(', ')
+            : `${left.slice(0, 5).map(shown).join(', ')} and ${left.length - 5} others`
         room.entries.push({ event: `${names} left` })
         if (frame.roomName === active) renderRoom()
       }
@@ -343,8 +370,16 @@
   // Delivery is at least once: the id is the same in every copy of a message.
   const key = (m) => m.id
 
+  /** Sends what was typed for a room while it could not take it, in order, as far as the socket goes. */
+  function flush(roomName) {
+    const queued = outbox.get(roomName) ?? []
+    while (queued.length > 0 && send({ action: 'sendMessage', roomName, message: queued[0] })) queued.shift()
+    if (queued.length === 0) outbox.delete(roomName)
+  }
+
   function drop(roomName) {
     pending.delete(roomName)
+    outbox.delete(roomName)
     if (!joined.delete(roomName)) return
     if (active === roomName) active = joined.keys().next().value
     renderJoined()
@@ -398,11 +433,13 @@
     const name = ui.name.value.trim()
     if (!problemWith('userName', name)) localStorage.setItem('chatdb.userName', name)
   })
+  // The Room field keeps what was typed until the join happened (its `subscribed`, which clears
+  // it): a refused or failed join, or one tried while disconnected, leaves it to retry or correct.
   ui.joinForm.addEventListener('submit', (event) => {
     event.preventDefault()
     const roomName = ui.room.value.trim()
     join(roomName)
-    if (!problemWith('roomName', roomName)) ui.room.value = ''
+    if (joined.has(roomName)) ui.room.value = ''
   })
   ui.sendForm.addEventListener('submit', (event) => {
     event.preventDefault()
@@ -410,7 +447,11 @@
     const message = ui.message.value
     const problem = problemWith('message', message)
     if (problem) return notice(problem)
-    if (send({ action: 'sendMessage', roomName: active, message })) ui.message.value = ''
+    ui.message.value = ''
+    const connected = socket?.readyState === WebSocket.OPEN && !pending.has(active)
+    if (connected && send({ action: 'sendMessage', roomName: active, message })) return
+    outbox.set(active, [...(outbox.get(active) ?? []), message])
+    renderRoom()
   })
   ui.leave.addEventListener('click', () => {
     const roomName = active

@@ -30,7 +30,8 @@
     return body
   }
 
-  const time = (ms) => new Date(ms).toLocaleTimeString()
+  // As the chat page shows times: with the date when not today.
+  const time = (ms) => globalThis.chatdbFormat.when(ms)
 
   /** A bar per minute, oldest on the left, scaled to the busiest minute. */
   function chart(perMinute) {

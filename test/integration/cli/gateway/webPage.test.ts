@@ -40,6 +40,7 @@ describe('the chat page over plain HTTP', () => {
     for (const [path, type] of [
       ['/', /^text\/html/],
       ['/chat.js', /^text\/javascript/],
+      ['/format.js', /^text\/javascript/],
       ['/base.css', /^text\/css/],
       ['/chat.css', /^text\/css/],
       ['/favicon.svg', /^image\/svg\+xml/],
