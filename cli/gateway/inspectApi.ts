@@ -73,7 +73,7 @@ export function createInspectApi({
         const report = await inspectTable(store)
         return report ? [200, report] : [404, { error: { code: 'not_found', message: 'no such table' } }]
       }
-      if (kind === 'rooms') return [200, await inspectRooms(repository, store)]
+      if (kind === 'rooms') return [200, (await inspectRooms(repository, store)).rooms]
       if (kind === 'activity') return [200, await inspectActivity(repository, store)]
       const queues = kind === 'fanout' ? fanOut?.() : undefined
       if (queues !== undefined) return [200, queues]
