@@ -330,7 +330,8 @@ export async function messagesPerMinute(
 
 /**
  * Every room (as `inspectRooms` lists them) with its message count and its messages per minute
- * over the last hour: two Queries per room (the count, the newest messages).
+ * over the last hour: two Queries per room (the count, the newest messages). Rooms under a name
+ * chatdb refuses are left out (`inspectRooms` reports them).
  *
  * @example
  * const activity = await inspectActivity(repository, store)
@@ -342,7 +343,11 @@ export async function inspectActivity(
 ): Promise<RoomActivity[]> {
   const rooms = await store.roomListings()
   const byName = new Map<string, boolean>()
-  for (const room of rooms) byName.set(room.roomName, (byName.get(room.roomName) ?? false) || room.active)
+  for (const room of rooms) {
+    // A name chatdb refuses cannot be read (inspectRooms reports it): the others are shown.
+    if (unreadableRoom(room.roomName)) continue
+    byName.set(room.roomName, (byName.get(room.roomName) ?? false) || room.active)
+  }
   return mapWithConcurrency(
     [...byName].sort(([a], [b]) => a.localeCompare(b)),
     concurrency,
