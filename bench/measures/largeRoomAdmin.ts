@@ -109,7 +109,7 @@ export async function largeRoomAdmin(
   await measure(
     'inspect rooms (1 large room)',
     () => inspectRooms(fresh(), store),
-    (list) => `${list[0]?.subscribers} counted`,
+    ({ rooms }) => `${rooms[0]?.subscribers} counted`,
   )
   const dry = await measure(
     'cleanup rooms --dry-run',

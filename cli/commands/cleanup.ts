@@ -2,11 +2,13 @@ import type { Argv, CommandModule } from 'yargs'
 import { cleanupConnection, cleanupStale, pruneMessages, reconcileRooms } from '../../src/admin/cleanup.js'
 import { createConnectionProbe } from '../../src/admin/connectionProbe.js'
 import { parseDuration } from '../../src/admin/duration.js'
+import { UNREADABLE_ROOM_FIX } from '../../src/admin/unreadableRoom.js'
 import { assertConnectionId } from '../../src/validation.js'
 import { checkHttpUrl } from '../checks.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { EXIT } from '../errors.js'
 import { confirmOrRefuse, escapeText } from '../output.js'
+import { unreadableLines } from '../unreadableRooms.js'
 
 interface DryRun extends GlobalOptions {
   dryRun: boolean
@@ -151,6 +153,7 @@ const rooms: CommandModule<GlobalOptions, DryRun> = {
                     ),
               ]
             : []),
+          ...unreadableLines(r.unreadable, UNREADABLE_ROOM_FIX),
         ].join('\n'),
       )
     }),

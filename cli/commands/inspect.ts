@@ -14,6 +14,7 @@ import { assertConnectionId, assertRoomName, assertUserName } from '../../src/va
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { escapeText, isoTime } from '../output.js'
+import { unreadableLines } from '../unreadableRooms.js'
 
 interface NameArgs extends GlobalOptions {
   name: string
@@ -26,20 +27,23 @@ const rooms: CommandModule<GlobalOptions, GlobalOptions> = {
   handler: (args) =>
     withContext(args, async ({ repository, store, output }) => {
       const result = await inspectRooms(repository, store)
-      output.result(result, (list) =>
-        list.length === 0
-          ? 'no rooms'
-          : output.table(
-              ['room', 'active', 'created', 'subscribers', 'users'],
-              // A large room's count comes from its counters: approximate (≈), and no user count.
-              list.map((r) => [
-                r.shards === undefined ? r.roomName : `${r.roomName} (large, ${r.shards} shards)`,
-                r.active,
-                isoTime(r.createdAt),
-                r.shards === undefined ? r.subscribers : `≈${r.subscribers}`,
-                r.users ?? '-',
-              ]),
-            ),
+      output.result(result, ({ rooms: list, unreadable }) =>
+        [
+          list.length === 0 && unreadable.length === 0
+            ? 'no rooms'
+            : output.table(
+                ['room', 'active', 'created', 'subscribers', 'users'],
+                // A large room's count comes from its counters: approximate (≈), and no user count.
+                list.map((r) => [
+                  r.shards === undefined ? r.roomName : `${r.roomName} (large, ${r.shards} shards)`,
+                  r.active,
+                  isoTime(r.createdAt),
+                  r.shards === undefined ? r.subscribers : `≈${r.subscribers}`,
+                  r.users ?? '-',
+                ]),
+              ),
+          ...unreadableLines(unreadable, 'chatdb cleanup rooms says how to fix them'),
+        ].join('\n'),
       )
     }),
 }

@@ -25,6 +25,7 @@ interface Args extends GlobalOptions {
   pageSize: number
   leaseSeconds: number
   retentionDays?: number
+  retentionFrom?: 'upgrade' | 'message-time'
   maxWcu?: number
   migrations?: string
   dir: string
@@ -80,6 +81,11 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         type: 'number',
         describe: 'message-retention: days a message is kept (default $CHATDB_MESSAGE_RETENTION_DAYS or 90)',
       })
+      .option('retention-from', {
+        choices: ['upgrade', 'message-time'] as const,
+        describe:
+          "message-retention: count existing messages' retention from the upgrade (default: nothing becomes deletable before the retention has passed) or from each message's time (older history becomes deletable at once); default $CHATDB_MESSAGE_RETENTION_FROM or upgrade",
+      })
       .option('migrations', {
         type: 'string',
         describe: "A module exporting your own `migrations` list (default: chatdb's)",
@@ -88,6 +94,10 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
       .example('$0 migrate status', 'what is applied, pending or drifted, and who holds the lock')
       .example('$0 migrate up --dry-run', 'what every pending migration would change, counts included')
       .example('$0 migrate up --yes', 'apply every pending migration')
+      .example(
+        '$0 migrate up --retention-from message-time --yes',
+        'the same, letting TTL delete messages already older than the retention',
+      )
       .example('$0 migrate up --max-wcu 500 --yes', 'the same, using at most 500 WCU/s of the table')
       .example('$0 migrate down --to 1 --yes', 'roll back every migration after version 1')
       .example(
@@ -135,8 +145,10 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
         leaseMs: args.leaseSeconds * 1000,
         maxWcu: args.maxWcu,
         reporter,
-        migrationOptions:
-          args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays },
+        migrationOptions: {
+          ...(args.retentionDays === undefined ? {} : { messageRetentionDays: args.retentionDays }),
+          ...(args.retentionFrom === undefined ? {} : { messageRetentionFrom: args.retentionFrom }),
+        },
         // After a checkpoint is the safe point: what landed is recorded, so the run resumes there.
         hooks: { afterCheckpoint: () => trap?.check() },
       })

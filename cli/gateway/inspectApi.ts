@@ -112,7 +112,7 @@ export function createInspectApi({
         const report = await inspectTable(store)
         return report ? [200, report] : [404, { error: { code: 'not_found', message: 'no such table' } }]
       }
-      if (kind === 'rooms') return [200, await inspectRooms(repository, store)]
+      if (kind === 'rooms') return [200, (await inspectRooms(repository, store)).rooms]
       if (kind === 'activity') return [200, await inspectActivity(repository, store)]
       // `?name=`: browsers normalise `.` and `..` (also `%2E`) in a path, never in a query.
       const name = url.searchParams.get('name')

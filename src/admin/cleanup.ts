@@ -6,6 +6,7 @@ import type { TableStore } from '../repository/tableStore.js'
 import type { RoomTransition } from '../repository/types.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import type { ConnectionProbe } from './connectionProbe.js'
+import { sortOutRooms, type UnreadableRoom } from './unreadableRoom.js'
 
 export interface ConnectionCleanup {
   connectionId: string
@@ -120,7 +121,8 @@ export interface RoomReconciliation {
  * by its base partition: its counters found off are repaired from that read (each on condition
  * that it still holds what the read saw) and its listing is settled as the read says. Rooms are
  * found by name, and a shard partition `Subscription|<room>|<k>` by the `roomName` its items
- * carry, never by its key, so no shard is taken for a room of its own.
+ * carry, never by its key, so no shard is taken for a room of its own. A name chatdb refuses (an
+ * import can bring one) is not touched: it is counted in `rooms` and listed in `unreadable`.
  *
  * @example
  * const { changes } = await reconcileRooms(repository, store, { dryRun: true })
@@ -129,7 +131,13 @@ export async function reconcileRooms(
   repository: ChatRepository,
   store: TableStore,
   { dryRun = false, concurrency = 8 } = {},
-): Promise<{ rooms: number; changes: RoomReconciliation[]; countersRepaired: number; dryRun: boolean }> {
+): Promise<{
+  rooms: number
+  changes: RoomReconciliation[]
+  countersRepaired: number
+  unreadable: UnreadableRoom[]
+  dryRun: boolean
+}> {
   const upkeep = createRoomUpkeep({
     entities: store.entities,
     now: Date.now,
@@ -137,7 +145,8 @@ export async function reconcileRooms(
   })
   // Every name the table knows a room by: guards, records and subscription partitions.
   const { names, listings } = await store.roomRecords()
-  const changes = await mapWithConcurrency([...names].sort(), concurrency, async (roomName) => {
+  const { readable, unreadable } = sortOutRooms([...names].sort())
+  const changes = await mapWithConcurrency(readable, concurrency, async (roomName) => {
     const held = listings.get(roomName) ?? []
     const misplaced = held.filter((record) => !record.placed)
     // After the room's own record is right: delete the misplaced ones (each only if unchanged).
@@ -182,6 +191,7 @@ export async function reconcileRooms(
     rooms: names.size,
     changes: done,
     countersRepaired: done.reduce((sum, change) => sum + (change.countersRepaired ?? 0), 0),
+    unreadable,
     dryRun,
   }
 

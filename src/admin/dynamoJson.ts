@@ -10,6 +10,8 @@ const TYPES = ['S', 'N', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'NULL', 'BOOL'] as con
 
 /** DynamoDB refuses documents nested deeper than this (a top-level map or list is level 1). */
 export const MAX_NESTING_DEPTH = 32
+/** DynamoDB's naming rule: an attribute name is less than 64 KB (UTF-8). */
+export const MAX_ATTRIBUTE_NAME_BYTES = 65_535
 
 /**
  * A map from attribute names, without a prototype: `__proto__` is a legal attribute name, and
@@ -49,7 +51,16 @@ export function decodeItemLine(line: string, lineNumber: number): RawItem {
   const item = isRecord(parsed) ? parsed.Item : undefined
   if (!isRecord(item)) return fail('expected {"Item": {...}} in DynamoDB JSON')
   const decoded = emptyRecord<AttributeValue>()
-  for (const [name, value] of Object.entries(item)) decoded[name] = decodeValue(value, name, 0, fail)
+  for (const [name, value] of Object.entries(item)) {
+    // DynamoDB's naming rule: an attribute name is at least 1 character and less than 64 KB.
+    if (name === '') fail('an attribute name cannot be empty')
+    const bytes = Buffer.byteLength(name)
+    if (bytes > MAX_ATTRIBUTE_NAME_BYTES)
+      fail(
+        `attribute name ${JSON.stringify(`${name.slice(0, 20)}…`)} is ${bytes} bytes (at most ${MAX_ATTRIBUTE_NAME_BYTES})`,
+      )
+    decoded[name] = decodeValue(value, name, 0, fail)
+  }
   if (Object.keys(decoded).length === 0) return fail('item has no attributes')
   return decoded
 }
@@ -75,7 +86,8 @@ function decodeValue(
     typeof text === 'string' && isBase64(text)
       ? new Uint8Array(Buffer.from(text, 'base64'))
       : fail(`${path} must be base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)`)
-  // DynamoDB refuses empty sets and sets that hold a value twice (numbers compared by value).
+  // DynamoDB refuses empty sets, sets that hold a value twice (numbers compared by value), and
+  // empty strings or binaries in a set (allowed elsewhere outside keys).
   const set = <T>(what: string, parse: (v: unknown) => T, identity: (v: T) => string): T[] => {
     if (!Array.isArray(inner)) return fail(`attribute ${path} (${type}) must be a list of ${what}`)
     if (inner.length === 0) return fail(`${path}: a set (${type}) cannot be empty`)
@@ -103,14 +115,28 @@ function decodeValue(
       return {
         SS: set(
           'strings',
-          (v) => (typeof v === 'string' ? v : fail(`attribute ${path} (SS) must be a list of strings`)),
+          (v) =>
+            typeof v !== 'string'
+              ? fail(`attribute ${path} (SS) must be a list of strings`)
+              : v === ''
+                ? fail(`${path}: a set (SS) cannot hold an empty string`)
+                : v,
           (v) => v,
         ),
       }
     case 'NS':
       return { NS: set('number strings', number, (v) => canonicalNumber(v).canonical ?? v) }
     case 'BS':
-      return { BS: set('base64 strings', binary, (v) => Buffer.from(v).toString('base64')) }
+      return {
+        BS: set(
+          'base64 strings',
+          (v) => {
+            const bytes = binary(v)
+            return bytes.length === 0 ? fail(`${path}: a set (BS) cannot hold an empty binary`) : bytes
+          },
+          (v) => Buffer.from(v).toString('base64'),
+        ),
+      }
     case 'BOOL':
       return typeof inner === 'boolean' ? { BOOL: inner } : fail(`${path} must be a boolean`)
     case 'NULL':

@@ -7,6 +7,7 @@ import type { TableStore } from '../repository/tableStore.js'
 import type { ChatMessage, Subscriber, UserHistory } from '../repository/types.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { billingModeOf, keySchemaText } from './tableDiff.js'
+import { type UnreadableRoom, unreadableRoom } from './unreadableRoom.js'
 
 export interface RoomSummary {
   roomName: string
@@ -20,21 +21,28 @@ export interface RoomSummary {
   shards?: number
 }
 
+/** `inspectRooms`' answer: the rooms, and those under a name chatdb cannot read (reported, not read). */
+export interface RoomsOverview {
+  rooms: RoomSummary[]
+  unreadable: UnreadableRoom[]
+}
+
 /**
  * Every room record (active and inactive, creation order) with its subscriber and user counts:
  * one Query of the room partition, then one consistent Query per room, 8 at a time. A large room
  * (its guard, read in that Query, carries `shards`) is counted by its counters instead (+ a
  * GetItem and a BatchGetItem): its base partition is not the room, and reading every shard of
- * every large room on each call would cost more than a listing is worth.
+ * every large room on each call would cost more than a listing is worth. A record under a name
+ * chatdb refuses (an import can bring one) is listed in `unreadable`, and the others are read.
  *
  * @example
- * const rooms = await inspectRooms(repository, store)
+ * const { rooms, unreadable } = await inspectRooms(repository, store)
  */
 export async function inspectRooms(
   repository: ChatRepository,
   store: TableStore,
   { concurrency = 8 } = {},
-): Promise<RoomSummary[]> {
+): Promise<RoomsOverview> {
   const records = await store.roomListings()
   // The sort key starts with the state: order by creation instead, one line per name (a room
   // caught mid-transition can briefly have both records).
@@ -45,7 +53,13 @@ export async function inspectRooms(
     const seen = byName.get(record.roomName)
     if (!seen || record.active) byName.set(record.roomName, record)
   }
-  return mapWithConcurrency([...byName.values()], concurrency, async (record) => {
+  const unreadable: UnreadableRoom[] = []
+  const readable = [...byName.values()].filter((record) => {
+    const problem = unreadableRoom(record.roomName)
+    if (problem) unreadable.push(problem)
+    return !problem
+  })
+  const rooms = await mapWithConcurrency(readable, concurrency, async (record): Promise<RoomSummary> => {
     const { subscribers, state } = await repository.roomSnapshot(record.roomName)
     if (state?.shards !== undefined) {
       const counts = await repository.subscriberCounts(record.roomName)
@@ -57,6 +71,7 @@ export async function inspectRooms(
       users: new Set(subscribers.map((s) => s.userName)).size,
     }
   })
+  return { rooms, unreadable }
 }
 
 export interface RoomDetails {
@@ -315,7 +330,8 @@ export async function messagesPerMinute(
 
 /**
  * Every room (as `inspectRooms` lists them) with its message count and its messages per minute
- * over the last hour: two Queries per room (the count, the newest messages).
+ * over the last hour: two Queries per room (the count, the newest messages). Rooms under a name
+ * chatdb refuses are left out (`inspectRooms` reports them).
  *
  * @example
  * const activity = await inspectActivity(repository, store)
@@ -327,7 +343,11 @@ export async function inspectActivity(
 ): Promise<RoomActivity[]> {
   const rooms = await store.roomListings()
   const byName = new Map<string, boolean>()
-  for (const room of rooms) byName.set(room.roomName, (byName.get(room.roomName) ?? false) || room.active)
+  for (const room of rooms) {
+    // A name chatdb refuses cannot be read (inspectRooms reports it): the others are shown.
+    if (unreadableRoom(room.roomName)) continue
+    byName.set(room.roomName, (byName.get(room.roomName) ?? false) || room.active)
+  }
   return mapWithConcurrency(
     [...byName].sort(([a], [b]) => a.localeCompare(b)),
     concurrency,

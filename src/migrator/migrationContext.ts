@@ -6,7 +6,7 @@ import type { RunProgress } from './runProgress.js'
 import type { MigratorRuntime } from './runtime.js'
 import { scanRewrite } from './scanRewrite.js'
 import { setTimeToLive } from './timeToLive.js'
-import type { Direction, MigrationContext } from './types.js'
+import type { DetailValue, Direction, MigrationContext } from './types.js'
 import { createWriteRateLimiter } from './writeRateLimiter.js'
 
 /** What one run of one migration adds to the migrator's runtime. */
@@ -32,6 +32,7 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
   const { documentClient, tableName, repository, reporter } = runtime
   const { migration: ids, direction, dryRun, progress } = run
   const notices: string[] = []
+  const details: Record<string, DetailValue> = {}
   const writes = { puts: 0, deletes: 0 }
   const assertHeld = () => run.lock?.assertHeld()
   let lastPhase = ''
@@ -119,6 +120,9 @@ export function createMigrationContext(runtime: MigratorRuntime, run: ContextRun
       notices.push(message)
       reporter.notice?.({ ...ids, message })
     },
+    detail(name, value) {
+      details[name] = value
+    },
   }
-  return { context, notices, writes, writeRate, assertHeld }
+  return { context, notices, details, writes, writeRate, assertHeld }
 }

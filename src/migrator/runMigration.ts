@@ -28,14 +28,16 @@ export async function runMigration(
   const { ledger, reporter, now, ranBy } = runtime
   const { dryRun } = run
   const checksum = migrationChecksum(migration)
-  const resumed =
-    !dryRun &&
+  const resumable =
     entry !== undefined &&
     (entry.status === 'failed' || entry.status === 'running') &&
     entry.direction === direction &&
     entry.checksum === checksum &&
     hasCheckpoints(entry)
-  const startedAt = resumed ? entry.startedAt : now()
+  const resumed = !dryRun && resumable
+  // A dry run of a resumable migration reads the clock the resume will use (message-retention
+  // counts from it), though it scans everything.
+  const startedAt = resumable ? entry.startedAt : now()
   const ids = { version: migration.version, name: migration.name }
   const running: LedgerEntry = {
     ...ids,
@@ -60,7 +62,7 @@ export async function runMigration(
             itemsChanged: changed,
           }),
   })
-  const { context, notices, writes, writeRate, assertHeld } = createMigrationContext(runtime, {
+  const { context, notices, details, writes, writeRate, assertHeld } = createMigrationContext(runtime, {
     migration: ids,
     direction,
     dryRun,
@@ -133,6 +135,7 @@ export async function runMigration(
     ...writes,
     writeRate: writeRate(),
     notices,
+    details,
   }
   reporter.migrationFinished?.(result)
   return result

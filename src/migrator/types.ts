@@ -103,7 +103,12 @@ export interface MigrationContext {
   setTimeToLive(attributeName: string, enabled: boolean): Promise<TimeToLiveOutcome>
   /** A line for the operator (printed by the CLI, kept in the run result). */
   notice(message: string): void
+  /** Figures for scripts, under `name` in the run result's `details` (`--json`); the last one wins. */
+  detail(name: string, value: DetailValue): void
 }
+
+/** A JSON value, as a migration's {@link MigrationContext.detail} records it. */
+export type DetailValue = string | number | boolean | null | DetailValue[] | { [key: string]: DetailValue }
 
 export type TimeToLiveOutcome = 'changed' | 'unchanged' | 'unsupported' | 'dry-run'
 
@@ -267,4 +272,6 @@ export interface MigrationRunResult {
   /** The writes against the table's capacity: WCU consumed, limiter waits, throttles backed off. */
   writeRate: WriteRateStats
   notices: string[]
+  /** What the migration recorded with `detail` (e.g. message-retention's counts and dates). */
+  details: Record<string, DetailValue>
 }

@@ -6,8 +6,10 @@ import { inspectRoom } from '../../../src/admin/inspect.js'
 import { isChatDbError } from '../../../src/errors.js'
 import { roomKey, subscriptionKey } from '../../../src/keys.js'
 import { connectionOf, dataset, seededTable } from '../../support/adminTables.js'
-import { useTestTable } from '../../support/dynamo.js'
+import { createTestTable, useTestTable } from '../../support/dynamo.js'
+import { scanAll } from '../../support/scan.js'
 import { writeShardSubscriptions } from '../../support/shardedSubscriptions.js'
+import { copyRoomUnderName } from '../../support/unreadableRoom.js'
 
 describe('src/admin/cleanup', () => {
   const t = useTestTable()
@@ -38,12 +40,19 @@ describe('src/admin/cleanup', () => {
         { roomName: 'random', action: 'repaired' },
         { roomName: 'websockets', action: 'emptied' },
       ]
-      expect(preview).toEqual({ rooms: 5, changes: expected, countersRepaired: 0, dryRun: true })
+      expect(preview).toEqual({
+        rooms: 5,
+        changes: expected,
+        countersRepaired: 0,
+        unreadable: [],
+        dryRun: true,
+      })
 
       expect(await reconcileRooms(repository, store)).toEqual({
         rooms: 5,
         changes: expected,
         countersRepaired: 0,
+        unreadable: [],
         dryRun: false,
       })
       expect((await repository.activeRooms()).map((r) => r.roomName).sort()).toEqual([
@@ -53,6 +62,43 @@ describe('src/admin/cleanup', () => {
         'release-planning',
       ])
       expect((await reconcileRooms(repository, store)).changes).toEqual([])
+    })
+
+    it('reports a room under a name chatdb refuses, leaves it alone, and reconciles the others', async () => {
+      const tableName = await createTestTable(t.documentClient, 'unreadable')
+      const repository = t.repository({ tableName })
+      const store = t.store(tableName)
+      for (const roomName of ['good', 'badxroom', 'emptied'])
+        await repository.subscribe({ roomName, connectionId: 'AAAAAAAAAAAAAAA=', userName: 'ada' })
+      await repository.postMessage({ roomName: 'badxroom', connectionId: 'AAAAAAAAAAAAAAA=', message: 'hi' })
+      expect(await copyRoomUnderName(t.documentClient, tableName, 'badxroom', 'bad|room')).toBe(4)
+      await t.documentClient.send(
+        new DeleteCommand({ TableName: tableName, Key: subscriptionKey('emptied', 'AAAAAAAAAAAAAAA=') }),
+      )
+      const before = await scanAll(t.documentClient, tableName)
+      const unreadable = [
+        {
+          roomName: 'bad|room',
+          code: 'validation.roomName',
+          reason: 'roomName must not contain "|" (the key delimiter)',
+        },
+      ]
+      expect(await reconcileRooms(repository, store, { dryRun: true })).toEqual({
+        rooms: 4,
+        changes: [{ roomName: 'emptied', action: 'emptied' }],
+        countersRepaired: 0,
+        unreadable,
+        dryRun: true,
+      })
+      expect(await scanAll(t.documentClient, tableName)).toEqual(before)
+      expect(await reconcileRooms(repository, store)).toMatchObject({
+        changes: [{ roomName: 'emptied', action: 'emptied' }],
+        unreadable,
+      })
+      const after = await scanAll(t.documentClient, tableName)
+      expect(after.filter((item) => JSON.stringify(item).includes('bad|room'))).toEqual(
+        before.filter((item) => JSON.stringify(item).includes('bad|room')),
+      )
     })
   })
 

@@ -8,7 +8,8 @@ import {
   messagesPerMinute,
 } from '../../../src/admin/inspect.js'
 import { connectionOf, dataset, seededTable } from '../../support/adminTables.js'
-import { useTestTable } from '../../support/dynamo.js'
+import { createTestTable, useTestTable } from '../../support/dynamo.js'
+import { copyRoomUnderName } from '../../support/unreadableRoom.js'
 
 describe('src/admin/inspect', () => {
   const t = useTestTable()
@@ -18,7 +19,8 @@ describe('src/admin/inspect', () => {
   describe('inspectRooms, inspectRoom, inspectUser, inspectConnection', () => {
     it('lists rooms with subscriber counts, shows a room, a user and a connection', async () => {
       const { repository, store } = await seededTable(t)
-      const rooms = await inspectRooms(repository, store)
+      const { rooms, unreadable } = await inspectRooms(repository, store)
+      expect(unreadable).toEqual([])
       // Rooms come in creation order; seeding creates them in parallel, so compare as sets.
       const byName = (a: { roomName: string }, b: { roomName: string }) =>
         a.roomName.localeCompare(b.roomName)
@@ -41,6 +43,33 @@ describe('src/admin/inspect', () => {
       expect(await inspectRoom(repository, 'nowhere')).toBeUndefined()
       expect(await inspectUser(repository, 'nobody')).toBeUndefined()
       expect(await inspectConnection(repository, 'gone=')).toBeUndefined()
+    })
+  })
+
+  describe('inspectRooms', () => {
+    it('reports a room under a name chatdb refuses, counted apart, and lists the others', async () => {
+      const tableName = await createTestTable(t.documentClient, 'unreadable')
+      const repository = t.repository({ tableName })
+      for (const roomName of ['good', 'badxroom'])
+        await repository.subscribe({ roomName, connectionId: 'AAAAAAAAAAAAAAA=', userName: 'ada' })
+      await copyRoomUnderName(t.documentClient, tableName, 'badxroom', 'bad|room')
+      const { rooms, unreadable } = await inspectRooms(repository, t.store(tableName))
+      expect(rooms.map((r) => [r.roomName, r.subscribers]).sort()).toEqual([
+        ['badxroom', 1],
+        ['good', 1],
+      ])
+      expect(unreadable).toEqual([
+        {
+          roomName: 'bad|room',
+          code: 'validation.roomName',
+          reason: 'roomName must not contain "|" (the key delimiter)',
+        },
+      ])
+      // The operator view's activity (a page, not a report) leaves it out and shows the others.
+      expect((await inspectActivity(repository, t.store(tableName))).map((r) => r.roomName)).toEqual([
+        'badxroom',
+        'good',
+      ])
     })
   })
 

@@ -138,7 +138,7 @@ describe('src/admin on large rooms', () => {
     it('counts a large room by its counters, with its shards and no user count', async () => {
       await largeRoom('hall', 3)
       await addToCounter('hall', BASE_SUBSCRIPTION_SHARD, 2)
-      const rooms = await inspectRooms(repository(), t.store())
+      const { rooms } = await inspectRooms(repository(), t.store())
       const hall = rooms.find((r) => r.roomName === 'hall')
       expect(hall).toMatchObject({ active: true, subscribers: 10, shards: SHARDS })
       expect(hall?.users).toBeUndefined()

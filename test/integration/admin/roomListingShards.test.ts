@@ -29,7 +29,7 @@ describe('admin readers and cleanup with listing shards', () => {
     const tableName = await tableWritten(4)
     const repository = t.repository({ tableName, roomListingShards: 4 })
     const store = createTableStore({ documentClient: t.documentClient, tableName, roomListingShards: 4 })
-    const summaries = await inspectRooms(repository, store)
+    const { rooms: summaries } = await inspectRooms(repository, store)
     expect(summaries.map((s) => s.roomName)).toEqual(rooms)
     expect(summaries.filter((s) => s.active).map((s) => s.roomName)).toEqual(
       rooms.filter((_, i) => i % 4 !== 3),

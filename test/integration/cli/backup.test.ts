@@ -196,4 +196,48 @@ describe('chatdb export / import (built CLI against dynalite)', () => {
     )
     expect(existsSync(again)).toBe(true)
   })
+
+  it('after importing a room whose name holds "|": inspect rooms and cleanup rooms report and count it, list the others, and say how to fix it', async () => {
+    const source = await createTestTable(documentClient, 'badname')
+    tables.push(source)
+    const repository = createChatRepository({ documentClient, tableName: source })
+    for (const roomName of ['good', 'badxroom'])
+      await repository.subscribe({ roomName, connectionId: 'AAAAAAAAAAAAAAA=', userName: 'ada' })
+    const exported = join(dir, 'badname.jsonl')
+    expect((await runCli(['export', '--out', exported], { table: source })).code).toBe(0)
+    const edited = join(dir, 'badname-edited.jsonl')
+    writeFileSync(edited, readFileSync(exported, 'utf8').replaceAll('badxroom', 'bad|room'))
+    const target = `backup-badname-${Date.now()}`
+    tables.push(target)
+    expect((await runCli(['import', edited, '--create-table'], { table: target })).code).toBe(0)
+
+    const inspect = await runCli(['inspect', 'rooms'], { table: target })
+    expect(inspect.code, inspect.stderr).toBe(0)
+    expect(inspect.stdout).toMatch(/good/)
+    expect(inspect.stdout).toMatch(
+      /^unreadable room "bad\|room": roomName must not contain "\|" \(the key delimiter\) \(validation\.roomName\)$/m,
+    )
+    expect(inspect.stdout).toMatch(
+      /^1 room\(s\) could not be read; chatdb cleanup rooms says how to fix them$/m,
+    )
+    const json = await runCli(['inspect', 'rooms', '--json'], { table: target })
+    expect(json.json()).toMatchObject({
+      rooms: [{ roomName: 'good', subscribers: 1 }],
+      unreadable: [{ roomName: 'bad|room', code: 'validation.roomName' }],
+    })
+
+    const cleanup = await runCli(['cleanup', 'rooms', '--dry-run'], { table: target })
+    expect(cleanup.code, cleanup.stderr).toBe(0)
+    expect(cleanup.stdout).toMatch(/^2 rooms checked, 0 would change$/m)
+    expect(cleanup.stdout).toMatch(/^unreadable room "bad\|room": /m)
+    expect(cleanup.stdout).toMatch(
+      /^1 room\(s\) could not be read; chatdb cannot settle or remove .*chatdb export --out .*chatdb import .* --create-table\)$/m,
+    )
+    const cleanupJson = await runCli(['cleanup', 'rooms', '--dry-run', '--json'], { table: target })
+    expect(cleanupJson.json()).toMatchObject({
+      rooms: 2,
+      changes: [],
+      unreadable: [{ roomName: 'bad|room', code: 'validation.roomName' }],
+    })
+  })
 })

@@ -88,6 +88,7 @@ describe('chatdb migrate', () => {
     )
     expect(await scanAll(t.documentClient, table)).toEqual(before)
 
+    const upStarted = Math.floor(Date.now() / 1000)
     const up = await runCli(
       ['migrate', 'up', '--yes', '--json', '--segments', '2', '--retention-days', '30'],
       {
@@ -107,7 +108,9 @@ describe('chatdb migrate', () => {
     const message = (await scanAll(t.documentClient, table)).find(
       (item) => item.sk === 'general|2023-11-14T22:13:30.000Z|m-0001',
     )
-    expect(message?.expiresAt).toBe(1700000010 + 30 * 86_400)
+    // A 2023 message: its retention runs from the upgrade, not from its time.
+    expect(message?.expiresAt).toBeGreaterThanOrEqual(upStarted + 30 * 86_400)
+    expect(message?.expiresAt).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000) + 30 * 86_400)
 
     // The operator's inspect reads the upgraded table, per-user history included.
     const history = await runCli(['inspect', 'user', 'ada'], { table })
@@ -120,6 +123,42 @@ describe('chatdb migrate', () => {
     expect(applied.stdout).toMatch(/001 .*legacy-seed-layout .*applied/)
     expect(applied.stdout).toMatch(/not locked/)
   }, 120_000)
+
+  it('message-retention on old history: --dry-run says what becomes deletable and when; only --retention-from message-time makes it deletable', async () => {
+    const table = await createTestTable(t.documentClient, 'history')
+    const twoYearsAgo = Date.now() - 730 * 86_400_000
+    const old = t.repository({ tableName: table, now: () => twoYearsAgo })
+    await old.subscribe({ roomName: 'general', connectionId: 'AAAAAAAAAAAAAAA=', userName: 'ada' })
+    for (const message of ['a', 'b', 'c'])
+      await old.postMessage({ roomName: 'general', connectionId: 'AAAAAAAAAAAAAAA=', message })
+    const before = Math.floor(Date.now() / 1000)
+    type Details = { details: { retention?: Record<string, unknown> } }
+    const retentionOf = (run: Awaited<ReturnType<typeof runCli>>) =>
+      run
+        .json<{ results: (Report['results'][number] & Details)[] }>()
+        .results.find((r) => r.name === 'message-retention')?.details.retention
+
+    const dry = await runCli(['migrate', 'up', '--dry-run', '--json'], { table })
+    expect(dry.code, dry.stderr).toBe(0)
+    const kept = retentionOf(dry)
+    expect(kept).toMatchObject({ from: 'upgrade', given: 3, deletableOnceTtlIsOn: 0 })
+    expect(Date.parse(String(kept?.earliestDeletion)) / 1000).toBeGreaterThanOrEqual(before + 90 * 86_400)
+    const human = await runCli(['migrate', 'up', '--dry-run', '--to', '2'], { table })
+    expect(human.stdout + human.stderr).toMatch(/none of them can be deleted before \d{4}-/)
+
+    const byTime = await runCli(
+      ['migrate', 'up', '--dry-run', '--json', '--retention-from', 'message-time'],
+      { table },
+    )
+    expect(retentionOf(byTime)).toMatchObject({ from: 'message-time', given: 3, deletableOnceTtlIsOn: 3 })
+
+    expect((await runCli(['migrate', 'up', '--yes'], { table })).code).toBe(0)
+    const expiries = (await scanAll(t.documentClient, table))
+      .filter((item) => item._et === 'Message')
+      .map((item) => Number(item.expiresAt))
+    expect(expiries).toHaveLength(3)
+    for (const expiresAt of expiries) expect(expiresAt).toBeGreaterThanOrEqual(before + 90 * 86_400)
+  })
 
   it('reports usage and migration errors as one line with a non-zero exit', async () => {
     const table = t.tableName

@@ -13,8 +13,13 @@ const NOW = Date.parse('2026-06-01T00:00:00.000Z')
 describe('migration 002_message-retention', () => {
   const t = useTestTable()
 
-  /** A table with `old` messages sent 200 days ago and `recent` ones sent yesterday. */
-  async function tableWith(options: { old: number; recent: number; oldWithRetention?: number }) {
+  /** A table with `old` messages sent 200 days ago (or `oldAge` ms) and `recent` ones sent yesterday. */
+  async function tableWith(options: {
+    old: number
+    recent: number
+    oldWithRetention?: number
+    oldAge?: number
+  }) {
     const tableName = await createTestTable(t.documentClient, 'retention')
     const plain = t.repository({ tableName, now: () => NOW })
     // New code writing messages with a retention before the migration ran: they have an expiresAt.
@@ -30,7 +35,7 @@ describe('migration 002_message-retention', () => {
         }),
       )
     await Promise.all([
-      ...post(plain, options.old, NOW - 200 * DAY),
+      ...post(plain, options.old, NOW - (options.oldAge ?? 200 * DAY)),
       ...post(plain, options.recent, NOW - DAY),
       ...post(retaining, options.oldWithRetention ?? 0, NOW - 200 * DAY),
     ])
@@ -53,18 +58,108 @@ describe('migration 002_message-retention', () => {
     const [result] = (await migrator(tableName).up()).results
     expect(result?.notices).toEqual(
       expect.arrayContaining([
-        '12 message(s) considered: 8 given an expiresAt (90 days), 4 already had one',
-        '10 of them are past their expiresAt: TTL will delete them once it is enabled',
+        '12 message(s) considered: 8 given an expiresAt (90 days from the upgrade, 2026-06-01T00:00:00.000Z, or from a later message time), 4 already had one',
+        // Those the router wrote with a retention of its own before the migration.
+        '4 of them are past their expiresAt: TTL will delete them once it is enabled',
+        'the others cannot be deleted before 2026-08-30T00:00:00.000Z',
       ]),
     )
   })
 
-  it('a dry run says what would be given', async () => {
-    const tableName = await tableWith({ old: 1, recent: 1 })
-    const [result] = (await migrator(tableName).up({ dryRun: true })).results
-    expect(result?.notices).toContain(
-      '2 message(s) considered: 2 would be given an expiresAt (90 days), 0 already had one',
+  /** Every message's time and expiresAt (epoch seconds). */
+  const expiries = async (tableName: string) =>
+    (await scanAll(t.documentClient, tableName))
+      .filter((item) => item._et === 'Message')
+      .map((item) => ({ time: Number(item.time), expiresAt: item.expiresAt as number | undefined }))
+
+  it('makes no existing message deletable before the retention has passed after the upgrade', async () => {
+    // Two-year-old history: by its own time, all 30 messages expired long ago.
+    const tableName = await tableWith({ old: 30, recent: 2, oldAge: 730 * DAY })
+    await migrator(tableName).up()
+    const messages = await expiries(tableName)
+    expect(messages).toHaveLength(32)
+    // Yesterday's messages too: the retention runs from the upgrade for every existing message.
+    expect(messages.map((m) => m.expiresAt)).toEqual(messages.map(() => (NOW + 90 * DAY) / 1000))
+  })
+
+  it("counts from each message's time only when the operator asks (messageRetentionFrom)", async () => {
+    const tableName = await tableWith({ old: 3, recent: 1, oldAge: 730 * DAY })
+    const [result] = (
+      await migrator(tableName, { migrationOptions: { messageRetentionFrom: 'message-time' } }).up()
+    ).results
+    for (const { time, expiresAt } of await expiries(tableName)) {
+      expect(expiresAt).toBe(Math.floor(time / 1000) + 90 * 86_400)
+    }
+    expect(result?.notices).toEqual(
+      expect.arrayContaining([
+        "4 message(s) considered: 4 given an expiresAt (90 days from each message's time), 0 already had one",
+        '3 of them are past their expiresAt: TTL will delete them once it is enabled',
+        'the others cannot be deleted before 2026-08-29T00:00:00.000Z',
+      ]),
     )
+    const env = await tableWith({ old: 1, recent: 0, oldAge: 730 * DAY })
+    await migrator(env, { env: { CHATDB_MESSAGE_RETENTION_FROM: 'message-time' } }).up()
+    expect((await expiries(env))[0]?.expiresAt).toBeLessThan(NOW / 1000)
+  })
+
+  it('a dry run says how many messages would become deletable, and from when', async () => {
+    const tableName = await tableWith({ old: 2, recent: 1, oldAge: 730 * DAY })
+    const before = await scanAll(t.documentClient, tableName)
+    const [result] = (await migrator(tableName).up({ dryRun: true })).results
+    expect(result?.notices).toEqual(
+      expect.arrayContaining([
+        '3 message(s) considered: 3 would be given an expiresAt (90 days from the upgrade, 2026-06-01T00:00:00.000Z, or from a later message time), 0 already had one',
+        'none of them can be deleted before 2026-08-30T00:00:00.000Z',
+      ]),
+    )
+    expect(result?.details.retention).toEqual({
+      days: 90,
+      from: 'upgrade',
+      messagesConsidered: 3,
+      given: 3,
+      alreadyHad: 0,
+      deletableOnceTtlIsOn: 0,
+      earliestDeletion: '2026-08-30T00:00:00.000Z',
+    })
+    const [byTime] = (
+      await migrator(tableName, { migrationOptions: { messageRetentionFrom: 'message-time' } }).up({
+        dryRun: true,
+      })
+    ).results
+    expect(byTime?.details.retention).toMatchObject({
+      from: 'message-time',
+      given: 3,
+      deletableOnceTtlIsOn: 2,
+      earliestDeletion: '2026-08-29T00:00:00.000Z',
+    })
+    expect(await scanAll(t.documentClient, tableName)).toEqual(before)
+  })
+
+  it('a run resumed days later keeps the horizon of its first attempt', async () => {
+    const tableName = await tableWith({ old: 30, recent: 0, oldAge: 730 * DAY })
+    const crash = await migrator(tableName, {
+      pageSize: 10,
+      hooks: {
+        afterCheckpoint: ({ count }) => {
+          if (count === 1) throw new InjectedCrash()
+        },
+      },
+    })
+      .up()
+      .catch((e: unknown) => e)
+    expect(isInjectedCrash(crash)).toBe(true)
+    const partly = (await expiries(tableName)).filter((m) => m.expiresAt !== undefined)
+    expect(partly.length).toBeGreaterThan(0)
+    expect(partly.length).toBeLessThan(30)
+
+    const later = migrator(tableName, { pageSize: 10, now: () => NOW + 10 * DAY })
+    // The dry run reads the clock the resume will use.
+    const [dry] = (await later.up({ dryRun: true })).results
+    expect(dry?.details.retention).toMatchObject({ earliestDeletion: '2026-08-30T00:00:00.000Z' })
+    const [result] = (await later.up()).results
+    expect(result?.resumed).toBe(true)
+    const messages = await expiries(tableName)
+    expect(messages.map((m) => m.expiresAt)).toEqual(messages.map(() => (NOW + 90 * DAY) / 1000))
   })
 
   it('a resumed run counts its own pages and, apart, the totals with the earlier attempts', async () => {

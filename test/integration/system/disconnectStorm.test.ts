@@ -312,7 +312,7 @@ describe('$disconnect storms', () => {
       const details = await inspectRoom(repository, 'kept')
       expect(details?.subscribers).toHaveLength(11)
       expect(details?.users).not.toContain(undefined)
-      const summary = (await inspectRooms(repository, t.store())).find((r) => r.roomName === 'kept')
+      const summary = (await inspectRooms(repository, t.store())).rooms.find((r) => r.roomName === 'kept')
       expect(summary).toMatchObject({ subscribers: 11, users: 11, active: true })
       expect((await inspectTable(t.store()))?.entities[PRESENCE_OUTBOX_ENTITY]).toBe(1)
       // `chatdb cleanup rooms` finds nothing to change: the outbox is neither a room nor a subscriber.

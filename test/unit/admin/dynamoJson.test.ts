@@ -106,6 +106,34 @@ describe('src/admin/dynamoJson', () => {
       }
     })
 
+    it('refuses empty attribute names, names of 64 KB or more, and empty strings or binaries in a set', () => {
+      const line = (attributes: string) => `{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},${attributes}}}`
+      const refusals: [string, RegExp][] = [
+        [line('"":{"S":"v"}'), /^line 4: an attribute name cannot be empty$/],
+        [
+          line(`"${'n'.repeat(65_536)}":{"S":"v"}`),
+          /^line 4: attribute name "n{20}…" is 65536 bytes \(at most 65535\)$/,
+        ],
+        [line(`"${'é'.repeat(32_768)}":{"S":"v"}`), /is 65536 bytes/],
+        [line('"v":{"SS":["a",""]}'), /^line 4: v: a set \(SS\) cannot hold an empty string$/],
+        [line('"v":{"BS":["AA==",""]}'), /^line 4: v: a set \(BS\) cannot hold an empty binary$/],
+        [line('"v":{"M":{"tags":{"SS":[""]}}}'), /v\.tags: a set \(SS\) cannot hold an empty string/],
+        [line('"v":{"L":[{"BS":[""]}]}'), /v\[0\]: a set \(BS\) cannot hold an empty binary/],
+      ]
+      for (const [text, message] of refusals) {
+        expect(() => decodeItemLine(text, 4), text.slice(0, 80)).toThrow(
+          expect.objectContaining({ code: 'validation.option', message: expect.stringMatching(message) }),
+        )
+      }
+      for (const text of [
+        line(`"${'n'.repeat(65_535)}":{"S":"v"}`),
+        line('"v":{"SS":[" "]}'),
+        line('"v":{"S":""}'),
+      ]) {
+        expect(() => decodeItemLine(text, 1), text.slice(0, 80)).not.toThrow()
+      }
+    })
+
     it('keeps an attribute named __proto__, at the top and inside a map', () => {
       const line =
         '{"Item":{"pk":{"S":"x"},"sk":{"S":"y"},"__proto__":{"S":"top"},"m":{"M":{"__proto__":{"N":"1"}}}}}'

@@ -3,7 +3,12 @@ import {
   parseLegacyMessageSortKey,
   parseLegacyRoomSortKey,
 } from '../../../migrations/001_legacy-seed-layout.js'
-import { expiryOf, retentionDays } from '../../../migrations/002_message-retention.js'
+import {
+  existingExpiry,
+  expiryOf,
+  retentionDays,
+  retentionFrom,
+} from '../../../migrations/002_message-retention.js'
 import { migrations } from '../../../migrations/index.js'
 import { createDocumentClient } from '../../../src/client.js'
 import { migrationChecksum } from '../../../src/migrator/checksum.js'
@@ -293,6 +298,26 @@ describe('message-retention options', () => {
 
   it('expires a message retention days after it was sent, in epoch seconds', () => {
     expect(expiryOf(1_700_000_000_999, 1)).toBe(1_700_000_000 + 86_400)
+  })
+
+  it('counts existing messages from the upgrade unless asked to count from their time', () => {
+    expect(retentionFrom({ options: {}, env: {} })).toBe('upgrade')
+    expect(retentionFrom({ options: {}, env: { CHATDB_MESSAGE_RETENTION_FROM: 'message-time' } })).toBe(
+      'message-time',
+    )
+    expect(
+      retentionFrom({
+        options: { messageRetentionFrom: 'upgrade' },
+        env: { CHATDB_MESSAGE_RETENTION_FROM: 'message-time' },
+      }),
+    ).toBe('upgrade')
+    expect(() => retentionFrom({ options: { messageRetentionFrom: 'soon' }, env: {} })).toThrowError(
+      /"upgrade" or "message-time" \(got "soon" from messageRetentionFrom\)/,
+    )
+    const upgrade = 1_800_000_000_000
+    expect(existingExpiry(1_700_000_000_000, 1, 'upgrade', upgrade)).toBe(1_800_000_000 + 86_400)
+    expect(existingExpiry(1_900_000_000_000, 1, 'upgrade', upgrade)).toBe(1_900_000_000 + 86_400)
+    expect(existingExpiry(1_700_000_000_000, 1, 'message-time', upgrade)).toBe(1_700_000_000 + 86_400)
   })
 })
 

@@ -55,7 +55,7 @@ describe('the operator view API (/inspect/api/…)', () => {
     const table = await json<TableReport>('/inspect/api/table')
     expect(table.entities).toEqual((await inspectTable(store))?.entities)
     expect(table.entities.Message).toBeGreaterThan(0)
-    expect(await json('/inspect/api/rooms')).toEqual(asJson(await inspectRooms(repository, store)))
+    expect(await json('/inspect/api/rooms')).toEqual(asJson((await inspectRooms(repository, store)).rooms))
     expect(await json('/inspect/api/room/general')).toEqual(asPage(await inspectRoom(repository, 'general')))
     expect(await json('/inspect/api/user/ada')).toEqual({
       userName: 'ada',
