@@ -12,7 +12,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export interface ClientOptions {
   /** Endpoint URL; the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` applies when unset. */
   endpoint?: string
-  region?: string
+  /** A region, or a provider of one (default: the SDK's chain). */
+  region?: DynamoDBClientConfig['region']
   /** Attempts per request, the first included (SDK default 3). */
   maxAttempts?: number
   /**

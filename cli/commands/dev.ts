@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
@@ -9,6 +9,7 @@ import { DEFAULT_TABLE_NAME } from '../../src/table.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError, EXIT } from '../errors.js'
 import { interrupted, trapInterrupts } from '../interrupt.js'
+import { localFlag, relativeOrAbsolute } from '../localDir.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './devMigrations.js'
 import type { DevSetup, DevSetupStep } from './devSetup.js'
@@ -57,7 +58,13 @@ export const devSetupSteps: DevSetupStep[] = [
             if (otherData) throw new SkipFixtures()
           }
           if (written > 0) {
-            output.info(`fixtures: ${written} of ${missing} missing messages written`)
+            // "25 of 33 missing" read as if 8 were there: say "missing" only when some are.
+            const present = dataset.messages.length - missing
+            output.info(
+              present === 0
+                ? `fixtures: ${written} of ${missing} demo messages written`
+                : `fixtures: ${written} of the ${missing} missing demo messages written (${present} were there)`,
+            )
             if (pauseMs > 0) await setup.interrupt.sleep(pauseMs)
           }
           setup.interrupt.check()
@@ -141,11 +148,7 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
  */
 function inspectCommand({ local, endpoint, tableName }: CliContext): string {
   const table = tableName === DEFAULT_TABLE_NAME ? '' : ` --table ${tableName}`
-  const where = local
-    ? ` ${relativeOrAbsolute(local.dir) === DEFAULT_LOCAL_DIR ? '--local' : `--local=${relativeOrAbsolute(local.dir)}`}`
-    : endpoint
-      ? ` --endpoint ${endpoint}`
-      : ''
+  const where = local ? ` ${localFlag(local.dir)}` : endpoint ? ` --endpoint ${endpoint}` : ''
   return `${cliInvocation()} inspect rooms${table}${where}`
 }
 
@@ -168,9 +171,4 @@ function isOwnPackageRoot(dir: string, script: string): boolean {
   } catch {
     return false
   }
-}
-
-function relativeOrAbsolute(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

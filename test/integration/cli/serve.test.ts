@@ -277,7 +277,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     const paused = new Promise<void>((resolve) =>
       first.child.stderr?.on('data', (chunk) => {
         stderr += chunk
-        if (stderr.includes('fixtures: 25 of 33 missing messages written')) resolve()
+        if (stderr.includes('fixtures: 25 of 33 demo messages written')) resolve()
       }),
     )
     try {
