@@ -13,6 +13,7 @@ export type CliErrorCode =
   | 'cli.interrupted'
   | 'cli.portInUse'
   | 'cli.listen'
+  | 'cli.connect'
 
 export class CliError extends Error {
   override name = 'CliError'

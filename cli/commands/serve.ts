@@ -10,7 +10,9 @@ import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js
 import { type CliContext, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
+import { createRouteSummary, ROUTE_SUMMARY_INTERVAL_MS } from '../gateway/routeLog.js'
 import type { Gateway } from '../gateway/startGateway.js'
+import { cliInvocation } from '../invocation.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
@@ -25,6 +27,8 @@ export interface GatewayArgs extends GlobalOptions {
   largeRoomThreshold?: string
   /** Unset: `CHATDB_LARGE_ROOM_SHARDS`, else 64. */
   largeRoomShards?: string
+  /** A log line per route invocation, instead of a summary every 10 s. */
+  verbose: boolean
 }
 
 export const DEFAULT_PORT = 3001
@@ -63,6 +67,11 @@ export const gatewayOptions = {
     type: 'string',
     defaultDescription: `$CHATDB_LARGE_ROOM_SHARDS or ${DEFAULT_LARGE_ROOM_SHARDS}`,
     describe: 'Subscription shards of a room that becomes large',
+  },
+  verbose: {
+    type: 'boolean',
+    default: false,
+    describe: `Log every route invocation (route, connection, status, ms); without it, a summary every ${ROUTE_SUMMARY_INTERVAL_MS / 1000} s when something happened`,
   },
 } as const
 
@@ -223,6 +232,9 @@ export async function serveUntilSignal(
   const { output, documentClient, tableName } = context
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
+  const log = (line: string) => output.info(line)
+  // Without --verbose the routes are counted, not listed: a chat page keeps sending frames.
+  const summary = args.verbose ? undefined : createRouteSummary({ log })
   await reservation?.release()
   const gateway = await startGateway({
     port: args.port,
@@ -238,10 +250,17 @@ export async function serveUntilSignal(
     }),
     documentClient,
     tableName,
-    log: (line) => output.info(line),
+    log,
+    route: summary && ((invocation) => summary.record(invocation)),
   }).catch((error: unknown) => {
+    summary?.close()
     throw listenError(error, args.host, args.port)
   })
+  // The summary's last line counts the $disconnects of the connections the close ends.
+  const close = async () => {
+    await gateway.close()
+    summary?.close()
+  }
   // Listening for the signal from the moment the gateway runs: a Ctrl-C while `started` works
   // still closes the gateway (and with it every connection) properly.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -264,13 +283,13 @@ export async function serveUntilSignal(
     ])
     more = first ?? {}
   } catch (error) {
-    await gateway.close()
+    await close()
     throw error
   }
   if (signalled) {
     // Stopped before it was ready: nothing to announce.
     output.info(`${signalled}: closing the gateway`)
-    await gateway.close()
+    await close()
     return
   }
   // The operator view reads the whole table for anyone who reaches the port: fine on loopback,
@@ -306,7 +325,8 @@ export async function serveUntilSignal(
         maxReceiveCount: gateway.fanOut.maxReceiveCount,
       },
     },
-    connect: `npx wscat -c ${gateway.url}`,
+    // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
+    connect: `${cliInvocation()} connect ${gateway.url}`,
     sampleFrame,
   }
   output.result(ready, (r) => {
@@ -335,5 +355,5 @@ export async function serveUntilSignal(
   })
   const signal = await stopped
   output.info(`${signal}: closing the gateway`)
-  await gateway.close()
+  await close()
 }
