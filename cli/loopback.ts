@@ -1,4 +1,4 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
+import { sdkChainsOr } from '../src/client.js'
 
 /** What a local DynamoDB (dynalite, DynamoDB Local) accepts: it checks neither region nor signature. */
 export const LOCAL_REGION = 'local'
@@ -20,19 +20,12 @@ export function isLoopbackUrl(url: string | undefined): boolean {
 }
 
 /**
- * The region and credentials for a loopback endpoint: the SDK's own chains (AWS_REGION, a
- * profile, …) when they yield something, else {@link LOCAL_REGION} and {@link LOCAL_CREDENTIALS}
- * instead of their "Region is missing" and "Could not load credentials" errors. The chains are
- * borrowed from a client built with no region or credentials (which makes no request), so they
- * are exactly the ones any other client would use.
+ * The region and credentials for a loopback endpoint: the SDK's own chains when they yield
+ * something, else {@link LOCAL_REGION} and {@link LOCAL_CREDENTIALS} (see `sdkChainsOr`).
  *
  * @example
  * createDocumentClient({ endpoint: 'http://127.0.0.1:8000', ...loopbackIdentity() })
  */
-export function loopbackIdentity(): Pick<DynamoDBClientConfig, 'region' | 'credentials'> {
-  const { config } = new DynamoDBClient({})
-  return {
-    region: () => config.region().catch(() => LOCAL_REGION),
-    credentials: () => config.credentials().catch(() => LOCAL_CREDENTIALS),
-  }
+export function loopbackIdentity() {
+  return sdkChainsOr({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
 }
