@@ -41,6 +41,9 @@ export async function runConnectSession({
   stop,
 }: ConnectSessionOptions): Promise<void> {
   const socket = new WebSocket(url)
+  // Never an unhandled 'error': before the open it fails the session (below); after it, 'close'
+  // follows with 1006, which is reported as an abnormal close.
+  socket.on('error', () => {})
   await new Promise<void>((opened, failed) => {
     socket.once('open', opened)
     socket.once('unexpected-response', (_request, response) => {
@@ -63,8 +66,6 @@ export async function runConnectSession({
       ),
     )
   })
-  // An error once open (a reset) is followed by 'close' with 1006, which is reported below.
-  socket.on('error', () => {})
   let ending: NodeJS.Timeout | undefined
   let inputEnded = false
   let sent = 0
