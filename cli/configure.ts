@@ -80,6 +80,12 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
       'Global options:',
     )
   for (const command of commands) cli = cli.command(command as never)
+  // The command words yargs has matched so far (`inspect room`), for hints that name the command:
+  // read in a middleware (a handler's errors arrive after yargs has forgotten them) and on failure.
+  const matched = () => commandPath(cli)
+  cli = cli.middleware(() => {
+    command = matched()
+  })
   return cli
     .demandCommand(1, 'Name a command.')
     .recommendCommands()
@@ -90,22 +96,39 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
     .wrap(Math.min(120, process.stdout.columns || 120))
     .exitProcess(false)
     .fail((message, error) => {
-      // Errors thrown by handlers come through here too: let them reach `run` unchanged.
+      // A failure of parsing happens while yargs is still in its command; a handler's comes later,
+      // once the middleware has recorded the command.
+      command ||= matched()
+      // Errors thrown by handlers (and checks) come through here too: let them reach `run` unchanged.
       if (error && error.name !== 'YError') throw error
       // yargs words some errors over several lines ("Invalid values:\n  Argument: ..."): make it one.
       const text = (message ?? error?.message ?? 'invalid arguments').replace(/:?\s*\n\s*/g, ': ')
       // getOptions is untyped: the option names yargs knows as booleans (flags that take no value).
       const { boolean } = (cli as unknown as { getOptions(): { boolean: string[] } }).getOptions()
       const words = positionals(argv, boolean)
-      throw new CliError('cli.usage', usageMessage(text, words), 'run `chatdb --help` for usage')
+      throw new CliError('cli.usage', usageMessage(text, words))
     }) as unknown as Argv<GlobalOptions>
 }
+
+/** The command `configure` last matched (`inspect room`; '' before any), for the hints. */
+let command = ''
+
+/** The words of the command yargs is in (yargs keeps them in its parsing context). */
+function commandPath(cli: Argv<GlobalOptions>): string {
+  // getInternalMethods is untyped: the context of the command being parsed.
+  const internal = cli as unknown as { getInternalMethods(): { getContext(): { commands: string[] } } }
+  return internal.getInternalMethods().getContext().commands.join(' ')
+}
+
+/** The invocation a hint names: `chatdb inspect room`, or `chatdb` outside any command. */
+const invocation = (path: string) => (path ? `chatdb ${path}` : 'chatdb')
 
 /**
  * Runs `chatdb` with `argv` and returns the exit code: 0 success, 1 failure, 2 usage error.
  * Errors print as `code: message` plus a hint; the stack only with --debug.
  */
 export async function run(argv: string[]): Promise<number> {
+  command = ''
   const cli = configure(argv)
   try {
     await cli.parseAsync()
@@ -114,15 +137,16 @@ export async function run(argv: string[]): Promise<number> {
     const error = thrown instanceof CommandFailure ? thrown.error : thrown
     // Failures outside a command (usage errors) have no parsed options to go by.
     const flag = (name: string) => argv.includes(`--${name}`)
-    const scene =
-      thrown instanceof CommandFailure
+    const scene = {
+      ...(thrown instanceof CommandFailure
         ? thrown.scene
-        : { tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME }
+        : { tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME }),
+      command: invocation(command),
+    }
     const described = errorReport(error, scene)
     // The hint of an internal error is "run again with --debug": not when that is what was done.
     const report =
       flag('debug') && described.code === 'internal' ? { ...described, hint: undefined } : described
-    if (report.exitCode === EXIT.usage && !flag('json')) process.stderr.write(`${await cli.getHelp()}\n\n`)
     createOutput({ json: flag('json') }).error(report)
     if (flag('debug') && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
     return report.exitCode
@@ -187,11 +211,7 @@ function given(argv: string[], name: string): string | undefined {
 function checkGlobalOptions(parsed: GlobalOptions & Record<string, unknown>, argv: string[]): true {
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value !== 'number' || !Number.isNaN(value) || /[A-Z]/.test(key)) continue
-    throw new CliError(
-      'cli.usage',
-      `--${key} must be a number, got "${given(argv, key) ?? ''}"`,
-      `run \`chatdb --help\` for usage`,
-    )
+    throw new CliError('cli.usage', `--${key} must be a number, got "${given(argv, key) ?? ''}"`)
   }
   if (!TABLE_NAME.test(parsed.table)) {
     throw new CliError(

@@ -2,14 +2,16 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { createDocumentClient } from '../src/client.js'
+import { type ClientOptions, createDocumentClient } from '../src/client.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
 import { roomListingOptionsFromEnv } from '../src/repository/roomListing.js'
 import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
 import { userHistoryShardsFromEnv } from '../src/repository/userHistoryShards.js'
 import { checkHttpUrl } from './checks.js'
 import { CommandFailure } from './errors.js'
+import { DEFAULT_LOCAL_DIR } from './localDir.js'
 import { runningLocalEndpoint, startDynalite } from './localDynalite.js'
+import { isLoopbackUrl, LOCAL_CREDENTIALS, LOCAL_REGION, loopbackIdentity } from './loopback.js'
 import { createOutput, type Output } from './output.js'
 
 /** Options every command takes (cli/configure.ts declares them). */
@@ -25,8 +27,7 @@ export interface GlobalOptions {
   yes: boolean
 }
 
-/** The default directory of the embedded dynalite (`--local` without a value, and `dev`). */
-export const DEFAULT_LOCAL_DIR = '.chatdb'
+export { DEFAULT_LOCAL_DIR } from './localDir.js'
 
 export interface CliContext {
   tableName: string
@@ -68,8 +69,8 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
   // (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL); they are read here for error messages only.
   let endpoint = options.endpoint
   let endpointLabel = endpoint ?? process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL
-  let region = options.region
-  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined
+  let region: ClientOptions['region'] = options.region
+  let credentials: ClientOptions['credentials']
   let server: Server | undefined
   let local: { dir: string; shared: boolean } | undefined
   if (options.local !== undefined) {
@@ -85,9 +86,15 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     }
     endpointLabel = endpoint
     // dynalite checks neither signatures nor regions; the SDK still wants both.
-    region ??= 'local'
-    credentials = { accessKeyId: 'local', secretAccessKey: 'local' }
+    region ??= LOCAL_REGION
+    credentials = LOCAL_CREDENTIALS
     local = { dir, shared: running !== undefined }
+  } else if (isLoopbackUrl(endpointLabel)) {
+    // A DynamoDB on this machine (a running dev's dynalite, DynamoDB Local) needs no AWS account:
+    // what the SDK finds is used, and stand-ins replace only what it would fail on.
+    const identity = loopbackIdentity()
+    region ??= identity.region
+    credentials = identity.credentials
   }
   if (endpoint === undefined) {
     // The SDK reads these itself, and fails on a malformed one with a bare "Invalid URL".

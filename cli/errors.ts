@@ -1,5 +1,6 @@
 import { isChatDbError } from '../src/errors.js'
 import { isNetworkFailure } from '../src/util/networkFailure.js'
+import { localFlag } from './localDir.js'
 
 /** Errors the CLI raises itself (the library's are `ChatDbError`s). */
 export type CliErrorCode =
@@ -13,6 +14,7 @@ export type CliErrorCode =
   | 'cli.portInUse'
   | 'cli.listen'
   | 'cli.gatewayRunning'
+  | 'cli.connect'
 
 export class CliError extends Error {
   override name = 'CliError'
@@ -48,6 +50,8 @@ export interface ErrorScene {
   endpoint?: string | undefined
   /** The embedded dynalite's directory, with --local. */
   localDir?: string | undefined
+  /** The command that failed, as typed (`chatdb inspect room`; default `chatdb`). */
+  command?: string | undefined
 }
 
 /** An error thrown by a command, with where the command was pointed (see `withContext`). */
@@ -78,11 +82,12 @@ export function errorReport(error: unknown, scene: ErrorScene): ErrorReport {
     hint,
     exitCode: EXIT.failure,
   })
+  const command = scene.command ?? 'chatdb'
   if (error instanceof CliError) {
     return {
       code: error.code,
       message: error.message,
-      hint: error.hint,
+      hint: error.hint ?? (error.code === 'cli.usage' ? `run \`${command} --help\` for usage` : undefined),
       exitCode:
         error.code === 'cli.usage'
           ? EXIT.usage
@@ -125,12 +130,12 @@ export function errorReport(error: unknown, scene: ErrorScene): ErrorReport {
     return failure(
       'store.tableNotFound',
       `table "${scene.tableName}" does not exist ${where}`,
-      `create it with \`chatdb create-table --table ${scene.tableName}\`, or pick another with --table / CHATDB_TABLE`,
+      `create it with \`chatdb create-table --table ${scene.tableName}${scene.localDir ? ` ${localFlag(scene.localDir)}` : ''}\`, or pick another with --table / CHATDB_TABLE`,
     )
   }
   if (isChatDbError(error)) {
     const hint = error.code.startsWith('validation.')
-      ? 'check the arguments; `chatdb <command> --help` lists them'
+      ? `check the arguments; \`${command} --help\` lists them`
       : error.code === 'store.unavailable' || error.code === 'store.contention'
         ? 'try again in a moment'
         : undefined

@@ -12,7 +12,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 export interface ClientOptions {
   /** Endpoint URL; the SDK's own `AWS_ENDPOINT_URL_DYNAMODB` applies when unset. */
   endpoint?: string
-  region?: string
+  /** A region, or a provider of one (default: the SDK's chain). */
+  region?: DynamoDBClientConfig['region']
   /** Attempts per request, the first included (SDK default 3). */
   maxAttempts?: number
   /**
@@ -76,4 +77,25 @@ export function createDocumentClient(options: ClientOptions = {}): DynamoDBDocum
   return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
     marshallOptions: { removeUndefinedValues: true },
   })
+}
+
+/**
+ * The SDK's own region and credentials chains (AWS_REGION, a profile, keys in the environment, …),
+ * with `fallback` for whichever of them finds nothing, instead of its "Region is missing" or
+ * "Could not load credentials" error. The chains are borrowed from a client built with neither
+ * (which sends nothing), so they are exactly the ones any other client uses. For endpoints that
+ * check neither (a local DynamoDB): the CLI on a loopback endpoint.
+ *
+ * @example
+ * createDocumentClient({ endpoint: 'http://127.0.0.1:8000', ...sdkChainsOr({ region: 'local', credentials }) })
+ */
+export function sdkChainsOr(fallback: {
+  region: string
+  credentials: { accessKeyId: string; secretAccessKey: string }
+}): Required<Pick<DynamoDBClientConfig, 'region' | 'credentials'>> {
+  const { config } = new DynamoDBClient({})
+  return {
+    region: () => config.region().catch(() => fallback.region),
+    credentials: () => config.credentials().catch(() => fallback.credentials),
+  }
 }

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs'
-import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { CommandModule } from 'yargs'
 import { bundledDatasetPath, loadSeedDataset } from '../../src/admin/seedDataset.js'
 import { seedHistory } from '../../src/admin/seedHistory.js'
@@ -10,6 +8,8 @@ import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } f
 import { CliError, EXIT } from '../errors.js'
 import { holdGatewayOf } from '../gatewayLock.js'
 import { interrupted, trapInterrupts } from '../interrupt.js'
+import { cliInvocation } from '../invocation.js'
+import { localFlag } from '../localDir.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './devMigrations.js'
 import type { DevSetup, DevSetupStep } from './devSetup.js'
@@ -58,7 +58,13 @@ export const devSetupSteps: DevSetupStep[] = [
             if (otherData) throw new SkipFixtures()
           }
           if (written > 0) {
-            output.info(`fixtures: ${written} of ${missing} missing messages written`)
+            // "25 of 33 missing" read as if 8 were there: say "missing" only when some are.
+            const present = dataset.messages.length - missing
+            output.info(
+              present === 0
+                ? `fixtures: ${written} of ${missing} demo messages written`
+                : `fixtures: ${written} of the ${missing} missing demo messages written (${present} were there)`,
+            )
             if (pauseMs > 0) await setup.interrupt.sleep(pauseMs)
           }
           setup.interrupt.check()
@@ -87,7 +93,7 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
     y
       .options(gatewayOptions)
       .check(checkGatewayArgs)
-      .example('$0 dev', `then: npx wscat -c ws://127.0.0.1:3001`) as never,
+      .example('$0 dev', 'then, from another terminal: chatdb connect ws://127.0.0.1:3001') as never,
   handler: async (args) => {
     // The port before anything else: a busy one must not cost a table, migrations and fixtures.
     const reservation = await reservePort(args.host, args.port)
@@ -149,36 +155,6 @@ export const devCommand: CommandModule<GlobalOptions, GatewayArgs> = {
  */
 function inspectCommand({ local, endpoint, tableName }: CliContext): string {
   const table = tableName === DEFAULT_TABLE_NAME ? '' : ` --table ${tableName}`
-  const where = local
-    ? ` ${relativeOrAbsolute(local.dir) === DEFAULT_LOCAL_DIR ? '--local' : `--local=${relativeOrAbsolute(local.dir)}`}`
-    : endpoint
-      ? ` --endpoint ${endpoint}`
-      : ''
+  const where = local ? ` ${localFlag(local.dir)}` : endpoint ? ` --endpoint ${endpoint}` : ''
   return `${cliInvocation()} inspect rooms${table}${where}`
-}
-
-/**
- * The command that runs this CLI from the current directory: `npx chatdb` where npx finds it (a
- * project that installed the package, or chatdb's own clone, whose built bin npx runs), else
- * `node <path of main.js>` (this CLI started from elsewhere).
- */
-function cliInvocation(): string {
-  const script = process.argv[1] ?? ''
-  if (script.split(sep).includes('node_modules')) return 'npx chatdb'
-  return isOwnPackageRoot(process.cwd(), script) ? 'npx chatdb' : `node ${relativeOrAbsolute(script)}`
-}
-
-/** Whether `dir` is the root of the chatdb package that `script` belongs to. */
-function isOwnPackageRoot(dir: string, script: string): boolean {
-  try {
-    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }
-    return manifest.name === 'chatdb' && resolve(script) === resolve(dir, 'dist/cli/main.js')
-  } catch {
-    return false
-  }
-}
-
-function relativeOrAbsolute(path: string): string {
-  const rel = relative(process.cwd(), path)
-  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel
 }

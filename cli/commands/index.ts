@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs'
 import type { GlobalOptions } from '../context.js'
 import { cleanupCommand } from './cleanup.js'
+import { connectCommand } from './connect.js'
 import { createTableCommand } from './createTable.js'
 import { deleteTableCommand } from './deleteTable.js'
 import { devCommand } from './dev.js'
@@ -31,4 +32,5 @@ export const commands: CommandModule<GlobalOptions, any>[] = [
   importCommand,
   serveCommand,
   devCommand,
+  connectCommand,
 ]

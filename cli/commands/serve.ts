@@ -11,8 +11,10 @@ import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } f
 import { CliError } from '../errors.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
+import { createRouteSummary, ROUTE_SUMMARY_INTERVAL_MS } from '../gateway/routeLog.js'
 import type { Gateway } from '../gateway/startGateway.js'
 import { holdGatewayOf } from '../gatewayLock.js'
+import { cliInvocation } from '../invocation.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
 
 export interface GatewayArgs extends GlobalOptions {
@@ -31,6 +33,8 @@ export interface GatewayArgs extends GlobalOptions {
   allowOrigin?: string[]
   /** Host names the gateway answers to besides its address and localhost. */
   allowHost?: string[]
+  /** A log line per route invocation, instead of a summary every 10 s. */
+  verbose: boolean
 }
 
 export const DEFAULT_PORT = 3001
@@ -81,6 +85,11 @@ export const gatewayOptions = {
     type: 'string',
     defaultDescription: `$CHATDB_LARGE_ROOM_SHARDS or ${DEFAULT_LARGE_ROOM_SHARDS}`,
     describe: 'Subscription shards of a room that becomes large',
+  },
+  verbose: {
+    type: 'boolean',
+    default: false,
+    describe: `Log every route invocation (route, connection, status, ms); without it, a summary every ${ROUTE_SUMMARY_INTERVAL_MS / 1000} s when something happened`,
   },
 } as const
 
@@ -262,6 +271,9 @@ export async function serveUntilSignal(
   const { output, documentClient, tableName } = context
   // The gateway pulls in ws and every handler: load it only for the commands that run it.
   const { startGateway } = await import('../gateway/startGateway.js')
+  const log = (line: string) => output.info(line)
+  // Without --verbose the routes are counted, not listed: a chat page keeps sending frames.
+  const summary = args.verbose ? undefined : createRouteSummary({ log })
   await reservation?.release()
   const port = reservation?.port ?? args.port
   const gateway = await startGateway({
@@ -280,10 +292,17 @@ export async function serveUntilSignal(
     }),
     documentClient,
     tableName,
-    log: (line) => output.info(line),
+    log,
+    route: summary && ((invocation) => summary.record(invocation)),
   }).catch((error: unknown) => {
+    summary?.close()
     throw listenError(error, args.host, port)
   })
+  // The summary's last line counts the $disconnects of the connections the close ends.
+  const close = async () => {
+    await gateway.close()
+    summary?.close()
+  }
   // Listening for the signal from the moment the gateway runs: a Ctrl-C while `started` works
   // still closes the gateway (and with it every connection) properly.
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -306,13 +325,13 @@ export async function serveUntilSignal(
     ])
     more = first ?? {}
   } catch (error) {
-    await gateway.close()
+    await close()
     throw error
   }
   if (signalled) {
     // Stopped before it was ready: nothing to announce.
     output.info(`${signalled}: closing the gateway`)
-    await gateway.close()
+    await close()
     return
   }
   // The operator view reads the whole table for anyone who reaches the port: fine on loopback,
@@ -349,7 +368,8 @@ export async function serveUntilSignal(
         maxReceiveCount: gateway.fanOut.maxReceiveCount,
       },
     },
-    connect: `npx wscat -c ${gateway.url}`,
+    // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
+    connect: `${cliInvocation()} connect ${gateway.url}`,
     sampleFrame,
   }
   output.result(ready, (r) => {
@@ -378,5 +398,5 @@ export async function serveUntilSignal(
   })
   const signal = await stopped
   output.info(`${signal}: closing the gateway`)
-  await gateway.close()
+  await close()
 }

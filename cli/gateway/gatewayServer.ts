@@ -15,6 +15,7 @@ import {
 import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
 import { createRequestGuard } from './requestGuard.js'
+import { routeLine } from './routeLog.js'
 import { urlHost } from './urlHost.js'
 import { serveWebPage } from './webPage.js'
 
@@ -59,6 +60,7 @@ const textOf = (data: RawData): string =>
  */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
   const { host = '127.0.0.1', log = () => {}, maxQueuedFrames = DEFAULT_MAX_QUEUED_FRAMES } = options
+  const route = options.route ?? ((invocation) => log(routeLine(invocation)))
   if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
     throw new RangeError(`maxQueuedFrames must be a non-negative integer (got ${maxQueuedFrames})`)
   }
@@ -81,14 +83,17 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     return promise
   }
 
-  async function invoke(connection: ConnectionInfo, route: Parameters<typeof buildEvent>[2]) {
+  async function invoke(connection: ConnectionInfo, invoked: Parameters<typeof buildEvent>[2]) {
     const started = performance.now()
-    const event = buildEvent(stage, connection, route)
+    const event = buildEvent(stage, connection, invoked)
     const { statusCode } = await (router as NonNullable<typeof router>).handler(event)
     // Timing is for the developer reading the log; nothing depends on it.
-    log(
-      `${route.routeKey} ${connection.connectionId} ${statusCode} ${Math.round(performance.now() - started)}ms`,
-    )
+    route({
+      routeKey: invoked.routeKey,
+      connectionId: connection.connectionId,
+      statusCode,
+      ms: Math.round(performance.now() - started),
+    })
     return statusCode
   }
 

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
 import type { InspectApi } from './inspectApi.js'
 import type { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+import type { RouteInvocation } from './routeLog.js'
 
 /** What the gateway invokes: the Lambda router, or anything shaped like it. */
 export interface GatewayRouter {
@@ -15,8 +16,10 @@ export interface GatewayServerOptions {
   host?: string
   /** Builds the router once the `@connections` endpoint (this server) is known. */
   router: (managementEndpoint: string) => GatewayRouter
-  /** One line per route invocation: route, connection id, status, milliseconds. */
+  /** Lines for the developer: one per route invocation (unless `route` is given), errors, throttling. */
   log?: (line: string) => void
+  /** Each route invocation, instead of a `log` line for it (`serve` summarizes them). */
+  route?: (invocation: RouteInvocation) => void
   /**
    * Frames one connection may have waiting behind the one being handled (default
    * {@link DEFAULT_MAX_QUEUED_FRAMES}). One more closes the connection with 1013 "try again

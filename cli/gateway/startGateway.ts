@@ -12,6 +12,7 @@ import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
 import { describeLocalFanOut, type LocalFanOut, startLocalFanOut } from './localFanOut.js'
+import type { RouteInvocation } from './routeLog.js'
 
 export type { LocalFanOut } from './localFanOut.js'
 
@@ -28,8 +29,10 @@ export interface GatewayOptions {
   host?: string
   documentClient: DynamoDBDocumentClient
   tableName: string
-  /** One line per route invocation: route, connection id, status, milliseconds. */
+  /** Lines for the developer: one per route invocation (unless `route` is given), errors, warnings. */
   log?: (line: string) => void
+  /** Each route invocation, instead of a `log` line for it. */
+  route?: (invocation: RouteInvocation) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
   /** Host names it answers to besides its address and `localhost` (`--allow-host`). */
@@ -90,6 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     host,
     log,
+    route: options.route,
     maxQueuedFrames,
     allowedHosts,
     allowedOrigins,

@@ -19,6 +19,8 @@ export interface CliOptions {
   table?: string
   env?: Record<string, string | undefined>
   cwd?: string
+  /** Written to the command's stdin, which then ends (default: stdin ends at once). */
+  input?: string
 }
 
 /** The test's environment plus the dynalite endpoint and table; `undefined` in `env` removes a variable. */
@@ -42,7 +44,7 @@ function cliEnv({ table, env = {} }: CliOptions): NodeJS.ProcessEnv {
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [CLI_MAIN, ...args],
       { env: cliEnv(options), cwd: options.cwd, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
@@ -51,6 +53,7 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
         done({ code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T })
       },
     )
+    child.stdin?.end(options.input ?? '')
   })
 }
 

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { expectFailure, runCli, STACK_FRAME } from '../../support/cli.js'
+import { dynamoEndpoint } from '../../support/dynamo.js'
 
 describe('chatdb errors (built CLI)', () => {
   const home = mkdtempSync(join(tmpdir(), 'chatdb-home-'))
@@ -31,6 +32,10 @@ describe('chatdb errors (built CLI)', () => {
     AWS_EC2_METADATA_DISABLED: 'true',
   }
 
+  // Not a loopback name, so the CLI keeps the SDK's region and credentials chains (no stand-ins),
+  // yet Linux connects 0.0.0.0 to this machine: requests that get signed reach the test dynalite.
+  const nonLoopbackDynamo = () => dynamoEndpoint().replace('127.0.0.1', '0.0.0.0')
+
   it('turns each failure into one line with a hint and the right exit code, never a stack', async () => {
     const unreachable = ['--endpoint', 'http://127.0.0.1:1']
     const [
@@ -41,6 +46,7 @@ describe('chatdb errors (built CLI)', () => {
       badDuration,
       noCredentials,
       noRegion,
+      localMissingTable,
       badNumber,
       badChoice,
       missingArgument,
@@ -53,10 +59,19 @@ describe('chatdb errors (built CLI)', () => {
       runCli(['inspect', 'rooms', ...unreachable, '--debug']),
       runCli(['inspect', 'rooms', '--table', 'no-such-table']),
       runCli(['cleanup', 'messages', '--older-than', '30 days', '--dry-run']),
-      runCli(['inspect', 'rooms'], { env: bareMachine }),
       runCli(['inspect', 'rooms'], {
-        env: { ...bareMachine, AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: undefined },
+        env: { ...bareMachine, AWS_ENDPOINT_URL_DYNAMODB: nonLoopbackDynamo() },
       }),
+      runCli(['inspect', 'rooms'], {
+        env: {
+          ...bareMachine,
+          AWS_ENDPOINT_URL_DYNAMODB: nonLoopbackDynamo(),
+          AWS_ACCESS_KEY_ID: 'k',
+          AWS_SECRET_ACCESS_KEY: 's',
+          AWS_REGION: undefined,
+        },
+      }),
+      runCli(['inspect', 'rooms', `--local=${join(home, 'no-table')}`]),
       runCli(['seed', '--rooms', 'many']),
       runCli(['create-table', '--billing-mode', 'FREE']),
       runCli(['inspect', 'room']),
@@ -79,6 +94,11 @@ describe('chatdb errors (built CLI)', () => {
 
     expectFailure(noCredentials, 'aws.credentials')
     expectFailure(noRegion, 'aws.region')
+    // The hint says how to create the table where the command looked: in the same --local directory.
+    expectFailure(localMissingTable, 'store.tableNotFound')
+    expect(localMissingTable.stderr).toContain(
+      `\`chatdb create-table --table chat --local=${join(home, 'no-table')}\``,
+    )
 
     expectFailure(badNumber, 'cli.usage', 2)
     expect(badNumber.stderr).toContain('--rooms must be a number')
@@ -86,12 +106,24 @@ describe('chatdb errors (built CLI)', () => {
     expect(badChoice.stderr).toContain('cli.usage: Invalid values: Argument: billing-mode, Given: "FREE"')
     expectFailure(missingArgument, 'cli.usage', 2)
     expectFailure(badRoomName, 'validation.roomName')
+    // Hints name the command that was run, not a placeholder.
+    expect(badRoomName.stderr).toContain('hint: check the arguments; `chatdb inspect room --help` lists them')
 
+    // A usage error is its line and a pointer to the command's help; the help itself is not printed.
+    expect(missingArgument.stderr).toBe(
+      'cli.usage: Not enough non-option arguments: got 0, need at least 1\nhint: run `chatdb inspect room --help` for usage\n',
+    )
+    expect(badNumber.stderr).toBe(
+      'cli.usage: --rooms must be a number, got "many"\nhint: run `chatdb seed --help` for usage\n',
+    )
     expectFailure(unknownCommand, 'cli.usage', 2)
-    expect(unknownCommand.stderr).toContain('unknown command "crate-table". Did you mean create-table?')
-    expect(unknownCommand.stderr).toContain('Commands:')
+    expect(unknownCommand.stderr).toBe(
+      'cli.usage: unknown command "crate-table". Did you mean create-table?\nhint: run `chatdb --help` for usage\n',
+    )
     expectFailure(noCommand, 'cli.usage', 2)
-    expect(noCommand.stderr).toContain('Commands:')
+    expect(noCommand.stderr).toBe('cli.usage: Name a command.\nhint: run `chatdb --help` for usage\n')
+    for (const run of [badChoice, missingArgument, unknownCommand, noCommand])
+      expect(run.stderr).not.toContain('Commands:')
     for (const run of [refused, missingTable, noCredentials, badNumber, unknownCommand])
       expect(run.stdout).toBe('')
   })
@@ -228,10 +260,32 @@ describe('chatdb errors (built CLI)', () => {
     expect(readFileSync(pidFile, 'utf8')).toBe(String(process.pid))
   })
 
+  it('reaches a DynamoDB on a loopback endpoint without a region or credentials configured', async () => {
+    const loopback = dynamoEndpoint().replace('127.0.0.1', 'localhost')
+    const [fromVariable, fromFlag] = await Promise.all([
+      runCli(['inspect', 'rooms', '--table', 'no-such-table'], {
+        env: { ...bareMachine, AWS_REGION: undefined },
+      }),
+      runCli(['inspect', 'rooms', '--table', 'no-such-table', '--endpoint', loopback], {
+        env: { ...bareMachine, AWS_REGION: undefined, AWS_ENDPOINT_URL_DYNAMODB: undefined },
+      }),
+    ])
+    // dynalite answered: the requests were signed and sent, with stand-ins for what is missing.
+    expectFailure(fromVariable, 'store.tableNotFound')
+    expect(fromVariable.stderr).toContain(`does not exist at ${dynamoEndpoint()}`)
+    expectFailure(fromFlag, 'store.tableNotFound')
+    expect(fromFlag.stderr).toContain(`does not exist at ${loopback}`)
+  })
+
   it('--profile takes credentials from that profile', async () => {
     const credentials = join(home, 'credentials')
     writeFileSync(credentials, '[other]\naws_access_key_id = other\naws_secret_access_key = other\n')
-    const env = { ...bareMachine, AWS_SHARED_CREDENTIALS_FILE: credentials }
+    // A loopback endpoint would stand in credentials when none are found: not one here.
+    const env = {
+      ...bareMachine,
+      AWS_SHARED_CREDENTIALS_FILE: credentials,
+      AWS_ENDPOINT_URL_DYNAMODB: nonLoopbackDynamo(),
+    }
     const [withProfile, withoutProfile] = await Promise.all([
       runCli(['inspect', 'rooms', '--table', 'no-such-table', '--profile', 'other'], { env }),
       runCli(['inspect', 'rooms', '--table', 'no-such-table'], { env }),

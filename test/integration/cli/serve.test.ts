@@ -173,6 +173,62 @@ describe('chatdb serve / dev (built CLI)', () => {
     }
   })
 
+  it('connect sends piped lines as frames and prints the answers; serve sums its routes up unless --verbose', async () => {
+    const table = await createTestTable(documentClient, 'connect')
+    const quiet = startCli(['serve', '--port', '0'], { table })
+    const verbose = startCli(['serve', '--port', '0', '--verbose'], { table })
+    try {
+      const [quietReady, verboseReady] = await Promise.all([quiet.ready, verbose.ready])
+      // What serve prints to copy: the built-in client, as npx finds it from chatdb's own clone.
+      expect(quietReady.connect).toBe(`npx chatdb connect ${quietReady.url}`)
+      const frames = [
+        JSON.stringify({ action: 'subscribe', roomName: 'general', userName: 'ada' }),
+        '',
+        // The echo carries a bidi isolate: printed escaped, as everything a user chose.
+        JSON.stringify({ action: 'sendMessage', roomName: 'general', message: 'hi \u2066there' }),
+        'not json',
+      ]
+      const [piped, viaVerbose, refused, badUrl] = await Promise.all([
+        runCli(['connect', quietReady.url as string], { input: `${frames.join('\n')}\n` }),
+        runCli(['connect', verboseReady.url as string], { input: `${frames[0]}\n` }),
+        runCli(['connect', 'ws://127.0.0.1:1']),
+        runCli(['connect', 'http://127.0.0.1:3001']),
+      ])
+      expect(piped.code, piped.stderr).toBe(0)
+      const printed = piped.stdout.trimEnd().split('\n')
+      // subscribed, the newMessage broadcast, the error frame of the line that is not JSON.
+      expect(printed).toHaveLength(3)
+      expect(JSON.parse(printed[0] as string)).toMatchObject({
+        type: 'subscribed',
+        roomName: 'general',
+        users: ['ada'],
+      })
+      expect(printed[1]).toContain('"message":"hi \\u2066there"')
+      expect(printed[1]).not.toContain('\u2066')
+      expect(JSON.parse(printed[2] as string)).toMatchObject({ type: 'error', statusCode: 400 })
+      expect(viaVerbose.code, viaVerbose.stderr).toBe(0)
+      expect(JSON.parse(viaVerbose.stdout)).toMatchObject({ type: 'subscribed', roomName: 'general' })
+      expectFailure(refused, 'cli.connect')
+      expect(refused.stderr).toContain('cannot connect to ws://127.0.0.1:1')
+      expectFailure(badUrl, 'cli.usage', 2)
+      expect(badUrl.stderr).toContain('must be a ws:// or wss:// URL')
+
+      const [quietStopped, verboseStopped] = await Promise.all([quiet.stop('SIGINT'), verbose.stop('SIGINT')])
+      expect(quietStopped.code).toBe(0)
+      // No line per route without --verbose: summary lines count them (every 10 s, and on close).
+      expect(quietStopped.stderr).not.toMatch(/^sendMessage \S+ 200 \d+ms$/m)
+      expect(quietStopped.stderr).toMatch(/^\d+ routes? in the last \d+ s: .*\b1 sendMessage\b/m)
+      expect(verboseStopped.code).toBe(0)
+      expect(verboseStopped.stderr).toMatch(/^\$connect \S+ 200 \d+ms$/m)
+      expect(verboseStopped.stderr).toMatch(/^subscribe \S+ 200 \d+ms$/m)
+      expect(verboseStopped.stderr).not.toMatch(/routes in the last/)
+    } finally {
+      quiet.child.kill('SIGKILL')
+      verbose.child.kill('SIGKILL')
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
   it('dev on a machine without AWS setup: dynalite in .chatdb, table, fixtures, gateway; demo rooms and their history survive a message and a restart', async () => {
     const cwd = tempDir()
     // A fresh clone: no credentials, region or endpoint anywhere.
@@ -203,7 +259,7 @@ describe('chatdb serve / dev (built CLI)', () => {
         dynamoEndpoint: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
         // Started from outside chatdb's package (a temporary directory): npx would not find it.
         inspect: `node ${CLI_MAIN} inspect rooms --local`,
-        connect: `npx wscat -c ${ready.url}`,
+        connect: `node ${CLI_MAIN} connect ${ready.url}`,
         sampleFrame: { action: 'subscribe', roomName: 'general', userName: 'ada' },
       })
       const client = await connect(ready.url as string)
@@ -228,15 +284,10 @@ describe('chatdb serve / dev (built CLI)', () => {
       expect(rooms.json<{ roomName: string; active: boolean }[]>()).toEqual(
         demoRooms.map((roomName) => expect.objectContaining({ roomName, active: true })),
       )
+      // So does its endpoint, on a machine with no AWS region or credentials (docs/cli.md).
       const viaEndpoint = await runCli(['inspect', 'room', 'general', '--json'], {
         cwd,
-        env: {
-          ...env,
-          AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoEndpoint as string,
-          AWS_REGION: 'local',
-          AWS_ACCESS_KEY_ID: 'x',
-          AWS_SECRET_ACCESS_KEY: 'x',
-        },
+        env: { ...env, AWS_ENDPOINT_URL_DYNAMODB: ready.dynamoEndpoint as string },
       })
       expect(viaEndpoint.code, viaEndpoint.stderr).toBe(0)
       expect((await first.stop('SIGINT')).code).toBe(0)
@@ -277,7 +328,7 @@ describe('chatdb serve / dev (built CLI)', () => {
     const paused = new Promise<void>((resolve) =>
       first.child.stderr?.on('data', (chunk) => {
         stderr += chunk
-        if (stderr.includes('fixtures: 25 of 33 missing messages written')) resolve()
+        if (stderr.includes('fixtures: 25 of 33 demo messages written')) resolve()
       }),
     )
     try {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { CliError, EXIT, errorReport, formatError } from '../../../cli/errors.js'
 import { ChatDbError } from '../../../src/errors.js'
@@ -83,6 +84,35 @@ describe('errorReport', () => {
     const report = errorReport(new ChatDbError('validation.roomName', 'roomName must not be empty'), scene)
     expect(report).toMatchObject({ code: 'validation.roomName', message: 'roomName must not be empty' })
     expect(report.hint).toContain('--help')
+  })
+
+  it('names the command that failed in the hints of usage and validation errors', () => {
+    const failed = { ...scene, command: 'chatdb inspect room' }
+    expect(errorReport(new CliError('cli.usage', 'Unknown argument: x'), failed).hint).toBe(
+      'run `chatdb inspect room --help` for usage',
+    )
+    // A usage error with a hint of its own keeps it.
+    expect(errorReport(new CliError('cli.usage', 'bad', 'e.g. --port 3001'), failed).hint).toBe(
+      'e.g. --port 3001',
+    )
+    const validation = errorReport(
+      new ChatDbError('validation.roomName', 'roomName must not be empty'),
+      failed,
+    )
+    expect(validation.hint).toBe('check the arguments; `chatdb inspect room --help` lists them')
+    expect(errorReport(new CliError('cli.usage', 'Name a command.'), scene).hint).toBe(
+      'run `chatdb --help` for usage',
+    )
+  })
+
+  it('suggests creating a missing table the way the command reached it: --local when it was used', () => {
+    const missing = new ChatDbError('store.tableNotFound', 'no table')
+    const local = errorReport(missing, { tableName: 'chat', localDir: resolve('.chatdb') })
+    expect(local.message).toContain(`in the embedded dynalite (${resolve('.chatdb')})`)
+    expect(local.hint).toContain('`chatdb create-table --table chat --local`')
+    const elsewhere = errorReport(missing, { tableName: 'chat', localDir: '/tmp/chatdb-elsewhere' })
+    expect(elsewhere.hint).toContain('`chatdb create-table --table chat --local=/tmp/chatdb-elsewhere`')
+    expect(errorReport(missing, scene).hint).toContain('`chatdb create-table --table chat`')
   })
 
   it('falls back to internal with a --debug hint, never the stack', () => {
