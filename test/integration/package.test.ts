@@ -126,7 +126,8 @@ describe('the npm package', () => {
   })
 
   it('loads from a CommonJS module through require, as README says', async () => {
-    const script = "const { createChatRepository } = require('chatdb'); console.log(typeof createChatRepository)"
+    const script =
+      "const { createChatRepository } = require('chatdb'); console.log(typeof createChatRepository)"
     const { stdout, stderr } = await run(process.execPath, ['-e', script], { cwd: scratch, env })
     expect(stdout.trim()).toBe('function')
     expect(stderr).toBe('')
