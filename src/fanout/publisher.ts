@@ -1,5 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import type { QueuePort } from '../queue/types.js'
+import { INVALID_MESSAGE_CONTENTS, type QueuePort } from '../queue/types.js'
 import { sleep } from '../util/concurrency.js'
 import { type FanOutJob, packJobs } from './jobs.js'
 
@@ -30,10 +30,11 @@ export async function publishJobs(
       report.batches++
       const { failed } = await queue.sendBatch(pending)
       if (failed.length === 0) break
-      if (attempt === attempts) {
+      // A body the queue cannot carry fails the same way every time: no point resending it.
+      if (attempt === attempts || failed.some((f) => f.code === INVALID_MESSAGE_CONTENTS)) {
         throw new ChatDbError(
           'queue.failed',
-          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempts} times: ${failed
+          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempt} time(s): ${failed
             .map((f) => f.code)
             .join(', ')}`,
         )
