@@ -12,8 +12,9 @@ export interface PublishReport {
 /**
  * Enqueues the jobs of one broadcast, in as few SendMessageBatch calls as the queue's limits
  * allow, resending entries the queue refused (with backoff: a refusal is most often throttling)
- * up to `attempts` times, then failing with `queue.failed`: the message is stored, so the
- * caller answers 500 and the client's retry publishes again (at least once).
+ * up to `attempts` times, then failing with `queue.failed`; an entry refused for its characters
+ * (`InvalidMessageContents`) fails at once. `sendMessage` publishes before it stores, so its
+ * caller answers 500 with nothing stored and the client's resend publishes again.
  *
  * @example
  * await publishJobs(queue, shards.map((shard) => ({ v: 1, roomName, shard, frame, attempt: 0 })))
