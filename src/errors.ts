@@ -22,6 +22,7 @@ export type ChatDbErrorCode =
   | 'connections.unreachable'
   | 'connections.config'
   | 'connections.frameTooLarge'
+  | 'connections.endpointRefused'
   | 'migration.locked'
   | 'migration.lockLost'
   | 'migration.drifted'

@@ -1,4 +1,5 @@
 import { ChatDbError, type ChatDbErrorCode } from './errors.js'
+import { refusedBySqs } from './queue/queueText.js'
 
 /** Limits from the product contract (docs/protocol.md: names and messages). Lengths count Unicode code points. */
 export const limits = {
@@ -10,6 +11,8 @@ export const limits = {
 
 // C0 and C1 control characters and DEL.
 const CONTROL = /\p{Cc}/u
+// Control characters other than tab, line feed and carriage return.
+const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
 const DELIMITER = '|'
 
 function codePoints(value: string): number {
@@ -23,7 +26,7 @@ function checkText(
   what: string,
   code: ChatDbErrorCode,
   max: number,
-  { allowControl = false, allowDelimiter = false } = {},
+  { control = CONTROL, controlRule = 'control characters', allowDelimiter = false } = {},
 ): string {
   if (typeof value !== 'string') throw new ChatDbError(code, `${what} must be a string`)
   const length = codePoints(value)
@@ -33,8 +36,16 @@ function checkText(
   if (!allowDelimiter && value.includes(DELIMITER)) {
     throw new ChatDbError(code, `${what} must not contain "${DELIMITER}" (the key delimiter)`)
   }
-  if (!allowControl && CONTROL.test(value))
-    throw new ChatDbError(code, `${what} must not contain control characters`)
+  if (control.test(value)) throw new ChatDbError(code, `${what} must not contain ${controlRule}`)
+  // Names and messages travel in large rooms' fan-out jobs: what SQS refuses (by now only the
+  // noncharacters U+FFFE and U+FFFF) is refused here, for every room, before anything is stored.
+  const refused = refusedBySqs(value)
+  if (refused !== undefined) {
+    throw new ChatDbError(
+      code,
+      `${what} must not contain ${refused} (a noncharacter the fan-out queue cannot carry)`,
+    )
+  }
   return value
 }
 
@@ -48,21 +59,17 @@ export function assertUserName(value: unknown): string {
   return checkText(value, 'userName', 'validation.userName', limits.userName)
 }
 
-// Control characters other than tab, line feed and carriage return.
-const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
-
-/** Message text: 1–4,096 characters; `|`, tabs and line breaks are fine (it is never part of a key). */
+/**
+ * Message text: 1–4,096 characters, not only whitespace (what `String.prototype.trim` removes);
+ * `|`, tabs and line breaks are fine (it is never part of a key).
+ */
 export function assertMessageText(value: unknown): string {
   const text = checkText(value, 'message', 'validation.message', limits.message, {
-    allowControl: true,
+    control: MESSAGE_CONTROL,
+    controlRule: 'control characters other than tab and line breaks',
     allowDelimiter: true,
   })
-  if (MESSAGE_CONTROL.test(text)) {
-    throw new ChatDbError(
-      'validation.message',
-      'message must not contain control characters other than tab and line breaks',
-    )
-  }
+  if (text.trim() === '') throw new ChatDbError('validation.message', 'message must not be only whitespace')
   return text
 }
 

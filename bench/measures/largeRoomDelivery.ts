@@ -94,6 +94,7 @@ export async function measureLargeRoomDelivery(
       documentClient,
       tableName,
       queue,
+      managementEndpoint: endpoint.endpoint,
       region: 'local',
       managementCredentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
       managementTimeoutMs: 10_000,

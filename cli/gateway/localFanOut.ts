@@ -13,7 +13,7 @@ export const LOCAL_FANOUT_MAX_RECEIVE_COUNT = 5
 export interface LocalFanOutOptions {
   documentClient: DynamoDBDocumentClient
   tableName: string
-  /** The gateway's own `@connections` API: where jobs that name no endpoint are posted. */
+  /** The gateway's own `@connections` API: the only endpoint its fan-out worker posts to. */
   managementEndpoint: string
   /** How long a received job stays invisible unless done (default 30,000 ms, as SQS). */
   visibilityTimeoutMs?: number
@@ -120,6 +120,8 @@ export function startLocalFanOut(options: LocalFanOutOptions): LocalFanOut & { s
     postConcurrency: options.postConcurrency,
     managementMaxSockets: options.managementMaxSockets,
     logger: createJsonLogger(),
+    // A terminal, not CloudWatch: no EMF, as for the gateway's router.
+    metrics: false,
   })
   const poller = startQueuePoller({
     queue,

@@ -1,5 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import type { QueuePort } from '../queue/types.js'
+import { INVALID_MESSAGE_CONTENTS, type QueuePort } from '../queue/types.js'
 import { sleep } from '../util/concurrency.js'
 import { type FanOutJob, packJobs } from './jobs.js'
 
@@ -12,8 +12,9 @@ export interface PublishReport {
 /**
  * Enqueues the jobs of one broadcast, in as few SendMessageBatch calls as the queue's limits
  * allow, resending entries the queue refused (with backoff: a refusal is most often throttling)
- * up to `attempts` times, then failing with `queue.failed`: the message is stored, so the
- * caller answers 500 and the client's retry publishes again (at least once).
+ * up to `attempts` times, then failing with `queue.failed`; an entry refused for its characters
+ * (`InvalidMessageContents`) fails at once. `sendMessage` publishes before it stores, so its
+ * caller answers 500 with nothing stored and the client's resend publishes again.
  *
  * @example
  * await publishJobs(queue, shards.map((shard) => ({ v: 1, roomName, shard, frame, attempt: 0 })))
@@ -30,10 +31,11 @@ export async function publishJobs(
       report.batches++
       const { failed } = await queue.sendBatch(pending)
       if (failed.length === 0) break
-      if (attempt === attempts) {
+      // A body the queue cannot carry fails the same way every time: no point resending it.
+      if (attempt === attempts || failed.some((f) => f.code === INVALID_MESSAGE_CONTENTS)) {
         throw new ChatDbError(
           'queue.failed',
-          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempts} times: ${failed
+          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempt} time(s): ${failed
             .map((f) => f.code)
             .join(', ')}`,
         )

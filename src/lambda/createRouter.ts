@@ -115,9 +115,14 @@ function isWebSocketEvent(event: unknown): event is WebSocketEvent {
 export function createRouter(options: RouterOptions) {
   const { documentClient, tableName = DEFAULT_TABLE_NAME, region = process.env.AWS_REGION } = options
   const logger = options.logger ?? createLambdaLogger()
+  const services = new Map<string, ChatService>()
   // Checked here, not when the first event builds the broadcaster: a bad value is a deployment
   // error to refuse at once, not a 500 on every route.
-  const pool = createManagementPool(options)
+  const pool = createManagementPool({
+    ...options,
+    // A service holds its endpoint's client: one whose client was destroyed is made again.
+    onEvict: (endpoint) => services.delete(endpoint),
+  })
   if (options.largeRoomThreshold !== undefined) assertLargeRoomThreshold(options.largeRoomThreshold)
   if (options.largeRoomShards !== undefined) assertLargeRoomShards(options.largeRoomShards)
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
@@ -144,7 +149,6 @@ export function createRouter(options: RouterOptions) {
     largeRoomShards: options.largeRoomShards,
   })
   const { fanOutQueue } = options
-  const services = new Map<string, ChatService>()
 
   function serviceFor(event: WebSocketEvent): ChatService {
     const endpoint = options.managementEndpoint ?? managementEndpointOf(event, region)

@@ -19,7 +19,7 @@ export { FANOUT_REQUEST_TIMEOUT_MS }
 /** What the worker's variables say, checked; the clients are built from it. */
 export interface FanOutSettings extends FanOutQueueSettings {
   tableName: string
-  managementEndpoint: string | undefined
+  managementEndpoint: string
   dynamoDbTimeoutMs: number
   dynamoDbMaxAttempts: number | undefined
   managementTimeoutMs: number
@@ -30,15 +30,18 @@ export interface FanOutSettings extends FanOutQueueSettings {
 
 /**
  * The fan-out worker's settings from its environment: `CHATDB_FANOUT_QUEUE_URL` (required: the
- * queue retry jobs go to), `CHATDB_TABLE` (default `chat`), `CHATDB_MANAGEMENT_ENDPOINT` (for
- * jobs that name no endpoint), `CHATDB_DYNAMODB_TIMEOUT_MS` / `_MAX_ATTEMPTS`,
+ * queue retry jobs go to), `CHATDB_MANAGEMENT_ENDPOINT` (required: the API's `@connections`
+ * endpoint, the only one the worker posts to), `CHATDB_TABLE` (default `chat`), `CHATDB_DYNAMODB_TIMEOUT_MS` / `_MAX_ATTEMPTS`,
  * `CHATDB_MANAGEMENT_TIMEOUT_MS` / `_MAX_ATTEMPTS`, `CHATDB_QUEUE_TIMEOUT_MS` / `_MAX_ATTEMPTS`
  * (timeouts default 2,000 ms, attempts 3), `CHATDB_BROADCAST_CONCURRENCY` and
  * `CHATDB_MANAGEMENT_MAX_SOCKETS` (default 128 / the posts in flight). A bad value throws
  * `validation.option` naming the variable.
  *
  * @example
- * fanOutSettingsFromEnv({ CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/fanout' }).tableName // 'chat'
+ * fanOutSettingsFromEnv({
+ *   CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/fanout',
+ *   CHATDB_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod',
+ * }).tableName // 'chat'
  */
 export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
   const queue = fanOutQueueSettingsFromEnv(env)
@@ -48,10 +51,17 @@ export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
       'CHATDB_FANOUT_QUEUE_URL is unset: the fan-out worker needs the queue its retry jobs go to',
     )
   }
+  const managementEndpoint = urlFromEnv(env, 'CHATDB_MANAGEMENT_ENDPOINT')
+  if (!managementEndpoint) {
+    throw new ChatDbError(
+      'validation.option',
+      "CHATDB_MANAGEMENT_ENDPOINT is unset: the fan-out worker posts only to the API's own @connections endpoint, https://{apiId}.execute-api.{region}.amazonaws.com/{stage}",
+    )
+  }
   return {
     tableName: env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
     ...queue,
-    managementEndpoint: urlFromEnv(env, 'CHATDB_MANAGEMENT_ENDPOINT'),
+    managementEndpoint,
     dynamoDbTimeoutMs: finiteFromEnv(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
     dynamoDbMaxAttempts: countFromEnv(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
     managementTimeoutMs: finiteFromEnv(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,

@@ -86,18 +86,31 @@ export interface ManagementPoolOptions {
 export const DEFAULT_MANAGEMENT_TIMEOUT_MS = 30_000
 /** Default of `managementMaxAttempts`. */
 export const DEFAULT_MANAGEMENT_MAX_ATTEMPTS = 3
+/**
+ * Management clients a pool keeps (each with its socket pool): a deployment posts to one API
+ * stage, so a few is plenty; the cap keeps a stream of new endpoints from holding memory for good.
+ */
+export const DEFAULT_MANAGEMENT_CLIENTS = 4
 
 /**
  * One management client per `@connections` endpoint (an API stage), built on first use with the
  * same settings, which are checked here, when the pool is made: a bad value is a deployment
- * error to refuse at once, not a failure of every post.
+ * error to refuse at once, not a failure of every post. At most `maxClients` are kept: the
+ * least recently used one beyond that is destroyed (its sockets closed) and `onEvict` told.
  *
  * @example
  * const pool = createManagementPool({ region: 'eu-west-1', postConcurrency: 128 })
  * // createRouter and createFanOutHandler pass their own options: they extend these.
  * const client = pool.clientFor('https://abc123.execute-api.eu-west-1.amazonaws.com/prod')
  */
-export function createManagementPool(options: ManagementPoolOptions) {
+export function createManagementPool(
+  options: ManagementPoolOptions & {
+    /** Clients kept (default {@link DEFAULT_MANAGEMENT_CLIENTS}). */
+    maxClients?: number
+    /** Told of each endpoint whose client was destroyed to make room (drop what holds it). */
+    onEvict?: (endpoint: string) => void
+  },
+) {
   const postConcurrency = positiveWholeNumber(
     'postConcurrency',
     options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
@@ -106,25 +119,38 @@ export function createManagementPool(options: ManagementPoolOptions) {
     'managementMaxSockets',
     options.managementMaxSockets ?? postConcurrency,
   )
+  const maxClients = positiveWholeNumber('maxClients', options.maxClients ?? DEFAULT_MANAGEMENT_CLIENTS)
+  // In order of use, least recent first (a Map keeps insertion order; a use re-inserts).
   const clients = new Map<string, ApiGatewayManagementApiClient>()
   return {
     postConcurrency,
     maxSockets,
     clientFor(endpoint: string): ApiGatewayManagementApiClient {
       let client = clients.get(endpoint)
-      if (!client) {
-        client = createManagementClient({
-          endpoint,
-          region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-          credentials: options.managementCredentials,
-          timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
-          maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
-          maxSockets,
-        })
+      if (client) {
+        clients.delete(endpoint)
         clients.set(endpoint, client)
+        return client
+      }
+      client = createManagementClient({
+        endpoint,
+        region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+        credentials: options.managementCredentials,
+        timeoutMs: options.managementTimeoutMs || DEFAULT_MANAGEMENT_TIMEOUT_MS,
+        maxAttempts: options.managementMaxAttempts || DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
+        maxSockets,
+      })
+      clients.set(endpoint, client)
+      for (const [oldest, evicted] of clients) {
+        if (clients.size <= maxClients) break
+        clients.delete(oldest)
+        evicted.destroy()
+        options.onEvict?.(oldest)
       }
       return client
     },
+    /** Endpoints with a client, least recently used first. */
+    endpoints: (): string[] => [...clients.keys()],
     /** Releases every client's sockets. */
     destroy() {
       for (const client of clients.values()) client.destroy()

@@ -57,3 +57,36 @@ export function createRouteMetrics(metrics: PowertoolsMetricsSink): RouteMetrics
     metrics.publishStoredMetrics()
   }
 }
+
+/** Counts what the fan-out worker refused; `endpointRefused`: a job named an endpoint not its own. */
+export type FanOutMetrics = (metric: 'endpointRefused') => void
+
+/**
+ * The fan-out worker's metrics as CloudWatch EMF on stdout, under the same switches as the
+ * routes' ({@link routeMetricsFromEnvironment}); undefined (none) without a namespace.
+ *
+ * @example
+ * const worker = createFanOutHandler({ documentClient, queue, managementEndpoint, metrics: fanOutMetricsFromEnvironment() })
+ */
+export function fanOutMetricsFromEnvironment(): FanOutMetrics | undefined {
+  const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE
+  if (!namespace) return undefined
+  return createFanOutMetrics(
+    new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME }),
+  )
+}
+
+/**
+ * One EMF record per event, dimensions `service` and `route` (`fanOut`), the event's metric 1.
+ *
+ * @example
+ * const count = createFanOutMetrics(new Metrics({ namespace: 'chatdb', serviceName: 'chat' }))
+ * count('endpointRefused')
+ */
+export function createFanOutMetrics(metrics: PowertoolsMetricsSink): FanOutMetrics {
+  return (metric) => {
+    metrics.addDimension('route', 'fanOut')
+    metrics.addMetric(metric, 'Count', 1)
+    metrics.publishStoredMetrics()
+  }
+}

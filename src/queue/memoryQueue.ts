@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { ChatDbError } from '../errors.js'
 import { checkBatch, checkMaxMessages } from './batchLimits.js'
+import { refusedBySqs } from './queueText.js'
 import type { OutgoingMessage, QueuePort, ReceivedMessage, ReceiveOptions, SendBatchResult } from './types.js'
-import { MAX_QUEUE_BATCH } from './types.js'
+import { INVALID_MESSAGE_CONTENTS, MAX_QUEUE_BATCH } from './types.js'
 
 export interface MemoryQueueOptions {
   name?: string
@@ -39,7 +40,8 @@ export interface MemoryQueue extends QueuePort {
 
 /**
  * An in-process queue with the semantics of an SQS standard queue that code relies on:
- * batches of at most 10 and 256 KiB, at-least-once delivery in no fixed order (each receive
+ * batches of at most 10 and 256 KiB (refused whole), bodies of SQS's characters only (an entry
+ * with another fails alone, `InvalidMessageContents`), at-least-once delivery in no fixed order (each receive
  * takes a random sample of the visible messages), redelivery after the visibility timeout,
  * deletes by the latest receipt handle only, and a dead-letter queue after `maxReceiveCount`
  * receives. What it leaves out: delays, message attributes, FIFO, persistence (a restart
@@ -121,11 +123,23 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     name,
 
     async sendBatch(batch: readonly OutgoingMessage[]): Promise<SendBatchResult> {
+      // Whole-batch refusals (count, size, entry ids) throw, as SQS answers them with an error;
+      // a body with a character SQS refuses fails its entry alone, as SQS reports it in `Failed`.
       checkBatch(name, batch)
       const sentAt = clock()
-      for (const { body } of batch) accept({ body, sentAt })
+      const failed: SendBatchResult['failed'] = []
+      for (const { id, body } of batch) {
+        const refused = refusedBySqs(body)
+        if (refused === undefined) accept({ body, sentAt })
+        else
+          failed.push({
+            id,
+            code: INVALID_MESSAGE_CONTENTS,
+            message: `invalid character ${refused} in the body`,
+          })
+      }
       wake()
-      return { failed: [] }
+      return { failed }
     },
 
     async receive({

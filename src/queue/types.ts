@@ -22,6 +22,12 @@ export interface OutgoingMessage {
   body: string
 }
 
+/**
+ * SQS's code for an entry whose body holds a character it does not carry (see `refusedBySqs`):
+ * sending it again fails the same way.
+ */
+export const INVALID_MESSAGE_CONTENTS = 'InvalidMessageContents'
+
 export interface SendBatchResult {
   /** Entries the queue refused; the others were accepted. A caller resends these. */
   failed: { id: string; code: string; message: string }[]

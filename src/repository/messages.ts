@@ -109,7 +109,9 @@ export function createMessages(context: RepositoryContext) {
      * In a large room (`large` in the answer, no `recipients`) the room is not read: membership
      * is one BatchGetItem of the sender's two possible keys, and the broadcast is the caller's
      * to fan out shard by shard. Requests: BatchGetItem + PutItem (a process that has not seen
-     * the room large yet reads it once as a small room first).
+     * the room large yet reads it once as a small room first). `beforeLargeStore` runs there
+     * once the sender's membership is known, before the PutItem: if it throws, nothing is stored
+     * (the service publishes the fan-out jobs in it, so a failed publish leaves no copy behind).
      */
     async postMessage(input: {
       roomName: string
@@ -117,6 +119,7 @@ export function createMessages(context: RepositoryContext) {
       message: string
       time?: number
       id?: string
+      beforeLargeStore?: (message: ChatMessage, large: { shards: number }) => Promise<void>
     }): Promise<PostResult> {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
@@ -149,6 +152,7 @@ export function createMessages(context: RepositoryContext) {
         connectionId,
         message: text,
       }
+      if (shards !== undefined) await input.beforeLargeStore?.(message, { shards })
       const expiresAt = messageRetentionDays === undefined ? undefined : expiryOf(time, messageRetentionDays)
       let stored = true
       try {

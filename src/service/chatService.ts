@@ -15,7 +15,7 @@ import type { ChatMessageFrame, RoomListFrame, ServerFrame, SubscribedFrame } fr
 import { messageIdFor } from '../protocol/messageId.js'
 import { departureFrames } from '../protocol/presenceFrames.js'
 import { partitionsOf } from '../repository/largeRooms.js'
-import type { LargeRoomView, RemovedSubscription } from '../repository/types.js'
+import type { ChatMessage, LargeRoomView, RemovedSubscription } from '../repository/types.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId } from '../validation.js'
@@ -342,29 +342,39 @@ export function createChatService(options: ChatServiceOptions) {
      * Stores the message and posts it to every subscriber, the sender included. The message id
      * and time come from the request, so a retried request stores nothing new; it is posted
      * again all the same (at-least-once: the first attempt may have died before posting).
+     * A large room's message is stored only once its fan-out jobs are queued: a failure to
+     * publish is a 500 with nothing stored, so the client's resend (a new frame, a new id)
+     * leaves one copy, not two, and that copy is the one delivered.
      */
     sendMessage(request: RequestInfo, { roomName, message }: SendMessageAction): Promise<RouteOutcome> {
       return run(request, 'sendMessage', async () => {
+        const frameOf = (stored: ChatMessage): ServerFrame => ({
+          type: 'newMessage',
+          roomName,
+          message: { id: stored.id, userName: stored.userName, message: stored.message, time: stored.time },
+        })
         const posted = await repository.postMessage({
           roomName,
           connectionId: request.connectionId,
           message,
           id: messageIdFor(request.requestId),
           time: request.requestTimeEpoch ?? clock(),
+          ...(fanOut
+            ? {
+                beforeLargeStore: (stored: ChatMessage, { shards }: { shards: number }) =>
+                  fanOutFrame(roomName, shards, frameOf(stored)),
+              }
+            : {}),
         })
         if (!posted.stored) {
           logger.warn('message.repeated', { connectionId: request.connectionId, id: posted.message.id })
         }
-        const { id, userName, time } = posted.message
-        const frame: ServerFrame = {
-          type: 'newMessage',
-          roomName,
-          message: { id, userName, message: posted.message.message, time },
-        }
-        // A large room's members are reached shard by shard, through the fan-out queue when
-        // there is one; a failure to enqueue is a 500 (the message is stored: a retry sends it).
-        if (posted.large) await fanOutFrame(roomName, posted.large.shards, frame)
-        else await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
+        const frame = frameOf(posted.message)
+        // A large room's members are reached shard by shard: through the fan-out queue (done
+        // above, before the message was stored) or, without one, posted here partition by partition.
+        if (posted.large) {
+          if (!fanOut) await fanOutFrame(roomName, posted.large.shards, frame)
+        } else await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
       })
     },
 

@@ -152,6 +152,30 @@ export const badFrames: BadFrame[] = [
     action: 'sendMessage',
   },
   {
+    name: 'message of spaces and line breaks only',
+    body: send({ message: ' \t\n\r\u00a0\u3000 ' }),
+    expect: /message must not be only whitespace/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'U+FFFF in message (SQS refuses it)',
+    body: send({ message: 'hi \uffff' }),
+    expect: /message must not contain U\+FFFF/,
+    action: 'sendMessage',
+  },
+  {
+    name: 'U+FFFE in roomName (SQS refuses it)',
+    body: subscribe({ roomName: 'gen\ufffeeral' }),
+    expect: /roomName must not contain U\+FFFE/,
+    action: 'subscribe',
+  },
+  {
+    name: 'U+FFFF in userName (SQS refuses it)',
+    body: subscribe({ userName: 'ada\uffff' }),
+    expect: /userName must not contain U\+FFFF/,
+    action: 'subscribe',
+  },
+  {
     name: 'message not a string',
     body: send({ message: ['hi'] }),
     expect: /"message" must be a string, not an array/,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isChatDbError } from '../../src/errors.js'
-import type { QueuePort, ReceivedMessage } from '../../src/queue/types.js'
+import { INVALID_MESSAGE_CONTENTS, type QueuePort, type ReceivedMessage } from '../../src/queue/types.js'
 import { sleep } from '../../src/util/concurrency.js'
 
 export interface ContractQueues {
@@ -87,6 +87,22 @@ export function queueContract(name: string, make: MakeQueues, visibilityMs: numb
         { id: 'b', body: 'y'.repeat(62_144) },
       ]
       expect(await queue.sendBatch(atLimit)).toEqual({ failed: [] })
+    })
+
+    it('fails alone each entry with a character SQS refuses, and takes the rest of the batch', async () => {
+      const { queue } = await fresh()
+      const result = await queue.sendBatch([
+        { id: 'fine', body: 'tab\t, line\n, \ud7ff \ue000 \ufffd' },
+        { id: 'fffe', body: 'a\ufffeb' },
+        { id: 'ffff', body: '{"message":"\uffff"}' },
+        { id: 'lone', body: 'a\ud800b' },
+        { id: 'bell', body: 'a\u0007b' },
+      ])
+      expect(
+        result.failed.map(({ id, code }) => ({ id, code })).sort((a, b) => a.id.localeCompare(b.id)),
+      ).toEqual(['bell', 'fffe', 'ffff', 'lone'].map((id) => ({ id, code: INVALID_MESSAGE_CONTENTS })))
+      const received = await receiveAll(queue, 1)
+      expect(bodies(received)).toEqual(['tab\t, line\n, \ud7ff \ue000 \ufffd'])
     })
 
     it('delivers a message again after its visibility timeout unless it was deleted', async () => {

@@ -34,6 +34,8 @@ describe('validation', () => {
       ['DEL', 'a\u007fb'],
       ['C1 control', 'a\u0085b'],
       ['lone surrogate', 'a\ud800b'],
+      ['U+FFFE, which SQS refuses', 'a\ufffeb'],
+      ['U+FFFF, which SQS refuses', 'a\uffffb'],
       ['number', 42],
       ['null', null],
       ['object', { name: 'x' }],
@@ -57,6 +59,11 @@ describe('validation', () => {
       expect(assertMessageText('a|b\nc\td\r\n')).toBe('a|b\nc\td\r\n')
     })
 
+    it('accepts every character SQS carries, up to the last of each range', () => {
+      const text = 'x\t\u0020\ud7ff\ue000\ufffd\u{10000}\u{10ffff}\ufdd0 \u200b'
+      expect(assertMessageText(text)).toBe(text)
+    })
+
     it('accepts 4,096 characters', () => {
       expect(assertMessageText('m'.repeat(4096))).toHaveLength(4096)
     })
@@ -66,6 +73,10 @@ describe('validation', () => {
       ['too long', 'm'.repeat(4097)],
       ['NUL', 'a\u0000'],
       ['escape', '\u001b[31mred'],
+      ['U+FFFE, which SQS refuses', 'a\ufffe'],
+      ['U+FFFF, which SQS refuses', '\uffff'],
+      ['a space', ' '],
+      ['only whitespace', ' \t\r\n \u00a0\u2003\u3000\ufeff'],
       ['not a string', 7],
     ])('rejects %s', (_, value) => {
       expect(codeOf(() => assertMessageText(value))).toBe('validation.message')

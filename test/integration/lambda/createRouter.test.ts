@@ -1,7 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { isChatDbError } from '../../../src/errors.js'
+import { ChatDbError, isChatDbError } from '../../../src/errors.js'
 import { createRouter } from '../../../src/lambda/createRouter.js'
+import { createFanOutHandler } from '../../../src/lambda/fanOutHandler.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
+import { toSqsRecord } from '../../../src/queue/queuePoller.js'
+import type { QueuePort } from '../../../src/queue/types.js'
+import { createChatRepository } from '../../../src/repository/chatRepository.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { useRouter } from '../../support/routerHarness.js'
 import { fixtureEvent } from '../../support/websocketEvents.js'
@@ -354,7 +358,11 @@ describe('router', () => {
 })
 
 /** A router of its own on the fake `@connections` endpoint, publishing to a memory queue. */
-function routerWithQueue(options: { largeRoomThreshold: number; largeRoomShards?: number }) {
+function routerWithQueue(options: {
+  largeRoomThreshold: number
+  largeRoomShards?: number
+  fanOutQueue?: QueuePort
+}) {
   const queue = createMemoryQueue()
   const router = createRouter({
     documentClient: t.documentClient,
@@ -449,6 +457,72 @@ describe('createRouter options', () => {
       }
     } finally {
       router.close()
+    }
+  })
+
+  it("stores a large room's message only once its jobs are queued: a resend after a failed publish stores one copy, delivered once", async () => {
+    const memory = createMemoryQueue()
+    let queueDown = false
+    // The queue fault: SQS not answering (a network failure of every SendMessageBatch).
+    const queue: QueuePort = {
+      ...memory,
+      async sendBatch(batch) {
+        if (queueDown) throw new ChatDbError('queue.unavailable', 'injected: the queue did not answer')
+        return memory.sendBatch(batch)
+      },
+    }
+    const { router } = routerWithQueue({ largeRoomThreshold: 2, largeRoomShards: 3, fanOutQueue: queue })
+    const worker = createFanOutHandler({
+      documentClient: t.documentClient,
+      tableName: t.tableName,
+      queue: memory,
+      managementEndpoint: h.fake.endpoint,
+      region: 'local',
+      managementCredentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      logger: { error: () => {}, warn: () => {} },
+    })
+    const repository = createChatRepository({ documentClient: t.documentClient, tableName: t.tableName })
+    try {
+      const roomName = newRoom()
+      const ids = [h.newConnection(), h.newConnection(), h.newConnection()]
+      for (const [i, connectionId] of ids.entries()) {
+        const body = { action: 'subscribe', roomName, userName: `u${i}` }
+        expect((await router.handler(fixtureEvent('subscribe', { connectionId, body }))).statusCode).toBe(200)
+      }
+      await memory.deleteBatch((await memory.receive({ maxMessages: 10 })).map((m) => m.receiptHandle))
+      h.fake.clear()
+      const sender = ids[1] as string
+      const send = { action: 'sendMessage', roomName, message: 'exactly once' }
+
+      queueDown = true
+      expect(
+        (await router.handler(fixtureEvent('sendMessage', { connectionId: sender, body: send }))).statusCode,
+      ).toBe(500)
+      expect(h.fake.framesFor(sender)).toMatchObject([{ type: 'error', statusCode: 500 }])
+      // Nothing stored: the publish failed before the message was written.
+      expect(await repository.recentMessages(roomName)).toEqual([])
+
+      // The client's resend is a new frame (a new request id) once the queue answers again.
+      queueDown = false
+      expect(
+        (await router.handler(fixtureEvent('sendMessage', { connectionId: sender, body: send }))).statusCode,
+      ).toBe(200)
+      const stored = await repository.recentMessages(roomName)
+      expect(stored.map((m) => m.message)).toEqual(['exactly once'])
+
+      const jobs = await memory.receive({ maxMessages: 10 })
+      expect(jobs).toHaveLength(4)
+      const answer = await worker.handler({
+        Records: jobs.map((job) => toSqsRecord(job, 'arn:aws:sqs:local:0:fanout', 'local')),
+      })
+      expect(answer).toEqual({ batchItemFailures: [] })
+      for (const connectionId of ids) {
+        const got = h.fake.framesFor(connectionId).filter((f) => f.type === 'newMessage')
+        expect(got, connectionId).toMatchObject([{ message: { id: stored[0]?.id, message: 'exactly once' } }])
+      }
+    } finally {
+      router.close()
+      worker.close()
     }
   })
 })

@@ -3,6 +3,7 @@ import type { FanOutJob } from '../../../src/fanout/jobs.js'
 import { BASE_SUBSCRIPTION_SHARD } from '../../../src/keys.js'
 import { fanOutHandlerFromEnvironment } from '../../../src/lambda/fanOutEnvironment.js'
 import { createFanOutHandler, type FanOutHandlerOptions } from '../../../src/lambda/fanOutHandler.js'
+import { createFanOutMetrics, type PowertoolsMetricsSink } from '../../../src/lambda/routeMetrics.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
 import { toSqsRecord } from '../../../src/queue/queuePoller.js'
@@ -72,9 +73,11 @@ function handlerWith(options: Partial<FanOutHandlerOptions> = {}) {
     documentClient: t.documentClient,
     tableName: t.tableName,
     queue,
+    managementEndpoint: fake.endpoint,
     region: 'eu-west-1',
     managementCredentials: { accessKeyId: 'x', secretAccessKey: 'y' },
     logger: silent,
+    metrics: false,
     retryBackoffMs: 1,
     ...options,
   })
@@ -105,28 +108,58 @@ describe('createFanOutHandler', () => {
       worker.close()
     })
 
-    it("posts to the job's endpoint, else to managementEndpoint", async () => {
+    it('posts a job naming its own endpoint, however spelled, or none to managementEndpoint', async () => {
       const { worker } = handlerWith({ managementEndpoint: fake.endpoint })
       fake.clear()
-      other.clear()
+      const sameEndpoint = `${fake.endpoint.replace('http://', 'HTTP://')}/`
       const answer = await worker.handler(
-        eventOf({ connectionIds: ['a=', 'b='], endpoint: other.endpoint }, { connectionIds: ['c='] }),
+        eventOf({ connectionIds: ['a=', 'b='], endpoint: sameEndpoint }, { connectionIds: ['c='] }),
       )
       expect(answer).toEqual({ batchItemFailures: [] })
-      expect(other.recipients().sort()).toEqual(['a=', 'b='])
-      expect(fake.recipients()).toEqual(['c='])
+      expect(fake.recipients().sort()).toEqual(['a=', 'b=', 'c='])
       worker.close()
     })
 
-    it('fails the record of a job with no endpoint when none is configured, and only that one', async () => {
-      const { worker } = handlerWith({})
-      other.clear()
-      const event = eventOf({ connectionIds: ['d='] }, { connectionIds: ['e='], endpoint: other.endpoint })
-      expect(await worker.handler(event)).toEqual({
-        batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }],
+    it('refuses a job naming another endpoint: its record fails, logged and counted, and nothing reaches that endpoint', async () => {
+      const lines: { event: string; details: Record<string, unknown> }[] = []
+      const metrics: string[] = []
+      const sink: PowertoolsMetricsSink = {
+        addDimension: (name, value) => metrics.push(`${name}=${value}`),
+        addMetric: (name, _unit, value) => metrics.push(`${name}:${value}`),
+        publishStoredMetrics: () => metrics.push('published'),
+      }
+      const { worker } = handlerWith({
+        managementEndpoint: fake.endpoint,
+        logger: { error: (event, details) => lines.push({ event, details }), warn: () => {} },
+        metrics: createFanOutMetrics(sink),
       })
-      expect(other.recipients()).toEqual(['e='])
+      fake.clear()
+      const connectionsBefore = other.connections()
+      const elsewhere = [other.endpoint, `${other.endpoint}/internal/admin`, `${fake.endpoint}/other-stage`]
+      const event = eventOf(...elsewhere.map((endpoint) => ({ connectionIds: ['x='], endpoint })), {
+        connectionIds: ['ok='],
+        endpoint: fake.endpoint,
+      })
+      expect(await worker.handler(event)).toEqual({
+        batchItemFailures: event.Records.slice(0, 3).map(({ messageId }) => ({ itemIdentifier: messageId })),
+      })
+      expect(other.connections()).toBe(connectionsBefore)
+      expect(fake.recipients()).toEqual(['ok='])
+      const refused = lines.filter((line) => line.event === 'fanout.endpointRefused')
+      expect(refused.map((line) => line.details.endpoint)).toEqual(elsewhere)
+      expect(lines.filter((line) => line.event === 'fanout.jobFailed')).toHaveLength(3)
+      expect(metrics).toEqual(Array(3).fill(['route=fanOut', 'endpointRefused:1', 'published']).flat())
       worker.close()
+    })
+
+    it.each([
+      ['no endpoint', undefined],
+      ['a relative one', 'abc/prod'],
+      ['a WebSocket URL', 'wss://abc.execute-api.eu-west-1.amazonaws.com/prod'],
+    ])('refuses to be built with %s', (_, managementEndpoint) => {
+      expect(() => handlerWith({ managementEndpoint: managementEndpoint as string })).toThrow(
+        expect.objectContaining({ code: 'validation.option' }),
+      )
     })
 
     it('removes gone connections from their shard partition and delivers to the rest', async () => {
@@ -187,8 +220,17 @@ describe('fanOutHandlerFromEnvironment', () => {
   it.each([
     ['no queue URL', { CHATDB_MANAGEMENT_ENDPOINT: 'https://x.example/prod' }, 'CHATDB_FANOUT_QUEUE_URL'],
     [
+      'no management endpoint',
+      { CHATDB_FANOUT_QUEUE_URL: 'https://sqs.example/1/q' },
+      'CHATDB_MANAGEMENT_ENDPOINT',
+    ],
+    [
       'a bad number',
-      { CHATDB_FANOUT_QUEUE_URL: 'https://sqs.example/1/q', CHATDB_BROADCAST_CONCURRENCY: 'lots' },
+      {
+        CHATDB_FANOUT_QUEUE_URL: 'https://sqs.example/1/q',
+        CHATDB_MANAGEMENT_ENDPOINT: 'https://x.example/prod',
+        CHATDB_BROADCAST_CONCURRENCY: 'lots',
+      },
       'CHATDB_BROADCAST_CONCURRENCY',
     ],
     [
@@ -215,7 +257,7 @@ describe('fanOutHandlerFromEnvironment', () => {
     let builds = 0
     const { worker } = handlerWith({ managementEndpoint: fake.endpoint })
     const handler = fanOutHandlerFromEnvironment(
-      { CHATDB_FANOUT_QUEUE_URL: 'https://sqs.example/1/q' },
+      { CHATDB_FANOUT_QUEUE_URL: 'https://sqs.example/1/q', CHATDB_MANAGEMENT_ENDPOINT: fake.endpoint },
       {
         logger: silent,
         build: (settings) => {

@@ -3,13 +3,15 @@ import { isChatDbError } from '../../../src/errors.js'
 import { FANOUT_REQUEST_TIMEOUT_MS, fanOutSettingsFromEnv } from '../../../src/lambda/fanOutEnvironment.js'
 
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/chat-fanout'
+const managementEndpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod'
+const required = { CHATDB_FANOUT_QUEUE_URL: queueUrl, CHATDB_MANAGEMENT_ENDPOINT: managementEndpoint }
 
 describe('fanOutSettingsFromEnv', () => {
-  it('needs only the queue URL; the rest has defaults', () => {
-    expect(fanOutSettingsFromEnv({ CHATDB_FANOUT_QUEUE_URL: queueUrl })).toEqual({
+  it('needs only the queue URL and the management endpoint; the rest has defaults', () => {
+    expect(fanOutSettingsFromEnv(required)).toEqual({
       tableName: 'chat',
       queueUrl,
-      managementEndpoint: undefined,
+      managementEndpoint,
       dynamoDbTimeoutMs: FANOUT_REQUEST_TIMEOUT_MS,
       dynamoDbMaxAttempts: undefined,
       managementTimeoutMs: FANOUT_REQUEST_TIMEOUT_MS,
@@ -53,14 +55,12 @@ describe('fanOutSettingsFromEnv', () => {
 
   it('treats empty variables as unset', () => {
     const settings = fanOutSettingsFromEnv({
-      CHATDB_FANOUT_QUEUE_URL: queueUrl,
+      ...required,
       CHATDB_TABLE: '',
-      CHATDB_MANAGEMENT_ENDPOINT: '',
       CHATDB_BROADCAST_CONCURRENCY: '',
     })
     expect(settings).toMatchObject({
       tableName: 'chat',
-      managementEndpoint: undefined,
       postConcurrency: undefined,
     })
   })
@@ -69,6 +69,8 @@ describe('fanOutSettingsFromEnv', () => {
     ['CHATDB_FANOUT_QUEUE_URL', undefined],
     ['CHATDB_FANOUT_QUEUE_URL', ''],
     ['CHATDB_FANOUT_QUEUE_URL', 'chat-fanout'],
+    ['CHATDB_MANAGEMENT_ENDPOINT', undefined],
+    ['CHATDB_MANAGEMENT_ENDPOINT', ''],
     ['CHATDB_MANAGEMENT_ENDPOINT', 'abc123.execute-api.eu-west-1.amazonaws.com/prod'],
     ['CHATDB_MANAGEMENT_ENDPOINT', 'wss://abc123.execute-api.eu-west-1.amazonaws.com/prod'],
     ['CHATDB_DYNAMODB_TIMEOUT_MS', '0'],
@@ -78,7 +80,7 @@ describe('fanOutSettingsFromEnv', () => {
     ['CHATDB_BROADCAST_CONCURRENCY', '-1'],
     ['CHATDB_MANAGEMENT_MAX_SOCKETS', '1e400'],
   ])('refuses %s=%s with validation.option, naming the variable', (name, value) => {
-    const env: Record<string, string | undefined> = { CHATDB_FANOUT_QUEUE_URL: queueUrl, [name]: value }
+    const env: Record<string, string | undefined> = { ...required, [name]: value }
     const error = (() => {
       try {
         fanOutSettingsFromEnv(env)

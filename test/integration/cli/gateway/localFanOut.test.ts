@@ -150,9 +150,9 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     expect(gateway.fanOut.deadLetters.stats().visible).toBe(deadBefore)
   })
 
-  it('moves a job whose posts keep failing to the dead-letter queue after maxReceiveCount receives, with a warning', async () => {
-    // An @connections endpoint nobody listens on: every post fails (retryably), so the job hands
-    // its posts to a retry job, and the retry job fails again on every receive.
+  it('moves a job it cannot deliver to the dead-letter queue after maxReceiveCount receives, with a warning', async () => {
+    // A job naming an @connections endpoint that is not the gateway's: the worker refuses it
+    // (it posts nowhere else), so the job fails on every receive.
     const [member] = await connectMany(1)
     await writeShardSubscriptions(t.documentClient, t.tableName, {
       roomName: 'doomed',
@@ -166,20 +166,13 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
       interval: 100,
     })
     expect(gateway.fanOut.deadLetters.bodies().map((body) => JSON.parse(body))).toEqual([
-      {
-        v: 1,
-        roomName: 'doomed',
-        connectionIds: [member?.connectionId],
-        frame,
-        attempt: 1,
-        endpoint: 'http://127.0.0.1:9',
-      },
+      { v: 1, roomName: 'doomed', shard: 0, frame, attempt: 0, endpoint: 'http://127.0.0.1:9' },
     ])
     expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 })
     expect(logLines).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^warning fanout\\.deadLetter: a fan-out job of room "doomed" \\(1 connection\\(s\\), attempt 1\\) was received ${maxReceiveCount} times`,
+          `^warning fanout\\.deadLetter: a fan-out job of room "doomed" \\(shard 0, attempt 0\\) was received ${maxReceiveCount} times`,
         ),
       ),
     )
@@ -214,7 +207,7 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
         visible: 2,
         inFlight: 0,
         jobs: [
-          'a fan-out job of room "doomed" (1 connection(s), attempt 1)',
+          'a fan-out job of room "doomed" (shard 0, attempt 0)',
           'an unreadable fan-out job ("{\\"v\\":2,\\"roomName\\":\\"big\\"}")',
         ],
       },
