@@ -237,7 +237,7 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
   )
   await subscribe('D1')
   await drain()
-  // 1 GSI Query + 1 BatchWriteItem + UpdateItem (count), the room's share of `$disconnect`.
+  // 1 GSI Query + 1 DeleteItem (did this call remove it?) + UpdateItem (count), the room's share of `$disconnect`.
   await measure('$disconnect, in one large room', { dynamo: 3, batches: 0 }, async () => {
     const outcome = await service.disconnect({ connectionId: 'D1', requestId: `large-${request++}` })
     if (outcome.statusCode !== 200) throw new Error(`$disconnect answered ${outcome.statusCode}`)

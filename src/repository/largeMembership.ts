@@ -140,9 +140,13 @@ export function createLargeMembership(context: RepositoryContext) {
     return [...names].sort().slice(0, LARGE_ROOM_SAMPLE)
   }
 
-  /** Counts a departure from a partition (its subscription already gone); settles the room if it may be empty. */
-  async function departed(roomName: string, partition: number, shards: number) {
-    const left = await largeRooms.adjustCount(roomName, partition, -1)
+  /**
+   * Counts a departure from a partition (its subscription already gone); settles the room if it
+   * may be empty. `countToken` names the departure (default: one of its own), so a second count
+   * of it fails its condition.
+   */
+  async function departed(roomName: string, partition: number, shards: number, countToken?: string) {
+    const left = await largeRooms.adjustCount(roomName, partition, -1, { token: countToken })
     return settleIfEmpty(roomName, shards, left)
   }
 

@@ -223,12 +223,17 @@ export function createLargeRooms({
     /**
      * Adds `delta` to a partition's counter and answers its new value. Not atomic with the
      * subscription write it follows (no transactions): a request that dies in between leaves the
-     * count off by one, which exact reads repair. Each call carries a token: the SDK's resend of
-     * a count that landed but whose answer was lost fails its condition instead of counting
-     * twice (answered as undefined: the count is unknown). Requests: 1 UpdateItem.
+     * count off by one, which exact reads repair. Each call carries a token (random, or `token`,
+     * naming what is counted): the SDK's resend of a count that landed but whose answer was lost,
+     * or a second count under the same name, fails its condition instead of counting twice
+     * (answered as undefined: the count is unknown). Requests: 1 UpdateItem.
      */
-    async adjustCount(roomName: string, shard: number, delta: number): Promise<number | undefined> {
-      const token = randomBytes(6).toString('base64url')
+    async adjustCount(
+      roomName: string,
+      shard: number,
+      delta: number,
+      { token = randomBytes(6).toString('base64url') }: { token?: string | undefined } = {},
+    ): Promise<number | undefined> {
       try {
         const { Attributes } = await documentClient.send(
           new UpdateCommand({

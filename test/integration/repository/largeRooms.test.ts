@@ -234,11 +234,70 @@ describe('large rooms', () => {
     t.counter.reset()
     const removed = await repo.removeConnection('gone-n')
     expect(removed).toMatchObject([{ roomName: 'gone', subscribers: [], transition: undefined }])
-    // GSI Query + BatchWriteItem + the count: no read of the room.
-    expect(t.counter.counts()).toEqual({ Query: 1, BatchWriteItem: 1, UpdateItem: 1 })
+    // GSI Query + DeleteItem (which tells whether this call removed it) + the count: no read of the room.
+    expect(t.counter.counts()).toEqual({ Query: 1, DeleteItem: 1, UpdateItem: 1 })
     expect((await itemsOf('gone')).filter((item) => item.data === 'gone-n')).toEqual([])
     expect((await repo.subscriberCounts('gone'))?.total).toBe(16)
   })
+
+  it.each([
+    { who: 'a member of a shard', connection: (i: number) => `twice-${i}` },
+    { who: 'a member from before, removed by processes new to the room', connection: () => 'twice-base2' },
+  ])(
+    'counts a connection removed twice at once (disconnect and a 410 cleanup) out once: $who',
+    async ({ connection }) => {
+      // One shard holding 11 new members: far from empty, so neither removal reads the room.
+      const repo = await largeRoom('twice', { threshold: 5, shards: 1 })
+      const ids = Array.from({ length: 11 }, (_, i) => `twice-${i}`)
+      for (const id of ids) await repo.subscribe({ roomName: 'twice', connectionId: id, userName: id })
+      const before = (await repo.subscriberCounts('twice'))?.total ?? 0
+      const connectionId = connection(3)
+      // Two processes; each holds its removal until both have read the subscription through the index.
+      let arrived = 0
+      let bothRead: () => void = () => {}
+      const barrier = new Promise<void>((resolve) => {
+        bothRead = resolve
+      })
+      const processes = [0, 1].map(() => {
+        const documentClient = newDocumentClient()
+        documentClient.middlewareStack.add(
+          (next) => async (args) => {
+            const output = await next(args)
+            if ((args.input as { IndexName?: string }).IndexName) {
+              if (++arrived === 2) bothRead()
+              await barrier
+            }
+            return output
+          },
+          { step: 'initialize', name: 'holdAfterIndexRead' },
+        )
+        const repository = createChatRepository({
+          documentClient,
+          tableName: t.tableName,
+          largeRoomThreshold: 5,
+          largeRoomShards: 1,
+        })
+        return { documentClient, repository }
+      })
+      const removed = await Promise.all(
+        processes.map(({ repository }) => repository.removeConnection(connectionId)),
+      )
+      for (const { documentClient } of processes) documentClient.destroy()
+      expect((await itemsOf('twice')).filter((item) => item.data === connectionId)).toEqual([])
+      expect((await repo.subscriberCounts('twice'))?.total).toBe(before - 1)
+      expect(removed.flat().length).toBeGreaterThanOrEqual(1)
+      // Cleanup for the next case: the room starts again from nothing.
+      for (const id of [...ids, ...Array.from({ length: 5 }, (_, i) => `twice-base${i}`)]) {
+        await repo.removeConnection(id)
+      }
+      const { DeleteCommand } = await import('@aws-sdk/lib-dynamodb')
+      for (const item of await itemsOf('twice')) {
+        await t.documentClient.send(
+          new DeleteCommand({ TableName: t.tableName, Key: { pk: item.pk, sk: item.sk } }),
+        )
+      }
+    },
+  )
 
   it('repairs counters an exact read finds wrong', async () => {
     const repo = await largeRoom('drift')
