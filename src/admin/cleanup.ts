@@ -193,7 +193,7 @@ export async function reconcileRooms(
   async function readLarge(roomName: string) {
     const read = await repository.largeRoomSnapshot(roomName, { repair: !dryRun })
     if (!read) return undefined
-    const off = read.partitions.filter(({ subscribers, counted }) => (counted ?? 0) !== subscribers).length
+    const off = read.partitions.filter(({ countable, counted }) => (counted ?? 0) !== countable).length
     return { ...read, countersRepaired: dryRun ? off : read.repaired }
   }
 }

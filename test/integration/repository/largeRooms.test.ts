@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import {
   BASE_SUBSCRIPTION_SHARD,
@@ -32,6 +33,48 @@ async function listingRecords(roomName: string) {
   return (await scanAll(t.documentClient, t.tableName)).filter(
     (item) => String(item.pk).startsWith('Room') && item.data === roomName,
   )
+}
+
+/** Holds the first request of `documentClient` that `matches` until released; `held` resolves when it is held. */
+function holdRequest(
+  documentClient: DynamoDBDocumentClient,
+  matches: (input: Record<string, unknown>) => boolean,
+) {
+  let held: () => void = () => {}
+  let release: () => void = () => {}
+  const reached = new Promise<void>((resolve) => {
+    held = resolve
+  })
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let holding = true
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      if (holding && matches(args.input as Record<string, unknown>)) {
+        holding = false
+        held()
+        await released
+      }
+      return next(args)
+    },
+    { step: 'initialize', name: `holdRequest${Math.floor(Math.random() * 1e9)}` },
+  )
+  return { held: reached, release }
+}
+
+/** A join's count: the +1 UpdateItem on a partition's counter. */
+const isJoinCount = (input: Record<string, unknown>) =>
+  (input.Key as { sk?: string } | undefined)?.sk === '#count' &&
+  (input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':delta'] === 1
+
+/** At rest, no partition's counter may count more subscriptions than it holds (docs/data-model.md, "The count"). */
+async function expectCountersNotAbove(repo: ReturnType<typeof t.repository>, roomName: string) {
+  const exact = await repo.largeRoomSnapshot(roomName)
+  for (const { shard, subscribers, counted } of exact?.partitions ?? []) {
+    expect({ shard, counted: Math.min(counted ?? 0, subscribers) }).toEqual({ shard, counted: counted ?? 0 })
+  }
+  return exact
 }
 
 describe('large rooms', () => {
@@ -326,6 +369,69 @@ describe('large rooms', () => {
     expect((await repo.subscriberCounts('drift'))?.total).toBe(6)
   })
 
+  // `#late` sorts before the counters (`#count`): its counters are read on their own, first.
+  it.each(['late', '#late'])(
+    'never counts a member twice when a repair reads its subscription before its count lands (%s)',
+    async (room) => {
+      const repo = await largeRoom(room, { threshold: 5, shards: 1 })
+      // The joiner's process holds its count (+1) until another process has repaired the counters.
+      const joinerClient = newDocumentClient()
+      const count = holdRequest(joinerClient, isJoinCount)
+      const joiner = createChatRepository({
+        documentClient: joinerClient,
+        tableName: t.tableName,
+        largeRoomThreshold: 5,
+        largeRoomShards: 1,
+      })
+      const joining = joiner.subscribe({ roomName: room, connectionId: `${room}-j`, userName: 'j' })
+      await count.held
+      // The repair (as `chatdb cleanup rooms` makes it) sees the subscription, not yet its count.
+      await repo.largeRoomSnapshot(room, { repair: true })
+      count.release()
+      expect(await joining).toMatchObject({ subscribed: true })
+      joinerClient.destroy()
+      const exact = await expectCountersNotAbove(repo, room)
+      expect(exact?.subscribers).toHaveLength(6)
+      // Everyone leaves: the counters reach 0 (or below), and the room is unlisted.
+      for (const id of [`${room}-j`, ...Array.from({ length: 5 }, (_, i) => `${room}-base${i}`)]) {
+        await repo.removeConnection(id)
+      }
+      expect((await repo.subscriberCounts(room))?.total).toBe(0)
+      expect((await repo.activeRooms()).map((r) => r.roomName)).not.toContain(room)
+    },
+  )
+
+  it('never counts a subscribe moving out of the base partition when a repair reads it there', async () => {
+    const repo = await largeRoom('moving', { threshold: 5, shards: 1 })
+    // A process new to the room, well after the marking, writes into the base partition, finds
+    // the room large and moves to its shard; it holds the delete of its base write until a
+    // repair has read the base partition with it.
+    const moverClient = newDocumentClient()
+    const move = holdRequest(
+      moverClient,
+      (input) =>
+        (input.Key as { pk?: string } | undefined)?.pk ===
+          subscriptionShardPartition('moving', BASE_SUBSCRIPTION_SHARD) &&
+        typeof input.ConditionExpression === 'string' &&
+        input.ConditionExpression.includes('#attempt = :attempt'),
+    )
+    const mover = createChatRepository({
+      documentClient: moverClient,
+      tableName: t.tableName,
+      largeRoomThreshold: 5,
+      largeRoomShards: 1,
+      now: () => Date.now() + 10_000,
+    })
+    const joining = mover.subscribe({ roomName: 'moving', connectionId: 'moving-m', userName: 'm' })
+    await move.held
+    await repo.largeRoomSnapshot('moving', { repair: true })
+    move.release()
+    expect(await joining).toMatchObject({ subscribed: true })
+    moverClient.destroy()
+    const exact = await expectCountersNotAbove(repo, 'moving')
+    expect(exact?.subscribers).toHaveLength(6)
+  })
+
   it('reads the room again after a claim: a member who joined while the claim was on its way relists it', async () => {
     await largeRoom('gap')
     const repo = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
@@ -373,7 +479,7 @@ describe('large rooms', () => {
   })
 
   it.each([1, 2, 3])(
-    'lists a large room iff it has subscribers after random concurrent operations from several processes (seed %i)',
+    'lists a large room iff it has subscribers, its counters never above the truth, after random concurrent operations and repairs from several processes (seed %i)',
     async (seed) => {
       const random = prng(seed)
       const roomName = `churn${seed}`
@@ -385,7 +491,9 @@ describe('large rooms', () => {
         const repo = random.pick(processes)
         const connectionId = random.pick(connections)
         if (roll < 0.45) return () => repo.subscribe({ roomName, connectionId, userName: connectionId })
-        if (roll < 0.85) return () => repo.unsubscribe({ roomName, connectionId })
+        if (roll < 0.8) return () => repo.unsubscribe({ roomName, connectionId })
+        // An operator's `cleanup rooms` repairing counters while members come and go.
+        if (roll < 0.85) return () => repo.largeRoomSnapshot(roomName, { repair: true })
         return () => repo.removeConnection(connectionId)
       })
       // Random delays around every request: reads and claims of different operations interleave.
@@ -395,7 +503,7 @@ describe('large rooms', () => {
       if (!first) throw new Error('no process')
       const shards = await first.largeRoomShards(roomName)
       expect(shards).toBe(3)
-      const exact = await first.largeRoomSnapshot(roomName)
+      const exact = await expectCountersNotAbove(first, roomName)
       const listed = (await first.activeRooms()).some((r) => r.roomName === roomName)
       expect({ listed }).toEqual({ listed: (exact?.subscribers.length ?? 0) > 0 })
       const records = await listingRecords(roomName)
@@ -414,6 +522,7 @@ describe('large rooms', () => {
       ).finally(() => leaving.stop())
       expect((await first.activeRooms()).some((r) => r.roomName === roomName)).toBe(false)
       expect(await listingRecords(roomName)).toMatchObject([{ active: false }])
+      await expectCountersNotAbove(first, roomName)
     },
   )
 })
