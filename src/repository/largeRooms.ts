@@ -365,7 +365,8 @@ export function createLargeRooms({
      * shard (at most `concurrency` Queries at once). The guard is read before any shard, so a
      * claim made from this read fails if anyone claimed after it, and a subscription written
      * after a shard was read belongs to a writer that reads the guard afterwards.
-     * Requests: one Query per partition and 1 MB (S + 1 for a room of small shards).
+     * Requests: one Query per partition and 1 MB (S + 1 for a room of small shards), and first a
+     * BatchGetItem of the counters for a name that sorts before them ({@link counterSortsFirst}).
      */
     async readLarge(roomName: string, shards: number): Promise<LargeRoomSnapshot> {
       // A repair needs each counter as it was before its partition's subscriptions were read.
