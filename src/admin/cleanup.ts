@@ -118,7 +118,7 @@ export interface RoomReconciliation {
  *
  * A large room (its guard carries `shards`) is judged by an exact read of every partition, not
  * by its base partition: its counters found off are repaired from that read (each on condition
- * that it still holds what the read saw) and its listing is settled as the read says. Rooms are
+ * that nothing was counted since it was read) and its listing is settled as the read says. Rooms are
  * found by name, and a shard partition `Subscription|<room>|<k>` by the `roomName` its items
  * carry, never by its key, so no shard is taken for a room of its own.
  *
