@@ -213,8 +213,9 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
   }
   await drain()
   const jobs = Math.ceil((LARGE_SHARDS + 1) / 10)
-  // GSI COUNT Query + PutItem + BatchGetItem + UpdateItem (count) + 2 Query (sample) + Query (recent messages).
-  await measure('subscribe, new member', { dynamo: 7, batches: 0 }, () => subscribe('N1'))
+  // GSI COUNT Query + GetItem (the shard counter's repairs) + PutItem + BatchGetItem + UpdateItem (count)
+  // + 2 Query (sample) + Query (recent messages).
+  await measure('subscribe, new member', { dynamo: 8, batches: 0 }, () => subscribe('N1'))
   // BatchGetItem (membership and name) + PutItem, then ceil((S + 1) / 10) SendMessageBatch.
   await measure('sendMessage', { dynamo: 2, batches: jobs }, () =>
     send('N1', { action: 'sendMessage', roomName: 'arena', message: 'hello, arena' }),
@@ -237,7 +238,7 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
   )
   await subscribe('D1')
   await drain()
-  // 1 GSI Query + 1 BatchWriteItem + UpdateItem (count), the room's share of `$disconnect`.
+  // 1 GSI Query + 1 DeleteItem (did this call remove it?) + UpdateItem (count), the room's share of `$disconnect`.
   await measure('$disconnect, in one large room', { dynamo: 3, batches: 0 }, async () => {
     const outcome = await service.disconnect({ connectionId: 'D1', requestId: `large-${request++}` })
     if (outcome.statusCode !== 200) throw new Error(`$disconnect answered ${outcome.statusCode}`)

@@ -119,7 +119,7 @@ export interface RoomReconciliation {
  *
  * A large room (its guard carries `shards`) is judged by an exact read of every partition, not
  * by its base partition: its counters found off are repaired from that read (each on condition
- * that it still holds what the read saw) and its listing is settled as the read says. Rooms are
+ * that nothing was counted since it was read) and its listing is settled as the read says. Rooms are
  * found by name, and a shard partition `Subscription|<room>|<k>` by the `roomName` its items
  * carry, never by its key, so no shard is taken for a room of its own. A name chatdb refuses (an
  * import can bring one) is not touched: it is counted in `rooms` and listed in `unreadable`.
@@ -203,7 +203,7 @@ export async function reconcileRooms(
   async function readLarge(roomName: string) {
     const read = await repository.largeRoomSnapshot(roomName, { repair: !dryRun })
     if (!read) return undefined
-    const off = read.partitions.filter(({ subscribers, counted }) => (counted ?? 0) !== subscribers).length
+    const off = read.partitions.filter(({ countable, counted }) => (counted ?? 0) !== countable).length
     return { ...read, countersRepaired: dryRun ? off : read.repaired }
   }
 }

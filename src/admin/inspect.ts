@@ -111,7 +111,7 @@ export interface LargeRoomDetails {
   /** Subscriptions per shard, the base partition left out (counters with `exact: false`). */
   distribution: { min: number; median: number; max: number }
   /** Partitions whose counter disagrees with the exact read (`chatdb cleanup rooms` repairs them). */
-  countersOff?: PartitionRead[]
+  countersOff?: Pick<PartitionRead, 'shard' | 'subscribers' | 'counted'>[]
 }
 
 /** Members `inspectRoom` lists of a large room unless told otherwise. */
@@ -212,7 +212,9 @@ export async function inspectRoom(
       distribution: distributionOf(
         partitions.filter((p) => p.shard !== BASE_SUBSCRIPTION_SHARD).map((p) => p.subscribers),
       ),
-      countersOff: partitions.filter(({ subscribers, counted }) => (counted ?? 0) !== subscribers),
+      countersOff: read.partitions
+        .filter(({ countable, counted }) => (counted ?? 0) !== countable)
+        .map(({ shard, subscribers, counted }) => ({ shard, subscribers, counted })),
     },
   }
 }

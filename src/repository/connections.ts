@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { DEPARTURE_ENTITY } from '../entities/index.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriptionKey, subscriptionShardOfPartition } from '../keys.js'
@@ -48,6 +48,7 @@ export function createConnections(context: RepositoryContext) {
     roomName: string,
     userName: string,
     pk: string,
+    connectionId: string,
   ): Promise<RemovedSubscription> {
     const partition = subscriptionShardOfPartition(pk, roomName)
     const known = largeRooms.known(roomName)
@@ -67,8 +68,11 @@ export function createConnections(context: RepositoryContext) {
     const { state } = first.snapshot
     const shards = state ? state.shards : first.complete ? undefined : await largeRooms.shardsOf(roomName)
     if (shards !== undefined) {
+      // Large, and new to this process: the batch delete cannot say whether this call removed
+      // the member, so its count carries a token naming the connection, and a second removal
+      // of it (racing this one) fails its condition unless another count landed in between.
       largeRooms.remember(roomName, shards)
-      return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards)
+      return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards, `removed:${connectionId}`)
     }
     if (first.complete) {
       const transition = await upkeep.settle(first.snapshot)
@@ -94,14 +98,23 @@ export function createConnections(context: RepositoryContext) {
     userName: string,
     partition: number,
     shards: number | undefined,
+    countToken?: string,
   ): Promise<RemovedSubscription> {
     if (shards === undefined) {
       // A shard partition of a room whose guard has no shards: nothing this release writes. Settle it whole.
       const transition = await upkeep.settle(await readSnapshot(roomName))
       return { roomName, userName, subscribers: [], transition }
     }
-    const transition = await large.departed(roomName, partition, shards)
+    const transition = await large.departed(roomName, partition, shards, countToken)
     return { roomName, userName, subscribers: [], transition, large: { shards } }
+  }
+
+  /** Deletes a subscription; true when this call removed it (it was a subscription, not gone or a departure). */
+  async function deleteSubscription(key: { pk: string; sk: string }): Promise<boolean> {
+    const { Attributes } = await documentClient.send(
+      new DeleteCommand({ TableName: tableName, Key: key, ReturnValues: 'ALL_OLD' }),
+    )
+    return Attributes?.[ENTITY_ATTRIBUTE] === Subscription.entityName
   }
 
   async function setUnfinished(
@@ -143,7 +156,9 @@ export function createConnections(context: RepositoryContext) {
 
     /**
      * Removes every subscription of a connection (as `$disconnect` does) and settles each room.
-     * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions).
+     * Requests: 1 GSI Query + ceil(k/25) BatchWriteItem + 1 Query per room (+ transitions); a
+     * large room's subscription instead: 1 DeleteItem + 1 UpdateItem (its count), and only the
+     * call whose delete removed it counts it out and answers the room.
      * In a room bigger than `coalesceFrom` the Query reads one capped page and the departure is
      * coalesced (`burst` in the answer): + 1 UpdateItem, and for the burst's holder a wait of
      * `coalesceWindowMs`, a DeleteItem and a full read of the room.
@@ -177,17 +192,33 @@ export function createConnections(context: RepositoryContext) {
         // room's subscription lives in a shard partition `Subscription|<room>|<k>`.
         key: { pk: item.pk as string, sk: item.sk as string },
       }))
-      await writeInBatches(
-        documentClient,
-        tableName,
-        rooms.map(({ key }) => ({ DeleteRequest: { Key: key } })),
-        context.batchWrite,
-      )
-      const subscriptions = rooms.filter((r) => r.subscribed)
+      // A large room's subscription is counted out when it goes, so it is deleted on its own, to
+      // learn whether this call removed it: `$disconnect` and a 410 cleanup of the same
+      // connection both read it through the index, and only the one whose delete took it counts.
+      const isLarge = ({ roomName, key, subscribed }: (typeof rooms)[number]) => {
+        if (!subscribed) return false
+        const partition = subscriptionShardOfPartition(key.pk, roomName)
+        return (
+          (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) ||
+          largeRooms.known(roomName) !== undefined
+        )
+      }
+      const [removedLarge] = await Promise.all([
+        mapWithConcurrency(rooms.filter(isLarge), concurrency, async (room) =>
+          (await deleteSubscription(room.key)) ? [room] : [],
+        ),
+        writeInBatches(
+          documentClient,
+          tableName,
+          rooms.filter((room) => !isLarge(room)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+          context.batchWrite,
+        ),
+      ])
+      const subscriptions = [...rooms.filter((r) => r.subscribed && !isLarge(r)), ...removedLarge.flat()]
       // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName, key }) => {
         try {
-          return await settleAfterLeaving(roomName, userName, key.pk)
+          return await settleAfterLeaving(roomName, userName, key.pk, connectionId)
         } catch (error) {
           return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
         }

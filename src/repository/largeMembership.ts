@@ -140,9 +140,13 @@ export function createLargeMembership(context: RepositoryContext) {
     return [...names].sort().slice(0, LARGE_ROOM_SAMPLE)
   }
 
-  /** Counts a departure from a partition (its subscription already gone); settles the room if it may be empty. */
-  async function departed(roomName: string, partition: number, shards: number) {
-    const left = await largeRooms.adjustCount(roomName, partition, -1)
+  /**
+   * Counts a departure from a partition (its subscription already gone); settles the room if it
+   * may be empty. `countToken` names the departure (default: one of its own), so a second count
+   * of it fails its condition.
+   */
+  async function departed(roomName: string, partition: number, shards: number, countToken?: string) {
+    const left = await largeRooms.adjustCount(roomName, partition, -1, { token: countToken })
     return settleIfEmpty(roomName, shards, left)
   }
 
@@ -170,7 +174,8 @@ export function createLargeMembership(context: RepositoryContext) {
      * every counter read in one consistent BatchGetItem (with the connection's own keys: a
      * member from before the room was large stays where it is), the count moved on, and a
      * sample of names. A room the read finds unlisted is settled exactly.
-     * Requests: PutItem + BatchGetItem (per 100 keys) + UpdateItem + 2 Query (sample).
+     * Requests: GetItem (the shard counter's repairs) + PutItem + BatchGetItem (per 100 keys) +
+     * UpdateItem + 2 Query (sample).
      */
     async subscribe(
       input: { roomName: string; connectionId: string; userName: string; attempt: string },
@@ -185,6 +190,9 @@ export function createLargeMembership(context: RepositoryContext) {
       const shard = subscriptionShardOf(connectionId, shards)
       const shardKey = shardSubscriptionKey(roomName, connectionId, shard)
       const baseKey = subscriptionKey(roomName, connectionId)
+      // Read before the write: a repair of the shard's counter after it may have counted this
+      // subscription, and then this join's count must not land (`adjustCount`'s `repairsSeen`).
+      const repairsSeen = await largeRooms.repairsOf(roomName, shard)
       const wrote = await putSubscription(shardKey, {
         roomName,
         connectionId,
@@ -207,7 +215,7 @@ export function createLargeMembership(context: RepositoryContext) {
         await deleteOwnWrite(shardKey, attempt)
         subscribed = false
       } else if (subscribed) {
-        await largeRooms.adjustCount(roomName, shard, 1)
+        await largeRooms.adjustCount(roomName, shard, 1, { repairsSeen })
       }
       const transition = read.state?.listed ? undefined : await upkeep.settleLarge(roomName, shards)
       const ownName = (held?.userName as string | undefined) ?? userName

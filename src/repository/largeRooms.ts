@@ -9,6 +9,7 @@ import { SUBSCRIBER_COUNT_ENTITY } from '../entities/index.js'
 import {
   BASE_SUBSCRIPTION_SHARD,
   roomStateKey,
+  SUBSCRIBER_COUNT_SORT_KEY,
   subscriberCountKey,
   subscriptionShardPartition,
 } from '../keys.js'
@@ -50,8 +51,43 @@ export interface PartitionRead {
   shard: number
   /** Subscriptions in the partition. */
   subscribers: number
-  /** What its counter said in the same Query (undefined: no counter yet). */
+  /**
+   * The subscriptions its counter should count: all of them in a shard; in the base partition
+   * not those written after the marking window (a subscribe moving to its shard, which does
+   * not count itself out there: see {@link countableInBase}).
+   */
+  countable: number
+  /** What its counter said, read before the subscriptions (undefined: no counter yet). */
   counted: number | undefined
+  /** The counter's last count token as read with `counted`: a repair's condition. */
+  countToken?: string | undefined
+}
+
+/** A counter as a read found it: its value and the token of the last count or repair. */
+interface CounterRead {
+  n: number | undefined
+  token: string | undefined
+}
+
+/**
+ * Whether a room's counters sort before its subscriptions (`#count` before `<room>|…`), so a
+ * Query of a partition reads the counter before any subscription. Not for names that sort
+ * before it (` lobby`, `!news`, `#announcements`): their counters are read on their own first.
+ */
+export function counterSortsFirst(roomName: string): boolean {
+  return SUBSCRIBER_COUNT_SORT_KEY < `${roomName}|`
+}
+
+/**
+ * The base partition's subscriptions its counter should count, as a subscribe that moves to its
+ * shard decides (`membership.ts`): one written within {@link MARKING_WINDOW_MS} of the marking
+ * counts itself out of the base partition when it moves, a later one does not. Both sides
+ * compare the same two values (its `subscribedAt`, the counter's `markedAt`), so they agree
+ * whatever the clocks of their processes. Without `markedAt` every mover counts itself out.
+ */
+export function countableInBase(subscribers: readonly Subscriber[], markedAt: number | undefined): number {
+  if (markedAt === undefined) return subscribers.length
+  return subscribers.filter((s) => s.subscribedAt <= markedAt + MARKING_WINDOW_MS).length
 }
 
 /** Every partition of a large room, read after its guard: the exact state. */
@@ -126,14 +162,29 @@ export function createLargeRooms({
       ...(pageSize ? { Limit: pageSize } : {}),
     }
     const subscribers: Subscriber[] = []
-    let counted: number | undefined
+    const counter: CounterRead = { n: undefined, token: undefined }
     for await (const { items } of queryPages(documentClient, input)) {
       for (const item of items) {
         if (item[ENTITY_ATTRIBUTE] === 'Subscription') subscribers.push(savedSubscriber(item))
-        else if (item[ENTITY_ATTRIBUTE] === SUBSCRIBER_COUNT_ENTITY) counted = item.n as number
+        else if (item[ENTITY_ATTRIBUTE] === SUBSCRIBER_COUNT_ENTITY) {
+          counter.n = item.n as number
+          counter.token = item.lastCount as string | undefined
+        }
       }
     }
-    return { subscribers, counted }
+    return { subscribers, counter }
+  }
+
+  /** Counters read on their own (consistent, before their partitions), for names that sort before them. */
+  async function readCounters(roomName: string, shards: number[]): Promise<Map<number, CounterRead>> {
+    const items = await readKeys(shards.map((shard) => subscriberCountKey(roomName, shard)))
+    const byPk = new Map(items.map((item) => [item.pk, item]))
+    return new Map(
+      shards.map((shard) => {
+        const item = byPk.get(subscriberCountKey(roomName, shard).pk)
+        return [shard, { n: item?.n as number | undefined, token: item?.lastCount as string | undefined }]
+      }),
+    )
   }
 
   const rooms = {
@@ -203,13 +254,11 @@ export function createLargeRooms({
         )
         // Subscribes that read the room before the marking may still have landed in the base
         // partition uncounted: one more read of it sets its counter right (once per room).
+        const first = counterSortsFirst(roomName)
+          ? undefined
+          : (await readCounters(roomName, [BASE_SUBSCRIPTION_SHARD])).get(BASE_SUBSCRIPTION_SHARD)
         const base = await readSnapshot(roomName)
-        await rooms.repairCounts({
-          roomName,
-          partitions: [
-            { shard: BASE_SUBSCRIPTION_SHARD, subscribers: base.subscribers.length, counted: base.baseCount },
-          ],
-        })
+        await rooms.repairCounts({ roomName, partitions: [basePartition(base, first)] })
       } catch (error) {
         if (!isConditionalCheckFailure(error)) throw error
         // Another crossing was first (or the guard is gone): its count is the room's.
@@ -223,21 +272,47 @@ export function createLargeRooms({
     /**
      * Adds `delta` to a partition's counter and answers its new value. Not atomic with the
      * subscription write it follows (no transactions): a request that dies in between leaves the
-     * count off by one, which exact reads repair. Each call carries a token: the SDK's resend of
-     * a count that landed but whose answer was lost fails its condition instead of counting
-     * twice (answered as undefined: the count is unknown). Requests: 1 UpdateItem.
+     * count off by one, which exact reads repair. Each call carries a token (random, or `token`,
+     * naming what is counted): the SDK's resend of a count that landed but whose answer was lost,
+     * or a second count under the same name, fails its condition instead of counting twice
+     * (answered as undefined: the count is unknown). Requests: 1 UpdateItem.
      */
-    async adjustCount(roomName: string, shard: number, delta: number): Promise<number | undefined> {
-      const token = randomBytes(6).toString('base64url')
+    async adjustCount(
+      roomName: string,
+      shard: number,
+      delta: number,
+      {
+        token = randomBytes(6).toString('base64url'),
+        repairsSeen,
+      }: { token?: string | undefined; repairsSeen?: number | undefined } = {},
+    ): Promise<number | undefined> {
+      // A join's count, when the counter was repaired since the join read it (before its write):
+      // that repair may have counted the subscription already.
+      const unrepaired =
+        repairsSeen === undefined
+          ? ''
+          : repairsSeen === 0
+            ? ' AND (attribute_not_exists(#repairs) OR #repairs = :repairs)'
+            : ' AND #repairs = :repairs'
       try {
         const { Attributes } = await documentClient.send(
           new UpdateCommand({
             TableName: tableName,
             Key: subscriberCountKey(roomName, shard),
             UpdateExpression: 'SET #et = :et, #last = :token ADD #n :delta',
-            ConditionExpression: 'attribute_not_exists(#last) OR #last <> :token',
-            ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n', '#last': 'lastCount' },
-            ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':delta': delta, ':token': token },
+            ConditionExpression: `(attribute_not_exists(#last) OR #last <> :token)${unrepaired}`,
+            ExpressionAttributeNames: {
+              '#et': ENTITY_ATTRIBUTE,
+              '#n': 'n',
+              '#last': 'lastCount',
+              ...(repairsSeen === undefined ? {} : { '#repairs': 'repairs' }),
+            },
+            ExpressionAttributeValues: {
+              ':et': SUBSCRIBER_COUNT_ENTITY,
+              ':delta': delta,
+              ':token': token,
+              ...(repairsSeen === undefined ? {} : { ':repairs': repairsSeen }),
+            },
             ReturnValues: 'UPDATED_NEW',
           }),
         )
@@ -290,9 +365,14 @@ export function createLargeRooms({
      * shard (at most `concurrency` Queries at once). The guard is read before any shard, so a
      * claim made from this read fails if anyone claimed after it, and a subscription written
      * after a shard was read belongs to a writer that reads the guard afterwards.
-     * Requests: one Query per partition and 1 MB (S + 1 for a room of small shards).
+     * Requests: one Query per partition and 1 MB (S + 1 for a room of small shards), and first a
+     * BatchGetItem of the counters for a name that sorts before them ({@link counterSortsFirst}).
      */
     async readLarge(roomName: string, shards: number): Promise<LargeRoomSnapshot> {
+      // A repair needs each counter as it was before its partition's subscriptions were read.
+      const first = counterSortsFirst(roomName)
+        ? undefined
+        : await readCounters(roomName, partitionsOf(shards))
       const base = await readSnapshot(roomName)
       const reads = await mapWithConcurrency(
         Array.from({ length: shards }, (_, shard) => shard),
@@ -305,37 +385,57 @@ export function createLargeRooms({
         shards,
         subscribers: [...base.subscribers, ...reads.flatMap((read) => read.subscribers)],
         partitions: [
-          { shard: BASE_SUBSCRIPTION_SHARD, subscribers: base.subscribers.length, counted: base.baseCount },
-          ...reads.map(({ shard, subscribers, counted }) => ({
-            shard,
-            subscribers: subscribers.length,
-            counted,
-          })),
+          basePartition(base, first?.get(BASE_SUBSCRIPTION_SHARD)),
+          ...reads.map(({ shard, subscribers, counter }) => {
+            const { n, token } = first?.get(shard) ?? counter
+            return {
+              shard,
+              subscribers: subscribers.length,
+              countable: subscribers.length,
+              counted: n,
+              countToken: token,
+            }
+          }),
         ],
       }
     },
 
     /**
-     * Sets each counter an exact read found wrong to what the read found, on condition that it
-     * still holds what the read saw (a join or leave counted since wins; the next exact read
-     * repairs what is left). Requests: one UpdateItem per wrong counter.
+     * Sets each counter an exact read found wrong to what the read found, on condition that no
+     * count or repair landed since the counter was read (its token, read before the partition's
+     * subscriptions; every count and repair writes a new one). Each repair also moves the
+     * counter's `repairs` on, so a join whose subscription this read may have counted and whose
+     * count is still on its way finds it moved and does not count again (`adjustCount`'s
+     * `repairsSeen`): repairs and counts compose, and a counter at rest is never above its
+     * partition (docs/data-model.md, "The count"). Requests: one UpdateItem per wrong counter.
      */
     async repairCounts(snapshot: Pick<LargeRoomSnapshot, 'roomName' | 'partitions'>): Promise<number> {
       let repaired = 0
-      for (const { shard, subscribers, counted } of snapshot.partitions) {
-        if ((counted ?? 0) === subscribers) continue
+      for (const { shard, countable, counted, countToken } of snapshot.partitions) {
+        if ((counted ?? 0) === countable) continue
         try {
           await documentClient.send(
             new UpdateCommand({
               TableName: tableName,
               Key: subscriberCountKey(snapshot.roomName, shard),
-              UpdateExpression: 'SET #et = :et, #n = :exact',
-              ConditionExpression: counted === undefined ? 'attribute_not_exists(#n)' : '#n = :seen',
-              ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#n': 'n' },
+              UpdateExpression: 'SET #et = :et, #n = :exact, #last = :fresh ADD #repairs :one',
+              ConditionExpression: [
+                counted === undefined ? 'attribute_not_exists(#n)' : '#n = :seen',
+                countToken === undefined ? 'attribute_not_exists(#last)' : '#last = :token',
+              ].join(' AND '),
+              ExpressionAttributeNames: {
+                '#et': ENTITY_ATTRIBUTE,
+                '#n': 'n',
+                '#last': 'lastCount',
+                '#repairs': 'repairs',
+              },
               ExpressionAttributeValues: {
                 ':et': SUBSCRIBER_COUNT_ENTITY,
-                ':exact': subscribers,
+                ':exact': countable,
+                ':fresh': randomBytes(6).toString('base64url'),
+                ':one': 1,
                 ...(counted === undefined ? {} : { ':seen': counted }),
+                ...(countToken === undefined ? {} : { ':token': countToken }),
               },
             }),
           )
@@ -346,8 +446,37 @@ export function createLargeRooms({
       }
       return repaired
     },
+
+    /**
+     * How many times a partition's counter has been repaired (0: never, or no counter yet), read
+     * by a join before its subscription write and handed to its count (`repairsSeen`). Eventually
+     * consistent: a stale answer is an older one, which only makes the count fail (low).
+     * Requests: 1 GetItem.
+     */
+    async repairsOf(roomName: string, shard: number): Promise<number> {
+      const { Item } = await documentClient.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, shard),
+          ProjectionExpression: '#repairs',
+          ExpressionAttributeNames: { '#repairs': 'repairs' },
+        }),
+      )
+      return (Item?.repairs as number | undefined) ?? 0
+    },
   }
   return rooms
 }
 
 export type LargeRooms = ReturnType<typeof createLargeRooms>
+
+/** The base partition of an exact read: its subscriptions, what its counter should count, and the counter as read first. */
+function basePartition(base: RoomSnapshot, first: CounterRead | undefined): PartitionRead {
+  return {
+    shard: BASE_SUBSCRIPTION_SHARD,
+    subscribers: base.subscribers.length,
+    countable: countableInBase(base.subscribers, base.markedAt),
+    counted: first ? first.n : base.baseCount,
+    countToken: first ? first.token : base.baseCountToken,
+  }
+}

@@ -141,10 +141,11 @@ export function createMembership(context: RepositoryContext) {
       const attempt = input.attempt ?? newAttempt()
       if (knownShards !== undefined) return subscribeLarge({ ...key, userName, attempt }, knownShards)
       // Also over a departure: the connection left the room and comes back.
+      const subscribedAt = now()
       let subscribed = await large.putSubscription(subscriptionKey(roomName, connectionId), {
         ...key,
         userName,
-        subscribedAt: now(),
+        subscribedAt,
         attempt,
       })
       const snapshot = await readSnapshot(roomName)
@@ -158,11 +159,12 @@ export function createMembership(context: RepositoryContext) {
         largeRooms.remember(roomName, shards)
         if (subscribed) {
           const moved = await large.deleteOwnWrite(subscriptionKey(roomName, connectionId), attempt)
-          // Written while the room was being marked, the marking may have counted it in the base
-          // partition: counted out there. Erring low is safe (a low count costs an exact read; a
-          // high one could hide an empty room); later, nobody counted it.
+          // Written while the room was being marked, the marking (or a repair since) may have
+          // counted it in the base partition: counted out there. Erring low is safe (a low count
+          // costs an exact read; a high one could hide an empty room); later, nobody counted it:
+          // repairs leave it out by the same rule (largeRooms.ts, countableInBase).
           const { markedAt } = snapshot
-          if (moved && (markedAt === undefined || now() <= markedAt + MARKING_WINDOW_MS)) {
+          if (moved && (markedAt === undefined || subscribedAt <= markedAt + MARKING_WINDOW_MS)) {
             await largeRooms.adjustCount(roomName, BASE_SUBSCRIPTION_SHARD, -1)
           }
         }

@@ -192,7 +192,7 @@ export function createRoomQueries(context: RepositoryContext) {
     /**
      * The exact state of a large room: every partition read (guard first), with what each
      * partition's counter said; undefined for a small room. With `repair`, counters found wrong
-     * are set right (each on condition that it still holds what the read saw).
+     * are set right (each on condition that nothing was counted since it was read; `repairCounts`).
      * Requests: one Query per partition and 1 MB (+ an UpdateItem per repaired counter).
      */
     async largeRoomSnapshot(

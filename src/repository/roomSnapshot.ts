@@ -55,6 +55,7 @@ export async function readRoomSnapshotUpTo(
       else if (entity === SUBSCRIBER_COUNT_ENTITY) {
         snapshot.baseCount = item.n as number
         if (typeof item.markedAt === 'number') snapshot.markedAt = item.markedAt
+        if (typeof item.lastCount === 'string') snapshot.baseCountToken = item.lastCount
       }
     }
     read += items.length

@@ -40,6 +40,8 @@ export interface RoomSnapshot {
   baseCount?: number
   /** When the room was marked large (epoch ms, the marker's clock), read with `baseCount`. */
   markedAt?: number
+  /** The token of the base counter's last count or repair, read with `baseCount`. */
+  baseCountToken?: string
 }
 
 export interface ChatRepositoryOptions {

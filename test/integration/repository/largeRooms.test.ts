@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import {
   BASE_SUBSCRIPTION_SHARD,
@@ -32,6 +33,48 @@ async function listingRecords(roomName: string) {
   return (await scanAll(t.documentClient, t.tableName)).filter(
     (item) => String(item.pk).startsWith('Room') && item.data === roomName,
   )
+}
+
+/** Holds the first request of `documentClient` that `matches` until released; `held` resolves when it is held. */
+function holdRequest(
+  documentClient: DynamoDBDocumentClient,
+  matches: (input: Record<string, unknown>) => boolean,
+) {
+  let held: () => void = () => {}
+  let release: () => void = () => {}
+  const reached = new Promise<void>((resolve) => {
+    held = resolve
+  })
+  const released = new Promise<void>((resolve) => {
+    release = resolve
+  })
+  let holding = true
+  documentClient.middlewareStack.add(
+    (next) => async (args) => {
+      if (holding && matches(args.input as Record<string, unknown>)) {
+        holding = false
+        held()
+        await released
+      }
+      return next(args)
+    },
+    { step: 'initialize', name: `holdRequest${Math.floor(Math.random() * 1e9)}` },
+  )
+  return { held: reached, release }
+}
+
+/** A join's count: the +1 UpdateItem on a partition's counter. */
+const isJoinCount = (input: Record<string, unknown>) =>
+  (input.Key as { sk?: string } | undefined)?.sk === '#count' &&
+  (input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':delta'] === 1
+
+/** At rest, no partition's counter may count more subscriptions than it holds (docs/data-model.md, "The count"). */
+async function expectCountersNotAbove(repo: ReturnType<typeof t.repository>, roomName: string) {
+  const exact = await repo.largeRoomSnapshot(roomName)
+  for (const { shard, subscribers, counted } of exact?.partitions ?? []) {
+    expect({ shard, counted: Math.min(counted ?? 0, subscribers) }).toEqual({ shard, counted: counted ?? 0 })
+  }
+  return exact
 }
 
 describe('large rooms', () => {
@@ -234,11 +277,70 @@ describe('large rooms', () => {
     t.counter.reset()
     const removed = await repo.removeConnection('gone-n')
     expect(removed).toMatchObject([{ roomName: 'gone', subscribers: [], transition: undefined }])
-    // GSI Query + BatchWriteItem + the count: no read of the room.
-    expect(t.counter.counts()).toEqual({ Query: 1, BatchWriteItem: 1, UpdateItem: 1 })
+    // GSI Query + DeleteItem (which tells whether this call removed it) + the count: no read of the room.
+    expect(t.counter.counts()).toEqual({ Query: 1, DeleteItem: 1, UpdateItem: 1 })
     expect((await itemsOf('gone')).filter((item) => item.data === 'gone-n')).toEqual([])
     expect((await repo.subscriberCounts('gone'))?.total).toBe(16)
   })
+
+  it.each([
+    { who: 'a member of a shard', connection: (i: number) => `twice-${i}` },
+    { who: 'a member from before, removed by processes new to the room', connection: () => 'twice-base2' },
+  ])(
+    'counts a connection removed twice at once (disconnect and a 410 cleanup) out once: $who',
+    async ({ connection }) => {
+      // One shard holding 11 new members: far from empty, so neither removal reads the room.
+      const repo = await largeRoom('twice', { threshold: 5, shards: 1 })
+      const ids = Array.from({ length: 11 }, (_, i) => `twice-${i}`)
+      for (const id of ids) await repo.subscribe({ roomName: 'twice', connectionId: id, userName: id })
+      const before = (await repo.subscriberCounts('twice'))?.total ?? 0
+      const connectionId = connection(3)
+      // Two processes; each holds its removal until both have read the subscription through the index.
+      let arrived = 0
+      let bothRead: () => void = () => {}
+      const barrier = new Promise<void>((resolve) => {
+        bothRead = resolve
+      })
+      const processes = [0, 1].map(() => {
+        const documentClient = newDocumentClient()
+        documentClient.middlewareStack.add(
+          (next) => async (args) => {
+            const output = await next(args)
+            if ((args.input as { IndexName?: string }).IndexName) {
+              if (++arrived === 2) bothRead()
+              await barrier
+            }
+            return output
+          },
+          { step: 'initialize', name: 'holdAfterIndexRead' },
+        )
+        const repository = createChatRepository({
+          documentClient,
+          tableName: t.tableName,
+          largeRoomThreshold: 5,
+          largeRoomShards: 1,
+        })
+        return { documentClient, repository }
+      })
+      const removed = await Promise.all(
+        processes.map(({ repository }) => repository.removeConnection(connectionId)),
+      )
+      for (const { documentClient } of processes) documentClient.destroy()
+      expect((await itemsOf('twice')).filter((item) => item.data === connectionId)).toEqual([])
+      expect((await repo.subscriberCounts('twice'))?.total).toBe(before - 1)
+      expect(removed.flat().length).toBeGreaterThanOrEqual(1)
+      // Cleanup for the next case: the room starts again from nothing.
+      for (const id of [...ids, ...Array.from({ length: 5 }, (_, i) => `twice-base${i}`)]) {
+        await repo.removeConnection(id)
+      }
+      const { DeleteCommand } = await import('@aws-sdk/lib-dynamodb')
+      for (const item of await itemsOf('twice')) {
+        await t.documentClient.send(
+          new DeleteCommand({ TableName: t.tableName, Key: { pk: item.pk, sk: item.sk } }),
+        )
+      }
+    },
+  )
 
   it('repairs counters an exact read finds wrong', async () => {
     const repo = await largeRoom('drift')
@@ -265,6 +367,69 @@ describe('large rooms', () => {
     const repaired = await repo.largeRoomSnapshot('drift', { repair: true })
     expect(repaired?.repaired).toBe(1)
     expect((await repo.subscriberCounts('drift'))?.total).toBe(6)
+  })
+
+  // `#late` sorts before the counters (`#count`): its counters are read on their own, first.
+  it.each(['late', '#late'])(
+    'never counts a member twice when a repair reads its subscription before its count lands (%s)',
+    async (room) => {
+      const repo = await largeRoom(room, { threshold: 5, shards: 1 })
+      // The joiner's process holds its count (+1) until another process has repaired the counters.
+      const joinerClient = newDocumentClient()
+      const count = holdRequest(joinerClient, isJoinCount)
+      const joiner = createChatRepository({
+        documentClient: joinerClient,
+        tableName: t.tableName,
+        largeRoomThreshold: 5,
+        largeRoomShards: 1,
+      })
+      const joining = joiner.subscribe({ roomName: room, connectionId: `${room}-j`, userName: 'j' })
+      await count.held
+      // The repair (as `chatdb cleanup rooms` makes it) sees the subscription, not yet its count.
+      await repo.largeRoomSnapshot(room, { repair: true })
+      count.release()
+      expect(await joining).toMatchObject({ subscribed: true })
+      joinerClient.destroy()
+      const exact = await expectCountersNotAbove(repo, room)
+      expect(exact?.subscribers).toHaveLength(6)
+      // Everyone leaves: the counters reach 0 (or below), and the room is unlisted.
+      for (const id of [`${room}-j`, ...Array.from({ length: 5 }, (_, i) => `${room}-base${i}`)]) {
+        await repo.removeConnection(id)
+      }
+      expect((await repo.subscriberCounts(room))?.total).toBe(0)
+      expect((await repo.activeRooms()).map((r) => r.roomName)).not.toContain(room)
+    },
+  )
+
+  it('never counts a subscribe moving out of the base partition when a repair reads it there', async () => {
+    const repo = await largeRoom('moving', { threshold: 5, shards: 1 })
+    // A process new to the room, well after the marking, writes into the base partition, finds
+    // the room large and moves to its shard; it holds the delete of its base write until a
+    // repair has read the base partition with it.
+    const moverClient = newDocumentClient()
+    const move = holdRequest(
+      moverClient,
+      (input) =>
+        (input.Key as { pk?: string } | undefined)?.pk ===
+          subscriptionShardPartition('moving', BASE_SUBSCRIPTION_SHARD) &&
+        typeof input.ConditionExpression === 'string' &&
+        input.ConditionExpression.includes('#attempt = :attempt'),
+    )
+    const mover = createChatRepository({
+      documentClient: moverClient,
+      tableName: t.tableName,
+      largeRoomThreshold: 5,
+      largeRoomShards: 1,
+      now: () => Date.now() + 10_000,
+    })
+    const joining = mover.subscribe({ roomName: 'moving', connectionId: 'moving-m', userName: 'm' })
+    await move.held
+    await repo.largeRoomSnapshot('moving', { repair: true })
+    move.release()
+    expect(await joining).toMatchObject({ subscribed: true })
+    moverClient.destroy()
+    const exact = await expectCountersNotAbove(repo, 'moving')
+    expect(exact?.subscribers).toHaveLength(6)
   })
 
   it('reads the room again after a claim: a member who joined while the claim was on its way relists it', async () => {
@@ -314,7 +479,7 @@ describe('large rooms', () => {
   })
 
   it.each([1, 2, 3])(
-    'lists a large room iff it has subscribers after random concurrent operations from several processes (seed %i)',
+    'lists a large room iff it has subscribers, its counters never above the truth, after random concurrent operations and repairs from several processes (seed %i)',
     async (seed) => {
       const random = prng(seed)
       const roomName = `churn${seed}`
@@ -326,7 +491,9 @@ describe('large rooms', () => {
         const repo = random.pick(processes)
         const connectionId = random.pick(connections)
         if (roll < 0.45) return () => repo.subscribe({ roomName, connectionId, userName: connectionId })
-        if (roll < 0.85) return () => repo.unsubscribe({ roomName, connectionId })
+        if (roll < 0.8) return () => repo.unsubscribe({ roomName, connectionId })
+        // An operator's `cleanup rooms` repairing counters while members come and go.
+        if (roll < 0.85) return () => repo.largeRoomSnapshot(roomName, { repair: true })
         return () => repo.removeConnection(connectionId)
       })
       // Random delays around every request: reads and claims of different operations interleave.
@@ -336,7 +503,7 @@ describe('large rooms', () => {
       if (!first) throw new Error('no process')
       const shards = await first.largeRoomShards(roomName)
       expect(shards).toBe(3)
-      const exact = await first.largeRoomSnapshot(roomName)
+      const exact = await expectCountersNotAbove(first, roomName)
       const listed = (await first.activeRooms()).some((r) => r.roomName === roomName)
       expect({ listed }).toEqual({ listed: (exact?.subscribers.length ?? 0) > 0 })
       const records = await listingRecords(roomName)
@@ -355,6 +522,7 @@ describe('large rooms', () => {
       ).finally(() => leaving.stop())
       expect((await first.activeRooms()).some((r) => r.roomName === roomName)).toBe(false)
       expect(await listingRecords(roomName)).toMatchObject([{ active: false }])
+      await expectCountersNotAbove(first, roomName)
     },
   )
 })
