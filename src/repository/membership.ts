@@ -97,7 +97,7 @@ export function createMembership(context: RepositoryContext) {
      * Idempotent: a second call changes nothing and reports `subscribed: false`.
      * Refuses a connection already in `maxRoomsPerConnection` rooms (`limit.roomsPerConnection`,
      * nothing written) and a room of `maxSubscribersPerRoom` (`limit.roomFull`, write undone).
-     * Requests: GSI COUNT Query + PutItem + Query (+ up to 3 when the room is created or reactivated).
+     * Requests: GSI COUNT Query + PutItem + Query (+ up to 4 when the room is created or reactivated).
      */
     async subscribe(input: {
       roomName: string
@@ -199,7 +199,7 @@ export function createMembership(context: RepositoryContext) {
      * subscription is not deleted but turned into a departure (same key, `_et: "Departure"`,
      * user name kept), so a retry still knows who left; `removeConnection` deletes departures
      * with the connection's subscriptions, and a subscribe overwrites one.
-     * Requests: UpdateItem + Query (+ up to 3 when the room empties).
+     * Requests: UpdateItem + Query (+ up to 4 when the room empties).
      */
     async unsubscribe(input: {
       roomName: string

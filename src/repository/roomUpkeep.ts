@@ -34,8 +34,9 @@ export function transitionFor({
  * 1. **Claim.** The caller reads the room (guard + subscribers, one consistent Query), and if
  *    the guard's `listed` disagrees with what it saw, updates the guard to the new state with
  *    `version + 1`, on condition that `version` is still the one it read. Exactly one caller
- *    wins each version; a loser re-reads and tries again, so the last claim is always made from
- *    a read taken after the last subscription change.
+ *    wins each version; a loser re-reads and tries again, and a winner reads the room again
+ *    after its claim (a member may have joined or left meanwhile, see `settle`), so the last
+ *    claim is always followed by a read that agrees with the room as it stays.
  * 2. **Apply.** The winner puts the record for its state and deletes the other, both carrying
  *    its version and conditioned on no newer version being there. The race this prevents:
  *
@@ -126,16 +127,30 @@ export function createRoomUpkeep(options: {
 
   /**
    * Brings the room's listing in line with its subscribers. Takes the snapshot the caller
-   * already read (so steady state costs no request) and returns the transition it made.
+   * already read (so steady state costs no request) and returns the last transition it made.
+   * After every claim it won, the room is read again, and only a read that needs no claim ends
+   * the settle: a claim is made from a read that may be out of date by the time it lands.
+   *
+   *     leaver L                               joiner J
+   *     departs; reads the room: empty, v5
+   *                                            subscribes; reads: J in it, v5 listed → nothing to do
+   *     claims v6 (not listed): lands (v5)
+   *     applies v6: the room is unlisted, J in it
+   *     reads again: J in it → claims v7 (listed), applies, reads again: agrees → done
+   *
+   * A member who writes after L's last read reads the room after its write and sees L's last
+   * claim, so it claims itself if that claim disagrees with it; the last claim of all is followed
+   * by a read that agreed with the room, hence listed iff occupied at rest.
    */
   async function settle(snapshot: RoomSnapshot): Promise<RoomTransition | undefined> {
     let current = snapshot
+    let made: RoomTransition | undefined
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const { state, roomName } = current
       // A large room's base partition is not the room: only an exact read of every partition is.
-      if (state?.shards !== undefined) return settleLarge(roomName, state.shards)
+      if (state?.shards !== undefined) return (await settleLarge(roomName, state.shards)) ?? made
       const transition = transitionFor(current)
-      if (!transition) return undefined
+      if (!transition) return made
       const next: RoomState = {
         roomName,
         createdAt: state?.createdAt ?? now(),
@@ -144,14 +159,17 @@ export function createRoomUpkeep(options: {
       }
       if (await claim(state, next)) {
         await apply(next)
-        return transition
+        made = transition
+        current = await readSnapshot(roomName)
+        continue
       }
       current = await readSnapshot(roomName)
       // A claim whose answer was lost and that the SDK sent again fails its own condition: the
-      // guard then holds exactly `next`, and this caller owes the apply (nobody else will).
+      // guard then holds exactly `next`, and this caller owes the apply (nobody else will). The
+      // read that found it was taken after the claim landed: it is the read again.
       if (current.state && sameState(current.state, next)) {
         await apply(next)
-        return transition
+        made = transition
       }
     }
     throw new ChatDbError(

@@ -68,6 +68,28 @@ describe('createRoomUpkeep', () => {
       expect(t.counter.total()).toBe(0)
     })
 
+    it('reads the room again after its claim, and lists the room again when a member joined meanwhile', async () => {
+      const repo = t.repository()
+      await repo.subscribe({ roomName: 'rejoined', connectionId: 'c1', userName: 'ada' })
+      // What the last leaver c1 read after its departure: the room empty, its guard v1 listed.
+      const leaversRead = { ...(await repo.roomSnapshot('rejoined')), subscribers: [] }
+      // Before its claim lands, c2 joins (the guard says listed: nothing to claim) and c1's
+      // departure is in place.
+      await repo.subscribe({ roomName: 'rejoined', connectionId: 'c2', userName: 'bob' })
+      await repo.unsubscribe({ roomName: 'rejoined', connectionId: 'c1' })
+      const upkeep = createRoomUpkeep({
+        entities: t.store().entities,
+        now: Date.now,
+        readSnapshot: repo.roomSnapshot,
+      })
+      t.counter.reset()
+      // The late claim (v2, not listed) lands; the read after it finds c2 and lists the room again.
+      expect(await upkeep.settle(leaversRead)).toBe('reactivated')
+      expect(t.counter.counts()).toEqual({ PutItem: 4, DeleteItem: 2, Query: 2 })
+      expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('rejoined')
+      expect(await roomRecords('rejoined')).toMatchObject([{ active: true, version: 3 }])
+    })
+
     it('gives up with store.contention when every claim loses', async () => {
       const repo = t.repository()
       await repo.subscribe({ roomName: 'busy', connectionId: 'c1', userName: 'ada' })
