@@ -43,8 +43,14 @@ describe('large rooms', () => {
     expect((await repo.roomSnapshot('grow')).state?.shards).toBeUndefined()
     expect(await repo.largeRoomShards('grow')).toBeUndefined()
     const fifth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-4', userName: 'u4' })
-    // The crossing subscribe still answers as a small room (it was one when it joined).
-    expect(fifth.large).toBeUndefined()
+    // The crossing subscribe is the room's first large one: a count and a sample of the members
+    // from before and itself (all in the base partition), no list of subscribers.
+    expect(fifth).toMatchObject({
+      subscribed: true,
+      subscribers: [],
+      large: { shards: 4, subscriberCount: 5, sample: ['u0', 'u1', 'u2', 'u3', 'u4'] },
+    })
+    expect((await repo.subscriberCounts('grow'))?.total).toBe(5)
     expect((await repo.roomSnapshot('grow')).state?.shards).toBe(4)
     const sixth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-5', userName: 'u5' })
     expect(sixth).toMatchObject({
