@@ -41,9 +41,10 @@ export interface MemoryQueue extends QueuePort {
  * An in-process queue with the semantics of an SQS standard queue that code relies on:
  * batches of at most 10 and 256 KiB, at-least-once delivery in no fixed order (each receive
  * takes a random sample of the visible messages), redelivery after the visibility timeout,
- * deletes by the latest receipt handle only, and a dead-letter queue after `maxReceiveCount`
- * receives. What it leaves out: delays, message attributes, FIFO, persistence (a restart
- * loses what was queued, as `chatdb serve`'s other in-memory state).
+ * deletes by the latest receipt handle only, a dead-letter queue after `maxReceiveCount`
+ * receives, and a message's delay (`delayMs`, SQS's `DelaySeconds`) before its first delivery.
+ * What it leaves out: message attributes, FIFO, persistence (a restart loses what was queued,
+ * as `chatdb serve`'s other in-memory state).
  *
  * @example
  * const deadLetters = createMemoryQueue({ name: 'fanout-dlq' })
@@ -74,9 +75,15 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     for (const resolve of woken) resolve()
   }
 
-  const accept = ({ body, sentAt }: { body: string; sentAt: number }) => {
+  const accept = ({ body, sentAt, delayMs = 0 }: { body: string; sentAt: number; delayMs?: number }) => {
     const messageId = randomUUID()
-    messages.set(messageId, { messageId, body, sentAt, receiveCount: 0, visibleAt: 0 })
+    messages.set(messageId, {
+      messageId,
+      body,
+      sentAt,
+      receiveCount: 0,
+      visibleAt: delayMs > 0 ? sentAt + delayMs : 0,
+    })
   }
 
   /** Up to `max` visible messages, sampled at random (SQS standard queues keep no order). */
@@ -123,7 +130,7 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     async sendBatch(batch: readonly OutgoingMessage[]): Promise<SendBatchResult> {
       checkBatch(name, batch)
       const sentAt = clock()
-      for (const { body } of batch) accept({ body, sentAt })
+      for (const { body, delayMs } of batch) accept({ body, sentAt, delayMs })
       wake()
       return { failed: [] }
     },
