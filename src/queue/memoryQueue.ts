@@ -29,7 +29,7 @@ interface Stored {
 }
 
 export interface MemoryQueue extends QueuePort {
-  /** Messages waiting (visible) and delivered but not yet deleted (in flight). */
+  /** Messages waiting (visible), and delivered but not yet deleted or still delayed (in flight). */
   stats(): { visible: number; inFlight: number }
   /** Every message still held (visible or in flight), for tests and the operator view. */
   bodies(): string[]

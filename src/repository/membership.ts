@@ -92,6 +92,7 @@ export function createMembership(context: RepositoryContext) {
 
   return {
     claimRoomStats: large.claimRoomStats,
+    claimTrailingStats: large.claimTrailingStats,
 
     /**
      * Subscribes a connection to a room under a user name, creating or reactivating the room.

@@ -246,6 +246,26 @@ describe('large rooms', () => {
     expect((await repo.subscriberCounts('gone'))?.total).toBe(16)
   })
 
+  it("claims a roomStats once per interval, keeping the count it sends, and one trailing roomStats per interval's end", async () => {
+    const repo = await largeRoom('stats')
+    const processes = [0, 1, 2].map(() => t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 }))
+    expect((await repo.subscriberCounts('stats'))?.lastStats).toEqual({ at: undefined, count: undefined })
+    const claims = await Promise.all(processes.map((p) => p.claimRoomStats('stats', 60_000, 5)))
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    expect((await repo.subscriberCounts('stats'))?.lastStats).toMatchObject({ count: 5 })
+    expect(await repo.claimRoomStats('stats', 60_000, 6)).toBe(false)
+    // Concurrent processes agree on one trailing job for the end of an interval; a later end is free.
+    const dueAt = 1_800_000_030_000
+    const trailing = await Promise.all(processes.map((p) => p.claimTrailingStats('stats', dueAt)))
+    expect(trailing.filter(Boolean)).toHaveLength(1)
+    expect(await repo.claimTrailingStats('stats', dueAt)).toBe(false)
+    expect(await repo.claimTrailingStats('stats', dueAt + 30_000)).toBe(true)
+    // A small room has no counter: nothing to claim.
+    await repo.subscribe({ roomName: 'stats-small', connectionId: 'stats-small-0', userName: 'u' })
+    expect(await repo.claimTrailingStats('stats-small', dueAt)).toBe(false)
+    expect(await repo.claimRoomStats('stats-small', 0, 1)).toBe(false)
+  })
+
   it('repairs counters an exact read finds wrong', async () => {
     const repo = await largeRoom('drift')
     await repo.subscribe({ roomName: 'drift', connectionId: 'drift-n', userName: 'n' })
