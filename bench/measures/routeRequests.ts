@@ -139,12 +139,16 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
     broadcaster: posted,
     fanOut: { queue: countedQueue },
     logger: silent,
+    // One instant: every measure falls in the interval whose roomStats (and trailing roomStats)
+    // the set-up claimed, whatever the wall clock does meanwhile.
+    clock: () => Date.UTC(2026, 0, 1),
   })
   const worker = createFanOutWorker({
     broadcaster: posted,
     queue: countedQueue,
     logger: silent,
     targetsOf: (roomName, shard) => repository.shardSubscribers(roomName, shard),
+    roomStats: repository,
   })
   let request = 0
   const send = async (connectionId: string, body: Record<string, unknown>) => {
@@ -191,7 +195,8 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
     }
   }
   // The threshold's members make the room large, the rest are written into its shards; one more
-  // joins through the service and claims the interval's roomStats (its fan-out drained, unmeasured).
+  // joins through the service and claims the interval's roomStats (its fan-out drained,
+  // unmeasured), and another the interval's trailing roomStats (a delayed job, not yet visible).
   await seedLargeRoom(env.documentClient, tableName, {
     roomName: 'arena',
     members: Array.from({ length: LARGE_MEMBERS }, (_, i) => ({
@@ -202,6 +207,7 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
     threshold: LARGE_THRESHOLD,
   })
   await subscribe('W1')
+  await subscribe('W2')
   const drain = async () => {
     for (;;) {
       const messages = await queue.receive({ maxMessages: 10 })

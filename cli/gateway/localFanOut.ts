@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import { type FanOutJob, parseJob } from '../../src/fanout/jobs.js'
+import { parseQueuedJob, type QueuedJob } from '../../src/fanout/jobs.js'
 import { createFanOutHandler } from '../../src/lambda/fanOutHandler.js'
 import { createMemoryQueue, type MemoryQueue } from '../../src/queue/memoryQueue.js'
 import { startQueuePoller } from '../../src/queue/queuePoller.js'
@@ -40,12 +40,13 @@ export interface LocalFanOut {
  * stray body prints as one safe line.
  */
 function describeJob(body: string): string {
-  let job: FanOutJob
+  let job: QueuedJob
   try {
-    job = parseJob(body)
+    job = parseQueuedJob(body)
   } catch {
     return `an unreadable fan-out job (${JSON.stringify(body.slice(0, 60))})`
   }
+  if ('kind' in job) return `a trailing roomStats job of room ${JSON.stringify(job.roomName)}`
   const targets = job.connectionIds ? `${job.connectionIds.length} connection(s)` : `shard ${job.shard}`
   return `a fan-out job of room ${JSON.stringify(job.roomName)} (${targets}, attempt ${job.attempt})`
 }

@@ -1,6 +1,7 @@
 import { ChatDbError } from '../errors.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, type OutgoingMessage } from '../queue/types.js'
+import { partitionsOf } from '../repository/largeRooms.js'
 
 /**
  * One unit of a large room's broadcast: a frame for the subscribers of one shard of the room,
@@ -25,6 +26,43 @@ export interface FanOutJob {
   endpoint?: string
 }
 
+/**
+ * A large room's trailing `roomStats`, sent with a delay to the end of an interval
+ * (docs/data-model.md, "Large rooms"): the worker reads the room's count then and, when it
+ * differs from the last `roomStats` sent, fans one out as shard jobs. It carries the service's
+ * interval, which the worker has no setting for.
+ */
+export interface RoomStatsJob {
+  v: 1
+  kind: 'roomStats'
+  roomName: string
+  shards: number
+  /** The service's `roomStatsIntervalMs`. */
+  intervalMs: number
+  /** As {@link FanOutJob.endpoint}: given on to the shard jobs. */
+  endpoint?: string
+}
+
+/** What travels on the fan-out queue. */
+export type QueuedJob = FanOutJob | RoomStatsJob
+
+/** The jobs of one broadcast of `frame` to a large room: one per partition (base, then each shard). */
+export function broadcastJobs(
+  roomName: string,
+  shards: number,
+  frame: ServerFrame,
+  endpoint?: string,
+): FanOutJob[] {
+  return partitionsOf(shards).map((shard) => ({
+    v: 1 as const,
+    roomName,
+    shard,
+    frame,
+    attempt: 0,
+    ...(endpoint ? { endpoint } : {}),
+  }))
+}
+
 /** An `http(s)://` URL: what a management client can post to. */
 function isEndpoint(value: unknown): boolean {
   if (typeof value !== 'string') return false
@@ -40,7 +78,7 @@ function isEndpoint(value: unknown): boolean {
  * Packs jobs into batches a queue takes: at most 10 messages and 256 KiB of bodies each.
  * A job alone over 256 KiB is refused (`queue.batchTooLong`): callers split its targets.
  */
-export function packJobs(jobs: readonly FanOutJob[]): OutgoingMessage[][] {
+export function packJobs(jobs: readonly QueuedJob[]): OutgoingMessage[][] {
   const batches: OutgoingMessage[][] = []
   let batch: OutgoingMessage[] = []
   let bytes = 0
@@ -63,6 +101,30 @@ export function packJobs(jobs: readonly FanOutJob[]): OutgoingMessage[][] {
   }
   if (batch.length > 0) batches.push(batch)
   return batches
+}
+
+/** Whatever the fan-out queue carries: a {@link RoomStatsJob} or (`parseJob`) a fan-out job. */
+export function parseQueuedJob(body: string): QueuedJob {
+  let job: Partial<RoomStatsJob> | null
+  try {
+    job = JSON.parse(body)
+  } catch {
+    throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
+  }
+  if (job?.kind !== 'roomStats') return parseJob(body)
+  const { v, roomName, shards, intervalMs, endpoint } = job
+  if (
+    v !== 1 ||
+    typeof roomName !== 'string' ||
+    !Number.isInteger(shards) ||
+    (shards as number) < 1 ||
+    typeof intervalMs !== 'number' ||
+    !(intervalMs > 0) ||
+    (endpoint !== undefined && !isEndpoint(endpoint))
+  ) {
+    throw new ChatDbError('queue.badJob', `not a roomStats job: ${body.slice(0, 200)}`)
+  }
+  return job as RoomStatsJob
 }
 
 /** A job as the worker receives it; anything else is refused (`queue.badJob`). */

@@ -1,7 +1,7 @@
 import { ChatDbError } from '../errors.js'
 import { INVALID_MESSAGE_CONTENTS, type QueuePort } from '../queue/types.js'
 import { sleep } from '../util/concurrency.js'
-import { type FanOutJob, packJobs } from './jobs.js'
+import { packJobs, type QueuedJob } from './jobs.js'
 
 export interface PublishReport {
   jobs: number
@@ -21,12 +21,21 @@ export interface PublishReport {
  */
 export async function publishJobs(
   queue: QueuePort,
-  jobs: readonly FanOutJob[],
-  { attempts = 4, backoffMs = 50 }: { attempts?: number; backoffMs?: number } = {},
+  jobs: readonly QueuedJob[],
+  {
+    attempts = 4,
+    backoffMs = 50,
+    delayMs,
+  }: {
+    attempts?: number
+    backoffMs?: number
+    /** Keeps the jobs invisible this long (at most 900,000 ms, SQS's `DelaySeconds`). */
+    delayMs?: number
+  } = {},
 ): Promise<PublishReport> {
   const report: PublishReport = { jobs: jobs.length, batches: 0 }
   for (const batch of packJobs(jobs)) {
-    let pending = batch
+    let pending = delayMs ? batch.map((message) => ({ ...message, delayMs })) : batch
     for (let attempt = 1; pending.length > 0; attempt++) {
       report.batches++
       const { failed } = await queue.sendBatch(pending)

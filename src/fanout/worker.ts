@@ -1,12 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
+import { ChatDbError } from '../errors.js'
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from '../queue/sqsEvents.js'
 import type { QueuePort } from '../queue/types.js'
 import { createJsonLogger, describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { chunk, sleep } from '../util/concurrency.js'
 import { isNetworkFailure } from '../util/networkFailure.js'
-import { type FanOutJob, parseJob } from './jobs.js'
+import { type FanOutJob, parseQueuedJob } from './jobs.js'
 import { publishJobs } from './publisher.js'
+import { type RoomStatsStore, runTrailingStats } from './roomStats.js'
 
 /** Connection ids per retry job: ~40 bytes each, so a job stays far below 256 KiB with its frame. */
 const RETRY_TARGETS_PER_JOB = 2_000
@@ -22,6 +24,8 @@ export interface FanOutWorkerOptions {
   targetsOf: (roomName: string, shard: number) => Promise<string[]>
   /** Where a job's undelivered posts go as a retry job. */
   queue: QueuePort
+  /** Reads and claims a large room's `roomStats`: what a trailing `roomStats` job needs (`runTrailingStats`). */
+  roomStats?: RoomStatsStore
   logger?: ServiceLogger
   /** Rounds of retrying throttled or failed posts inside one invocation (default 2). */
   retryRounds?: number
@@ -99,7 +103,14 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
   }
 
   async function processRecord(record: SqsRecord): Promise<void> {
-    const job = parseJob(record.body)
+    const queued = parseQueuedJob(record.body)
+    if ('kind' in queued) {
+      if (!options.roomStats)
+        throw new ChatDbError('store.config', 'this fan-out worker has no repository for roomStats jobs')
+      await runTrailingStats(queued, { store: options.roomStats, queue })
+      return
+    }
+    const job: FanOutJob = queued
     const connectionIds = job.connectionIds ?? (await targetsOf(job.roomName, job.shard as number))
     const undelivered = await deliver(job, connectionIds)
     if (undelivered.length === 0) return

@@ -118,6 +118,7 @@ export function createFanOutHandler(options: FanOutHandlerOptions) {
     broadcaster: broadcasterFor,
     targetsOf: (roomName, shard) => repository.shardSubscribers(roomName, shard),
     queue,
+    roomStats: repository,
     logger,
     retryRounds: options.retryRounds,
     retryBackoffMs: options.retryBackoffMs,

@@ -1,5 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, type OutgoingMessage } from './types.js'
+import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, MAX_QUEUE_DELAY_MS, type OutgoingMessage } from './types.js'
 
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/
 
@@ -16,7 +16,7 @@ export function checkBatch(queueName: string, messages: readonly OutgoingMessage
   }
   const ids = new Set<string>()
   let bytes = 0
-  for (const { id, body } of messages) {
+  for (const { id, body, delayMs = 0 } of messages) {
     if (!ENTRY_ID.test(id) || ids.has(id)) {
       throw new ChatDbError(
         'queue.badEntryId',
@@ -25,6 +25,12 @@ export function checkBatch(queueName: string, messages: readonly OutgoingMessage
     }
     ids.add(id)
     if (body.length === 0) throw new ChatDbError('queue.emptyMessage', `message "${id}" has an empty body`)
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_QUEUE_DELAY_MS) {
+      throw new ChatDbError(
+        'queue.badOption',
+        `message "${id}" has a delay of ${delayMs} ms, not 0–${MAX_QUEUE_DELAY_MS}`,
+      )
+    }
     bytes += Buffer.byteLength(body, 'utf8')
   }
   if (bytes > MAX_QUEUE_BATCH_BYTES) {

@@ -30,7 +30,7 @@ interface Stored {
 }
 
 export interface MemoryQueue extends QueuePort {
-  /** Messages waiting (visible) and delivered but not yet deleted (in flight). */
+  /** Messages waiting (visible), and delivered but not yet deleted or still delayed (in flight). */
   stats(): { visible: number; inFlight: number }
   /** Every message still held (visible or in flight), for tests and the operator view. */
   bodies(): string[]
@@ -43,9 +43,10 @@ export interface MemoryQueue extends QueuePort {
  * batches of at most 10 and 256 KiB (refused whole), bodies of SQS's characters only (an entry
  * with another fails alone, `InvalidMessageContents`), at-least-once delivery in no fixed order (each receive
  * takes a random sample of the visible messages), redelivery after the visibility timeout,
- * deletes by the latest receipt handle only, and a dead-letter queue after `maxReceiveCount`
- * receives. What it leaves out: delays, message attributes, FIFO, persistence (a restart
- * loses what was queued, as `chatdb serve`'s other in-memory state).
+ * deletes by the latest receipt handle only, a dead-letter queue after `maxReceiveCount`
+ * receives, and a message's delay (`delayMs`, SQS's `DelaySeconds`) before its first delivery.
+ * What it leaves out: message attributes, FIFO, persistence (a restart loses what was queued,
+ * as `chatdb serve`'s other in-memory state).
  *
  * @example
  * const deadLetters = createMemoryQueue({ name: 'fanout-dlq' })
@@ -76,9 +77,15 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
     for (const resolve of woken) resolve()
   }
 
-  const accept = ({ body, sentAt }: { body: string; sentAt: number }) => {
+  const accept = ({ body, sentAt, delayMs = 0 }: { body: string; sentAt: number; delayMs?: number }) => {
     const messageId = randomUUID()
-    messages.set(messageId, { messageId, body, sentAt, receiveCount: 0, visibleAt: 0 })
+    messages.set(messageId, {
+      messageId,
+      body,
+      sentAt,
+      receiveCount: 0,
+      visibleAt: delayMs > 0 ? sentAt + delayMs : 0,
+    })
   }
 
   /** Up to `max` visible messages, sampled at random (SQS standard queues keep no order). */
@@ -128,9 +135,9 @@ export function createMemoryQueue(options: MemoryQueueOptions = {}): MemoryQueue
       checkBatch(name, batch)
       const sentAt = clock()
       const failed: SendBatchResult['failed'] = []
-      for (const { id, body } of batch) {
+      for (const { id, body, delayMs } of batch) {
         const refused = refusedBySqs(body)
-        if (refused === undefined) accept({ body, sentAt })
+        if (refused === undefined) accept({ body, sentAt, delayMs })
         else
           failed.push({
             id,

@@ -82,7 +82,11 @@ export function createSqsQueue({ client, queueUrl }: SqsQueueOptions): QueuePort
         client.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
-            Entries: messages.map(({ id, body }) => ({ Id: id, MessageBody: body })),
+            Entries: messages.map(({ id, body, delayMs }) => ({
+              Id: id,
+              MessageBody: body,
+              ...(delayMs ? { DelaySeconds: seconds(delayMs, 900) } : {}),
+            })),
           }),
         ),
       )

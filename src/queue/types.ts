@@ -16,10 +16,18 @@ export const MAX_QUEUE_BATCH = 10
  */
 export const MAX_QUEUE_BATCH_BYTES = 262_144
 
+/** The longest delay a message may be sent with: SQS's `DelaySeconds` goes up to 900. */
+export const MAX_QUEUE_DELAY_MS = 900_000
+
 export interface OutgoingMessage {
   /** Tells the entries of one batch apart (1–80 characters: letters, digits, `-`, `_`). */
   id: string
   body: string
+  /**
+   * Keeps the message invisible this long after the send (0–900,000 ms; SQS counts whole
+   * seconds, so the SQS adapter rounds up). Default 0.
+   */
+  delayMs?: number
 }
 
 /**

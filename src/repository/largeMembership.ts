@@ -164,6 +164,17 @@ export function createLargeMembership(context: RepositoryContext) {
     return upkeep.settleLarge(roomName, shards)
   }
 
+  /** Sends a conditional update: false when its condition failed. */
+  async function conditionally(command: UpdateCommand): Promise<boolean> {
+    try {
+      await documentClient.send(command)
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false
+      throw error
+    }
+  }
+
   return {
     putSubscription,
     leaveAt,
@@ -274,28 +285,43 @@ export function createLargeMembership(context: RepositoryContext) {
     },
 
     /**
-     * Claims the next `roomStats` of a large room: true for one caller per `intervalMs`
-     * (a conditional update of `statsAt` on the base partition's counter). Requests: 1 UpdateItem.
+     * Claims the next `roomStats` of a large room, which will carry `count`: true for one caller
+     * per `intervalMs` (a conditional update of `statsAt` on the base partition's counter, which
+     * also keeps `statsCount`, the count sent). Requests: 1 UpdateItem.
      */
-    async claimRoomStats(roomName: string, intervalMs: number): Promise<boolean> {
+    async claimRoomStats(roomName: string, intervalMs: number, count: number): Promise<boolean> {
       const at = now()
-      try {
-        await documentClient.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
-            UpdateExpression: 'SET #statsAt = :now',
-            ConditionExpression:
-              'attribute_exists(#n) AND (attribute_not_exists(#statsAt) OR #statsAt <= :due)',
-            ExpressionAttributeNames: { '#statsAt': 'statsAt', '#n': 'n' },
-            ExpressionAttributeValues: { ':now': at, ':due': at - intervalMs },
-          }),
-        )
-        return true
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false
-        throw error
-      }
+      return conditionally(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+          UpdateExpression: 'SET #statsAt = :now, #statsCount = :count',
+          ConditionExpression:
+            'attribute_exists(#n) AND (attribute_not_exists(#statsAt) OR #statsAt <= :due)',
+          ExpressionAttributeNames: { '#statsAt': 'statsAt', '#statsCount': 'statsCount', '#n': 'n' },
+          ExpressionAttributeValues: { ':now': at, ':due': at - intervalMs, ':count': count },
+        }),
+      )
+    },
+
+    /**
+     * Claims the trailing `roomStats` due at `dueAt` (the end of a `roomStatsIntervalMs` interval):
+     * true for the first caller of each `dueAt` (a conditional update of `trailingAt` on the base
+     * partition's counter), so a room has at most one trailing job scheduled per interval.
+     * Requests: 1 UpdateItem.
+     */
+    async claimTrailingStats(roomName: string, dueAt: number): Promise<boolean> {
+      return conditionally(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+          UpdateExpression: 'SET #trailingAt = :due',
+          ConditionExpression:
+            'attribute_exists(#n) AND (attribute_not_exists(#trailingAt) OR #trailingAt < :due)',
+          ExpressionAttributeNames: { '#trailingAt': 'trailingAt', '#n': 'n' },
+          ExpressionAttributeValues: { ':due': dueAt },
+        }),
+      )
     },
   }
 }

@@ -103,6 +103,8 @@ export interface RoomCounts {
   counts: { shard: number; count: number }[]
   /** Their sum, never below 0: the approximate subscriber count. */
   total: number
+  /** The room's last `roomStats`, from the base counter: when it was claimed and the count it sent. */
+  lastStats: { at: number | undefined; count: number | undefined }
 }
 
 /**
@@ -340,6 +342,8 @@ export function createLargeRooms({
       ])
       const byKey = new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]))
       const stateItem = byKey.get(`${roomStateKey(roomName).pk}\u0000${roomStateKey(roomName).sk}`)
+      const baseKey = subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD)
+      const base = byKey.get(`${baseKey.pk}\u0000${baseKey.sk}`)
       const counts = partitions.map((shard) => {
         const key = subscriberCountKey(roomName, shard)
         return { shard, count: (byKey.get(`${key.pk}\u0000${key.sk}`)?.n as number | undefined) ?? 0 }
@@ -356,6 +360,7 @@ export function createLargeRooms({
           0,
           counts.reduce((sum, { count }) => sum + count, 0),
         ),
+        lastStats: { at: base?.statsAt as number | undefined, count: base?.statsCount as number | undefined },
         extra,
       }
     },

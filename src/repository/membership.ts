@@ -6,12 +6,13 @@ import { ChatDbError } from '../errors.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriptionKey } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
-import { createLargeMembership } from './largeMembership.js'
+import { createLargeMembership, LARGE_ROOM_SAMPLE } from './largeMembership.js'
 import { MARKING_WINDOW_MS } from './largeRooms.js'
 import { queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import type { RoomSnapshot, SubscribeResult, UnsubscribeResult } from './types.js'
+import { userNamesOf } from './userNames.js'
 
 /**
  * Tells one call's write from another's on the same key: 72 random bits, 12 characters, since
@@ -91,6 +92,7 @@ export function createMembership(context: RepositoryContext) {
 
   return {
     claimRoomStats: large.claimRoomStats,
+    claimTrailingStats: large.claimTrailingStats,
 
     /**
      * Subscribes a connection to a room under a user name, creating or reactivating the room.
@@ -180,18 +182,20 @@ export function createMembership(context: RepositoryContext) {
         )
       }
       const transition = await settleOwing(snapshot, unfinished)
+      const result = { subscribed, unfinished, userName: own?.userName ?? userName, transition }
       if (subscribed && snapshot.subscribers.length >= largeRoomThreshold) {
         // This subscribe brought the room to the threshold: from now on it is large. Its members
-        // stay in the base partition; concurrent crossings agree on one shard count.
-        await largeRooms.markLarge(roomName, largeRoomShards, snapshot.subscribers.length)
+        // (this one included) stay in the base partition; concurrent crossings agree on one shard
+        // count. It is answered as a large room's subscribe: the service then tells the members
+        // from before, through a roomStats, that the room is large.
+        const shards = await largeRooms.markLarge(roomName, largeRoomShards, snapshot.subscribers.length)
+        if (shards !== undefined) {
+          const sample = userNamesOf(snapshot.subscribers).slice(0, LARGE_ROOM_SAMPLE)
+          const large = { shards, subscriberCount: snapshot.subscribers.length, sample }
+          return { ...result, subscribers: [], large }
+        }
       }
-      return {
-        subscribed,
-        unfinished,
-        userName: own?.userName ?? userName,
-        subscribers: snapshot.subscribers,
-        transition,
-      }
+      return { ...result, subscribers: snapshot.subscribers }
     },
 
     /**

@@ -185,8 +185,8 @@ export function createRoomQueries(context: RepositoryContext) {
     async subscriberCounts(roomName: string): Promise<(RoomCounts & { shards: number }) | undefined> {
       const shards = await largeRoomShards(roomName)
       if (shards === undefined) return undefined
-      const { state, counts, total } = await largeRooms.readCounts(roomName, shards)
-      return { shards, state, counts, total }
+      const { state, counts, total, lastStats } = await largeRooms.readCounts(roomName, shards)
+      return { shards, state, counts, total, lastStats }
     },
 
     /**

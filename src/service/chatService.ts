@@ -1,5 +1,7 @@
 import { ChatDbError } from '../errors.js'
+import { broadcastJobs, type RoomStatsJob } from '../fanout/jobs.js'
 import { publishJobs } from '../fanout/publisher.js'
+import { intervalEnd } from '../fanout/roomStats.js'
 import type {
   ActionName,
   ClientAction,
@@ -14,6 +16,7 @@ import { fitRoomListFrame, fitSubscribedFrame, MAX_OUTGOING_FRAME_BYTES } from '
 import type { ChatMessageFrame, RoomListFrame, ServerFrame, SubscribedFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import { departureFrames } from '../protocol/presenceFrames.js'
+import { MAX_QUEUE_DELAY_MS } from '../queue/types.js'
 import { partitionsOf } from '../repository/largeRooms.js'
 import type { ChatMessage, LargeRoomView, RemovedSubscription } from '../repository/types.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
@@ -65,9 +68,11 @@ export function createChatService(options: ChatServiceOptions) {
   const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now, fanOut } = options
   const { roomStatsIntervalMs = DEFAULT_ROOM_STATS_INTERVAL_MS } = options
   const logger = options.logger ?? createJsonLogger()
-  // When this process last tried to claim a large room's roomStats: at most one try per interval
-  // per room and process, so a burst of joins does not become a burst of conditional writes.
-  const statsTried = new Map<string, number>()
+  // When this process last tried to claim a large room's roomStats (`at`), and the end of the
+  // interval whose trailing roomStats it last made sure of (`trailingAt`): at most one try of
+  // each per interval per room and process, so a burst of joins does not become a burst of
+  // conditional writes.
+  const statsTried = new Map<string, { at: number; trailingAt?: number }>()
 
   const { reply, refuse, run, leaveUnfinished } = createRouteRunner({ repository, broadcaster, logger })
 
@@ -108,25 +113,14 @@ export function createChatService(options: ChatServiceOptions) {
    * one Query per partition without.
    */
   async function fanOutFrame(roomName: string, shards: number, frame: ServerFrame): Promise<void> {
-    const partitions = partitionsOf(shards)
     if (fanOut) {
-      await publishJobs(
-        fanOut.queue,
-        partitions.map((shard) => ({
-          v: 1 as const,
-          roomName,
-          shard,
-          frame,
-          attempt: 0,
-          ...(fanOut.endpoint ? { endpoint: fanOut.endpoint } : {}),
-        })),
-      )
+      await publishJobs(fanOut.queue, broadcastJobs(roomName, shards, frame, fanOut.endpoint))
       return
     }
     const { shardSubscribers } = repository
     if (!shardSubscribers)
       throw new ChatDbError('store.config', 'the repository cannot read shards of large rooms')
-    await mapWithConcurrency(partitions, INLINE_FAN_OUT_READS, async (shard) => {
+    await mapWithConcurrency(partitionsOf(shards), INLINE_FAN_OUT_READS, async (shard) => {
       const targets = await shardSubscribers(roomName, shard)
       await broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
     })
@@ -135,23 +129,60 @@ export function createChatService(options: ChatServiceOptions) {
   /**
    * Tells a large room's members its subscriber count after its membership changed: at most
    * once per `roomStatsIntervalMs` per room (one process wins each interval through a
-   * conditional write; each process tries at most once per interval). Never fails the route
-   * that changed the membership: a failure is logged, and the next change tries again.
+   * conditional write; each process tries at most once per interval). A change the interval's
+   * `roomStats` did not carry is sent at the interval's end by a trailing one
+   * (`scheduleTrailingStats`). Never fails the route that changed the membership: a failure is
+   * logged, and the next change tries again.
    */
   async function announceRoomStats(roomName: string, shards: number, knownCount?: number): Promise<void> {
     const at = clock()
     const tried = statsTried.get(roomName)
-    if (tried !== undefined && at - tried < roomStatsIntervalMs && at >= tried) return
-    if (statsTried.size >= 10_000) statsTried.clear()
-    statsTried.set(roomName, at)
     try {
-      if (!(await repository.claimRoomStats?.(roomName, roomStatsIntervalMs))) return
-      const subscriberCount = knownCount ?? (await repository.subscriberCounts?.(roomName))?.total
-      if (subscriberCount === undefined) return
-      await fanOutFrame(roomName, shards, { type: 'roomStats', roomName, subscriberCount })
+      if (tried === undefined || at - tried.at >= roomStatsIntervalMs || at < tried.at) {
+        if (statsTried.size >= 10_000) statsTried.clear()
+        statsTried.set(roomName, { at })
+        const subscriberCount = knownCount ?? (await repository.subscriberCounts?.(roomName))?.total
+        if (subscriberCount === undefined) return
+        if (await repository.claimRoomStats?.(roomName, roomStatsIntervalMs, subscriberCount)) {
+          await fanOutFrame(roomName, shards, { type: 'roomStats', roomName, subscriberCount })
+          return
+        }
+      }
+      await scheduleTrailingStats(roomName, shards, at)
     } catch (error) {
       logger.warn('roomStats.failed', { roomName, error: describeError(error) })
     }
+  }
+
+  /**
+   * Makes sure a trailing `roomStats` runs at the end of the interval `at` falls in (intervals
+   * counted from the epoch, so every process names the same one): the first process to claim it
+   * (a conditional write of `trailingAt`) sends a {@link RoomStatsJob} delayed to then, and the
+   * worker sends the count if it changed since the last `roomStats` (`runTrailingStats`). It
+   * runs after this change was counted, so the members learn the count within an interval of
+   * the last change. Without a fan-out queue nothing can run later: the next change tells it.
+   */
+  async function scheduleTrailingStats(roomName: string, shards: number, at: number): Promise<void> {
+    if (!fanOut || !repository.claimTrailingStats || !(roomStatsIntervalMs > 0)) return
+    const dueAt = intervalEnd(at, roomStatsIntervalMs)
+    const memo = statsTried.get(roomName)
+    if (memo?.trailingAt === dueAt) return
+    // Noted before the claim: the joins of a burst in this process wait for one claim, not each its own.
+    if (memo) memo.trailingAt = dueAt
+    const claimed = await repository.claimTrailingStats(roomName, dueAt).catch((error: unknown) => {
+      if (memo?.trailingAt === dueAt) memo.trailingAt = undefined
+      throw error
+    })
+    if (!claimed) return
+    const job: RoomStatsJob = {
+      v: 1,
+      kind: 'roomStats',
+      roomName,
+      shards,
+      intervalMs: roomStatsIntervalMs,
+      ...(fanOut.endpoint ? { endpoint: fanOut.endpoint } : {}),
+    }
+    await publishJobs(fanOut.queue, [job], { delayMs: Math.min(MAX_QUEUE_DELAY_MS, dueAt - at) })
   }
 
   const service = {

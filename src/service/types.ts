@@ -45,7 +45,9 @@ export type ChatServiceRepository = Pick<
   | 'markFinished'
 > &
   // Only a repository with large rooms (whose answers carry `large`) needs these.
-  Partial<Pick<ChatRepository, 'shardSubscribers' | 'subscriberCounts' | 'claimRoomStats'>>
+  Partial<
+    Pick<ChatRepository, 'shardSubscribers' | 'subscriberCounts' | 'claimRoomStats' | 'claimTrailingStats'>
+  >
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
 export interface RequestInfo {

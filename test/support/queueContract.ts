@@ -79,6 +79,8 @@ export function queueContract(name: string, make: MakeQueues, visibilityMs: numb
       )
       await rejectsWith(queue.sendBatch([{ id: 'has space', body: 'x' }]), 'queue.badEntryId')
       await rejectsWith(queue.sendBatch([{ id: 'e', body: '' }]), 'queue.emptyMessage')
+      await rejectsWith(queue.sendBatch([{ id: 'late', body: 'x', delayMs: 900_001 }]), 'queue.badOption')
+      await rejectsWith(queue.sendBatch([{ id: 'early', body: 'x', delayMs: -1 }]), 'queue.badOption')
       await rejectsWith(queue.receive({ maxMessages: 11 }), 'queue.badOption')
       expect(await queue.receive({ waitTimeMs: 0 })).toEqual([])
       // Exactly the limit is taken.
@@ -123,6 +125,24 @@ export function queueContract(name: string, make: MakeQueues, visibilityMs: numb
       await queue.deleteBatch(again.map((m) => m.receiptHandle))
       await sleep(visibilityMs + 200)
       expect(await queue.receive({ waitTimeMs: 0 })).toEqual([])
+    })
+
+    it('keeps a delayed message invisible until its delay is over, then delivers it', async () => {
+      const { queue } = await fresh()
+      const sentAt = Date.now()
+      await queue.sendBatch([
+        { id: 'later', body: 'later', delayMs: 2_000 },
+        { id: 'now', body: 'now' },
+      ])
+      const first = await receiveAll(queue, 1)
+      expect(bodies(first)).toEqual(['now'])
+      await queue.deleteBatch(first.map((m) => m.receiptHandle))
+      expect(await queue.receive({ waitTimeMs: 0 })).toEqual([])
+      const later = await receiveAll(queue, 1, 30)
+      expect(bodies(later)).toEqual(['later'])
+      // SQS counts whole seconds: not before the delay.
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(1_900)
+      expect(later[0]?.receiveCount).toBe(1)
     })
 
     it('makes a message visible at once when its visibility is changed to 0', async () => {

@@ -336,6 +336,9 @@ describe('deploy/template.yaml', () => {
         s.Action.includes('execute-api:ManageConnections'),
       )
       expect(grants('FanOutFunction')).toEqual({
+        // A trailing roomStats job reads the room's guard and counters.
+        'dynamodb:BatchGetItem': tableResources,
+        'dynamodb:GetItem': tableResources,
         'dynamodb:BatchWriteItem': tableResources,
         'dynamodb:DeleteItem': tableResources,
         'dynamodb:PutItem': tableResources,

@@ -68,4 +68,43 @@ describe('chatdb serve with a large room', () => {
       expect(code).toBe(0)
     }
   }, 180_000)
+
+  it('makes the subscribe that brings a room to the threshold its first large one, and tells the members from before', async () => {
+    const table = await createTestTable(documentClient, 'serve-crossing')
+    const server = startCli(
+      ['serve', '--port', '0', '--large-room-threshold', '3', '--large-room-shards', '2'],
+      {
+        table,
+      },
+    )
+    const clients: Awaited<ReturnType<typeof connectClient>>[] = []
+    try {
+      const ready = await server.ready
+      for (let i = 0; i < 3; i++) clients.push(await connectClient(ready.url as string))
+      const counts: (number | undefined)[] = []
+      for (const [i, client] of clients.entries()) {
+        client.send({ action: 'subscribe', roomName: 'corner', userName: `c${i}` })
+        counts.push((await client.next('subscribed')).subscriberCount)
+      }
+      // The third member (the threshold) joined a large room: a count, and no announcement.
+      expect(counts).toEqual([undefined, undefined, 3])
+      const [first, second] = clients
+      // The members from before learn the room is large from its roomStats (through the queue).
+      for (const client of [first, second]) {
+        expect(await client?.next('roomStats')).toEqual({
+          type: 'roomStats',
+          roomName: 'corner',
+          subscriberCount: 3,
+        })
+      }
+      const joined = (client: (typeof clients)[number] | undefined) =>
+        client?.frames.flatMap((f) => (f.type === 'userSubscribed' ? [f.userName] : []))
+      expect(joined(first)).toEqual(['c1'])
+      expect(joined(second)).toEqual([])
+    } finally {
+      for (const client of clients) client.socket.terminate()
+      const { code } = await server.stop()
+      expect(code).toBe(0)
+    }
+  }, 60_000)
 })

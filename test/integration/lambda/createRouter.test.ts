@@ -430,9 +430,11 @@ describe('createRouter options', () => {
           statusCode: 200,
         })
       }
-      // The third joined a large room: a count, and nobody was told of it.
+      // The second brought the room to the threshold, the third joined it large: each a count,
+      // and nobody was told of either.
+      expect(h.fake.framesFor(ids[1] as string)).toMatchObject([{ type: 'subscribed', subscriberCount: 2 }])
       expect(h.fake.framesFor(ids[2] as string)).toMatchObject([{ type: 'subscribed', subscriberCount: 3 }])
-      expect(h.fake.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(1)
+      expect(h.fake.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(0)
       const send = { action: 'sendMessage', roomName, message: 'to everyone' }
       t.counter.reset()
       expect(
@@ -441,10 +443,10 @@ describe('createRouter options', () => {
       // Membership by key and the message: no read of the room.
       expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1 })
       const queued = (await queue.receive({ maxMessages: 10 })).map((m) => JSON.parse(m.body))
-      // The join's roomStats went the same way.
+      // The crossing's roomStats went the same way.
       const stats = queued.filter((job) => job.frame.type === 'roomStats')
       expect(stats.map((job) => job.shard).sort()).toEqual([-1, 0, 1, 2])
-      expect(stats[0]).toMatchObject({ endpoint: h.fake.endpoint, frame: { subscriberCount: 3 } })
+      expect(stats[0]).toMatchObject({ endpoint: h.fake.endpoint, frame: { subscriberCount: 2 } })
       const jobs = queued.filter((job) => job.frame.type === 'newMessage')
       expect(jobs.map((job) => job.shard).sort()).toEqual([-1, 0, 1, 2])
       for (const job of jobs) {

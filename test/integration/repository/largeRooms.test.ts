@@ -86,8 +86,14 @@ describe('large rooms', () => {
     expect((await repo.roomSnapshot('grow')).state?.shards).toBeUndefined()
     expect(await repo.largeRoomShards('grow')).toBeUndefined()
     const fifth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-4', userName: 'u4' })
-    // The crossing subscribe still answers as a small room (it was one when it joined).
-    expect(fifth.large).toBeUndefined()
+    // The crossing subscribe is the room's first large one: a count and a sample of the members
+    // from before and itself (all in the base partition), no list of subscribers.
+    expect(fifth).toMatchObject({
+      subscribed: true,
+      subscribers: [],
+      large: { shards: 4, subscriberCount: 5, sample: ['u0', 'u1', 'u2', 'u3', 'u4'] },
+    })
+    expect((await repo.subscriberCounts('grow'))?.total).toBe(5)
     expect((await repo.roomSnapshot('grow')).state?.shards).toBe(4)
     const sixth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-5', userName: 'u5' })
     expect(sixth).toMatchObject({
@@ -341,6 +347,26 @@ describe('large rooms', () => {
       }
     },
   )
+
+  it("claims a roomStats once per interval, keeping the count it sends, and one trailing roomStats per interval's end", async () => {
+    const repo = await largeRoom('stats')
+    const processes = [0, 1, 2].map(() => t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 }))
+    expect((await repo.subscriberCounts('stats'))?.lastStats).toEqual({ at: undefined, count: undefined })
+    const claims = await Promise.all(processes.map((p) => p.claimRoomStats('stats', 60_000, 5)))
+    expect(claims.filter(Boolean)).toHaveLength(1)
+    expect((await repo.subscriberCounts('stats'))?.lastStats).toMatchObject({ count: 5 })
+    expect(await repo.claimRoomStats('stats', 60_000, 6)).toBe(false)
+    // Concurrent processes agree on one trailing job for the end of an interval; a later end is free.
+    const dueAt = 1_800_000_030_000
+    const trailing = await Promise.all(processes.map((p) => p.claimTrailingStats('stats', dueAt)))
+    expect(trailing.filter(Boolean)).toHaveLength(1)
+    expect(await repo.claimTrailingStats('stats', dueAt)).toBe(false)
+    expect(await repo.claimTrailingStats('stats', dueAt + 30_000)).toBe(true)
+    // A small room has no counter: nothing to claim.
+    await repo.subscribe({ roomName: 'stats-small', connectionId: 'stats-small-0', userName: 'u' })
+    expect(await repo.claimTrailingStats('stats-small', dueAt)).toBe(false)
+    expect(await repo.claimRoomStats('stats-small', 0, 1)).toBe(false)
+  })
 
   it('repairs counters an exact read finds wrong', async () => {
     const repo = await largeRoom('drift')

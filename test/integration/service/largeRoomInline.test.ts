@@ -26,7 +26,7 @@ describe('a large room without a fan-out queue', () => {
       { type: 'subscribed', roomName: 'plaza', subscriberCount: 12 },
       { type: 'roomStats', subscriberCount: 12 },
     ])
-    expect(broadcaster.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(4)
+    expect(broadcaster.framesFor(ids[0] as string).filter((f) => f.type === 'userSubscribed')).toHaveLength(3)
     expect(broadcaster.framesFor(ids[0] as string).at(-1)).toEqual({
       type: 'roomStats',
       roomName: 'plaza',
@@ -46,5 +46,43 @@ describe('a large room without a fan-out queue', () => {
     }
     // Membership by key, the message, and one Query per partition (base + 3 shards).
     expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1, Query: 4 })
+  })
+
+  it('answers the subscribe that brings the room to the threshold as large, and tells the members from before', async () => {
+    const repository = t.repository({ largeRoomThreshold: 5, largeRoomShards: 3 })
+    const broadcaster = createRecordingBroadcaster()
+    const service = createChatService({
+      repository,
+      broadcaster,
+      logger: silent,
+      roomStatsIntervalMs: 60_000,
+    })
+    const ids = Array.from({ length: 5 }, (_, i) => `cross-${i}=`)
+    for (const [i, connectionId] of ids.entries()) {
+      const outcome = await service.receive(
+        { connectionId },
+        JSON.stringify({ action: 'subscribe', roomName: 'crossing', userName: `c${i}` }),
+      )
+      expect(outcome.statusCode).toBe(200)
+    }
+    expect(await repository.largeRoomShards('crossing')).toBe(3)
+    // The 5th subscriber (the threshold) joined a large room: a count and a sample, no announcement.
+    expect(broadcaster.framesFor(ids[4] as string)).toEqual([
+      {
+        type: 'subscribed',
+        roomName: 'crossing',
+        users: ['c0', 'c1', 'c2', 'c3', 'c4'],
+        messages: [],
+        subscriberCount: 5,
+      },
+      { type: 'roomStats', roomName: 'crossing', subscriberCount: 5 },
+    ])
+    // The members from before heard the joins while the room was small, then the count.
+    for (const [i, id] of ids.slice(0, 4).entries()) {
+      const frames = broadcaster.framesFor(id)
+      const joined = frames.flatMap((f) => (f.type === 'userSubscribed' ? [f.userName] : []))
+      expect(joined, id).toEqual(['c1', 'c2', 'c3'].slice(i))
+      expect(frames.at(-1), id).toEqual({ type: 'roomStats', roomName: 'crossing', subscriberCount: 5 })
+    }
   })
 })

@@ -89,6 +89,7 @@ describe('a large room through the protocol', () => {
         }
         return repository.shardSubscribers(roomName, shard)
       },
+      roomStats: repository,
     })
     // One invocation is killed mid-batch: half its jobs are done, then it dies without an
     // answer, so the whole batch comes back after the visibility timeout (as a Lambda's would).

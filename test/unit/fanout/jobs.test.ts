@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { isChatDbError } from '../../../src/errors.js'
-import { type FanOutJob, packJobs, parseJob } from '../../../src/fanout/jobs.js'
+import {
+  type FanOutJob,
+  packJobs,
+  parseJob,
+  parseQueuedJob,
+  type RoomStatsJob,
+} from '../../../src/fanout/jobs.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
 import { MAX_QUEUE_BATCH_BYTES } from '../../../src/queue/types.js'
 
@@ -81,5 +87,38 @@ describe('parseJob', () => {
       }
     })()
     expect(isChatDbError(error, 'queue.badJob')).toBe(true)
+  })
+})
+
+describe('parseQueuedJob', () => {
+  const stats: RoomStatsJob = { v: 1, kind: 'roomStats', roomName: 'big', shards: 4, intervalMs: 30_000 }
+
+  it('reads a trailing roomStats job, and a fan-out job as parseJob does', () => {
+    expect(parseQueuedJob(JSON.stringify(stats))).toEqual(stats)
+    expect(parseQueuedJob(JSON.stringify(job(2)))).toEqual(job(2))
+    expect(
+      packJobs([stats])
+        .flat()
+        .map((m) => parseQueuedJob(m.body)),
+    ).toEqual([stats])
+  })
+
+  it.each([
+    ['no shards', { ...stats, shards: 0 }],
+    ['no interval', { ...stats, intervalMs: 0 }],
+    ['another version', { ...stats, v: 2 }],
+    ['an endpoint that is no URL', { ...stats, endpoint: 'abc' }],
+  ])('refuses a roomStats job with %s (queue.badJob), as parseJob refuses any', (_, body) => {
+    for (const parse of [parseQueuedJob, parseJob]) {
+      const error = (() => {
+        try {
+          parse(JSON.stringify(body))
+        } catch (e) {
+          return e
+        }
+      })()
+      expect(isChatDbError(error, 'queue.badJob')).toBe(true)
+    }
+    expect(() => parseJob(JSON.stringify(stats))).toThrow()
   })
 })
