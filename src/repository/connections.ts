@@ -117,6 +117,23 @@ export function createConnections(context: RepositoryContext) {
     return Attributes?.[ENTITY_ATTRIBUTE] === Subscription.entityName
   }
 
+  /** Deletes a departure, unless a subscribe wrote over it meanwhile. */
+  async function deleteDeparture(key: { pk: string; sk: string }): Promise<void> {
+    try {
+      await documentClient.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: key,
+          ConditionExpression: '#entity = :departure',
+          ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY },
+        }),
+      )
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error
+    }
+  }
+
   async function setUnfinished(
     input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
     unfinished: boolean,
@@ -195,22 +212,29 @@ export function createConnections(context: RepositoryContext) {
       // A large room's subscription is counted out when it goes, so it is deleted on its own, to
       // learn whether this call removed it: `$disconnect` and a 410 cleanup of the same
       // connection both read it through the index, and only the one whose delete took it counts.
-      const isLarge = ({ roomName, key, subscribed }: (typeof rooms)[number]) => {
-        if (!subscribed) return false
+      const inLargeRoom = ({ roomName, key }: (typeof rooms)[number]) => {
         const partition = subscriptionShardOfPartition(key.pk, roomName)
         return (
           (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) ||
           largeRooms.known(roomName) !== undefined
         )
       }
+      const isLarge = (room: (typeof rooms)[number]) => room.subscribed && inLargeRoom(room)
+      // A large room's departure goes only if it still is one: a subscribe of the connection may
+      // have written over it since the index was read, and an unconditional delete would take
+      // that counted subscription with it (the counter one high for good).
+      const isLargeDeparture = (room: (typeof rooms)[number]) => !room.subscribed && inLargeRoom(room)
       const [removedLarge] = await Promise.all([
         mapWithConcurrency(rooms.filter(isLarge), concurrency, async (room) =>
           (await deleteSubscription(room.key)) ? [room] : [],
         ),
+        mapWithConcurrency(rooms.filter(isLargeDeparture), concurrency, (room) => deleteDeparture(room.key)),
         writeInBatches(
           documentClient,
           tableName,
-          rooms.filter((room) => !isLarge(room)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+          rooms
+            .filter((room) => !isLarge(room) && !isLargeDeparture(room))
+            .map(({ key }) => ({ DeleteRequest: { Key: key } })),
           context.batchWrite,
         ),
       ])

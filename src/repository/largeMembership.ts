@@ -222,8 +222,23 @@ export function createLargeMembership(context: RepositoryContext) {
       let subscribed = wrote || (isSubscription(own) && own?.attempt === attempt)
       const held = isSubscription(base) ? base : own
       if (isSubscription(base) && subscribed) {
-        // A member from before the room was large: it stays in the base partition.
-        await deleteOwnWrite(shardKey, attempt)
+        // A member from before the room was large: it stays in the base partition, and the
+        // shard write goes again. A repair that read the shard meanwhile counted that write:
+        //
+        //     join J                                   repair R
+        //     reads repairs r; writes its shard item
+        //                                              reads the shard: counter (token t), J's item
+        //     deletes its item
+        //                                              sets the counter to what it read: one high
+        //
+        // So J moves the counter's token on after its delete (R's write then fails, if it is
+        // still to come), and learns from the repairs it returns whether a repair landed since it
+        // read r: then it counts itself out (low, at worst, if that repair did not count it).
+        if (await deleteOwnWrite(shardKey, attempt)) {
+          if ((await largeRooms.touchCount(roomName, shard)) !== repairsSeen) {
+            await largeRooms.adjustCount(roomName, shard, -1)
+          }
+        }
         subscribed = false
       } else if (subscribed) {
         await largeRooms.adjustCount(roomName, shard, 1, { repairsSeen })

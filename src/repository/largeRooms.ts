@@ -453,6 +453,28 @@ export function createLargeRooms({
     },
 
     /**
+     * Moves a partition's counter's token on without counting, so that a repair that read the
+     * counter before fails its condition, and answers how many repairs the counter has had (0:
+     * never). Requests: 1 UpdateItem.
+     */
+    async touchCount(roomName: string, shard: number): Promise<number> {
+      const { Attributes } = await documentClient.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: subscriberCountKey(roomName, shard),
+          UpdateExpression: 'SET #et = :et, #last = :token',
+          ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE, '#last': 'lastCount' },
+          ExpressionAttributeValues: {
+            ':et': SUBSCRIBER_COUNT_ENTITY,
+            ':token': randomBytes(6).toString('base64url'),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      return (Attributes?.repairs as number | undefined) ?? 0
+    },
+
+    /**
      * How many times a partition's counter has been repaired (0: never, or no counter yet), read
      * by a join before its subscription write and handed to its count (`repairsSeen`). Eventually
      * consistent: a stale answer is an older one, which only makes the count fail (low).

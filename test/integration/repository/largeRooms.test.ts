@@ -458,6 +458,60 @@ describe('large rooms', () => {
     expect(exact?.subscribers).toHaveLength(6)
   })
 
+  it('never counts the shard write a member from before takes back, when a repair reads it there', async () => {
+    const repo = await largeRoom('regain', { threshold: 5, shards: 1 })
+    // A member from before subscribes again: its process writes into the member's shard, finds
+    // the base subscription and deletes the shard write, held until a repair has counted it.
+    const memberClient = newDocumentClient()
+    const takeBack = holdRequest(
+      memberClient,
+      (input) =>
+        (input.Key as { pk?: string } | undefined)?.pk === subscriptionShardPartition('regain', 0) &&
+        typeof input.ConditionExpression === 'string' &&
+        input.ConditionExpression.includes('#attempt = :attempt'),
+    )
+    const member = createChatRepository({
+      documentClient: memberClient,
+      tableName: t.tableName,
+      largeRoomThreshold: 5,
+      largeRoomShards: 1,
+    })
+    const again = member.subscribe({ roomName: 'regain', connectionId: 'regain-base0', userName: 'base0' })
+    await takeBack.held
+    expect(await repo.largeRoomSnapshot('regain', { repair: true })).toBeDefined()
+    takeBack.release()
+    expect(await again).toMatchObject({ subscribed: false })
+    memberClient.destroy()
+    const exact = await expectCountersNotAbove(repo, 'regain')
+    expect(exact?.subscribers).toHaveLength(5)
+  })
+
+  it('never deletes a subscription written over a departure that a removal read through the index', async () => {
+    const repo = await largeRoom('over', { threshold: 5, shards: 1 })
+    await repo.subscribe({ roomName: 'over', connectionId: 'over-c', userName: 'c' })
+    await repo.unsubscribe({ roomName: 'over', connectionId: 'over-c' })
+    // A removal of the connection reads its departure through the index; before it deletes it,
+    // the connection subscribes again over the departure (and is counted).
+    const removerClient = newDocumentClient()
+    const removal = holdRequest(
+      removerClient,
+      (input) =>
+        'RequestItems' in input ||
+        (typeof input.ConditionExpression === 'string' && input.ConditionExpression.includes(':departure')),
+    )
+    const remover = createChatRepository({ documentClient: removerClient, tableName: t.tableName })
+    const removing = remover.removeConnection('over-c')
+    await removal.held
+    expect(await repo.subscribe({ roomName: 'over', connectionId: 'over-c', userName: 'c' })).toMatchObject({
+      subscribed: true,
+    })
+    removal.release()
+    await removing
+    removerClient.destroy()
+    const exact = await expectCountersNotAbove(repo, 'over')
+    expect(exact?.subscribers.map((s) => s.connectionId)).toContain('over-c')
+  })
+
   it('reads the room again after a claim: a member who joined while the claim was on its way relists it', async () => {
     await largeRoom('gap')
     const repo = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
