@@ -85,8 +85,11 @@ describe('chatdb (built CLI against dynalite)', () => {
   })
 
   it('inspect rooms | room | user | connection | table, as JSON and as a table', async () => {
-    const [rooms, room, user, connection, report, human] = await Promise.all([
-      json<{ roomName: string; active: boolean; subscribers: number }[]>('inspect', 'rooms'),
+    const [{ rooms, unreadable }, room, user, connection, report, human] = await Promise.all([
+      json<{ rooms: { roomName: string; active: boolean; subscribers: number }[]; unreadable: unknown[] }>(
+        'inspect',
+        'rooms',
+      ),
       json<{ users: string[]; messages: { message: string }[] }>(
         'inspect',
         'room',
@@ -99,6 +102,7 @@ describe('chatdb (built CLI against dynalite)', () => {
       json<Record<string, unknown>>('inspect', 'table'),
       cli('inspect', 'room', 'general', '--limit', '2'),
     ])
+    expect(unreadable).toEqual([])
     expect(rooms.map((r) => r.roomName).sort()).toEqual(dataset.rooms.map((r) => r.roomName).sort())
     expect(rooms.find((r) => r.roomName === 'general')).toMatchObject({ active: true, subscribers: 8 })
 
@@ -154,7 +158,7 @@ describe('chatdb (built CLI against dynalite)', () => {
     ])
     expect(dry).toMatchObject({ connectionId: adaConnection, subscriptions: 3, dryRun: true })
     expectFailure(refused, 'cli.confirmationRequired')
-    expect(rooms).toEqual({ rooms: 5, changes: [], countersRepaired: 0, dryRun: true })
+    expect(rooms).toEqual({ rooms: 5, changes: [], countersRepaired: 0, dryRun: true, unreadable: [] })
     expect((await entityCounts()).Subscription).toBe(22)
     expect(await json('cleanup', 'connection', adaConnection, '--yes')).toMatchObject({
       subscriptions: 3,
@@ -166,6 +170,7 @@ describe('chatdb (built CLI against dynalite)', () => {
       changes: [],
       countersRepaired: 0,
       dryRun: false,
+      unreadable: [],
     })
   })
 

@@ -81,6 +81,7 @@ describe('chatdb inspect room and cleanup rooms on a large room', () => {
       changes: [{ roomName: 'lobby', action: 'recounted', countersRepaired: 1 }],
       countersRepaired: 1,
       dryRun: true,
+      unreadable: [],
     })
     const done = await runCli(['cleanup', 'rooms', '--json'], { table })
     expect(done.code, done.stderr).toBe(0)
@@ -89,11 +90,18 @@ describe('chatdb inspect room and cleanup rooms on a large room', () => {
       changes: [{ roomName: 'lobby', action: 'recounted', countersRepaired: 1 }],
       countersRepaired: 1,
       dryRun: false,
+      unreadable: [],
     })
     const after = await runCli(['inspect', 'room', 'lobby', '--json'], { table })
     expect(after.json<RoomDetails>().large).toMatchObject({ subscriberCount: 12, countersOff: [] })
     const again = await runCli(['cleanup', 'rooms', '--json'], { table })
-    expect(again.json()).toEqual({ rooms: 2, changes: [], countersRepaired: 0, dryRun: false })
+    expect(again.json()).toEqual({
+      rooms: 2,
+      changes: [],
+      countersRepaired: 0,
+      dryRun: false,
+      unreadable: [],
+    })
   })
 
   it('keeps a small room’s output as it was', async () => {
