@@ -21,7 +21,7 @@ import { passes, renderReport, type Section } from './report.js'
 
 /**
  * `npm run bench` measures everything and writes docs/benchmarks.md.
- * `npm run bench -- --quick` runs small sizes in well under a minute and prints the report.
+ * `npm run bench -- --quick` runs small sizes in about 2 minutes on 2 cores and prints the report.
  * `npm run bench -- --only "partition load"` (or `--only=listing`) runs the steps whose name
  * contains the text and prints their report (with `--quick` too), leaving docs/benchmarks.md alone.
  */
