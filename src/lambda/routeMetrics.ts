@@ -27,11 +27,15 @@ export type RouteMetrics = (invocation: Invocation, outcome: { statusCode: numbe
  * const router = createRouter({ documentClient, metrics: routeMetricsFromEnvironment() })
  */
 export function routeMetricsFromEnvironment(): RouteMetrics | undefined {
+  const sink = metricsSinkFromEnvironment()
+  return sink && createRouteMetrics(sink)
+}
+
+/** Powertools `Metrics` as the environment configures them; undefined without a namespace. */
+function metricsSinkFromEnvironment(): PowertoolsMetricsSink | undefined {
   const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE
   if (!namespace) return undefined
-  return createRouteMetrics(
-    new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME }),
-  )
+  return new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME })
 }
 
 /**
@@ -69,11 +73,8 @@ export type FanOutMetrics = (metric: 'endpointRefused') => void
  * const worker = createFanOutHandler({ documentClient, queue, managementEndpoint, metrics: fanOutMetricsFromEnvironment() })
  */
 export function fanOutMetricsFromEnvironment(): FanOutMetrics | undefined {
-  const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE
-  if (!namespace) return undefined
-  return createFanOutMetrics(
-    new Metrics({ namespace, serviceName: process.env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME }),
-  )
+  const sink = metricsSinkFromEnvironment()
+  return sink && createFanOutMetrics(sink)
 }
 
 /**
