@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
+// Data tests run on two engines: dynalite (in process, every test) and DynamoDB Local (AWS's
+// emulator in Java, the areas listed below). `npx vitest run --project dynalite` (or
+// `--project dynamodb-local`) runs one engine alone; test/support/globalSetup.ts starts it.
+const onDynamoDbLocal = ['test/integration/repository/**/*.test.ts']
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/globalSetup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -12,5 +16,19 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_REGION: 'local',
     },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'dynalite', include: ['test/**/*.test.ts'], env: { CHATDB_TEST_ENGINE: 'dynalite' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'dynamodb-local',
+          include: onDynamoDbLocal,
+          env: { CHATDB_TEST_ENGINE: 'dynamodb-local' },
+        },
+      },
+    ],
   },
 })

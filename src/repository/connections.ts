@@ -111,10 +111,24 @@ export function createConnections(context: RepositoryContext) {
 
   /** Deletes a subscription; true when this call removed it (it was a subscription, not gone or a departure). */
   async function deleteSubscription(key: { pk: string; sk: string }): Promise<boolean> {
-    const { Attributes } = await documentClient.send(
-      new DeleteCommand({ TableName: tableName, Key: key, ReturnValues: 'ALL_OLD' }),
-    )
-    return Attributes?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+    // Conditional, not ALL_OLD: with ALL_OLD alone, DynamoDB Local counted a member that
+    // `$disconnect` and a 410 cleanup removed at once out twice. A condition is decided once
+    // (the SDK's resend of a delete whose answer was lost fails it: uncounted, low, never high).
+    try {
+      await documentClient.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: key,
+          ConditionExpression: '#entity = :subscription',
+          ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
+          ExpressionAttributeValues: { ':subscription': Subscription.entityName },
+        }),
+      )
+      return true
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false
+      throw error
+    }
   }
 
   /** Deletes a departure, unless a subscribe wrote over it meanwhile. */
