@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parse, type Tags } from 'yaml'
 import { worstCaseCallMs } from '../../src/client.js'
 import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
 import {
@@ -10,28 +8,10 @@ import {
 } from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
-
-// CloudFormation's short-form intrinsic functions, parsed into their long form.
-const intrinsic = (tag: string, fn: string, kind: 'scalar' | 'seq') => ({
-  tag,
-  collection: kind === 'seq' ? ('seq' as const) : undefined,
-  resolve: (value: unknown) => ({ [fn]: kind === 'seq' ? (value as { toJSON(): unknown }).toJSON() : value }),
-})
-const cloudFormationTags: Tags = [
-  intrinsic('!Ref', 'Ref', 'scalar'),
-  intrinsic('!Sub', 'Fn::Sub', 'scalar'),
-  intrinsic('!GetAtt', 'Fn::GetAtt', 'scalar'),
-  intrinsic('!Join', 'Fn::Join', 'seq'),
-  intrinsic('!Select', 'Fn::Select', 'seq'),
-  intrinsic('!If', 'Fn::If', 'seq'),
-  intrinsic('!Equals', 'Fn::Equals', 'seq'),
-  intrinsic('!FindInMap', 'Fn::FindInMap', 'seq'),
-] as Tags
+import { readDeployTemplate } from '../support/deployTemplate.js'
 
 type Resource = { Type: string; Properties: Record<string, unknown> }
-const template = parse(readFileSync(new URL('../../deploy/template.yaml', import.meta.url), 'utf8'), {
-  customTags: cloudFormationTags,
-}) as {
+const { template } = readDeployTemplate<{
   Resources: Record<string, Resource>
   Mappings: Record<string, Record<string, Record<string, unknown>>>
   Outputs: Record<string, unknown>
@@ -46,7 +26,7 @@ const template = parse(readFileSync(new URL('../../deploy/template.yaml', import
       MaxValue?: number
     }
   >
-}
+}>()
 
 const resources = Object.entries(template.Resources)
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([, r]) => r)
@@ -329,6 +309,25 @@ describe('deploy/template.yaml', () => {
       const sqs = Object.entries(grants('RouterFunction')).filter(([action]) => action.startsWith('sqs:'))
       expect(sqs).toEqual([['sqs:SendMessage', [queueArn]]])
       expect(variablesOf('RouterFunction')).toMatchObject({ CHATDB_FANOUT_QUEUE_URL: { Ref: 'FanOutQueue' } })
+    })
+
+    it("lets the router read and write the table, publish to its queue and post to this API's @connections: nothing else", () => {
+      // test/integration/lambda/iamAudit.test.ts records the built router making each of these calls.
+      const manage = statementsOf('RouterFunction').find((s) =>
+        s.Action.includes('execute-api:ManageConnections'),
+      )
+      expect(grants('RouterFunction')).toEqual({
+        // A large room's sendMessage reads the sender's two possible keys, a subscribe the counters.
+        'dynamodb:BatchGetItem': tableResources,
+        'dynamodb:BatchWriteItem': tableResources,
+        'dynamodb:DeleteItem': tableResources,
+        'dynamodb:GetItem': tableResources,
+        'dynamodb:PutItem': tableResources,
+        'dynamodb:Query': tableResources,
+        'dynamodb:UpdateItem': tableResources,
+        'execute-api:ManageConnections': manage?.Resource,
+        'sqs:SendMessage': [queueArn],
+      })
     })
 
     it("lets the worker consume and requeue on its queue, read and clean the table, and post to this API's @connections: nothing else", () => {
