@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { parse, type Tags } from 'yaml'
 import { worstCaseCallMs } from '../../src/client.js'
 import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
 import {
@@ -10,28 +8,10 @@ import {
 } from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
-
-// CloudFormation's short-form intrinsic functions, parsed into their long form.
-const intrinsic = (tag: string, fn: string, kind: 'scalar' | 'seq') => ({
-  tag,
-  collection: kind === 'seq' ? ('seq' as const) : undefined,
-  resolve: (value: unknown) => ({ [fn]: kind === 'seq' ? (value as { toJSON(): unknown }).toJSON() : value }),
-})
-const cloudFormationTags: Tags = [
-  intrinsic('!Ref', 'Ref', 'scalar'),
-  intrinsic('!Sub', 'Fn::Sub', 'scalar'),
-  intrinsic('!GetAtt', 'Fn::GetAtt', 'scalar'),
-  intrinsic('!Join', 'Fn::Join', 'seq'),
-  intrinsic('!Select', 'Fn::Select', 'seq'),
-  intrinsic('!If', 'Fn::If', 'seq'),
-  intrinsic('!Equals', 'Fn::Equals', 'seq'),
-  intrinsic('!FindInMap', 'Fn::FindInMap', 'seq'),
-] as Tags
+import { readDeployTemplate } from '../support/deployTemplate.js'
 
 type Resource = { Type: string; Properties: Record<string, unknown> }
-const template = parse(readFileSync(new URL('../../deploy/template.yaml', import.meta.url), 'utf8'), {
-  customTags: cloudFormationTags,
-}) as {
+const { template } = readDeployTemplate<{
   Resources: Record<string, Resource>
   Mappings: Record<string, Record<string, Record<string, unknown>>>
   Outputs: Record<string, unknown>
@@ -46,7 +26,7 @@ const template = parse(readFileSync(new URL('../../deploy/template.yaml', import
       MaxValue?: number
     }
   >
-}
+}>()
 
 const resources = Object.entries(template.Resources)
 const ofType = (type: string) => resources.filter(([, r]) => r.Type === type).map(([, r]) => r)
@@ -59,19 +39,20 @@ type Statement = { Sid?: string; Action: string[]; Resource: unknown[] }
 const statementsOf = (name: string): Statement[] =>
   (resource(name).Properties.Policies as { Statement: Statement[] }[]).flatMap((p) => p.Statement)
 /** Every action a function's policies allow, each with the resources it is allowed on. */
-const grants = (name: string) =>
-  Object.fromEntries(
-    statementsOf(name)
-      .flatMap((s) => s.Action.map((action) => [action, s.Resource] as const))
-      .sort(([a], [b]) => a.localeCompare(b)),
-  )
+const grants = (name: string) => {
+  const all: Record<string, unknown[]> = {}
+  for (const s of statementsOf(name)) {
+    for (const action of s.Action) all[action] = [...(all[action] ?? []), ...s.Resource]
+  }
+  return Object.fromEntries(Object.entries(all).sort(([a], [b]) => a.localeCompare(b)))
+}
 const variablesOf = (name: string) =>
   (resource(name).Properties.Environment as { Variables: Record<string, unknown> }).Variables
 const queueArn = { 'Fn::GetAtt': 'FanOutQueue.Arn' }
-const tableResources = [
-  { 'Fn::GetAtt': 'ChatTable.Arn' },
-  { 'Fn::Sub': `\${ChatTable.Arn}/index/${DATA_INDEX}` },
-]
+const tableArn = { 'Fn::GetAtt': 'ChatTable.Arn' }
+const indexArn = { 'Fn::Sub': `\${ChatTable.Arn}/index/${DATA_INDEX}` }
+// Items are read and written on the table; the index is only queried.
+const tableResources = [tableArn]
 
 describe('deploy/template.yaml', () => {
   it('declares the table exactly as tableDefinition does, with TTL, PITR and on-demand billing', () => {
@@ -220,11 +201,9 @@ describe('deploy/template.yaml', () => {
       for (const action of statement.Action) expect(action).not.toContain('*')
       expect(statement.Resource.length).toBeGreaterThan(0)
     }
-    const dynamo = statements.find((s) => s.Action.every((a) => a.startsWith('dynamodb:')))
-    expect(dynamo?.Resource).toEqual([
-      { 'Fn::GetAtt': 'ChatTable.Arn' },
-      { 'Fn::Sub': `\${ChatTable.Arn}/index/${DATA_INDEX}` },
-    ])
+    const dynamo = statements.filter((s) => s.Action.every((a) => a.startsWith('dynamodb:')))
+    expect(dynamo.map((s) => s.Resource)).toEqual([[tableArn], [indexArn]])
+    expect(dynamo[1]?.Action).toEqual(['dynamodb:Query'])
     const manage = statements.find((s) => s.Action.includes('execute-api:ManageConnections'))
     expect(manage?.Resource).toHaveLength(1)
     expect((manage?.Resource[0] as { 'Fn::Sub': string } | undefined)?.['Fn::Sub']).toMatch(
@@ -331,6 +310,25 @@ describe('deploy/template.yaml', () => {
       expect(variablesOf('RouterFunction')).toMatchObject({ CHATDB_FANOUT_QUEUE_URL: { Ref: 'FanOutQueue' } })
     })
 
+    it("lets the router read and write the table, publish to its queue and post to this API's @connections: nothing else", () => {
+      // test/integration/lambda/iamAudit.test.ts records the built router making each of these calls.
+      const manage = statementsOf('RouterFunction').find((s) =>
+        s.Action.includes('execute-api:ManageConnections'),
+      )
+      expect(grants('RouterFunction')).toEqual({
+        // A large room's sendMessage reads the sender's two possible keys, a subscribe the counters.
+        'dynamodb:BatchGetItem': tableResources,
+        'dynamodb:BatchWriteItem': tableResources,
+        'dynamodb:DeleteItem': tableResources,
+        'dynamodb:GetItem': tableResources,
+        'dynamodb:PutItem': tableResources,
+        'dynamodb:Query': [tableArn, indexArn],
+        'dynamodb:UpdateItem': tableResources,
+        'execute-api:ManageConnections': manage?.Resource,
+        'sqs:SendMessage': [queueArn],
+      })
+    })
+
     it("lets the worker consume and requeue on its queue, read and clean the table, and post to this API's @connections: nothing else", () => {
       const manage = statementsOf('RouterFunction').find((s) =>
         s.Action.includes('execute-api:ManageConnections'),
@@ -342,7 +340,7 @@ describe('deploy/template.yaml', () => {
         'dynamodb:BatchWriteItem': tableResources,
         'dynamodb:DeleteItem': tableResources,
         'dynamodb:PutItem': tableResources,
-        'dynamodb:Query': tableResources,
+        'dynamodb:Query': [tableArn, indexArn],
         'dynamodb:UpdateItem': tableResources,
         'execute-api:ManageConnections': manage?.Resource,
         'sqs:ChangeMessageVisibility': [queueArn],
