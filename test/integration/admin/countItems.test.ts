@@ -14,9 +14,9 @@ describe('src/admin/countItems', () => {
     it('counts a table whose estimate is 0 with a COUNT Scan, bounded in pages', async () => {
       const { tableName } = await seededTable(t)
       const total = (await serializedItems(t, tableName)).length
-      const table = await findTable(t.documentClient, tableName)
-      // dynalite never updates ItemCount, like AWS before its first refresh of a new table.
-      expect(table?.ItemCount).toBe(0)
+      // AWS refreshes ItemCount every few hours: a new table's estimate is 0 (dynalite's always is,
+      // DynamoDB Local's is current), so the estimate is set to 0 here, whatever the engine says.
+      const table = { ...(await findTable(t.documentClient, tableName)), ItemCount: 0, TableSizeBytes: 0 }
       t.counter.reset()
       expect(await countItems(t.store(tableName), table as TableDescription)).toEqual({
         count: total,
