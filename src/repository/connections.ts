@@ -109,42 +109,29 @@ export function createConnections(context: RepositoryContext) {
     return { roomName, userName, subscribers: [], transition, large: { shards } }
   }
 
-  /** Deletes a subscription; true when this call removed it (it was a subscription, not gone or a departure). */
-  async function deleteSubscription(key: { pk: string; sk: string }): Promise<boolean> {
-    // Conditional, not ALL_OLD: with ALL_OLD alone, DynamoDB Local counted a member that
-    // `$disconnect` and a 410 cleanup removed at once out twice. A condition is decided once
-    // (the SDK's resend of a delete whose answer was lost fails it: uncounted, low, never high).
+  /**
+   * Deletes an item only while it is still a subscription (or a departure, `subscribed` false);
+   * true when this call removed it. A condition, not ALL_OLD: with ALL_OLD alone, DynamoDB Local
+   * counted a member that `$disconnect` and a 410 cleanup removed at once out twice, and a
+   * departure read through the index may since have been written over by a subscribe, which an
+   * unconditional delete would take with it. A condition is decided once (the SDK's resend of a
+   * delete whose answer was lost fails it: uncounted, low, never high).
+   */
+  async function deleteIfStill(key: { pk: string; sk: string }, subscribed: boolean): Promise<boolean> {
     try {
       await documentClient.send(
         new DeleteCommand({
           TableName: tableName,
           Key: key,
-          ConditionExpression: '#entity = :subscription',
+          ConditionExpression: '#entity = :entity',
           ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
-          ExpressionAttributeValues: { ':subscription': Subscription.entityName },
+          ExpressionAttributeValues: { ':entity': subscribed ? Subscription.entityName : DEPARTURE_ENTITY },
         }),
       )
       return true
     } catch (error) {
       if (isConditionalCheckFailure(error)) return false
       throw error
-    }
-  }
-
-  /** Deletes a departure, unless a subscribe wrote over it meanwhile. */
-  async function deleteDeparture(key: { pk: string; sk: string }): Promise<void> {
-    try {
-      await documentClient.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: key,
-          ConditionExpression: '#entity = :departure',
-          ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
-          ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY },
-        }),
-      )
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error
     }
   }
 
@@ -223,9 +210,10 @@ export function createConnections(context: RepositoryContext) {
         // room's subscription lives in a shard partition `Subscription|<room>|<k>`.
         key: { pk: item.pk as string, sk: item.sk as string },
       }))
-      // A large room's subscription is counted out when it goes, so it is deleted on its own, to
-      // learn whether this call removed it: `$disconnect` and a 410 cleanup of the same
-      // connection both read it through the index, and only the one whose delete took it counts.
+      // A large room's items are deleted on their own, each only while it is what the index
+      // said: a subscription is counted out when it goes, and only by the call whose delete took
+      // it (`$disconnect` and a 410 cleanup of the same connection both read it); a departure
+      // may have been written over by a subscribe since, which must stay (and stay counted).
       const inLargeRoom = ({ roomName, key }: (typeof rooms)[number]) => {
         const partition = subscriptionShardOfPartition(key.pk, roomName)
         return (
@@ -233,26 +221,18 @@ export function createConnections(context: RepositoryContext) {
           largeRooms.known(roomName) !== undefined
         )
       }
-      const isLarge = (room: (typeof rooms)[number]) => room.subscribed && inLargeRoom(room)
-      // A large room's departure goes only if it still is one: a subscribe of the connection may
-      // have written over it since the index was read, and an unconditional delete would take
-      // that counted subscription with it (the counter one high for good).
-      const isLargeDeparture = (room: (typeof rooms)[number]) => !room.subscribed && inLargeRoom(room)
       const [removedLarge] = await Promise.all([
-        mapWithConcurrency(rooms.filter(isLarge), concurrency, async (room) =>
-          (await deleteSubscription(room.key)) ? [room] : [],
+        mapWithConcurrency(rooms.filter(inLargeRoom), concurrency, async (room) =>
+          (await deleteIfStill(room.key, room.subscribed)) && room.subscribed ? [room] : [],
         ),
-        mapWithConcurrency(rooms.filter(isLargeDeparture), concurrency, (room) => deleteDeparture(room.key)),
         writeInBatches(
           documentClient,
           tableName,
-          rooms
-            .filter((room) => !isLarge(room) && !isLargeDeparture(room))
-            .map(({ key }) => ({ DeleteRequest: { Key: key } })),
+          rooms.filter((room) => !inLargeRoom(room)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
           context.batchWrite,
         ),
       ])
-      const subscriptions = [...rooms.filter((r) => r.subscribed && !isLarge(r)), ...removedLarge.flat()]
+      const subscriptions = [...rooms.filter((r) => r.subscribed && !inLargeRoom(r)), ...removedLarge.flat()]
       // Each room on its own: one room that cannot be read must not cost the others their news.
       return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName, key }) => {
         try {
