@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
-import { createServer } from 'node:net'
 import dynalite from 'dynalite'
 import type { TestProject } from 'vitest/node'
+import { freePort } from './freePort.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -64,14 +64,6 @@ async function startDynamoDbLocal(project: TestProject) {
   return async () => {
     java.kill()
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
-  const { port } = server.address() as AddressInfo
-  await new Promise((closed) => server.close(closed))
-  return port
 }
 
 /** Until a ListTables answers (the JVM takes a second or two to start). */

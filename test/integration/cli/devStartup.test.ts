@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { type AddressInfo, connect as connectTcp, createServer, type Socket } from 'node:net'
+import { connect as connectTcp, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -8,15 +8,7 @@ import WebSocket from 'ws'
 import { holdGatewayDirectory } from '../../../cli/gatewayLock.js'
 import { reservePort } from '../../../cli/port.js'
 import { expectFailure, runCli, startCli } from '../../support/cli.js'
-
-/** A port that was free a moment ago (dev must be given a fixed one to be reached during set-up). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening))
-  const { port } = server.address() as AddressInfo
-  await new Promise((closed) => server.close(closed))
-  return port
-}
+import { freePort } from '../../support/freePort.js'
 
 /** A TCP connection that sends nothing and stays open until the other side closes it. */
 function idleConnection(port: number): Promise<Socket | undefined> {
