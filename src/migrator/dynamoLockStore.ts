@@ -5,7 +5,7 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb'
-import { isConditionalCheckFailure } from '../repository/conditionalCheck.js'
+import { conditionHeld } from '../repository/conditionalCheck.js'
 import { translateStoreError } from '../repository/storeErrors.js'
 import { MIGRATION_PARTITION } from './dynamoLedger.js'
 import { lockedError } from './lockMessages.js'
@@ -49,8 +49,8 @@ export function createDynamoLockStore({
       // A plain conditional put: of two runs racing here exactly one put lands. Taking over is
       // allowed only from a holder whose lease ran out (it stopped renewing: it died).
       for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          await documentClient.send(
+        const taken = await conditionHeld(
+          documentClient.send(
             new PutCommand({
               TableName: tableName,
               Item: { ...lockKey, _et: 'MigrationLock', ...lock },
@@ -59,21 +59,19 @@ export function createDynamoLockStore({
                 : 'attribute_not_exists(pk)',
               ExpressionAttributeValues: takeOverExpired ? { ':now': now } : undefined,
             }),
-          )
-          return lock
-        } catch (error) {
-          if (!isConditionalCheckFailure(error)) throw error
-          const holder = await read()
-          // Released between our put and our read: try again.
-          if (holder) throw lockedError(holder, now)
-        }
+          ),
+        )
+        if (taken) return lock
+        const holder = await read()
+        // Released between our put and our read: try again.
+        if (holder) throw lockedError(holder, now)
       }
       throw lockedError({ owner: 'another run', acquiredAt: now, leaseUntil: now }, now)
     },
 
     async renew(owner, leaseUntil) {
-      try {
-        await documentClient.send(
+      return conditionHeld(
+        documentClient.send(
           new UpdateCommand({
             TableName: tableName,
             Key: lockKey,
@@ -82,17 +80,14 @@ export function createDynamoLockStore({
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':leaseUntil': leaseUntil, ':owner': owner },
           }),
-        )
-        return true
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false
-        throw error
-      }
+        ),
+      )
     },
 
     async release(owner) {
-      try {
-        await documentClient.send(
+      // Refused when someone took it over (our lease had expired): theirs now, leave it.
+      await conditionHeld(
+        documentClient.send(
           new DeleteCommand({
             TableName: tableName,
             Key: lockKey,
@@ -100,11 +95,8 @@ export function createDynamoLockStore({
             ExpressionAttributeNames: { '#owner': 'owner' },
             ExpressionAttributeValues: { ':owner': owner },
           }),
-        )
-      } catch (error) {
-        // Someone took it over (our lease had expired): theirs now, leave it.
-        if (!isConditionalCheckFailure(error)) throw error
-      }
+        ),
+      )
     },
 
     read,

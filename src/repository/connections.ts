@@ -6,7 +6,7 @@ import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { writeInBatches } from './batchWrite.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld } from './conditionalCheck.js'
 import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import { createPresenceOutbox } from './presenceOutbox.js'
@@ -118,8 +118,8 @@ export function createConnections(context: RepositoryContext) {
    * delete whose answer was lost fails it: uncounted, low, never high).
    */
   async function deleteIfStill(key: { pk: string; sk: string }, subscribed: boolean): Promise<boolean> {
-    try {
-      await documentClient.send(
+    return conditionHeld(
+      documentClient.send(
         new DeleteCommand({
           TableName: tableName,
           Key: key,
@@ -127,12 +127,8 @@ export function createConnections(context: RepositoryContext) {
           ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
           ExpressionAttributeValues: { ':entity': subscribed ? Subscription.entityName : DEPARTURE_ENTITY },
         }),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
+      ),
+    )
   }
 
   async function setUnfinished(
@@ -140,8 +136,8 @@ export function createConnections(context: RepositoryContext) {
     unfinished: boolean,
   ) {
     const entity = input.of === 'subscription' ? Subscription.entityName : DEPARTURE_ENTITY
-    try {
-      await documentClient.send(
+    await conditionHeld(
+      documentClient.send(
         new UpdateCommand({
           TableName: tableName,
           Key: subscriptionKey(assertRoomName(input.roomName), assertConnectionId(input.connectionId)),
@@ -153,10 +149,8 @@ export function createConnections(context: RepositoryContext) {
             ? { ':true': true, ':entity': entity }
             : { ':entity': entity },
         }),
-      )
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error
-    }
+      ),
+    )
   }
 
   return {

@@ -9,7 +9,7 @@ import {
   subscriptionShardOf,
   subscriptionShardPartition,
 } from '../keys.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld, ifConditionHeld } from './conditionalCheck.js'
 import { OWN_COUNT_SLACK, ROOM_COUNT_SLACK_PER_PARTITION } from './largeRooms.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
@@ -47,8 +47,8 @@ export function createLargeMembership(context: RepositoryContext) {
   ): Promise<boolean> {
     // The item the Subscription entity formats, at the key given (its partition may be a shard's).
     const { Item: formatted } = Subscription.build(PutItemCommand).item(item).params()
-    try {
-      await documentClient.send(
+    return conditionHeld(
+      documentClient.send(
         new PutCommand({
           TableName: tableName,
           Item: { ...formatted, ...key },
@@ -56,12 +56,8 @@ export function createLargeMembership(context: RepositoryContext) {
           ExpressionAttributeNames: { '#pk': 'pk', '#et': ENTITY_ATTRIBUTE },
           ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY },
         }),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
+      ),
+    )
   }
 
   /**
@@ -69,8 +65,8 @@ export function createLargeMembership(context: RepositoryContext) {
    * kept) and answers what was there; undefined when nothing (or a key-only stranger) was.
    */
   async function leaveAt(key: Key, attempt: string): Promise<Item | undefined> {
-    try {
-      const output = await documentClient.send(
+    const left = await ifConditionHeld(
+      documentClient.send(
         new UpdateCommand({
           TableName: tableName,
           Key: key,
@@ -88,18 +84,15 @@ export function createLargeMembership(context: RepositoryContext) {
           ExpressionAttributeValues: { ':departure': DEPARTURE_ENTITY, ':attempt': attempt, ':now': now() },
           ReturnValues: 'ALL_OLD',
         }),
-      )
-      return output.Attributes
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error
-      return undefined
-    }
+      ),
+    )
+    return left.held ? left.output.Attributes : undefined
   }
 
   /** Deletes the subscription this call wrote at `key` (its `attempt`); false when it is not there. */
   async function deleteOwnWrite(key: Key, attempt: string): Promise<boolean> {
-    try {
-      await documentClient.send(
+    return conditionHeld(
+      documentClient.send(
         new DeleteCommand({
           TableName: tableName,
           Key: key,
@@ -107,12 +100,8 @@ export function createLargeMembership(context: RepositoryContext) {
           ExpressionAttributeNames: { '#attempt': 'attempt' },
           ExpressionAttributeValues: { ':attempt': attempt },
         }),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
+      ),
+    )
   }
 
   /** Distinct names of the first subscriptions of the base partition and of one shard (eventually consistent). */
@@ -162,17 +151,6 @@ export function createLargeMembership(context: RepositoryContext) {
     const { total } = await largeRooms.readCounts(roomName, shards)
     if (total > ROOM_COUNT_SLACK_PER_PARTITION * (shards + 1)) return undefined
     return upkeep.settleLarge(roomName, shards)
-  }
-
-  /** Sends a conditional update: false when its condition failed. */
-  async function conditionally(command: UpdateCommand): Promise<boolean> {
-    try {
-      await documentClient.send(command)
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
   }
 
   return {
@@ -306,16 +284,18 @@ export function createLargeMembership(context: RepositoryContext) {
      */
     async claimRoomStats(roomName: string, intervalMs: number, count: number): Promise<boolean> {
       const at = now()
-      return conditionally(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
-          UpdateExpression: 'SET #statsAt = :now, #statsCount = :count',
-          ConditionExpression:
-            'attribute_exists(#n) AND (attribute_not_exists(#statsAt) OR #statsAt <= :due)',
-          ExpressionAttributeNames: { '#statsAt': 'statsAt', '#statsCount': 'statsCount', '#n': 'n' },
-          ExpressionAttributeValues: { ':now': at, ':due': at - intervalMs, ':count': count },
-        }),
+      return conditionHeld(
+        documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+            UpdateExpression: 'SET #statsAt = :now, #statsCount = :count',
+            ConditionExpression:
+              'attribute_exists(#n) AND (attribute_not_exists(#statsAt) OR #statsAt <= :due)',
+            ExpressionAttributeNames: { '#statsAt': 'statsAt', '#statsCount': 'statsCount', '#n': 'n' },
+            ExpressionAttributeValues: { ':now': at, ':due': at - intervalMs, ':count': count },
+          }),
+        ),
       )
     },
 
@@ -326,16 +306,18 @@ export function createLargeMembership(context: RepositoryContext) {
      * Requests: 1 UpdateItem.
      */
     async claimTrailingStats(roomName: string, dueAt: number): Promise<boolean> {
-      return conditionally(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
-          UpdateExpression: 'SET #trailingAt = :due',
-          ConditionExpression:
-            'attribute_exists(#n) AND (attribute_not_exists(#trailingAt) OR #trailingAt < :due)',
-          ExpressionAttributeNames: { '#trailingAt': 'trailingAt', '#n': 'n' },
-          ExpressionAttributeValues: { ':due': dueAt },
-        }),
+      return conditionHeld(
+        documentClient.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: subscriberCountKey(roomName, BASE_SUBSCRIPTION_SHARD),
+            UpdateExpression: 'SET #trailingAt = :due',
+            ConditionExpression:
+              'attribute_exists(#n) AND (attribute_not_exists(#trailingAt) OR #trailingAt < :due)',
+            ExpressionAttributeNames: { '#trailingAt': 'trailingAt', '#n': 'n' },
+            ExpressionAttributeValues: { ':due': dueAt },
+          }),
+        ),
       )
     },
   }

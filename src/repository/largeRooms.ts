@@ -15,7 +15,7 @@ import {
 } from '../keys.js'
 import { chunk, mapWithConcurrency } from '../util/concurrency.js'
 import { resendUnprocessed } from './batchWrite.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld, ifConditionHeld } from './conditionalCheck.js'
 import { queryPages } from './pager.js'
 import { ENTITY_ATTRIBUTE, savedRoomState, savedSubscriber } from './savedItems.js'
 import type { RoomSnapshot, RoomState, Subscriber } from './types.js'
@@ -241,9 +241,8 @@ export function createLargeRooms({
           ExpressionAttributeValues: { ':et': SUBSCRIBER_COUNT_ENTITY, ':n': baseCount, ':now': now() },
         }),
       )
-      let agreed: number | undefined = shards
-      try {
-        await documentClient.send(
+      const marked = await conditionHeld(
+        documentClient.send(
           new UpdateCommand({
             TableName: tableName,
             Key: roomStateKey(roomName),
@@ -253,22 +252,23 @@ export function createLargeRooms({
             ExpressionAttributeNames: { '#shards': 'shards', '#version': 'version' },
             ExpressionAttributeValues: { ':shards': shards, ':one': 1 },
           }),
-        )
-        // Subscribes that read the room before the marking may still have landed in the base
-        // partition uncounted: one more read of it sets its counter right (once per room).
-        const first = counterSortsFirst(roomName)
-          ? undefined
-          : (await readCounters(roomName, [BASE_SUBSCRIPTION_SHARD])).get(BASE_SUBSCRIPTION_SHARD)
-        const base = await readSnapshot(roomName)
-        await rooms.repairCounts({ roomName, partitions: [basePartition(base, first)] })
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
+        ),
+      )
+      if (!marked) {
         // Another crossing was first (or the guard is gone): its count is the room's.
-        agreed = await rooms.shardsOf(roomName)
-        if (agreed === undefined) return undefined
+        const agreed = await rooms.shardsOf(roomName)
+        if (agreed !== undefined) rooms.remember(roomName, agreed)
+        return agreed
       }
-      rooms.remember(roomName, agreed)
-      return agreed
+      // Subscribes that read the room before the marking may still have landed in the base
+      // partition uncounted: one more read of it sets its counter right (once per room).
+      const first = counterSortsFirst(roomName)
+        ? undefined
+        : (await readCounters(roomName, [BASE_SUBSCRIPTION_SHARD])).get(BASE_SUBSCRIPTION_SHARD)
+      const base = await readSnapshot(roomName)
+      await rooms.repairCounts({ roomName, partitions: [basePartition(base, first)] })
+      rooms.remember(roomName, shards)
+      return shards
     },
 
     /**
@@ -296,8 +296,8 @@ export function createLargeRooms({
           : repairsSeen === 0
             ? ' AND (attribute_not_exists(#repairs) OR #repairs = :repairs)'
             : ' AND #repairs = :repairs'
-      try {
-        const { Attributes } = await documentClient.send(
+      const counted = await ifConditionHeld(
+        documentClient.send(
           new UpdateCommand({
             TableName: tableName,
             Key: subscriberCountKey(roomName, shard),
@@ -317,12 +317,9 @@ export function createLargeRooms({
             },
             ReturnValues: 'UPDATED_NEW',
           }),
-        )
-        return Attributes?.n as number
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return undefined
-        throw error
-      }
+        ),
+      )
+      return counted.held ? (counted.output.Attributes?.n as number) : undefined
     },
 
     /**
@@ -418,8 +415,8 @@ export function createLargeRooms({
       let repaired = 0
       for (const { shard, countable, counted, countToken } of snapshot.partitions) {
         if ((counted ?? 0) === countable) continue
-        try {
-          await documentClient.send(
+        const held = await conditionHeld(
+          documentClient.send(
             new UpdateCommand({
               TableName: tableName,
               Key: subscriberCountKey(snapshot.roomName, shard),
@@ -443,11 +440,9 @@ export function createLargeRooms({
                 ...(countToken === undefined ? {} : { ':token': countToken }),
               },
             }),
-          )
-          repaired++
-        } catch (error) {
-          if (!isConditionalCheckFailure(error)) throw error
-        }
+          ),
+        )
+        if (held) repaired++
       }
       return repaired
     },

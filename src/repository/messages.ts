@@ -7,7 +7,7 @@ import { expiryOf } from '../retention.js'
 import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertMessageText, assertRoomName, assertUserName } from '../validation.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld } from './conditionalCheck.js'
 import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
@@ -154,9 +154,8 @@ export function createMessages(context: RepositoryContext) {
       }
       if (shards !== undefined) await input.beforeLargeStore?.(message, { shards })
       const expiresAt = messageRetentionDays === undefined ? undefined : expiryOf(time, messageRetentionDays)
-      let stored = true
-      try {
-        await Message.build(PutItemCommand)
+      const stored = await conditionHeld(
+        Message.build(PutItemCommand)
           // The entity saves `userName` as `data`: the user's history key in this message's shard.
           .item({
             ...message,
@@ -164,11 +163,8 @@ export function createMessages(context: RepositoryContext) {
             expiresAt,
           })
           .options({ condition: { attr: 'id', exists: false } })
-          .send()
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error
-        stored = false
-      }
+          .send(),
+      )
       return {
         message,
         recipients: subscribers,

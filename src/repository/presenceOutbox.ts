@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { PRESENCE_OUTBOX_ENTITY } from '../entities/index.js'
 import { presenceOutboxKey } from '../keys.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld, ifConditionHeld } from './conditionalCheck.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 
 /** What a departure from a big room became (see {@link createPresenceOutbox}). */
@@ -77,8 +77,8 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
    * this leaver's name, which was added before its delete.
    */
   async function takeOver(roomName: string, token: string, stale: { holder: string; since: number }) {
-    try {
-      await documentClient.send(
+    return conditionHeld(
+      documentClient.send(
         new UpdateCommand({
           TableName: tableName,
           Key: presenceOutboxKey(roomName),
@@ -92,12 +92,8 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
             ':staleSince': stale.since,
           },
         }),
-      )
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
+      ),
+    )
   }
 
   /**
@@ -109,8 +105,8 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
    * the same, so its listing still converges.
    */
   async function take(roomName: string, token: string): Promise<string[] | undefined> {
-    try {
-      const { Attributes } = await documentClient.send(
+    const taken = await ifConditionHeld(
+      documentClient.send(
         new DeleteCommand({
           TableName: tableName,
           Key: presenceOutboxKey(roomName),
@@ -118,12 +114,10 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
           ExpressionAttributeValues: { ':me': token },
           ReturnValues: 'ALL_OLD',
         }),
-      )
-      return [...((Attributes?.leavers as Set<string> | undefined) ?? [])].sort()
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return undefined
-      throw error
-    }
+      ),
+    )
+    if (!taken.held) return undefined
+    return [...((taken.output.Attributes?.leavers as Set<string> | undefined) ?? [])].sort()
   }
 
   return {

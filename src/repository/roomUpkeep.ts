@@ -4,7 +4,7 @@ import type { Condition } from 'dynamodb-toolbox/entity/actions/parseCondition'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld } from './conditionalCheck.js'
 import { createLargeRooms, type LargeRoomSnapshot } from './largeRooms.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
@@ -73,18 +73,14 @@ export function createRoomUpkeep(options: {
 
   /** The guard with the claimed state, carrying a large room's `shards` (marking bumps `version`, so no claim read before it lands). */
   async function claim(current: RoomState | undefined, next: RoomState): Promise<boolean> {
-    try {
-      await RoomStateEntity.build(PutItemCommand)
+    return conditionHeld(
+      RoomStateEntity.build(PutItemCommand)
         .item(next)
         .options({
           condition: current ? { attr: 'version', eq: current.version } : { attr: 'version', exists: false },
         })
-        .send()
-      return true
-    } catch (error) {
-      if (isConditionalCheckFailure(error)) return false
-      throw error
-    }
+        .send(),
+    )
   }
 
   async function apply(state: RoomState): Promise<void> {
@@ -95,34 +91,23 @@ export function createRoomUpkeep(options: {
         { attr: 'version', lte: state.version },
       ],
     }
-    try {
-      await Room.build(PutItemCommand)
-        .item({ ...record, active: state.listed, version: state.version })
-        .options({ condition: notNewer })
-        .send()
-    } catch (error) {
-      // A newer claim with the same state wrote this key; it also removes the other one.
-      if (isConditionalCheckFailure(error)) return
-      throw error
-    }
-    try {
-      await Room.build(DeleteItemCommand)
-        .key({ ...record, active: !state.listed })
-        .options({ condition: notNewer })
-        .send()
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error
-      // The other key holds a newer version: this claim is stale; undo its put unless a newer
-      // claim has written that key since.
-      try {
-        await Room.build(DeleteItemCommand)
-          .key({ ...record, active: state.listed })
-          .options({ condition: { attr: 'version', eq: state.version } })
-          .send()
-      } catch (undoError) {
-        if (!isConditionalCheckFailure(undoError)) throw undoError
-      }
-    }
+    const put = Room.build(PutItemCommand)
+      .item({ ...record, active: state.listed, version: state.version })
+      .options({ condition: notNewer })
+    // A newer claim with the same state wrote this key; it also removes the other one.
+    if (!(await conditionHeld(put.send()))) return
+    const removeOther = Room.build(DeleteItemCommand)
+      .key({ ...record, active: !state.listed })
+      .options({ condition: notNewer })
+    if (await conditionHeld(removeOther.send())) return
+    // The other key holds a newer version: this claim is stale; undo its put unless a newer
+    // claim has written that key since.
+    await conditionHeld(
+      Room.build(DeleteItemCommand)
+        .key({ ...record, active: state.listed })
+        .options({ condition: { attr: 'version', eq: state.version } })
+        .send(),
+    )
   }
 
   /**

@@ -23,7 +23,7 @@ import {
   type WriteRequest,
   writeInBatches,
 } from './batchWrite.js'
-import { isConditionalCheckFailure } from './conditionalCheck.js'
+import { conditionHeld } from './conditionalCheck.js'
 import { allItems, type PageKey, type PagerOptions, pages, queryPages, scanPages } from './pager.js'
 import { assertRoomListingShards } from './roomListing.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
@@ -227,8 +227,8 @@ export function createTableStore({
      * or was gone already.
      */
     async deleteRoomListing(roomName: string, record: Omit<RoomListingRecord, 'placed'>): Promise<boolean> {
-      try {
-        await documentClient.send(
+      return conditionHeld(
+        documentClient.send(
           new DeleteCommand({
             TableName: tableName,
             Key: {
@@ -239,12 +239,8 @@ export function createTableStore({
             ExpressionAttributeNames: { '#version': 'version' },
             ExpressionAttributeValues: { ':version': record.version },
           }),
-        )
-        return true
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false
-        throw error
-      }
+        ),
+      )
     },
 
     /**
