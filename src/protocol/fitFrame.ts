@@ -38,38 +38,27 @@ export function fitSubscribedFrame(
 ): SubscribedFrame {
   if (frameBytes(frame) <= maxBytes) return frame
   const { messages, users } = frame
-  // The counts can only shrink, so measuring the frame with the full counts in `truncated`
-  // reserves enough room for the digits of the real ones.
-  const empty: SubscribedFrame = {
-    ...frame,
-    users: [],
-    messages: [],
-    truncated: { messages: messages.length, users: users.length },
-  }
-  let budget = maxBytes - frameBytes(empty)
-  // Newest messages are worth most: count from the newest backwards.
-  const newestFirst = messages.map(itemBytes).reverse()
-  const userSizes = users.map(itemBytes)
-  const keptUsers = countThatFit(userSizes, budget)
-  let keptMessages = 0
-  // Messages only once every user name is in (a user list without messages beats the reverse).
-  if (keptUsers === users.length) {
-    budget -= userSizes.reduce((sum, size) => sum + size, 0) + Math.max(0, users.length - 1)
-    // The comma between the users and the messages arrays is in `empty` already.
-    keptMessages = countThatFit(newestFirst, budget)
-  }
-  const trimmed = (keptMessages: number): SubscribedFrame => ({
+  const trimmed = (keptUsers: number, keptMessages: number): SubscribedFrame => ({
     ...frame,
     users: users.slice(0, keptUsers),
     messages: messages.slice(messages.length - keptMessages),
     truncated: { messages: messages.length - keptMessages, users: users.length - keptUsers },
   })
-  // The reservation above is for the full counts; the real ones may have fewer digits (10 → 9),
-  // which can leave room for one more message: take it while the frame still fits.
-  if (keptUsers === users.length) {
-    while (keptMessages < messages.length && frameBytes(trimmed(keptMessages + 1)) <= maxBytes) keptMessages++
-  }
-  return trimmed(keptMessages)
+  // Estimates first, with the frame measured at the full counts in `truncated` (the counts can
+  // only shrink, so that reserves room for the digits of the real ones); then steps up while one
+  // more still fits, since fewer digits (10 → 9) can leave room for it.
+  const fits = (keptUsers: number, keptMessages: number) =>
+    frameBytes(trimmed(keptUsers, keptMessages)) <= maxBytes
+  let keptUsers = countThatFit(users.map(itemBytes), maxBytes - frameBytes(trimmed(0, 0)))
+  while (keptUsers < users.length && fits(keptUsers + 1, 0)) keptUsers++
+  // Messages only once every user name is in (a user list without messages beats the reverse).
+  if (keptUsers < users.length) return trimmed(keptUsers, 0)
+  // Newest messages are worth most: count from the newest backwards. The comma between the
+  // users and the messages arrays is in the frame measured already.
+  const newestFirst = messages.map(itemBytes).reverse()
+  let keptMessages = countThatFit(newestFirst, maxBytes - frameBytes(trimmed(users.length, 0)))
+  while (keptMessages < messages.length && fits(users.length, keptMessages + 1)) keptMessages++
+  return trimmed(users.length, keptMessages)
 }
 
 /**
@@ -90,24 +79,30 @@ export function fitRoomListFrame(
   if (frameBytes(frame) <= maxBytes) return frame
   const { rooms } = frame
   if (!cursorAfter) {
-    const empty: RoomListFrame = { ...frame, rooms: [], truncated: { rooms: rooms.length } }
-    const kept = countThatFit(rooms.map(itemBytes), maxBytes - frameBytes(empty))
-    return { ...frame, rooms: rooms.slice(0, kept), truncated: { rooms: rooms.length - kept } }
+    const cut = (kept: number): RoomListFrame => ({
+      ...frame,
+      rooms: rooms.slice(0, kept),
+      truncated: { rooms: rooms.length - kept },
+    })
+    // Estimated with the full count in `truncated`, then stepped up as in fitSubscribedFrame.
+    let kept = countThatFit(rooms.map(itemBytes), maxBytes - frameBytes(cut(0)))
+    while (kept < rooms.length && frameBytes(cut(kept + 1)) <= maxBytes) kept++
+    return cut(kept)
   }
   const { truncated: _none, ...plain } = frame
   const trimmed = (kept: number): RoomListFrame => {
     const nextCursor = cursorAfter(kept)
     const { nextCursor: _old, ...rest } = plain
-    return nextCursor === undefined
-      ? { ...rest, rooms: rooms.slice(0, kept) }
-      : { ...rest, rooms: rooms.slice(0, kept), nextCursor }
+    const page = rooms.slice(0, kept)
+    return nextCursor === undefined ? { ...rest, rooms: page } : { ...rest, rooms: page, nextCursor }
   }
   // A cursor's length depends on where it points, by a few bytes: estimate with the one after
   // every room, then step to the largest count that fits.
   const sizes = rooms.map(itemBytes)
   let kept = countThatFit(sizes, maxBytes - frameBytes({ ...trimmed(rooms.length), rooms: [] }))
-  while (kept > 0 && frameBytes(trimmed(kept)) > maxBytes) kept--
-  while (kept < rooms.length && frameBytes(trimmed(kept + 1)) <= maxBytes) kept++
+  const fits = (count: number) => frameBytes(trimmed(count)) <= maxBytes
+  if (fits(kept)) while (kept < rooms.length && fits(kept + 1)) kept++
+  else while (kept > 0 && !fits(kept)) kept--
   return trimmed(kept)
 }
 

@@ -34,7 +34,11 @@ function satisfies(version: Version, range: string): boolean {
         if (comparator === '' || comparator === '*') return true
         const [, operator = '', rest = ''] = /^(>=|<=|>|<|\^|~|=)?(.*)$/.exec(comparator) ?? []
         const bound = parse(rest)
-        if (/[.](\*|x)/.test(rest) && operator === '') return version[0] === bound[0]
+        // A bare partial version is an X-range: `20` is any 20.x.x, `12.*` any 12.x.x, `20.19` any 20.19.x.
+        if (operator === '' || operator === '=') {
+          const given = rest.split('.').filter((part) => /^\d+$/.test(part)).length
+          return version.slice(0, given).every((part, index) => part === bound[index])
+        }
         const order = compare(version, bound)
         switch (operator) {
           case '>=':
@@ -73,5 +77,9 @@ describe('package-lock.json', () => {
     expect(satisfies([20, 19, 0], '10.* || >= 12.*')).toBe(true)
     expect(satisfies([20, 19, 0], '^10 || ^12 || >=14')).toBe(true)
     expect(satisfies([20, 19, 0], '^8.16.0 || ^10.6.0')).toBe(false)
+    expect(satisfies([20, 19, 0], '18 || 20 || >=22')).toBe(true)
+    expect(satisfies([20, 19, 0], '18 || >=22')).toBe(false)
+    expect(satisfies([20, 19, 0], '20.18')).toBe(false)
+    expect(satisfies([20, 19, 0], '20.19.0')).toBe(true)
   })
 })
