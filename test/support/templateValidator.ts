@@ -29,6 +29,14 @@ const intrinsics = new Set(
     .split(' ')
     .map((name) => `Fn::${name}`),
 )
+const sections = new Set(
+  [
+    'AWSTemplateFormatVersion Transform Description Metadata',
+    'Parameters Rules Mappings Conditions Globals Resources Outputs',
+  ]
+    .join(' ')
+    .split(' '),
+)
 const resourceKeys = new Set([
   'Type',
   'Properties',
@@ -59,12 +67,6 @@ const intrinsicOf = (value: unknown): string | undefined => {
   const [key] = keys
   return keys.length === 1 && key !== undefined && (key === 'Ref' || key.startsWith('Fn::')) ? key : undefined
 }
-const describeType = (type: PropertyType): string =>
-  type.type === 'array' || type.type === 'map'
-    ? `${type.type} of ${describeType(type.element)}`
-    : type.type === 'union'
-      ? type.types.map(describeType).join(' | ')
-      : type.type
 
 /**
  * Every problem CloudFormation's resource specification finds in the template, as
@@ -80,6 +82,14 @@ export function validateTemplate(template: CloudFormationTemplate, db: SpecDatab
   const conditions = template.Conditions ?? {}
   const mappings = template.Mappings ?? {}
   const specOf = (type: string) => db.lookup('resource', 'cloudFormationType', 'equals', type)[0]
+  const describeType = (type: PropertyType): string =>
+    type.type === 'array' || type.type === 'map'
+      ? `${type.type} of ${describeType(type.element)}`
+      : type.type === 'union'
+        ? type.types.map(describeType).join(' | ')
+        : type.type === 'ref'
+          ? db.get('typeDefinition', type.reference).name
+          : type.type
 
   const checkRef = (name: unknown, path: string): string[] =>
     typeof name === 'string' && (name in parameters || name in resources || pseudoParameters.has(name))
@@ -283,6 +293,9 @@ export function validateTemplate(template: CloudFormationTemplate, db: SpecDatab
   ]
 
   return [
+    ...Object.keys(template)
+      .filter((section) => !sections.has(section))
+      .map((section) => `${section}: not a template section`),
     ...Object.entries(parameters).flatMap(([name, parameter]) => checkParameter(name, parameter)),
     ...checkReferences(conditions, 'Conditions'),
     ...Object.entries(template.Globals ?? {}).flatMap(([section, values]) => checkGlobals(section, values)),

@@ -112,6 +112,24 @@ describe('deploy/template.yaml against the CloudFormation resource specification
       ],
     },
     {
+      mistake: 'a word where the spec wants a property type',
+      make: (copy) => {
+        propertiesOf(copy, 'Stage').DefaultRouteSettings = 'fast'
+      },
+      problems: ['Resources.Stage.Properties.DefaultRouteSettings: expected RouteSettings, found "fast"'],
+    },
+    {
+      mistake: 'a branch of an If that is not what the property takes',
+      make: (copy) => {
+        propertiesOf(copy, 'FanOutDeadLetterAlarm').AlarmActions = {
+          'Fn::If': ['NoAlarmTopic', { Ref: 'AWS::NoValue' }, 'arn:aws:sns:eu-west-1:123456789012:alarms'],
+        }
+      },
+      problems: [
+        'Resources.FanOutDeadLetterAlarm.Properties.AlarmActions: expected array of string, found "arn:aws:sns:eu-west-1:123456789012:alarms"',
+      ],
+    },
+    {
       mistake: 'an environment variable that is not a string',
       make: (copy) => {
         propertiesOf(copy, 'RouterFunction', 'Environment', 'Variables').CHATDB_TABLE = { Name: 'chat' }
@@ -148,6 +166,14 @@ describe('deploy/template.yaml against the CloudFormation resource specification
       problems: [
         'Resources.FanOutQueue.Properties.VisibilityTimeout: mapping FanOutVisibility has no key 30',
       ],
+    },
+    {
+      mistake: 'a misspelled template section',
+      make: (copy) => {
+        Object.assign(copy, { Output: copy.Outputs })
+        delete copy.Outputs
+      },
+      problems: ['Output: not a template section'],
     },
     {
       mistake: 'a parameter default outside its own bounds',
