@@ -7,6 +7,7 @@ import {
   largeRoomOptionsFromEnv,
 } from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
+import { DEFAULT_ROOM_STATS_INTERVAL_MS } from '../../src/service/chatService.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 import { readDeployTemplate } from '../support/deployTemplate.js'
 
@@ -300,8 +301,23 @@ describe('deploy/template.yaml', () => {
         ScalingConfig: { MaximumConcurrency: { Ref: 'FanOutReservedConcurrency' } },
       })
       expect(template.Parameters.FanOutBatchSize).toMatchObject({ MinValue: 1, MaxValue: 10 })
-      // The event source's MaximumConcurrency takes 2–1,000.
-      expect(template.Parameters.FanOutReservedConcurrency).toMatchObject({ MinValue: 2, MaxValue: 1000 })
+    })
+
+    it('reserves no more concurrency than an account can, nor less than the event source takes', () => {
+      // Lambda: an account's default concurrency, and what must stay unreserved of it
+      // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+      const accountConcurrency = 1000
+      const neverReserved = 100
+      // The SQS event source's ScalingConfig.MaximumConcurrency takes 2–1,000
+      // (https://docs.aws.amazon.com/lambda/latest/dg/API_ScalingConfig.html).
+      const eventSource = { min: 2, max: 1000 }
+      const parameter = template.Parameters.FanOutReservedConcurrency
+      expect(parameter).toMatchObject({
+        MinValue: eventSource.min,
+        MaxValue: Math.min(accountConcurrency - neverReserved, eventSource.max),
+      })
+      expect(parameter?.Default).toBeGreaterThanOrEqual(eventSource.min)
+      expect(parameter?.Default).toBeLessThanOrEqual(parameter?.MaxValue ?? 0)
     })
 
     it('lets the router only send to the fan-out queue, and tells it the queue URL', () => {
@@ -361,6 +377,138 @@ describe('deploy/template.yaml', () => {
       expect(Object.keys(template.Outputs)).toEqual(
         expect.arrayContaining(['FanOutQueueUrl', 'FanOutDeadLetterQueueUrl']),
       )
+    })
+  })
+
+  describe('alarms', () => {
+    type Dimension = { Name: string; Value: unknown }
+    type MetricStat = { Metric: { Namespace: string; MetricName: string; Dimensions: Dimension[] } }
+    type Alarm = Record<string, unknown> & {
+      Namespace?: string
+      MetricName?: string
+      Dimensions?: Dimension[]
+      Metrics?: { Id: string; Expression?: string; MetricStat?: MetricStat; ReturnData?: boolean }[]
+    }
+    const alarms = ofType('AWS::CloudWatch::Alarm').map((r) => r.Properties as Alarm)
+    const dimensionsOf = (dimensions: Dimension[] = []) =>
+      Object.fromEntries(dimensions.map(({ Name, Value }) => [Name, Value]))
+    /** The alarm on one metric with exactly these dimensions. */
+    const alarmOn = (namespace: string, metric: string, dimensions: Record<string, unknown>) => {
+      const found = alarms.filter(
+        (a) =>
+          a.Namespace === namespace &&
+          a.MetricName === metric &&
+          JSON.stringify(dimensionsOf(a.Dimensions)) === JSON.stringify(dimensions),
+      )
+      expect(found, `${namespace} ${metric} ${JSON.stringify(dimensions)}`).toHaveLength(1)
+      return found[0]
+    }
+    const anyAtAll = { Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' }
+
+    it("alarms on each function's errors and throttles, any in five minutes", () => {
+      const functions = resources.filter(([, r]) => r.Type === 'AWS::Serverless::Function')
+      expect(functions.length).toBeGreaterThanOrEqual(2)
+      for (const [name] of functions) {
+        for (const metric of ['Errors', 'Throttles']) {
+          expect(alarmOn('AWS/Lambda', metric, { FunctionName: { Ref: name } })).toMatchObject({
+            ...anyAtAll,
+            Statistic: 'Sum',
+            Period: 300,
+          })
+        }
+      }
+    })
+
+    it("alarms when the fan-out queue's oldest job is older than FanOutAgeAlarmSeconds (60 s) for three minutes", () => {
+      expect(
+        alarmOn('AWS/SQS', 'ApproximateAgeOfOldestMessage', {
+          QueueName: { 'Fn::GetAtt': 'FanOutQueue.QueueName' },
+        }),
+      ).toMatchObject({
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 3,
+        Threshold: { Ref: 'FanOutAgeAlarmSeconds' },
+        ComparisonOperator: 'GreaterThanThreshold',
+      })
+      // Above a trailing roomStats job's delay (its interval), so a healthy queue never fires it.
+      expect(template.Parameters.FanOutAgeAlarmSeconds?.Default).toBe(60)
+      expect(Number(template.Parameters.FanOutAgeAlarmSeconds?.Default) * 1000).toBeGreaterThan(
+        DEFAULT_ROOM_STATS_INTERVAL_MS,
+      )
+    })
+
+    it('alarms on any job in the dead-letter queue', () => {
+      expect(
+        alarmOn('AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+          QueueName: { 'Fn::GetAtt': 'FanOutDeadLetterQueue.QueueName' },
+        }),
+      ).toMatchObject({ ...anyAtAll, Statistic: 'Maximum' })
+    })
+
+    it('alarms on any throttled read or write of the table or its index', () => {
+      const table = { TableName: { Ref: 'ChatTable' } }
+      const index = { ...table, GlobalSecondaryIndexName: DATA_INDEX }
+      const [alarm, ...others] = alarms.filter((a) => a.Metrics)
+      expect(others).toEqual([])
+      const stats = (alarm?.Metrics ?? []).filter((m) => m.MetricStat)
+      expect(
+        stats.map(({ MetricStat }) => [
+          MetricStat?.Metric.MetricName,
+          dimensionsOf(MetricStat?.Metric.Dimensions),
+        ]),
+      ).toEqual([
+        ['ReadThrottleEvents', table],
+        ['WriteThrottleEvents', table],
+        ['ReadThrottleEvents', index],
+        ['WriteThrottleEvents', index],
+      ])
+      // The alarm is on their sum, each missing value (nothing throttled) counted as zero.
+      const [sum, ...more] = (alarm?.Metrics ?? []).filter((m) => m.Expression)
+      expect(more).toEqual([])
+      for (const { Id, ReturnData } of stats) {
+        expect(sum?.Expression).toContain(`FILL(${Id}, 0)`)
+        expect(ReturnData).toBe(false)
+      }
+      expect(alarm).toMatchObject(anyAtAll)
+    })
+
+    it('alarms when API Gateway fails to invoke the router', () => {
+      expect(
+        alarmOn('AWS/ApiGateway', 'ExecutionError', {
+          ApiId: { Ref: 'WebSocketApi' },
+          Stage: { Ref: 'Stage' },
+        }),
+      ).toMatchObject(anyAtAll)
+    })
+
+    it('notifies the AlarmTopicArn topic when set and nobody by default; no traffic is no alarm', () => {
+      expect(alarms.length).toBeGreaterThanOrEqual(8)
+      const topicWhenSet = { 'Fn::If': ['NoAlarmTopic', { Ref: 'AWS::NoValue' }, [{ Ref: 'AlarmTopicArn' }]] }
+      for (const alarm of alarms) {
+        expect(alarm).toMatchObject({
+          AlarmActions: topicWhenSet,
+          OKActions: topicWhenSet,
+          TreatMissingData: 'notBreaching',
+        })
+      }
+      const { Conditions: conditions } = template as unknown as { Conditions: Record<string, unknown> }
+      expect(conditions.NoAlarmTopic).toEqual({ 'Fn::Equals': [{ Ref: 'AlarmTopicArn' }, ''] })
+      const topic = template.Parameters.AlarmTopicArn
+      expect(topic?.Default).toBe('')
+      const allowed = new RegExp(`^(?:${topic?.AllowedPattern})$`)
+      for (const value of [
+        '',
+        'arn:aws:sns:eu-west-1:123456789012:chatdb-alarms',
+        'arn:aws-cn:sns:cn-north-1:123456789012:a',
+      ])
+        expect(allowed.test(value), value).toBe(true)
+      for (const value of [
+        'chatdb-alarms',
+        'arn:aws:sqs:eu-west-1:123456789012:q',
+        'arn:aws:sns:eu-west-1:1234:t',
+      ])
+        expect(allowed.test(value), value).toBe(false)
     })
   })
 })
