@@ -71,6 +71,7 @@ export interface GatewayOptions {
  * client. Unlike API Gateway, it handles one frame per connection at a time, in arrival order;
  * at most `maxQueuedFrames` may wait (one more closes the connection with 1013), and frames
  * still waiting when their connection closes are dropped ($disconnect follows the running one).
+ * API Gateway's request limits apply (`accountThrottle`, `stageThrottle`; see `createRequestLimits`).
  *
  * @example
  * const gateway = await startGateway({ port: 3001, documentClient, tableName: 'chat', log: console.log })
