@@ -142,15 +142,16 @@ describe('the local gateway: the account request budget', () => {
 
 describe('the local gateway: retries of throttled posts, as on AWS', () => {
   it("a small room's broadcast: the router's SDK client retries its 429s with backoff; every member gets the message once, and it is stored", async () => {
-    // 14 members and a burst of 10: the sendMessage frame and its 14 posts need 15 tokens.
-    const { url } = await start({ rate: 50, burst: 10 }, 'off')
-    const members = await connectMany(url, 14)
+    // 30 members and a burst of 10 refilled at 20/s: the sendMessage frame and its 30 posts need
+    // 31 tokens, over the budget unless the broadcast took more than a second.
+    const { url } = await start({ rate: 20, burst: 10 }, 'off')
+    const members = await connectMany(url, 30)
     const repository = t.repository()
     for (const [i, { connectionId }] of members.entries()) {
       await repository.subscribe({ roomName: 'busy', connectionId, userName: `user${i}` })
     }
     // The bucket full again after the connects.
-    await sleep(500)
+    await sleep(700)
     const before = gateway?.stats().throttled.managementCalls ?? 0
     const [sender] = members
     sender?.client.send({ action: 'sendMessage', roomName: 'busy', message: 'over the burst' })
@@ -171,14 +172,14 @@ describe('the local gateway: retries of throttled posts, as on AWS', () => {
   })
 
   it("a large room's fan-out job: the worker's retries (the SDK's, then its own rounds and a retry job) get every member the frame once", async () => {
-    const { url, managementEndpoint, fanOut } = await start({ rate: 50, burst: 10 }, 'off')
+    const { url, managementEndpoint, fanOut } = await start({ rate: 20, burst: 10 }, 'off')
     const members = await connectMany(url, 30)
     await writeShardSubscriptions(t.documentClient, t.tableName, {
       roomName: 'huge',
       shard: 0,
       connectionIds: members.map((m) => m.connectionId),
     })
-    await sleep(500)
+    await sleep(700)
     const frame: ServerFrame = {
       type: 'newMessage',
       roomName: 'huge',
