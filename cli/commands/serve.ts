@@ -16,6 +16,7 @@ import type { Gateway } from '../gateway/startGateway.js'
 import { holdGatewayOf } from '../gatewayLock.js'
 import { cliInvocation } from '../invocation.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
+import { describeThrottle, type ThrottleArgs, throttleOptions, throttleSettings } from './throttleFlags.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
@@ -33,6 +34,11 @@ export interface GatewayArgs extends GlobalOptions {
   allowOrigin?: string[]
   /** Host names the gateway answers to besides its address and localhost. */
   allowHost?: string[]
+  /** API Gateway's request limits (see `throttleSettings`); unset: AWS's numbers. */
+  accountRate?: string
+  accountBurst?: string
+  stageRate?: string
+  stageBurst?: string
   /** A log line per route invocation, instead of a summary every 10 s. */
   verbose: boolean
 }
@@ -86,6 +92,7 @@ export const gatewayOptions = {
     defaultDescription: `$CHATDB_LARGE_ROOM_SHARDS or ${DEFAULT_LARGE_ROOM_SHARDS}`,
     describe: 'Subscription shards of a room that becomes large',
   },
+  ...throttleOptions,
   verbose: {
     type: 'boolean',
     default: false,
@@ -171,16 +178,18 @@ export function postingCounts(
  * port: 99999 would only fail once dynalite and the table are up, as an internal RangeError.
  * Checked before the handler runs, so `dev` refuses them before it sets anything up.
  */
-export function checkGatewayArgs(args: {
-  port: number
-  'max-queued-frames': number
-  'broadcast-concurrency'?: number
-  'management-max-sockets'?: number
-  'large-room-threshold'?: string
-  'large-room-shards'?: string
-  'allow-origin'?: string[]
-  'allow-host'?: string[]
-}): true {
+export function checkGatewayArgs(
+  args: ThrottleArgs & {
+    port: number
+    'max-queued-frames': number
+    'broadcast-concurrency'?: number
+    'management-max-sockets'?: number
+    'large-room-threshold'?: string
+    'large-room-shards'?: string
+    'allow-origin'?: string[]
+    'allow-host'?: string[]
+  },
+): true {
   const { port, 'max-queued-frames': maxQueuedFrames } = args
   for (const origin of args['allow-origin'] ?? []) {
     if (!normaliseOrigin(String(origin))) {
@@ -216,6 +225,7 @@ export function checkGatewayArgs(args: {
   }
   postingCounts(args)
   largeRoomSettings(args)
+  throttleSettings(args)
   return true
 }
 
@@ -276,10 +286,17 @@ export async function serveUntilSignal(
   const summary = args.verbose ? undefined : createRouteSummary({ log })
   await reservation?.release()
   const port = reservation?.port ?? args.port
+  const throttles = throttleSettings({
+    'account-rate': args.accountRate,
+    'account-burst': args.accountBurst,
+    'stage-rate': args.stageRate,
+    'stage-burst': args.stageBurst,
+  })
   const gateway = await startGateway({
     port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
+    ...throttles,
     allowedOrigins: args.allowOrigin?.map(String),
     allowedHosts: args.allowHost?.map(String),
     ...postingCounts({
@@ -368,6 +385,11 @@ export async function serveUntilSignal(
         maxReceiveCount: gateway.fanOut.maxReceiveCount,
       },
     },
+    // API Gateway's request limits the gateway enforces (docs/cli.md, "Request limits").
+    limits: {
+      account: describeThrottle(throttles.accountThrottle),
+      route: describeThrottle(throttles.stageThrottle),
+    },
     // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
     connect: `${cliInvocation()} connect ${gateway.url}`,
     sampleFrame,
@@ -387,6 +409,7 @@ export async function serveUntilSignal(
       threshold === 'off'
         ? 'large rooms: off'
         : `large rooms: from ${threshold} subscribers, ${shards} shards, broadcast through the in-process fan-out queue (dead-lettered after ${fanOutQueue.maxReceiveCount} receives)`,
+      `limits:    account ${r.limits.account}, each route ${r.limits.route} (API Gateway's; --account-rate, --stage-rate)`,
       ...(demo ? [`demo:      ${demo.members} users in the demo rooms, connected through this gateway`] : []),
       ...(dynamoEndpoint ? [`DynamoDB:  ${dynamoEndpoint}`] : []),
       ...(inspect ? [`inspect:   ${inspect}   (from another terminal, while this runs)`] : []),

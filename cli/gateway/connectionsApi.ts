@@ -66,13 +66,15 @@ export function unsignedRefusal(headers: IncomingHttpHeaders): string | undefine
  * Serves API Gateway's management API, `{POST,GET,DELETE} /@connections/{id}` (under any stage
  * prefix), so the real `@aws-sdk/client-apigatewaymanagementapi` client posts through it.
  * Unknown or closed ids answer 410 GoneException, as API Gateway does; a request not signed as
- * the SDK signs (see `unsignedRefusal`) answers 403 ForbiddenException. Returns false for
- * requests that are not for `@connections`.
+ * the SDK signs (see `unsignedRefusal`) answers 403 ForbiddenException; one that `admit` refuses
+ * (the account's request budget) answers 429 LimitExceededException. Returns false for requests
+ * that are not for `@connections`.
  */
 export async function serveConnectionsApi(
   request: IncomingMessage,
   response: ServerResponse,
   lookup: (connectionId: string) => ManagedConnection | undefined,
+  admit: () => boolean = () => true,
 ): Promise<boolean> {
   const match = CONNECTIONS_PATH.exec(request.url ?? '')
   if (!match) return false
@@ -80,6 +82,13 @@ export async function serveConnectionsApi(
   if (refusal) {
     request.resume()
     answer(response, 403, { message: refusal }, 'ForbiddenException')
+    return true
+  }
+  if (!admit()) {
+    request.resume()
+    // The SDK takes the exception's name from x-amzn-ErrorType (before the body's code or
+    // __type), and its message from the body's `message`.
+    answer(response, 429, { message: 'Too Many Requests' }, 'LimitExceededException')
     return true
   }
   let connectionId: string

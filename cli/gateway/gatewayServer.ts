@@ -15,6 +15,7 @@ import {
 import type { Gateway, GatewayRouter, GatewayServerOptions } from './gatewayTypes.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
 import { createRequestGuard } from './requestGuard.js'
+import { createRequestLimits, tooManyRequestsFrame } from './requestLimits.js'
 import { routeLine } from './routeLog.js'
 import { urlHost } from './urlHost.js'
 import { serveWebPage } from './webPage.js'
@@ -65,6 +66,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     throw new RangeError(`maxQueuedFrames must be a non-negative integer (got ${maxQueuedFrames})`)
   }
   const counts = { handledFrames: 0, droppedFrames: 0, throttledConnections: 0 }
+  const limits = createRequestLimits({ account: options.accountThrottle, stage: options.stageThrottle, log })
   const connections = new Map<string, LiveConnection>()
   const pending = new Set<Promise<unknown>>()
   let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
@@ -105,10 +107,15 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       response.end(MISDIRECTED)
       return
     }
-    serveConnectionsApi(request, response, (id) => {
-      const connection = connections.get(id)
-      return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
-    })
+    serveConnectionsApi(
+      request,
+      response,
+      (id) => {
+        const connection = connections.get(id)
+        return connection && connection.socket.readyState === WebSocket.OPEN ? connection : undefined
+      },
+      limits.admitManagementCall,
+    )
       .then(async (served) => {
         if (served || (options.inspect && (await options.inspect(request, response)))) return
         if (serveWebPage(request, response, authority)) return
@@ -142,6 +149,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       userAgent: request.headers['user-agent'],
       headers: request.headers,
     }
+    if (limits.admitRoute('$connect').kind === 'throttled') return refuse(socket, 429, 'Too Many Requests')
     track(
       invoke(info, { routeKey: '$connect' })
         .catch(() => 500)
@@ -195,8 +203,14 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         return
       }
       connection.lastActiveAt = Date.now()
-      connection.waiting++
       const body = textOf(data)
+      const routeKey = selectRoute(body)
+      if (limits.admitRoute(routeKey).kind === 'throttled') {
+        // As API Gateway does: the route is not invoked, the client is told in a frame.
+        socket.send(tooManyRequestsFrame(info.connectionId, newGatewayId()))
+        return
+      }
+      connection.waiting++
       enqueue(async () => {
         connection.waiting--
         // A frame that had not started when its connection closed is not run: API Gateway
@@ -206,7 +220,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
           return
         }
         counts.handledFrames++
-        await invoke(info, { routeKey: selectRoute(body), body })
+        await invoke(info, { routeKey, body })
       })
     })
     socket.on('close', (code, reason) => {
@@ -245,7 +259,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     stats() {
       let queuedFrames = 0
       for (const connection of connections.values()) queuedFrames += connection.waiting
-      return { connections: connections.size, queuedFrames, ...counts }
+      return { connections: connections.size, queuedFrames, ...counts, throttled: limits.throttled() }
     },
     close() {
       closing ??= (async () => {

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda'
 import type { InspectApi } from './inspectApi.js'
 import type { DEFAULT_MAX_QUEUED_FRAMES } from './limits.js'
+import type { ThrottleCounts, ThrottleSetting } from './requestLimits.js'
 import type { RouteInvocation } from './routeLog.js'
 
 /** What the gateway invokes: the Lambda router, or anything shaped like it. */
@@ -27,6 +28,15 @@ export interface GatewayServerOptions {
    * grow the gateway's memory without bound.
    */
   maxQueuedFrames?: number
+  /**
+   * API Gateway's account request budget, shared by route requests (`$connect` and every frame)
+   * and `@connections` calls (default 10,000/s, burst 5,000; `off`: none). Over it a frame gets a
+   * "Too Many Requests" frame instead of its route, `$connect` is refused with 429, and a call
+   * answers 429 LimitExceededException.
+   */
+  accountThrottle?: ThrottleSetting
+  /** Each route's throttle, the stage's default route settings (default 1,000/s, burst 500; `off`: none). */
+  stageThrottle?: ThrottleSetting
   /** Answers the operator view's `/inspect/api/…` requests (read-only); none without it. */
   inspect?: InspectApi
   /**
@@ -54,6 +64,8 @@ export interface GatewayStats {
   droppedFrames: number
   /** Connections closed with 1013 for exceeding the queue limit. */
   throttledConnections: number
+  /** Requests refused by the account budget or a route's throttle (429). */
+  throttled: ThrottleCounts
 }
 
 export interface Gateway {

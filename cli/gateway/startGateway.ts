@@ -12,6 +12,7 @@ import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
 import { describeLocalFanOut, type LocalFanOut, startLocalFanOut } from './localFanOut.js'
+import type { ThrottleSetting } from './requestLimits.js'
 import type { RouteInvocation } from './routeLog.js'
 
 export type { LocalFanOut } from './localFanOut.js'
@@ -35,6 +36,10 @@ export interface GatewayOptions {
   route?: (invocation: RouteInvocation) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
+  /** API Gateway's account request budget (default 10,000/s, burst 5,000; `off`: none). */
+  accountThrottle?: ThrottleSetting
+  /** Each route's throttle, as the stage's default route settings (default 1,000/s, burst 500). */
+  stageThrottle?: ThrottleSetting
   /** Host names it answers to besides its address and `localhost` (`--allow-host`). */
   allowedHosts?: readonly string[]
   /** Page origins that may open a WebSocket besides its own page (`--allow-origin`). */
@@ -66,6 +71,7 @@ export interface GatewayOptions {
  * client. Unlike API Gateway, it handles one frame per connection at a time, in arrival order;
  * at most `maxQueuedFrames` may wait (one more closes the connection with 1013), and frames
  * still waiting when their connection closes are dropped ($disconnect follows the running one).
+ * API Gateway's request limits apply (`accountThrottle`, `stageThrottle`; see `createRequestLimits`).
  *
  * @example
  * const gateway = await startGateway({ port: 3001, documentClient, tableName: 'chat', log: console.log })
@@ -95,6 +101,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     route: options.route,
     maxQueuedFrames,
+    accountThrottle: options.accountThrottle,
+    stageThrottle: options.stageThrottle,
     allowedHosts,
     allowedOrigins,
     // The operator view reads through the same client; the Lambda handlers never serve it.

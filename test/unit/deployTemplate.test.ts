@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { TEMPLATE_STAGE_THROTTLE } from '../../cli/gateway/requestLimits.js'
 import { worstCaseCallMs } from '../../src/client.js'
 import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
 import {
@@ -85,6 +86,18 @@ describe('deploy/template.yaml', () => {
       ['$connect', '$default', '$disconnect', 'listRooms', 'sendMessage', 'subscribe', 'unsubscribe'].sort(),
     )
     expect(ofType('AWS::ApiGatewayV2::Stage')).toHaveLength(1)
+  })
+
+  it('throttles each route with StageThrottleRate/StageThrottleBurst, whose defaults the local gateway enforces', () => {
+    const [stage] = ofType('AWS::ApiGatewayV2::Stage')
+    expect(stage?.Properties.DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: { Ref: 'StageThrottleRate' },
+      ThrottlingBurstLimit: { Ref: 'StageThrottleBurst' },
+    })
+    // No route of its own: every route gets the default, as the local gateway applies it.
+    expect(stage?.Properties.RouteSettings).toBeUndefined()
+    expect(template.Parameters.StageThrottleRate?.Default).toBe(TEMPLATE_STAGE_THROTTLE.rate)
+    expect(template.Parameters.StageThrottleBurst?.Default).toBe(TEMPLATE_STAGE_THROTTLE.burst)
   })
 
   it('runs the router on nodejs22.x', () => {

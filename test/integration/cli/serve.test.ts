@@ -494,6 +494,50 @@ describe('chatdb serve / dev (built CLI)', () => {
     }
   })
 
+  it("enforces API Gateway's request limits, AWS's numbers unless its flags say otherwise, and refuses bad ones in one line", async () => {
+    const help = await runCli(['serve', '--help'])
+    for (const [flag, value] of [
+      ['--account-rate', '10000'],
+      ['--account-burst', '5000'],
+      ['--stage-rate', '1000'],
+      ['--stage-burst', '500'],
+    ]) {
+      expect(help.stdout).toMatch(new RegExp(`${flag} [^[]*\\[string\\] \\[default: ${value}\\]`))
+    }
+    const [badRate, badBurst, burstWithoutRate] = await Promise.all([
+      runCli(['serve', '--account-rate', 'lots']),
+      runCli(['dev', '--stage-burst', '0', `--local=${join(tempDir(), 'dev')}`]),
+      runCli(['serve', '--stage-rate', 'off', '--stage-burst', '5']),
+    ])
+    expectFailure(badRate, 'cli.usage', 2)
+    expect(badRate.stderr).toContain(
+      '--account-rate must be a positive number of requests per second, or off, got "lots"',
+    )
+    expectFailure(badBurst, 'cli.usage', 2)
+    expect(badBurst.stderr).toContain('--stage-burst must be a whole number ≥ 1, got "0"')
+    expectFailure(burstWithoutRate, 'cli.usage', 2)
+
+    const table = await createTestTable(documentClient, 'serve')
+    const server = startCli(['serve', '--port', '0', '--stage-rate', '0.1', '--stage-burst', '2'], { table })
+    try {
+      const ready = await server.ready
+      expect(ready.limits).toEqual({ account: '10000/s, burst 5000', route: '0.1/s, burst 2' })
+      const client = await connect(ready.url as string)
+      for (let i = 0; i < 4; i++) client.send({ action: 'listRooms' })
+      const frames = [await client.next(), await client.next(), await client.next(), await client.next()]
+      // Two listRooms within the route's burst; two throttled on arrival, before either answer.
+      expect(frames.filter((f) => f.type === 'roomList')).toHaveLength(2)
+      expect(frames.filter((f) => f.message === 'Too Many Requests')).toHaveLength(2)
+      client.close()
+      await client.closed
+    } finally {
+      const { code, stderr } = await server.stop()
+      expect(code).toBe(0)
+      expect(stderr).toMatch(/^throttled 1 request\(s\), the last a listRooms request over the stage limit/m)
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+  })
+
   it('--local <dir> keeps the table between invocations', async () => {
     const dir = join(tempDir(), 'db')
     const created = await runCli(['create-table', `--local=${dir}`, '--json'])

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { groupErrors } from '../../../cli/commands/cleanup.js'
 import { describeItems } from '../../../cli/commands/deleteTable.js'
 import { checkGatewayArgs, largeRoomSettings, postingCounts } from '../../../cli/commands/serve.js'
+import { throttleSettings } from '../../../cli/commands/throttleFlags.js'
 import { positionals, usageMessage } from '../../../cli/configure.js'
 import { CliError } from '../../../cli/errors.js'
 
@@ -154,5 +155,55 @@ describe('largeRoomSettings', () => {
         checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'large-room-threshold': 'lots' }),
       ),
     ).toContain('--large-room-threshold')
+  })
+})
+
+describe('throttleSettings', () => {
+  const usageError = (run: () => unknown) => {
+    try {
+      run()
+    } catch (error) {
+      return error instanceof CliError && error.code === 'cli.usage'
+        ? error.message
+        : `not a usage error: ${error}`
+    }
+    return 'accepted'
+  }
+
+  it("defaults to AWS's account quota and the template's stage throttle", () => {
+    expect(throttleSettings({})).toEqual({
+      accountThrottle: { rate: 10_000, burst: 5_000 },
+      stageThrottle: { rate: 1_000, burst: 500 },
+    })
+  })
+
+  it('takes rates (fractions too) and bursts, each flag alone, and off for no limit', () => {
+    expect(throttleSettings({ 'account-rate': '20', 'account-burst': '10', 'stage-rate': '0.5' })).toEqual({
+      accountThrottle: { rate: 20, burst: 10 },
+      stageThrottle: { rate: 0.5, burst: 500 },
+    })
+    expect(throttleSettings({ 'account-rate': 'off', 'stage-rate': 'OFF' })).toEqual({
+      accountThrottle: 'off',
+      stageThrottle: 'off',
+    })
+  })
+
+  it('refuses a rate that is not a positive number, a burst that is not a whole number ≥ 1, and a burst with its rate off', () => {
+    for (const value of ['0', '-5', 'lots', '', 'Infinity']) {
+      expect(usageError(() => throttleSettings({ 'stage-rate': value }))).toBe(
+        `--stage-rate must be a positive number of requests per second, or off, got ${JSON.stringify(value)}`,
+      )
+    }
+    for (const value of ['0', '2.5', 'off', ' ']) {
+      expect(usageError(() => throttleSettings({ 'account-burst': value }))).toBe(
+        `--account-burst must be a whole number ≥ 1, got ${JSON.stringify(value)}`,
+      )
+    }
+    expect(usageError(() => throttleSettings({ 'account-rate': 'off', 'account-burst': '10' }))).toBe(
+      '--account-burst has no effect with --account-rate off',
+    )
+    expect(
+      usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'stage-burst': '-1' })),
+    ).toContain('--stage-burst')
   })
 })
