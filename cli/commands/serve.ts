@@ -9,6 +9,7 @@ import {
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { limitForJson } from '../gateway/connectionLifetime.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
 import { createRouteSummary, ROUTE_SUMMARY_INTERVAL_MS } from '../gateway/routeLog.js'
@@ -16,11 +17,15 @@ import type { Gateway } from '../gateway/startGateway.js'
 import { holdGatewayOf } from '../gatewayLock.js'
 import { cliInvocation } from '../invocation.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
+import { connectionLimitOptions, connectionLimits } from './connectionLimitFlags.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
   host: string
   maxQueuedFrames: number
+  /** API Gateway's idle timeout and connection duration, as durations (see `connectionLimits`). */
+  idleTimeout: string
+  maxConnectionAge: string
   /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `postingCounts`). */
   broadcastConcurrency?: number
   /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
@@ -64,6 +69,7 @@ export const gatewayOptions = {
     default: DEFAULT_MAX_QUEUED_FRAMES,
     describe: 'Frames a connection may have waiting; one more closes it with 1013 (try again later)',
   },
+  ...connectionLimitOptions,
   'broadcast-concurrency': {
     type: 'number',
     defaultDescription: `$CHATDB_BROADCAST_CONCURRENCY or ${DEFAULT_POST_CONCURRENCY}`,
@@ -174,6 +180,8 @@ export function postingCounts(
 export function checkGatewayArgs(args: {
   port: number
   'max-queued-frames': number
+  'idle-timeout'?: string
+  'max-connection-age'?: string
   'broadcast-concurrency'?: number
   'management-max-sockets'?: number
   'large-room-threshold'?: string
@@ -216,6 +224,7 @@ export function checkGatewayArgs(args: {
   }
   postingCounts(args)
   largeRoomSettings(args)
+  connectionLimits(args)
   return true
 }
 
@@ -276,10 +285,15 @@ export async function serveUntilSignal(
   const summary = args.verbose ? undefined : createRouteSummary({ log })
   await reservation?.release()
   const port = reservation?.port ?? args.port
+  const limits = connectionLimits({
+    'idle-timeout': args.idleTimeout,
+    'max-connection-age': args.maxConnectionAge,
+  })
   const gateway = await startGateway({
     port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
+    ...limits,
     allowedOrigins: args.allowOrigin?.map(String),
     allowedHosts: args.allowHost?.map(String),
     ...postingCounts({
@@ -367,6 +381,11 @@ export async function serveUntilSignal(
         visibilityTimeoutMs: gateway.fanOut.visibilityTimeoutMs,
         maxReceiveCount: gateway.fanOut.maxReceiveCount,
       },
+    },
+    // API Gateway's limits as this gateway applies them: milliseconds, or `off`.
+    connectionLimits: {
+      idleTimeoutMs: limitForJson(limits.idleTimeoutMs),
+      maxConnectionAgeMs: limitForJson(limits.maxConnectionAgeMs),
     },
     // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
     connect: `${cliInvocation()} connect ${gateway.url}`,

@@ -27,6 +27,13 @@ export interface GatewayServerOptions {
    * grow the gateway's memory without bound.
    */
   maxQueuedFrames?: number
+  /**
+   * API Gateway's idle connection timeout (default 10 minutes; `Infinity`: none) and connection
+   * duration (default 2 hours): a connection with no data frame either way for that long, or that
+   * old, is closed with 1001 "Going away" and gets its `$disconnect` (see `createConnectionLifetime`).
+   */
+  idleTimeoutMs?: number
+  maxConnectionAgeMs?: number
   /** Answers the operator view's `/inspect/api/…` requests (read-only); none without it. */
   inspect?: InspectApi
   /**
@@ -54,6 +61,10 @@ export interface GatewayStats {
   droppedFrames: number
   /** Connections closed with 1013 for exceeding the queue limit. */
   throttledConnections: number
+  /** Connections closed with 1001 after the idle timeout. */
+  idleClosedConnections: number
+  /** Connections closed with 1001 at the maximum connection age. */
+  agedOutConnections: number
 }
 
 export interface Gateway {

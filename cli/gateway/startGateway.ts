@@ -35,6 +35,9 @@ export interface GatewayOptions {
   route?: (invocation: RouteInvocation) => void
   /** Frames a connection may have waiting; one more closes it with 1013 (default 64). */
   maxQueuedFrames?: number
+  /** API Gateway's idle timeout (default 10 min) and connection duration (2 h); `Infinity`: none. */
+  idleTimeoutMs?: number
+  maxConnectionAgeMs?: number
   /** Host names it answers to besides its address and `localhost` (`--allow-host`). */
   allowedHosts?: readonly string[]
   /** Page origins that may open a WebSocket besides its own page (`--allow-origin`). */
@@ -95,6 +98,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     log,
     route: options.route,
     maxQueuedFrames,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnectionAgeMs: options.maxConnectionAgeMs,
     allowedHosts,
     allowedOrigins,
     // The operator view reads through the same client; the Lambda handlers never serve it.
