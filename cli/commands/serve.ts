@@ -9,6 +9,7 @@ import {
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { limitForJson } from '../gateway/connectionLifetime.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
 import { createRouteSummary, ROUTE_SUMMARY_INTERVAL_MS } from '../gateway/routeLog.js'
@@ -16,12 +17,16 @@ import type { Gateway } from '../gateway/startGateway.js'
 import { holdGatewayOf } from '../gatewayLock.js'
 import { cliInvocation } from '../invocation.js'
 import { listenError, type PortReservation, reservePort } from '../port.js'
+import { connectionLimitOptions, connectionLimits } from './connectionLimitFlags.js'
 import { describeThrottle, type ThrottleArgs, throttleOptions, throttleSettings } from './throttleFlags.js'
 
 export interface GatewayArgs extends GlobalOptions {
   port: number
   host: string
   maxQueuedFrames: number
+  /** API Gateway's idle timeout and connection duration, as durations (see `connectionLimits`). */
+  idleTimeout: string
+  maxConnectionAge: string
   /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `postingCounts`). */
   broadcastConcurrency?: number
   /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
@@ -70,6 +75,7 @@ export const gatewayOptions = {
     default: DEFAULT_MAX_QUEUED_FRAMES,
     describe: 'Frames a connection may have waiting; one more closes it with 1013 (try again later)',
   },
+  ...connectionLimitOptions,
   'broadcast-concurrency': {
     type: 'number',
     defaultDescription: `$CHATDB_BROADCAST_CONCURRENCY or ${DEFAULT_POST_CONCURRENCY}`,
@@ -182,6 +188,8 @@ export function checkGatewayArgs(
   args: ThrottleArgs & {
     port: number
     'max-queued-frames': number
+    'idle-timeout'?: string
+    'max-connection-age'?: string
     'broadcast-concurrency'?: number
     'management-max-sockets'?: number
     'large-room-threshold'?: string
@@ -226,6 +234,7 @@ export function checkGatewayArgs(
   postingCounts(args)
   largeRoomSettings(args)
   throttleSettings(args)
+  connectionLimits(args)
   return true
 }
 
@@ -292,11 +301,16 @@ export async function serveUntilSignal(
     'stage-rate': args.stageRate,
     'stage-burst': args.stageBurst,
   })
+  const limits = connectionLimits({
+    'idle-timeout': args.idleTimeout,
+    'max-connection-age': args.maxConnectionAge,
+  })
   const gateway = await startGateway({
     port,
     host: args.host,
     maxQueuedFrames: args.maxQueuedFrames,
     ...throttles,
+    ...limits,
     allowedOrigins: args.allowOrigin?.map(String),
     allowedHosts: args.allowHost?.map(String),
     ...postingCounts({
@@ -389,6 +403,11 @@ export async function serveUntilSignal(
     limits: {
       account: describeThrottle(throttles.accountThrottle),
       route: describeThrottle(throttles.stageThrottle),
+    },
+    // API Gateway's connection limits as this gateway applies them: milliseconds, or `off`.
+    connectionLimits: {
+      idleTimeoutMs: limitForJson(limits.idleTimeoutMs),
+      maxConnectionAgeMs: limitForJson(limits.maxConnectionAgeMs),
     },
     // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
     connect: `${cliInvocation()} connect ${gateway.url}`,

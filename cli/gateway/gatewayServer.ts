@@ -4,6 +4,12 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { type RawData, WebSocket, WebSocketServer } from 'ws'
 import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
+import {
+  AWS_IDLE_TIMEOUT_MS,
+  AWS_MAX_CONNECTION_AGE_MS,
+  createConnectionLifetime,
+  GOING_AWAY,
+} from './connectionLifetime.js'
 import { type ManagedConnection, serveConnectionsApi } from './connectionsApi.js'
 import {
   buildEvent,
@@ -31,6 +37,8 @@ interface LiveConnection extends ConnectionInfo, ManagedConnection {
   waiting: number
   /** Set on close: frames still waiting are dropped, never run. */
   closed: boolean
+  /** The code and reason `$disconnect` reports when the gateway itself closed it at a limit. */
+  closedBy?: { code: number; reason: string }
 }
 
 function refuse(socket: Duplex, statusCode: number, body = '') {
@@ -65,9 +73,28 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
     throw new RangeError(`maxQueuedFrames must be a non-negative integer (got ${maxQueuedFrames})`)
   }
-  const counts = { handledFrames: 0, droppedFrames: 0, throttledConnections: 0 }
+  const counts = {
+    handledFrames: 0,
+    droppedFrames: 0,
+    throttledConnections: 0,
+    idleClosedConnections: 0,
+    agedOutConnections: 0,
+  }
   const limits = createRequestLimits({ account: options.accountThrottle, stage: options.stageThrottle, log })
   const connections = new Map<string, LiveConnection>()
+  // API Gateway's idle timeout and connection duration: both close with 1001 and run $disconnect.
+  const lifetime = createConnectionLifetime({
+    idleTimeoutMs: options.idleTimeoutMs ?? AWS_IDLE_TIMEOUT_MS,
+    maxConnectionAgeMs: options.maxConnectionAgeMs ?? AWS_MAX_CONNECTION_AGE_MS,
+    expire(connectionId, why) {
+      const connection = connections.get(connectionId)
+      if (!connection || connection.socket.readyState !== WebSocket.OPEN) return
+      counts[why === 'idle' ? 'idleClosedConnections' : 'agedOutConnections']++
+      log(`closed ${connectionId}: ${why === 'idle' ? 'idle timeout' : 'maximum connection age'} (1001)`)
+      connection.closedBy = GOING_AWAY
+      connection.socket.close(GOING_AWAY.code, GOING_AWAY.reason)
+    },
+  })
   const pending = new Set<Promise<unknown>>()
   let stage: GatewayStage = { apiId: 'local', stage: 'local', domainName: host }
   let managementEndpoint = ''
@@ -168,13 +195,17 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       queue: Promise.resolve(),
       waiting: 0,
       closed: false,
-      send: (data) =>
-        new Promise<void>((resolve, reject) =>
+      send: (data) => {
+        // A post is traffic too: API Gateway's idle timeout counts data frames either way.
+        lifetime.active(info.connectionId)
+        return new Promise<void>((resolve, reject) =>
           socket.send(data, (error) => (error ? reject(error) : resolve())),
-        ),
+        )
+      },
       close: () => socket.close(1000, 'Closed by the server'),
     }
     connections.set(info.connectionId, connection)
+    lifetime.opened(info.connectionId)
     const enqueue = (work: () => Promise<unknown>) => {
       connection.queue = track(
         connection.queue.then(work).then(
@@ -187,7 +218,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
         ),
       )
     }
+    // Data frames only: a ping does not keep a connection from going idle, as on API Gateway.
     socket.on('message', (data) => {
+      lifetime.active(info.connectionId)
       // ws may still deliver frames that arrived with (or after) our own close frame.
       if (connection.closed || socket.readyState !== WebSocket.OPEN) {
         counts.droppedFrames++
@@ -226,14 +259,14 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     socket.on('close', (code, reason) => {
       // Gone before $disconnect runs, as in API Gateway: posts to it answer 410.
       connections.delete(info.connectionId)
+      lifetime.closed(info.connectionId)
       connection.closed = true
+      // The gateway's own code and reason, whatever the client echoed (or 1006 if it never did).
+      const disconnect = connection.closedBy
+        ? { statusCode: connection.closedBy.code, reason: connection.closedBy.reason }
+        : { statusCode: code, reason: reason.toString('utf8') }
       // $disconnect is queued behind the frame in flight (and the dropped ones, which return at once).
-      enqueue(() =>
-        invoke(info, {
-          routeKey: '$disconnect',
-          disconnect: { statusCode: code, reason: reason.toString('utf8') },
-        }),
-      )
+      enqueue(() => invoke(info, { routeKey: '$disconnect', disconnect }))
     })
     socket.on('error', () => socket.terminate())
   }
@@ -265,6 +298,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
       closing ??= (async () => {
         server.off('upgrade', accept)
         server.on('upgrade', (_request, socket: Duplex) => refuse(socket, 503))
+        lifetime.stop()
         // Each socket's own close listener (registered first) queues its $disconnect; waiting
         // for 'close' here means every one of them is queued before the pending work is awaited.
         await Promise.all(

@@ -37,6 +37,13 @@ export interface GatewayServerOptions {
   accountThrottle?: ThrottleSetting
   /** Each route's throttle, the stage's default route settings (default 1,000/s, burst 500; `off`: none). */
   stageThrottle?: ThrottleSetting
+  /**
+   * API Gateway's idle connection timeout (default 10 minutes; `Infinity`: none) and connection
+   * duration (default 2 hours): a connection with no data frame either way for that long, or that
+   * old, is closed with 1001 "Going away" and gets its `$disconnect` (see `createConnectionLifetime`).
+   */
+  idleTimeoutMs?: number
+  maxConnectionAgeMs?: number
   /** Answers the operator view's `/inspect/api/…` requests (read-only); none without it. */
   inspect?: InspectApi
   /**
@@ -66,6 +73,10 @@ export interface GatewayStats {
   throttledConnections: number
   /** Requests refused by the account budget or a route's throttle (429). */
   throttled: ThrottleCounts
+  /** Connections closed with 1001 after the idle timeout. */
+  idleClosedConnections: number
+  /** Connections closed with 1001 at the maximum connection age. */
+  agedOutConnections: number
 }
 
 export interface Gateway {

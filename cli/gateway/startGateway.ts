@@ -40,6 +40,9 @@ export interface GatewayOptions {
   accountThrottle?: ThrottleSetting
   /** Each route's throttle, as the stage's default route settings (default 1,000/s, burst 500). */
   stageThrottle?: ThrottleSetting
+  /** API Gateway's idle timeout (default 10 min) and connection duration (2 h); `Infinity`: none. */
+  idleTimeoutMs?: number
+  maxConnectionAgeMs?: number
   /** Host names it answers to besides its address and `localhost` (`--allow-host`). */
   allowedHosts?: readonly string[]
   /** Page origins that may open a WebSocket besides its own page (`--allow-origin`). */
@@ -103,6 +106,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     maxQueuedFrames,
     accountThrottle: options.accountThrottle,
     stageThrottle: options.stageThrottle,
+    idleTimeoutMs: options.idleTimeoutMs,
+    maxConnectionAgeMs: options.maxConnectionAgeMs,
     allowedHosts,
     allowedOrigins,
     // The operator view reads through the same client; the Lambda handlers never serve it.

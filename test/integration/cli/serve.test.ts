@@ -118,6 +118,8 @@ describe('chatdb serve / dev (built CLI)', () => {
           shards: 64,
           fanOutQueue: { visibilityTimeoutMs: 30_000, maxReceiveCount: 5 },
         },
+        // API Gateway's idle timeout (10 min) and connection duration (2 h).
+        connectionLimits: { idleTimeoutMs: 600_000, maxConnectionAgeMs: 7_200_000 },
       })
       // The built CLI serves the chat page from dist/ (the build copies it there).
       const page = await fetch(ready.page as string)
@@ -404,6 +406,37 @@ describe('chatdb serve / dev (built CLI)', () => {
     })
     expectFailure(fromEnv, 'cli.usage', 2)
     expect(fromEnv.stderr).toContain('CHATDB_LARGE_ROOM_THRESHOLD must be')
+  })
+
+  it('serve --idle-timeout scales the idle timeout (a quiet client is closed with 1001); bad limits are cli.usage, before setting anything up', async () => {
+    const table = await createTestTable(documentClient, 'idle')
+    const server = startCli(['serve', '--port', '0', '--idle-timeout', '1s', '--max-connection-age', 'off'], {
+      table,
+    })
+    try {
+      const ready = await server.ready
+      expect(ready.connectionLimits).toEqual({ idleTimeoutMs: 1_000, maxConnectionAgeMs: 'off' })
+      const socket = new WebSocket(ready.url as string)
+      const closed = new Promise<[number, string]>((resolve) =>
+        socket.once('close', (code, reason) => resolve([code, String(reason)])),
+      )
+      expect(await closed).toEqual([1001, 'Going away'])
+      expect((await server.stop('SIGTERM')).code).toBe(0)
+    } finally {
+      server.child.kill('SIGKILL')
+      await documentClient.send(new DeleteTableCommand({ TableName: table }))
+    }
+    const cwd = tempDir()
+    const dev = await runCli(['dev', '--port', '0', '--idle-timeout', 'soon'], {
+      cwd,
+      env: { AWS_ENDPOINT_URL_DYNAMODB: undefined },
+    })
+    expectFailure(dev, 'cli.usage', 2)
+    expect(dev.stderr).toContain('--idle-timeout: "soon" is not a duration')
+    expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
+    const serve = await runCli(['serve', '--port', '0', '--max-connection-age', '0s'], { table: 'unused' })
+    expectFailure(serve, 'cli.usage', 2)
+    expect(serve.stderr).toContain('--max-connection-age: "0s" is not a duration')
   })
 
   it('serve refuses other sites’ pages and names unless --allow-origin / --allow-host name them; bad values are cli.usage', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { groupErrors } from '../../../cli/commands/cleanup.js'
+import { connectionLimits } from '../../../cli/commands/connectionLimitFlags.js'
 import { describeItems } from '../../../cli/commands/deleteTable.js'
 import { checkGatewayArgs, largeRoomSettings, postingCounts } from '../../../cli/commands/serve.js'
 import { throttleSettings } from '../../../cli/commands/throttleFlags.js'
@@ -205,5 +206,35 @@ describe('throttleSettings', () => {
     expect(
       usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'stage-burst': '-1' })),
     ).toContain('--stage-burst')
+  })
+})
+
+describe('connectionLimits', () => {
+  const usageError = (run: () => unknown) => {
+    try {
+      run()
+    } catch (error) {
+      return error instanceof CliError && error.code === 'cli.usage'
+        ? error.message
+        : `not a usage error: ${error}`
+    }
+    return 'accepted'
+  }
+
+  it("defaults to API Gateway's 10 minutes and 2 hours; takes durations and off", () => {
+    expect(connectionLimits({})).toEqual({ idleTimeoutMs: 600_000, maxConnectionAgeMs: 7_200_000 })
+    expect(connectionLimits({ 'idle-timeout': '1500ms', 'max-connection-age': 'off' })).toEqual({
+      idleTimeoutMs: 1_500,
+      maxConnectionAgeMs: Infinity,
+    })
+  })
+
+  it('refuses anything else as cli.usage naming the flag, also through checkGatewayArgs', () => {
+    expect(usageError(() => connectionLimits({ 'idle-timeout': '10' }))).toMatch(
+      /^--idle-timeout: "10" is not a duration/,
+    )
+    expect(
+      usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'max-connection-age': '-2h' })),
+    ).toMatch(/^--max-connection-age: "-2h" is not a duration/)
   })
 })
