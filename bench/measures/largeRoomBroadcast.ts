@@ -1,20 +1,7 @@
-import { COLD_START_MS, HOT_ROOM_STORM, modelledFanOut } from '../deployedFanOut.js'
 import type { BenchEnvironment } from '../env.js'
-import { readFanOutDeployment } from '../fanOutDeployment.js'
-import { type FanOutModelInput, simulateFanOut } from '../fanOutModel.js'
 import type { Section } from '../report.js'
 import { type DeliveryCase, type DeliveryOptions, measureLargeRoomDelivery } from './largeRoomDelivery.js'
-
-/** Today's broadcast before the queue: one invocation posts to every member, 16 in flight, inside the 29 s limit. */
-const ONE_INVOCATION: Partial<FanOutModelInput> = {
-  shards: 1,
-  baseMembers: 0,
-  batchSize: 1,
-  scaling: { initialConcurrency: 1, addedPerMinute: 0, maximumConcurrency: 1 },
-  warmEnvironments: 1,
-  inFlight: 16,
-  cpuPerPostMs: 0.45,
-}
+import { modelledBroadcastRows } from './modelledBroadcast.js'
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2)
 
@@ -88,46 +75,9 @@ export async function largeRoomBroadcast(
       })
     }
   }
-  // The model runs with the deployment's defaults, read from deploy/template.yaml now.
-  const deployment = readFanOutDeployment()
-  const model = modelledFanOut(deployment, options.modelled)
-  const { inputs } = model
-  const quota = { perSecond: inputs.quotaPerSecond, burst: inputs.quotaBurst }
-  for (const { subscribers, cold, warm, floorMs } of model.broadcasts) {
-    const alone = simulateFanOut({ ...inputs, ...ONE_INVOCATION, subscribers })
-    rows.push([
-      count(subscribers),
-      `modelled (virtual time; ${cold.invocations} invocations, ${cold.coldStarts} cold starts; warm environments: ${seconds(warm.completionMs)} s; one invocation without the queue: ${seconds(alone.completionMs)} s${alone.completionMs > 29_000 ? ', over the 29 s limit' : ''})`,
-      quotaText(quota),
-      seconds(cold.completionMs),
-      count(Math.round(subscribers / (cold.completionMs / 1000))),
-      `${count(cold.throttledPosts)} waited`,
-      seconds(floorMs),
-      `${(cold.completionMs / floorMs).toFixed(2)}×`,
-    ])
-    // As for the measured rows: where the quota binds, the queue and the workers must get close
-    // to what it allows; below that the worker's CPU (its memory) sets the time.
-    if (subscribers > quota.burst * 2) {
-      checks.push({
-        name: `large-room broadcast (modelled, cold), ${count(subscribers)} subscribers: completion ÷ the quota's floor (×)`,
-        value: cold.completionMs / floorMs,
-        target: 1.25,
-        better: 'lower',
-      })
-    }
-  }
-  const { storm } = model
-  const stormMessages = HOT_ROOM_STORM.messagesPerSecond * HOT_ROOM_STORM.seconds
-  rows.push([
-    `${count(HOT_ROOM_STORM.subscribers)} × ${count(stormMessages)} messages (${HOT_ROOM_STORM.messagesPerSecond}/s)`,
-    `modelled, the first ${HOT_ROOM_STORM.seconds} s of the hot room's storm: ${storm.messagesDelivered} message(s) delivered to everyone (the first at ${seconds(storm.firstMessageMs ?? Number.NaN)} s), ${count(storm.jobsWaiting)} jobs still queued (the oldest ${seconds(storm.oldestJobAgeMs)} s old); the event source at its ${inputs.scaling.maximumConcurrency} after ${seconds(storm.fullConcurrencyMs ?? Number.NaN)} s`,
-    quotaText(quota),
-    `— (cut at ${HOT_ROOM_STORM.seconds})`,
-    count(Math.round(storm.posts / HOT_ROOM_STORM.seconds)),
-    `${count(storm.throttledPosts)} waited`,
-    seconds(storm.quotaFloorMs + inputs.postLatencyMs),
-    '—',
-  ])
+  const model = modelledBroadcastRows(options.modelled)
+  rows.push(...model.rows)
+  checks.push(...model.checks)
   return {
     title: 'Large-room broadcast (measured on dynalite, and modelled in virtual time)',
     description: [
@@ -140,11 +90,8 @@ export async function largeRoomBroadcast(
       '(over it: 429 `LimitExceededException`, retried by the SDK, then by the worker with backoff, then as a retry job on the queue).',
       "Completion runs from the call to the last member's delivery (the endpoint counts distinct connections), after one uncounted warm-up broadcast; posts/s = subscribers ÷ completion;",
       'throttled = posts answered 429. The row at 1,000/s is the 100k-at-10,000/s case scaled by ten in both, so that the quota and not this',
-      "machine's CPU is the limit. **Modelled** rows: bench/fanOutModel.ts in virtual time with deploy/template.yaml's defaults (bench/fanOutDeployment.ts): " +
-        `${inputs.shards} shard jobs and the base partition's (${count(inputs.baseMembers ?? 0)} members from before the room became large) in batches of ${inputs.batchSize}, ` +
-        `Lambda's SQS event source starting ${inputs.scaling.initialConcurrency} invocations and adding up to ${inputs.scaling.addedPerMinute} a minute up to ${inputs.scaling.maximumConcurrency} (reserved concurrency ${deployment.reservedConcurrency}, MaximumConcurrency ${deployment.maximumConcurrency}), ` +
-        `a cold start of ${COLD_START_MS / 1000} s per new execution environment (assumption; docs/capacity.md), ${inputs.inFlight} posts in flight per invocation (its jobs share ${deployment.maxSockets} sockets), ` +
-        `${inputs.postLatencyMs} ms a post and ${inputs.cpuPerPostMs.toFixed(2)} ms of CPU a post at ${deployment.memoryMb} MB (0.36 ms on one vCPU). Completion is the cold case; posts/s and waits too.`,
+      "machine's CPU is the limit.",
+      model.description,
       "The floor is what the quota alone allows: (subscribers − burst) ÷ rate + one post's latency; no data layer gets under it.",
     ].join(' '),
     header: [
