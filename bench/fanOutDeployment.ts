@@ -63,10 +63,23 @@ export function fanOutDeploymentOf(template: Template): FanOutDeployment {
     return number
   }
 
-  const mappings = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
+  // The fan-out queue is the one the functions' CHATDB_FANOUT_QUEUE_URL names; its mapping is
+  // the worker's, whatever other queues and mappings the template holds.
+  const queues = new Set(
+    Object.values(resources).flatMap((r) => {
+      const url = variablesOf(r.Properties ?? {}).CHATDB_FANOUT_QUEUE_URL as { Ref?: string } | undefined
+      return url?.Ref === undefined ? [] : [url.Ref]
+    }),
+  )
+  const mappings = Object.entries(resources).filter(([, r]) => {
+    const source = r.Properties?.EventSourceArn as { 'Fn::GetAtt'?: string | string[] } | undefined
+    const attribute = source?.['Fn::GetAtt']
+    const queue = Array.isArray(attribute) ? attribute[0] : attribute?.replace(/\.Arn$/, '')
+    return r.Type === 'AWS::Lambda::EventSourceMapping' && queue !== undefined && queues.has(queue)
+  })
   if (mappings.length !== 1)
     throw new Error(
-      `deploy/template.yaml: expected one event source mapping (the fan-out queue's), found ${mappings.length}`,
+      `deploy/template.yaml: expected one event source mapping of the fan-out queue (CHATDB_FANOUT_QUEUE_URL), found ${mappings.length}`,
     )
   const [mappingName, mappingResource] = mappings[0] as [string, { Properties?: Record<string, unknown> }]
   const mapping = { name: mappingName, properties: mappingResource.Properties ?? {} }

@@ -88,6 +88,18 @@ describe('fanOutDeploymentOf', () => {
     expect(() => fanOutDeploymentOf(off)).toThrow(/CHATDB_LARGE_ROOM_THRESHOLD/)
   })
 
+  it("picks the fan-out queue's event source among others", () => {
+    const t = template()
+    const other = structuredClone(t.Resources.FanOutEventSource) as {
+      Type: string
+      Properties: Record<string, unknown>
+    }
+    other.Properties.EventSourceArn = { 'Fn::GetAtt': 'OtherQueue.Arn' }
+    other.Properties.BatchSize = 1
+    t.Resources.OtherEventSource = other
+    expect(fanOutDeploymentOf(t).batchSize).toBe(fanOutDeploymentOf(template()).batchSize)
+  })
+
   it('refuses a template without the fan-out event source', () => {
     const t = template()
     delete t.Resources.FanOutEventSource
