@@ -17,10 +17,20 @@ export interface Section {
 export const passes = (check: Check) =>
   check.better === 'lower' ? check.value <= check.target : check.value >= check.target
 
+/** One Markdown table row, as the report writes it. */
+export const tableRow = (cells: string[]) => `| ${cells.join(' | ')} |`
+
 function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
+  return [tableRow(header), tableRow(header.map(() => '---')), ...rows.map(tableRow)].join('\n')
 }
+
+/** A check's row in the report's Targets table. */
+export const checkCells = (c: Check) => [
+  c.name,
+  c.value.toFixed(2),
+  `${c.better === 'lower' ? '≤' : '≥'} ${c.target}`,
+  passes(c) ? 'met' : '**missed**',
+]
 
 /** The Markdown report: one table per measure, then every target with its verdict. */
 export function renderReport(sections: Section[], machine: string[], findings = ''): string {
@@ -36,20 +46,7 @@ export function renderReport(sections: Section[], machine: string[], findings = 
     parts.push(`## ${section.title}`, '', section.description, '', table(section.header, section.rows), '')
   }
   const checks = sections.flatMap((s) => s.checks)
-  parts.push(
-    '## Targets',
-    '',
-    table(
-      ['measure', 'value', 'target', 'verdict'],
-      checks.map((c) => [
-        c.name,
-        c.value.toFixed(2),
-        `${c.better === 'lower' ? '≤' : '≥'} ${c.target}`,
-        passes(c) ? 'met' : '**missed**',
-      ]),
-    ),
-    '',
-  )
+  parts.push('## Targets', '', table(['measure', 'value', 'target', 'verdict'], checks.map(checkCells)), '')
   if (findings) parts.push(findings.trim(), '')
   return parts.join('\n')
 }

@@ -1,35 +1,7 @@
 import type { BenchEnvironment } from '../env.js'
-import { type FanOutModelInput, simulateFanOut } from '../fanOutModel.js'
 import type { Section } from '../report.js'
 import { type DeliveryCase, type DeliveryOptions, measureLargeRoomDelivery } from './largeRoomDelivery.js'
-
-/**
- * The parts of the model and where each figure comes from (docs/capacity.md cites the AWS ones).
- * Shards: 64 per large room. Worker concurrency: the template's default reserved concurrency.
- * In flight and CPU per post: the broadcast-throughput section of this report (64 posts in
- * flight; ~0.36 ms of CPU per post with the management client's middleware resolved once).
- * Shard read: a consistent Query of ~1,600 subscriptions (~55 RCU), assumed 30 ms.
- */
-const DEFAULTS: Omit<FanOutModelInput, 'subscribers'> = {
-  shards: 64,
-  workerConcurrency: 64,
-  jobsPerInvocation: 1,
-  inFlight: 64,
-  postLatencyMs: 30,
-  cpuPerPostMs: 0.36,
-  shardReadMs: 30,
-  pickupMs: 20,
-  quotaPerSecond: 10_000,
-  quotaBurst: 5_000,
-}
-
-/** Today's broadcast: one invocation posts to every member, 16 in flight, inside the 29 s limit. */
-const ONE_INVOCATION: Partial<FanOutModelInput> = {
-  shards: 1,
-  workerConcurrency: 1,
-  inFlight: 16,
-  cpuPerPostMs: 0.45,
-}
+import { modelledBroadcastRows } from './modelledBroadcast.js'
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2)
 
@@ -103,30 +75,9 @@ export async function largeRoomBroadcast(
       })
     }
   }
-  for (const subscribers of options.modelled) {
-    const fanOut = simulateFanOut({ ...DEFAULTS, subscribers })
-    const alone = simulateFanOut({ ...DEFAULTS, ...ONE_INVOCATION, subscribers })
-    const floorMs = fanOut.quotaFloorMs + DEFAULTS.postLatencyMs
-    const quota = { perSecond: DEFAULTS.quotaPerSecond, burst: DEFAULTS.quotaBurst }
-    rows.push([
-      count(subscribers),
-      `modelled (virtual time; one invocation without the queue: ${seconds(alone.completionMs)} s${alone.completionMs > 29_000 ? ', over the 29 s limit' : ''})`,
-      quotaText(quota),
-      seconds(fanOut.completionMs),
-      count(Math.round(subscribers / (fanOut.completionMs / 1000))),
-      `${count(fanOut.throttledPosts)} waited`,
-      seconds(floorMs),
-      `${(fanOut.completionMs / floorMs).toFixed(2)}×`,
-    ])
-    if (fanOut.quotaFloorMs > 0) {
-      checks.push({
-        name: `large-room broadcast (modelled), ${count(subscribers)} subscribers: completion ÷ the quota's floor (×)`,
-        value: fanOut.completionMs / floorMs,
-        target: 1.25,
-        better: 'lower',
-      })
-    }
-  }
+  const model = modelledBroadcastRows(options.modelled)
+  rows.push(...model.rows)
+  checks.push(...model.checks)
   return {
     title: 'Large-room broadcast (measured on dynalite, and modelled in virtual time)',
     description: [
@@ -139,8 +90,8 @@ export async function largeRoomBroadcast(
       '(over it: 429 `LimitExceededException`, retried by the SDK, then by the worker with backoff, then as a retry job on the queue).',
       "Completion runs from the call to the last member's delivery (the endpoint counts distinct connections), after one uncounted warm-up broadcast; posts/s = subscribers ÷ completion;",
       'throttled = posts answered 429. The row at 1,000/s is the 100k-at-10,000/s case scaled by ten in both, so that the quota and not this',
-      "machine's CPU is the limit. **Modelled** rows: bench/fanOutModel.ts in virtual time with " +
-        `${DEFAULTS.shards} shard jobs, up to ${DEFAULTS.workerConcurrency} worker invocations of ${DEFAULTS.inFlight} posts in flight at ${DEFAULTS.postLatencyMs} ms a post and ${DEFAULTS.cpuPerPostMs} ms of CPU a post.`,
+      "machine's CPU is the limit.",
+      model.description,
       "The floor is what the quota alone allows: (subscribers − burst) ÷ rate + one post's latency; no data layer gets under it.",
     ].join(' '),
     header: [
