@@ -407,6 +407,15 @@
       } catch {
         return notice('the server sent a frame that is not JSON')
       }
+      // API Gateway's own answers carry no `type`: a throttled request ("Too Many Requests")
+      // never reached the server, and a server error lost the request's answer.
+      if (frame?.type === undefined && typeof frame?.message === 'string') {
+        return notice(
+          frame.message === 'Too Many Requests'
+            ? 'the server is busy (Too Many Requests): what you just sent was not delivered; send it again in a moment'
+            : `the server could not handle a request: ${frame.message}`,
+        )
+      }
       const waiting = WAITS.has(frame?.type) && pending.get(frame.roomName)
       if (waiting) {
         if (waiting.length < MAX_WAITING) waiting.push(frame)

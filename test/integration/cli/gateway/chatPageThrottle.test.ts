@@ -1,0 +1,58 @@
+import { type Browser, chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
+import { useTestTable } from '../../../support/dynamo.js'
+
+// The chat page under API Gateway's route throttle (scaled from 1,000/s to one message per
+// minute): a message over it is answered by the gateway, not the router, with a frame without
+// `type`; the page says it was not delivered instead of dropping it silently.
+const executablePath = findChromium()
+if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+
+const t = useTestTable()
+let gateway: Gateway
+let browser: Browser
+const outside: string[] = []
+const errors: string[] = []
+
+describe.skipIf(!executablePath)('the chat page over the route throttle', () => {
+  beforeAll(async () => {
+    gateway = await startGateway({
+      port: 0,
+      documentClient: t.documentClient,
+      tableName: t.tableName,
+      stageThrottle: { rate: 1 / 60, burst: 1 },
+    })
+    browser = await chromium.launch({ executablePath })
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await gateway?.close()
+  })
+
+  it('tells the user a throttled message was not delivered', async () => {
+    const page = await openLoopbackPage(browser, 'pia', `${gateway.managementEndpoint}/`, { outside, errors })
+    await page.getByLabel('Name', { exact: true }).fill('pia')
+    await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
+    await page.getByLabel('Room', { exact: true }).fill('alpha')
+    await page.getByRole('button', { name: 'Join' }).click()
+    await page.locator('#room-title').getByText('alpha', { exact: true }).waitFor()
+
+    const say = async (text: string) => {
+      await page.getByLabel('Message', { exact: true }).fill(text)
+      await page.getByRole('button', { name: 'Send' }).click()
+    }
+    await say('first, within the burst')
+    await page.getByRole('log').getByText('first, within the burst').waitFor()
+    await say('second, over the limit')
+    await page
+      .getByText('the server is busy (Too Many Requests)', { exact: false })
+      .waitFor({ timeout: 15_000 })
+    expect(gateway.stats().throttled).toMatchObject({ routes: { sendMessage: 1 } })
+    expect((await t.repository().recentMessages('alpha')).map((m) => m.message)).toEqual([
+      'first, within the burst',
+    ])
+    expect(errors).toEqual([])
+  })
+})
