@@ -5,22 +5,29 @@ export const MAX_OUTGOING_FRAME_BYTES = 128 * 1024
 
 /** The size of a frame on the wire: its JSON in UTF-8. */
 export function frameBytes(frame: ServerFrame): number {
-  return Buffer.byteLength(JSON.stringify(frame), 'utf8')
+  return Buffer.byteLength(JSON.stringify(frame))
 }
 
-const itemBytes = (item: unknown) => Buffer.byteLength(JSON.stringify(item), 'utf8')
+const itemBytes = (item: unknown) => Buffer.byteLength(JSON.stringify(item))
+
+/** The bytes of a count in `truncated`: its digits. */
+const digits = (count: number) => String(count).length
 
 /**
  * How many items of `sizes` (taken from the start) fit in `budget` bytes as JSON array members
- * (a comma between two).
+ * (a comma between two), with `leftOut(n)` bytes more when n items are left out. The first item
+ * that does not fit ends the count: an item adds at least 2 bytes (`""`, `{}`) and one fewer
+ * left out takes at most one digit off, so a frame only grows with each item kept.
  */
-function countThatFit(sizes: readonly number[], budget: number): number {
+function mostThatFit(sizes: readonly number[], budget: number, leftOut: (count: number) => number): number {
+  let kept = 0
   let used = 0
-  for (let i = 0; i < sizes.length; i++) {
-    used += (sizes[i] as number) + (i > 0 ? 1 : 0)
-    if (used > budget) return i
+  for (const size of sizes) {
+    used += size + (kept > 0 ? 1 : 0)
+    if (used + leftOut(sizes.length - kept - 1) > budget) break
+    kept++
   }
-  return sizes.length
+  return kept
 }
 
 /**
@@ -44,20 +51,17 @@ export function fitSubscribedFrame(
     messages: messages.slice(messages.length - keptMessages),
     truncated: { messages: messages.length - keptMessages, users: users.length - keptUsers },
   })
-  // Estimates first, with the frame measured at the full counts in `truncated` (the counts can
-  // only shrink, so that reserves room for the digits of the real ones); then steps up while one
-  // more still fits, since fewer digits (10 → 9) can leave room for it.
-  const fits = (keptUsers: number, keptMessages: number) =>
-    frameBytes(trimmed(keptUsers, keptMessages)) <= maxBytes
-  let keptUsers = countThatFit(users.map(itemBytes), maxBytes - frameBytes(trimmed(0, 0)))
-  while (keptUsers < users.length && fits(keptUsers + 1, 0)) keptUsers++
+  // Exact: the frame measured without the items being counted, less the digits of their count
+  // in `truncated`, plus what each kept item adds (its bytes, a comma) and its count's digits.
+  const userBudget = maxBytes - frameBytes(trimmed(0, 0)) + digits(users.length)
+  const keptUsers = mostThatFit(users.map(itemBytes), userBudget, digits)
   // Messages only once every user name is in (a user list without messages beats the reverse).
   if (keptUsers < users.length) return trimmed(keptUsers, 0)
   // Newest messages are worth most: count from the newest backwards. The comma between the
   // users and the messages arrays is in the frame measured already.
   const newestFirst = messages.map(itemBytes).reverse()
-  let keptMessages = countThatFit(newestFirst, maxBytes - frameBytes(trimmed(users.length, 0)))
-  while (keptMessages < messages.length && fits(users.length, keptMessages + 1)) keptMessages++
+  const messageBudget = maxBytes - frameBytes(trimmed(users.length, 0)) + digits(messages.length)
+  const keptMessages = mostThatFit(newestFirst, messageBudget, digits)
   return trimmed(users.length, keptMessages)
 }
 
@@ -84,10 +88,9 @@ export function fitRoomListFrame(
       rooms: rooms.slice(0, kept),
       truncated: { rooms: rooms.length - kept },
     })
-    // Estimated with the full count in `truncated`, then stepped up as in fitSubscribedFrame.
-    let kept = countThatFit(rooms.map(itemBytes), maxBytes - frameBytes(cut(0)))
-    while (kept < rooms.length && frameBytes(cut(kept + 1)) <= maxBytes) kept++
-    return cut(kept)
+    // Exact, as in fitSubscribedFrame.
+    const budget = maxBytes - frameBytes(cut(0)) + digits(rooms.length)
+    return cut(mostThatFit(rooms.map(itemBytes), budget, digits))
   }
   const { truncated: _none, ...plain } = frame
   const trimmed = (kept: number): RoomListFrame => {
@@ -99,7 +102,7 @@ export function fitRoomListFrame(
   // A cursor's length depends on where it points, by a few bytes: estimate with the one after
   // every room, then step to the largest count that fits.
   const sizes = rooms.map(itemBytes)
-  let kept = countThatFit(sizes, maxBytes - frameBytes({ ...trimmed(rooms.length), rooms: [] }))
+  let kept = mostThatFit(sizes, maxBytes - frameBytes({ ...trimmed(rooms.length), rooms: [] }), () => 0)
   const fits = (count: number) => frameBytes(trimmed(count)) <= maxBytes
   if (fits(kept)) while (kept < rooms.length && fits(kept + 1)) kept++
   else while (kept > 0 && !fits(kept)) kept--

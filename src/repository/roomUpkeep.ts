@@ -212,11 +212,7 @@ export function createRoomUpkeep(options: {
   return { settle, settleLarge, apply }
 }
 
+/** Two states of one room's guard (each read or claimed by the room's own key) are the same. */
 function sameState(a: RoomState, b: RoomState): boolean {
-  return (
-    a.roomName === b.roomName &&
-    a.createdAt === b.createdAt &&
-    a.listed === b.listed &&
-    a.version === b.version
-  )
+  return a.createdAt === b.createdAt && a.listed === b.listed && a.version === b.version
 }

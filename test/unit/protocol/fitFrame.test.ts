@@ -71,6 +71,41 @@ describe('fitSubscribedFrame', () => {
     })
   })
 
+  it('keeps nothing when even the frame without users and messages is over the budget', () => {
+    const frame = subscribed(3, 4)
+    const least = { ...frame, users: [], messages: [], truncated: { messages: 4, users: 3 } }
+    expect(fitSubscribedFrame(frame, frameBytes(least) - 1)).toStrictEqual(least)
+    expect(fitSubscribedFrame(frame, 0)).toStrictEqual(least)
+  })
+
+  it('counts bytes, not characters', () => {
+    const frame: SubscribedFrame = {
+      type: 'subscribed',
+      roomName: 'lobby',
+      users: ['zoë', 'jürgen', '李'],
+      messages: [{ ...message(1), message: '😀😀' }, message(2)],
+    }
+    const oneMessage = { ...frame, messages: frame.messages.slice(1), truncated: { messages: 1, users: 0 } }
+    expect(fitSubscribedFrame(frame, frameBytes(oneMessage))).toStrictEqual(oneMessage)
+    expect(fitSubscribedFrame(frame, frameBytes(oneMessage) - 1)).toStrictEqual({
+      ...frame,
+      messages: [],
+      truncated: { messages: 2, users: 0 },
+    })
+    const twoUsers = {
+      ...frame,
+      users: ['zoë', 'jürgen'],
+      messages: [],
+      truncated: { messages: 2, users: 1 },
+    }
+    expect(fitSubscribedFrame(frame, frameBytes(twoUsers))).toStrictEqual(twoUsers)
+    expect(fitSubscribedFrame(frame, frameBytes(twoUsers) - 1)).toStrictEqual({
+      ...twoUsers,
+      users: ['zoë'],
+      truncated: { messages: 2, users: 2 },
+    })
+  })
+
   for (const [users, messages] of [
     [3, 12],
     [12, 3],
@@ -153,6 +188,44 @@ describe('fitRoomListFrame', () => {
         `${maxBytes}: one more would fit`,
       ).toBeGreaterThan(maxBytes)
     }
+  })
+
+  it('keeps no room when even an empty list is over the budget', () => {
+    const frame = roomList(12)
+    const least = { ...frame, rooms: [], truncated: { rooms: 12 } }
+    expect(fitRoomListFrame(frame, frameBytes(least) - 1)).toStrictEqual(least)
+    const withCursor: RoomListFrame = { type: 'roomList', rooms: [], nextCursor: 'after-0' }
+    expect(fitRoomListFrame(frame, frameBytes(withCursor) - 1, (count) => `after-${count}`)).toStrictEqual(
+      withCursor,
+    )
+  })
+
+  it('asks for few cursors: with cursors of one length its estimate is exact', () => {
+    // 2,000 rooms of one size each: the estimate with the cursor after every room is the answer,
+    // so the fitter asks for that cursor, then checks the estimate and one more, then builds it.
+    const frame: RoomListFrame = {
+      type: 'roomList',
+      rooms: Array.from({ length: 2_000 }, (_, i) => ({
+        roomName: `room${String(i).padStart(4, '0')}`,
+      })) as RoomListFrame['rooms'],
+    }
+    const cursor = (count: number) => `after-${String(count).padStart(4, '0')}`
+    const asked: number[] = []
+    const cursorAfter = (count: number) => {
+      asked.push(count)
+      return cursor(count)
+    }
+    const maxBytes = 10_000
+    const fitted = fitRoomListFrame(frame, maxBytes, cursorAfter)
+    const kept = fitted.rooms.length
+    expect(fitted).toStrictEqual({
+      ...frame,
+      rooms: frame.rooms.slice(0, kept),
+      nextCursor: cursor(kept),
+    })
+    expect(frameBytes(fitted)).toBeLessThanOrEqual(maxBytes)
+    expect(frameBytes({ ...fitted, rooms: frame.rooms.slice(0, kept + 1) })).toBeGreaterThan(maxBytes)
+    expect(asked).toStrictEqual([2_000, kept, kept + 1, kept])
   })
 
   // Cursors of varying length, as real ones vary with where they point: none after the last
