@@ -1,6 +1,6 @@
 import { ChatDbError } from '../errors.js'
 import { INVALID_MESSAGE_CONTENTS, type QueuePort } from '../queue/types.js'
-import { sleep } from '../util/concurrency.js'
+import { withBackoff } from '../util/backoff.js'
 import { packJobs, type QueuedJob } from './jobs.js'
 
 export interface PublishReport {
@@ -36,22 +36,32 @@ export async function publishJobs(
   const report: PublishReport = { jobs: jobs.length, batches: 0 }
   for (const batch of packJobs(jobs)) {
     let pending = delayMs ? batch.map((message) => ({ ...message, delayMs })) : batch
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      report.batches++
-      const { failed } = await queue.sendBatch(pending)
-      if (failed.length === 0) break
-      // A body the queue cannot carry fails the same way every time: no point resending it.
-      if (attempt === attempts || failed.some((f) => f.code === INVALID_MESSAGE_CONTENTS)) {
-        throw new ChatDbError(
-          'queue.failed',
-          `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${attempt} time(s): ${failed
-            .map((f) => f.code)
-            .join(', ')}`,
-        )
-      }
-      const refused = new Set(failed.map((f) => f.id))
-      pending = pending.filter((entry) => refused.has(entry.id))
-      await sleep(Math.random() * backoffMs * 2 ** attempt)
+    let sent = 0
+    const failed = await withBackoff(
+      async (attempt) => {
+        sent = attempt
+        report.batches++
+        const { failed } = await queue.sendBatch(pending)
+        const refused = new Set(failed.map((f) => f.id))
+        pending = pending.filter((entry) => refused.has(entry.id))
+        return failed
+      },
+      {
+        // The first resend waits up to twice backoffMs: backoffMs × 2^attempt, as it always has.
+        policy: { baseMs: 2 * backoffMs, jitter: 'full' },
+        maxAttempts: attempts,
+        // A body the queue cannot carry fails the same way every time: no point resending it.
+        retryResult: (failed) =>
+          failed.length > 0 && !failed.some((f) => f.code === INVALID_MESSAGE_CONTENTS),
+      },
+    )
+    if (failed.length > 0) {
+      throw new ChatDbError(
+        'queue.failed',
+        `queue "${queue.name}" refused ${failed.length} fan-out job(s) ${sent} time(s): ${failed
+          .map((f) => f.code)
+          .join(', ')}`,
+      )
     }
   }
   return report

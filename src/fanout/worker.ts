@@ -4,6 +4,7 @@ import type { SqsBatchResponse, SqsEvent, SqsRecord } from '../queue/sqsEvents.j
 import type { QueuePort } from '../queue/types.js'
 import { createJsonLogger, describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
+import { withBackoff } from '../util/backoff.js'
 import { chunk, sleep } from '../util/concurrency.js'
 import { isNetworkFailure } from '../util/networkFailure.js'
 import { type FanOutJob, parseQueuedJob } from './jobs.js'
@@ -81,25 +82,32 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
 
   /** Posts `frame` to `connectionIds`; answers the ones still undelivered after the retries. */
   async function deliver(job: FanOutJob, connectionIds: string[]): Promise<string[]> {
+    if (connectionIds.length === 0) return []
     const posting = typeof broadcaster === 'function' ? broadcaster(job) : broadcaster
     let pending = connectionIds
-    for (let round = 0; pending.length > 0; round++) {
-      if (round > 0) await wait(Math.random() * retryBackoffMs * 2 ** (round - 1))
-      const { failed } = await posting.post(
-        pending.map((connectionId) => ({ connectionId, frame: job.frame })),
-      )
-      const retryable = failed.filter(({ error }) => isRetryablePostFailure(error))
-      if (retryable.length < failed.length) {
-        logger.warn('fanout.postsDropped', {
-          roomName: job.roomName,
-          count: failed.length - retryable.length,
-          error: describeError(failed.find(({ error }) => !isRetryablePostFailure(error))?.error),
-        })
-      }
-      pending = retryable.map(({ connectionId }) => connectionId)
-      if (round === retryRounds) break
-    }
-    return pending
+    return withBackoff(
+      async () => {
+        const { failed } = await posting.post(
+          pending.map((connectionId) => ({ connectionId, frame: job.frame })),
+        )
+        const retryable = failed.filter(({ error }) => isRetryablePostFailure(error))
+        if (retryable.length < failed.length) {
+          logger.warn('fanout.postsDropped', {
+            roomName: job.roomName,
+            count: failed.length - retryable.length,
+            error: describeError(failed.find(({ error }) => !isRetryablePostFailure(error))?.error),
+          })
+        }
+        pending = retryable.map(({ connectionId }) => connectionId)
+        return pending
+      },
+      {
+        policy: { baseMs: retryBackoffMs, jitter: 'full' },
+        maxAttempts: retryRounds + 1,
+        retryResult: (undelivered) => undelivered.length > 0,
+        sleep: wait,
+      },
+    )
   }
 
   async function processRecord(record: SqsRecord): Promise<void> {

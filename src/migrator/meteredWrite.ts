@@ -5,9 +5,10 @@ import {
   type WriteRequest,
   writeInBatches,
 } from '../repository/batchWrite.js'
+import { withBackoff } from '../util/backoff.js'
 import { chunk, mapWithConcurrency } from '../util/concurrency.js'
 import { keyOf } from './scanRewrite.js'
-import { isThrottling, type ThrottleBackoffOptions, throttleDelay } from './throttling.js'
+import { isThrottling, type ThrottleBackoffOptions, throttlePolicy } from './throttling.js'
 import type { WriteRateStats } from './types.js'
 import { estimateWriteUnits, reportedUnits } from './writeCapacity.js'
 import type { WriteRateLimiter } from './writeRateLimiter.js'
@@ -58,23 +59,29 @@ export function createMeteredWrite(options: MeteredWriteOptions) {
         inFlight = 0
       },
     }
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await writeInBatches(documentClient, tableName, requests, metered)
-        return
-      } catch (error) {
-        // A refused request consumed nothing: give its units back.
-        limiter.adjust(-inFlight)
-        inFlight = 0
-        if (!isThrottling(error)) throw error
-        options.beforeRetry()
-        const delay = throttleDelay(attempt, backoff)
-        throttles.count++
-        throttles.backoffMs += delay
-        options.onThrottled()
-        await sleep(delay)
-      }
-    }
+    await withBackoff(
+      async () => {
+        try {
+          await writeInBatches(documentClient, tableName, requests, metered)
+        } catch (error) {
+          // A refused request consumed nothing: give its units back.
+          limiter.adjust(-inFlight)
+          inFlight = 0
+          throw error
+        }
+      },
+      {
+        policy: throttlePolicy(backoff),
+        retryError: isThrottling,
+        onRetry: (delay) => {
+          options.beforeRetry()
+          throttles.count++
+          throttles.backoffMs += delay
+          options.onThrottled()
+        },
+        sleep,
+      },
+    )
   }
 
   return {

@@ -1,5 +1,6 @@
 import { isChatDbError } from '../errors.js'
 import { THROTTLING_ERROR_NAMES } from '../repository/storeErrors.js'
+import { type BackoffPolicy, backoffDelay } from '../util/backoff.js'
 
 /**
  * DynamoDB's throttling errors, as they reach the caller once the SDK's own retries are spent,
@@ -19,9 +20,19 @@ export interface ThrottleBackoffOptions {
 }
 
 /**
- * The wait before retry `attempt` (0-based) of a throttled batch: exponential with jitter,
- * capped — half the ceiling plus a random half of it ("equal jitter"), so writers throttled
- * together spread out but each one does wait a real share of the ceiling.
+ * The backoff of a throttled batch: exponential, capped, with "equal jitter" (half the ceiling
+ * plus a random half), so writers throttled together spread out but each one does wait a real
+ * share of the ceiling.
+ */
+export function throttlePolicy({
+  baseDelayMs = 500,
+  maxDelayMs = 30_000,
+}: ThrottleBackoffOptions): BackoffPolicy {
+  return { baseMs: baseDelayMs, capMs: maxDelayMs, jitter: 'equal' }
+}
+
+/**
+ * The wait before retry `attempt` (0-based) of a throttled batch.
  *
  * @example
  * throttleDelay(0, {}, () => 0.5) // 375: between 250 and 500 ms
@@ -31,7 +42,5 @@ export function throttleDelay(
   options: ThrottleBackoffOptions,
   random = Math.random,
 ): number {
-  const { baseDelayMs = 500, maxDelayMs = 30_000 } = options
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** Math.min(attempt, 30))
-  return ceiling / 2 + random() * (ceiling / 2)
+  return backoffDelay(throttlePolicy(options), attempt, random)
 }

@@ -1,7 +1,8 @@
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb'
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { ChatDbError } from '../errors.js'
-import { chunk, mapWithConcurrency, sleep } from '../util/concurrency.js'
+import { withBackoff } from '../util/backoff.js'
+import { chunk, mapWithConcurrency } from '../util/concurrency.js'
 
 /** One element of BatchWriteItem's `RequestItems[table]`. */
 export type WriteRequest = NonNullable<
@@ -117,17 +118,23 @@ export async function resendUnprocessed<R>(
   onAttempt?: (sent: readonly R[], unprocessed: readonly R[]) => void,
 ): Promise<void> {
   let pending = [...batch]
-  for (let attempt = 1; ; attempt++) {
-    const unprocessed = await send(pending)
-    onAttempt?.(pending, unprocessed)
-    if (unprocessed.length === 0) return
-    if (attempt >= maxAttempts) {
-      throw new ChatDbError(
-        'store.unprocessedItems',
-        `${unprocessed.length} of ${batch.length} ${what} still unprocessed after ${maxAttempts} attempts`,
-      )
-    }
-    pending = [...unprocessed]
-    await sleep(Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)))
+  const unprocessed = await withBackoff(
+    async () => {
+      const unprocessed = await send(pending)
+      onAttempt?.(pending, unprocessed)
+      pending = [...unprocessed]
+      return unprocessed
+    },
+    {
+      policy: { baseMs: baseDelayMs, capMs: maxDelayMs, jitter: 'full' },
+      maxAttempts,
+      retryResult: (unprocessed) => unprocessed.length > 0,
+    },
+  )
+  if (unprocessed.length > 0) {
+    throw new ChatDbError(
+      'store.unprocessedItems',
+      `${unprocessed.length} of ${batch.length} ${what} still unprocessed after ${maxAttempts} attempts`,
+    )
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { migration as messageRetention } from '../../../migrations/002_message-retention.js'
 import { isMigrationError } from '../../../src/migrator/errors.js'
 import { createMigrator, type MigratorOptions } from '../../../src/migrator/migrator.js'
@@ -180,6 +180,36 @@ describe('migrator write rate', () => {
       (i) => i._et === 'Message' && i.expiresAt,
     )
     expect(given).toHaveLength(75)
+    documentClient.destroy()
+  })
+
+  it('waits 500 ms doubling per throttle of a chunk, equally jittered, and counts it for the progress line', async () => {
+    const tableName = await tableWithMessages(25)
+    const documentClient = newDocumentClient()
+    // One chunk, 1 attempt per batch: the first 3 BatchWriteItem calls leave everything
+    // unprocessed (store.unprocessedItems 3 times in a row), the fourth lands.
+    injectUnprocessedItems(documentClient, (count, call) => (call < 3 ? count : 0))
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    onTestFinished(() => {
+      vi.restoreAllMocks()
+    })
+    const clock = fakeClock()
+    const progress: ProgressEvent[] = []
+    const [result] = (
+      await migrator({
+        tableName,
+        documentClient,
+        segments: 1,
+        now: clock.now,
+        sleep: clock.sleep,
+        batchWrite: { maxAttempts: 1 },
+        reporter: { progress: (event) => progress.push(event) },
+      }).up()
+    ).results
+    // Half the ceiling plus a random half of it, the ceiling 500 ms, then 1 s, then 2 s.
+    expect(clock.sleeps).toStrictEqual([375, 750, 1_500])
+    expect(result?.writeRate).toMatchObject({ throttled: 3, backoffMs: 2_625 })
+    expect(progress.at(-1)?.writeRate).toMatchObject({ throttled: 3, backoffMs: 2_625 })
     documentClient.destroy()
   })
 

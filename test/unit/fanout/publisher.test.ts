@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { isChatDbError } from '../../../src/errors.js'
 import type { FanOutJob } from '../../../src/fanout/jobs.js'
 import { publishJobs } from '../../../src/fanout/publisher.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
-import type { QueuePort } from '../../../src/queue/types.js'
+import type { OutgoingMessage, QueuePort } from '../../../src/queue/types.js'
+import { timersOf } from '../../support/recordedTimers.js'
 
 const job = (message: string, shard: number): FanOutJob => ({
   v: 1,
@@ -27,7 +28,80 @@ function countingQueue() {
   return { memory, queue, calls: () => calls }
 }
 
+/** The memory queue, refusing each entry id its first `refusals[id]` times (as SQS does under throttling). */
+function refusingQueue(refusals: Record<string, number>) {
+  const memory = createMemoryQueue({ name: 'fanout' })
+  const sent: string[][] = []
+  const refuses = (id: string) => {
+    refusals[id] = (refusals[id] ?? 0) - 1
+    return refusals[id] >= 0
+  }
+  const queue: QueuePort = {
+    ...memory,
+    async sendBatch(batch: readonly OutgoingMessage[]) {
+      sent.push(batch.map((m) => m.id))
+      const refused = batch.filter((m) => refuses(m.id))
+      const accepted = batch.filter((m) => !refused.includes(m))
+      const { failed } = accepted.length > 0 ? await memory.sendBatch(accepted) : { failed: [] }
+      return {
+        failed: [
+          ...failed,
+          ...refused.map((m) => ({
+            id: m.id,
+            code: 'AWS.SimpleQueueService.Throttling',
+            message: 'slow down',
+          })),
+        ],
+      }
+    },
+  }
+  return { memory, queue, sent }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
 describe('publishJobs', () => {
+  it('resends only the refused entries, waiting backoffMs × 2^attempt with full jitter', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { memory, queue, sent } = refusingQueue({ j1: 1, j2: 2 })
+    const { result, waits } = await timersOf(() =>
+      publishJobs(queue, [job('a', 0), job('b', 1), job('c', 2)], { backoffMs: 10 }),
+    )
+    expect(result).toStrictEqual({ jobs: 3, batches: 3 })
+    expect(sent).toStrictEqual([['j0', 'j1', 'j2'], ['j1', 'j2'], ['j2']])
+    expect(waits).toStrictEqual([10, 20])
+    expect(memory.stats().visible).toBe(3)
+  })
+
+  it('fails with queue.failed after 4 attempts by default, waiting 50 ms × 2^attempt', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0.5)
+    const { queue, sent } = refusingQueue({ j0: 9 })
+    const { result: error, waits } = await timersOf(() =>
+      publishJobs(queue, [job('a', 0), job('b', 1)]).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    )
+    expect(isChatDbError(error, 'queue.failed')).toBe(true)
+    expect((error as Error).message).toBe(
+      'queue "fanout" refused 1 fan-out job(s) 4 time(s): AWS.SimpleQueueService.Throttling',
+    )
+    expect(sent).toStrictEqual([['j0', 'j1'], ['j0'], ['j0'], ['j0']])
+    expect(waits).toStrictEqual([50, 100, 200])
+  })
+
+  it('makes `attempts` attempts in all', async () => {
+    const { queue, sent } = refusingQueue({ j0: 9 })
+    const error = await publishJobs(queue, [job('a', 0)], { attempts: 2, backoffMs: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect((error as Error).message).toContain('2 time(s)')
+    expect(sent).toStrictEqual([['j0'], ['j0']])
+  })
+
   it('fails at once, without resending, a job whose body the queue cannot carry', async () => {
     const { memory, queue, calls } = countingQueue()
     const error = await publishJobs(queue, [job('fine', 0), job('not \uffff fine', 1)], {
