@@ -2,6 +2,7 @@ import { ChatDbError } from '../errors.js'
 import { broadcastJobs, type RoomStatsJob } from '../fanout/jobs.js'
 import { publishJobs } from '../fanout/publisher.js'
 import { intervalEnd } from '../fanout/roomStats.js'
+import { createJsonLogger, describeError } from '../log/jsonLogger.js'
 import type {
   ActionName,
   ClientAction,
@@ -22,7 +23,6 @@ import type { ChatMessage, LargeRoomView, RemovedSubscription } from '../reposit
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId } from '../validation.js'
-import { createJsonLogger, describeError } from './jsonLogger.js'
 import { createRouteRunner } from './routeRunner.js'
 import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
 

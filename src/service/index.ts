@@ -1,3 +1,4 @@
+export { createJsonLogger, describeError } from '../log/jsonLogger.js'
 export { type BroadcasterOptions, createBroadcaster, isGone } from './broadcaster.js'
 export {
   type ChatService,
@@ -7,5 +8,4 @@ export {
   type RequestInfo,
   type RouteOutcome,
 } from './chatService.js'
-export { createJsonLogger, describeError } from './jsonLogger.js'
 export type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
