@@ -20,6 +20,8 @@ export {
 } from './client.js'
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
+export { createInlinePublisher, type InlinePublisherOptions } from './fanout/inlinePublisher.js'
+export { createQueuePublisher, type QueuePublisherOptions } from './fanout/queuePublisher.js'
 export * as keys from './keys.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
@@ -43,6 +45,8 @@ export {
   createJsonLogger,
   type Delivery,
   isGone,
+  type LargeRoom,
+  type LargeRoomPublisher,
   type RequestInfo,
   type RouteOutcome,
   type ServiceLogger,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
+import { createQueuePublisher } from '../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../src/fanout/worker.js'
 import { shardSubscriptionKey, subscriptionKey, subscriptionShardOf } from '../../src/keys.js'
 import { toSqsRecord } from '../../src/queue/queuePoller.js'
@@ -262,7 +263,12 @@ export async function partitionLoad(env: BenchEnvironment, size: PartitionLoadSi
     logger: silent,
     targetsOf: (roomName, shard) => repository.shardSubscribers(roomName, shard),
   })
-  const service = createChatService({ repository, broadcaster, logger: silent, fanOut: { queue } })
+  const service = createChatService({
+    repository,
+    broadcaster,
+    logger: silent,
+    publisher: createQueuePublisher({ queue }),
+  })
   const start = Date.UTC(2026, 0, 1)
   const refused: Record<string, number> = {}
   const started = performance.now()

@@ -1,4 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { createInlinePublisher } from '../fanout/inlinePublisher.js'
+import { createQueuePublisher } from '../fanout/queuePublisher.js'
 import { describeError } from '../log/jsonLogger.js'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import type { QueuePort } from '../queue/types.js'
@@ -174,7 +176,9 @@ export function createRouter(options: RouterOptions) {
         broadcaster,
         recentMessagesLimit: options.recentMessagesLimit,
         logger,
-        ...(fanOutQueue ? { fanOut: { queue: fanOutQueue, endpoint } } : {}),
+        publisher: fanOutQueue
+          ? createQueuePublisher({ queue: fanOutQueue, endpoint })
+          : createInlinePublisher({ repository, broadcaster }),
       })
       created = service
       services.set(endpoint, service)

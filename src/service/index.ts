@@ -8,4 +8,11 @@ export {
   type RequestInfo,
   type RouteOutcome,
 } from './chatService.js'
-export type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
+export type {
+  Broadcaster,
+  BroadcastReport,
+  Delivery,
+  LargeRoom,
+  LargeRoomPublisher,
+  ServiceLogger,
+} from './types.js'

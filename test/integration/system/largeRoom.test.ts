@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createQueuePublisher } from '../../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriptionShardOf } from '../../../src/keys.js'
 import { createMemoryQueue, type MemoryQueue } from '../../../src/queue/memoryQueue.js'
@@ -111,7 +112,7 @@ describe('a large room through the protocol', () => {
       repository,
       broadcaster: routeBroadcaster,
       logger: silent,
-      fanOut: { queue },
+      publisher: createQueuePublisher({ queue }),
       roomStatsIntervalMs: 10_000,
     })
     created = service
