@@ -23,6 +23,8 @@ export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export { createInlinePublisher, type InlinePublisherOptions } from './fanout/inlinePublisher.js'
 export { createQueuePublisher, type QueuePublisherOptions } from './fanout/queuePublisher.js'
 export * as keys from './keys.js'
+// The @connections adapter of the broadcaster port, with the Lambda adapters; here for backend code that posts.
+export { type BroadcasterOptions, createBroadcaster, isGone } from './lambda/broadcaster.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
 export {
@@ -35,16 +37,13 @@ export type * from './repository/types.js'
 export { MAX_USER_HISTORY_SHARDS, userHistoryShardsFromEnv } from './repository/userHistoryShards.js'
 export {
   type Broadcaster,
-  type BroadcasterOptions,
   type BroadcastReport,
   type ChatService,
   type ChatServiceOptions,
   type ChatServiceRepository,
-  createBroadcaster,
   createChatService,
   createJsonLogger,
   type Delivery,
-  isGone,
   type LargeRoom,
   type LargeRoomPublisher,
   type RequestInfo,

@@ -6,11 +6,11 @@ import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import type { QueuePort } from '../queue/types.js'
 import { createChatRepository } from '../repository/chatRepository.js'
 import { assertLargeRoomShards, assertLargeRoomThreshold } from '../repository/largeRoomOptions.js'
-import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
+import { createBroadcaster } from './broadcaster.js'
 import {
   bodyOf,
   type LambdaInvocationContext,

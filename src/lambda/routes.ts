@@ -40,7 +40,7 @@ import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketH
 import { fanOutQueueSettingsFromEnv, lazySqsFanOutQueue } from './fanOutQueue.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
-export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
+export { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 export {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,

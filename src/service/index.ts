@@ -1,5 +1,4 @@
 export { createJsonLogger, describeError } from '../log/jsonLogger.js'
-export { type BroadcasterOptions, createBroadcaster, isGone } from './broadcaster.js'
 export {
   type ChatService,
   type ChatServiceOptions,
