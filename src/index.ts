@@ -52,10 +52,4 @@ export {
 } from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
 export { countRequests, type RequestCounter } from './util/requestCounter.js'
-export {
-  type RecordedRequest,
-  type RequestRecorder,
-  recordRequests,
-  type TouchedKey,
-} from './util/requestRecorder.js'
 export * from './validation.js'
