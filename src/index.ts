@@ -5,8 +5,9 @@
  *
  * Everything else lives under a subpath, so that a backend's imports (and its editor's
  * completions) stay this short: `chatdb/lambda` (the API Gateway handlers), `chatdb/migrator`
- * (the migrator, its ledger stores, the shipped `migrations` and the types a migration is
- * written against) and `chatdb/admin` (the operator functions behind the CLI).
+ * (the migrator, its ledger stores and the types a migration is written against),
+ * `chatdb/migrations` (chatdb's shipped migrations) and `chatdb/admin` (the operator functions
+ * behind the CLI).
  *
  * @example
  * import { createChatRepository, createDocumentClient, DEFAULT_TABLE_NAME } from 'chatdb'
