@@ -31,7 +31,6 @@ export * from './repository/chatRepository.js'
 export {
   type ActiveRoomsPage,
   DEFAULT_ROOM_PAGE_SIZE,
-  MAX_ROOM_PAGE_SIZE,
   roomListingOptionsFromEnv,
 } from './repository/roomListing.js'
 export type * from './repository/types.js'
