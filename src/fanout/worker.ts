@@ -112,7 +112,8 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
       return
     }
     const job: FanOutJob = queued
-    const connectionIds = job.connectionIds ?? (await targetsOf(job.roomName, job.shard as number))
+    const connectionIds =
+      job.shard === undefined ? job.connectionIds : await targetsOf(job.roomName, job.shard)
     const undelivered = await deliver(job, connectionIds)
     if (undelivered.length === 0) return
     if (job.attempt > 0) {
