@@ -1,6 +1,6 @@
-import { readUnits } from '../src/util/capacity.js'
-import type { RecordedRequest } from '../src/util/requestRecorder.js'
+import { readUnits } from './capacity.js'
 import { ASSUMPTIONS, type OperationKind, TARGET, type Workload } from './partitionWorkload.js'
+import type { RecordedRequest } from './requestRecorder.js'
 
 /** What every recorded request and post is tagged with: its operation's virtual time and kind. */
 export interface LoadTag {

@@ -69,7 +69,7 @@ export class CommandFailure extends Error {
 /**
  * Turns anything a command throws into what the CLI prints: one line, a hint, an exit code.
  * SDK and network errors are recognised by name and code (never by instance: they come from
- * several packages). Not the logger's `describeError` (src/service/jsonLogger.ts), which turns
+ * several packages). Not the logger's `describeError` (src/log/jsonLogger.ts), which turns
  * an error into fields of a JSON log line.
  *
  * @example

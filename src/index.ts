@@ -5,8 +5,9 @@
  *
  * Everything else lives under a subpath, so that a backend's imports (and its editor's
  * completions) stay this short: `chatdb/lambda` (the API Gateway handlers), `chatdb/migrator`
- * (the migrator, its ledger stores, the shipped `migrations` and the types a migration is
- * written against) and `chatdb/admin` (the operator functions behind the CLI).
+ * (the migrator, its ledger stores and the types a migration is written against),
+ * `chatdb/migrations` (chatdb's shipped migrations) and `chatdb/admin` (the operator functions
+ * behind the CLI).
  *
  * @example
  * import { createChatRepository, createDocumentClient, DEFAULT_TABLE_NAME } from 'chatdb'
@@ -20,39 +21,35 @@ export {
 } from './client.js'
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
+export { createInlinePublisher, type InlinePublisherOptions } from './fanout/inlinePublisher.js'
+export { createQueuePublisher, type QueuePublisherOptions } from './fanout/queuePublisher.js'
 export * as keys from './keys.js'
+// The @connections adapter of the broadcaster port, with the Lambda adapters; here for backend code that posts.
+export { type BroadcasterOptions, createBroadcaster, isGone } from './lambda/broadcaster.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
 export {
   type ActiveRoomsPage,
   DEFAULT_ROOM_PAGE_SIZE,
-  MAX_ROOM_PAGE_SIZE,
   roomListingOptionsFromEnv,
 } from './repository/roomListing.js'
 export type * from './repository/types.js'
 export { MAX_USER_HISTORY_SHARDS, userHistoryShardsFromEnv } from './repository/userHistoryShards.js'
 export {
   type Broadcaster,
-  type BroadcasterOptions,
   type BroadcastReport,
   type ChatService,
   type ChatServiceOptions,
   type ChatServiceRepository,
-  createBroadcaster,
   createChatService,
   createJsonLogger,
   type Delivery,
-  isGone,
+  type LargeRoom,
+  type LargeRoomPublisher,
   type RequestInfo,
   type RouteOutcome,
   type ServiceLogger,
 } from './service/index.js'
 export { type ChatTable, createTable, DATA_INDEX, DEFAULT_TABLE_NAME, tableDefinition } from './table.js'
 export { countRequests, type RequestCounter } from './util/requestCounter.js'
-export {
-  type RecordedRequest,
-  type RequestRecorder,
-  recordRequests,
-  type TouchedKey,
-} from './util/requestRecorder.js'
 export * from './validation.js'

@@ -9,6 +9,11 @@ export const limits = {
   connectionId: 128,
 } as const
 
+/** The most rooms a `listRooms` page may ask for. */
+export const MAX_ROOM_PAGE_SIZE = 1_000
+/** The longest room-listing cursor accepted (64 shards with 100-character names stay well below it). */
+export const MAX_ROOM_CURSOR_CHARS = 16_384
+
 // C0 and C1 control characters and DEL.
 const CONTROL = /\p{Cc}/u
 // Control characters other than tab, line feed and carriage return.

@@ -2,6 +2,7 @@ import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { messageKey, subscriptionPartition } from '../../src/keys.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
 import {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
@@ -11,7 +12,6 @@ import { createManagementClient } from '../../src/lambda/managementClient.js'
 import { writeInBatches } from '../../src/repository/batchWrite.js'
 import { allItems, scanPages } from '../../src/repository/pager.js'
 import { createTableStore } from '../../src/repository/tableStore.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { mapWithConcurrency } from '../../src/util/concurrency.js'
 import { startConnectionsSink } from '../connectionsSink.js'
 import type { BenchEnvironment } from '../env.js'

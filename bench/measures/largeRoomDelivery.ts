@@ -1,3 +1,4 @@
+import { createQueuePublisher } from '../../src/fanout/queuePublisher.js'
 import { createFanOutHandler } from '../../src/lambda/fanOutHandler.js'
 import { createMemoryQueue } from '../../src/queue/memoryQueue.js'
 import { startQueuePoller } from '../../src/queue/queuePoller.js'
@@ -86,7 +87,7 @@ export async function measureLargeRoomDelivery(
   const service = createChatService({
     repository: createChatRepository({ documentClient, tableName }),
     broadcaster: noPosts,
-    fanOut: { queue, endpoint: endpoint.endpoint },
+    publisher: createQueuePublisher({ queue, endpoint: endpoint.endpoint }),
     logger: silent,
   })
   const handlers = Array.from({ length: options.workers }, () =>

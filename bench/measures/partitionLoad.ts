@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
+import { createQueuePublisher } from '../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../src/fanout/worker.js'
 import { shardSubscriptionKey, subscriptionKey, subscriptionShardOf } from '../../src/keys.js'
 import { toSqsRecord } from '../../src/queue/queuePoller.js'
@@ -11,9 +12,8 @@ import { DEFAULT_LARGE_ROOM_THRESHOLD } from '../../src/repository/largeRoomOpti
 import { createTableStore } from '../../src/repository/tableStore.js'
 import { createChatService } from '../../src/service/chatService.js'
 import type { Broadcaster } from '../../src/service/types.js'
-import { itemSize } from '../../src/util/capacity.js'
 import { mapWithConcurrency } from '../../src/util/concurrency.js'
-import { recordRequests } from '../../src/util/requestRecorder.js'
+import { itemSize } from '../capacity.js'
 import type { BenchEnvironment } from '../env.js'
 import { seedLargeRoom } from '../largeRoomSeed.js'
 import {
@@ -27,6 +27,7 @@ import {
 } from '../partitionModel.js'
 import { ASSUMPTIONS, buildWorkload, TARGET, type Workload } from '../partitionWorkload.js'
 import type { Check, Section } from '../report.js'
+import { recordRequests } from '../requestRecorder.js'
 
 /** DynamoDB's per-partition-key limits (bp-partition-key-design.html), for the table and each GSI key. */
 const KEY_LIMIT = { rcu: 3_000, wcu: 1_000 }
@@ -262,7 +263,12 @@ export async function partitionLoad(env: BenchEnvironment, size: PartitionLoadSi
     logger: silent,
     targetsOf: (roomName, shard) => repository.shardSubscribers(roomName, shard),
   })
-  const service = createChatService({ repository, broadcaster, logger: silent, fanOut: { queue } })
+  const service = createChatService({
+    repository,
+    broadcaster,
+    logger: silent,
+    publisher: createQueuePublisher({ queue }),
+  })
   const start = Date.UTC(2026, 0, 1)
   const refused: Record<string, number> = {}
   const started = performance.now()
@@ -454,7 +460,7 @@ function section(
         : 'The hot room kept in one partition, as before Scale II (a deployment that set `largeRoomThreshold` off): shown to compare, not checked.',
       `Target: ${fmt(TARGET.connections)} connections, ${fmt(TARGET.rooms)} rooms, one room of ${fmt(TARGET.bigRoomSubscribers)} subscribers, ${fmt(TARGET.messagesPerSecond)} messages/s.`,
       `Run: 1/${run.scale} of it — ${fmt(run.connections)} connections, ${fmt(run.rooms)} rooms, a hot room of ${fmt(run.bigRoomSubscribers)}, ${fmt(run.messagesPerSecond)} messages/s of which ${run.bigRoomMessagesPerSecond}/s in the hot room (${a.bigRoomMessagesPerSecond}/s at the target) —`,
-      `${run.seconds} s of virtual time, ${fmt(run.operations.length)} operations through the chat service on dynalite (${CONCURRENCY} at a time, ${extra.wallSeconds.toFixed(1)} s of wall time), every request recorded with its partition keys and capacity (src/util/requestRecorder.ts).`,
+      `${run.seconds} s of virtual time, ${fmt(run.operations.length)} operations through the chat service on dynalite (${CONCURRENCY} at a time, ${extra.wallSeconds.toFixed(1)} s of wall time), every request recorded with its partition keys and capacity (bench/requestRecorder.ts).`,
       `Assumptions: ${a.subscriptionsPerConnection} rooms per connection, reconnect every ${a.connectionLifetimeSeconds / 60} min (each with ${a.listRoomsPerConnect} listRooms and ${a.subscriptionsPerConnection} subscribes), ${a.roomHopsPerConnectionHour} room hops per connection-hour, ${a.newRoomShare * 100}% of subscribes open a new room, ${a.guestShare * 100}% of connections named "guest".`,
       `A read of a hot-room partition is priced at the target from its items (× the size ratio × ${extra.itemBytes} bytes a subscription, rounded up to 4 KB once), and a read with a Limit stops at it.`,
       'Measured: the busiest key of the class in its busiest 1-s window of virtual time (consistent reads cost 1 RCU per 4 KB, eventually consistent GSI reads half; writes 1 WCU per KB, again on the GSI key). Target: per operation kind, the busiest window holding a target-second of operations (rate-ratio seconds long, capped at the run) per second, times the rate ratio and, for whole-partition reads, the size ratio (bench/partitionModel.ts); kinds added.',

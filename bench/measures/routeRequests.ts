@@ -1,3 +1,4 @@
+import { createQueuePublisher } from '../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../src/fanout/worker.js'
 import { createRouter } from '../../src/lambda/createRouter.js'
 import { createMemoryQueue } from '../../src/queue/memoryQueue.js'
@@ -137,7 +138,7 @@ async function largeRoomRequests(env: BenchEnvironment, rows: string[][], checks
   const service = createChatService({
     repository,
     broadcaster: posted,
-    fanOut: { queue: countedQueue },
+    publisher: createQueuePublisher({ queue: countedQueue }),
     logger: silent,
     // One instant: every measure falls in the interval whose roomStats (and trailing roomStats)
     // the set-up claimed, whatever the wall clock does meanwhile.

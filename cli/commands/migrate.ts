@@ -202,7 +202,7 @@ async function create(args: Args) {
     typesFrom: inRepository ? '../src/migrator/types.js' : 'chatdb/migrator',
     // A project's migrations follow chatdb's shipped ones: `[...migrations, ...mine]` must increase.
     after: Math.max(0, ...shippedMigrations.map((m) => m.version)),
-    listFrom: inRepository ? undefined : 'chatdb/migrator',
+    listFrom: inRepository ? undefined : 'chatdb/migrations',
   })
   const index = join(args.dir, 'index.ts')
   createOutput({ json: args.json }).result(created, (c) =>

@@ -1,12 +1,12 @@
 import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
 import { ChatDbError, isChatDbError } from '../../src/errors.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
 import {
   DEFAULT_LARGE_ROOM_SHARDS,
   DEFAULT_LARGE_ROOM_THRESHOLD,
   largeRoomOptionsFromEnv,
 } from '../../src/repository/largeRoomOptions.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { limitForJson } from '../gateway/connectionLifetime.js'

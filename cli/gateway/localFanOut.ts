@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { parseQueuedJob, type QueuedJob } from '../../src/fanout/jobs.js'
 import { createFanOutHandler } from '../../src/lambda/fanOutHandler.js'
+import { createJsonLogger } from '../../src/log/jsonLogger.js'
 import { createMemoryQueue, type MemoryQueue } from '../../src/queue/memoryQueue.js'
 import { startQueuePoller } from '../../src/queue/queuePoller.js'
-import { createJsonLogger } from '../../src/service/jsonLogger.js'
 
 /** SQS's default visibility timeout, and the local queue's. */
 export const LOCAL_FANOUT_VISIBILITY_TIMEOUT_MS = 30_000

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { createRouter } from '../../src/lambda/createRouter.js'
+import { createJsonLogger } from '../../src/log/jsonLogger.js'
 import {
   assertLargeRoomShards,
   assertLargeRoomThreshold,
@@ -7,7 +8,6 @@ import {
 } from '../../src/repository/largeRoomOptions.js'
 import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
-import { createJsonLogger } from '../../src/service/jsonLogger.js'
 import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'

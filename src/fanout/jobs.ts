@@ -1,50 +1,92 @@
+// zod's tree-shakable build: the worker's bundle takes only the checks used here.
+import * as z from 'zod/mini'
 import { ChatDbError } from '../errors.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, type OutgoingMessage } from '../queue/types.js'
 import { partitionsOf } from '../repository/largeRooms.js'
+
+/** An `http(s)://` URL: what a management client can post to. */
+function isEndpoint(value: string): boolean {
+  try {
+    const { protocol } = new URL(value)
+    return protocol === 'https:' || protocol === 'http:'
+  } catch {
+    return false
+  }
+}
+
+/** A frame as a job carries it: an object with a `type` (the service built it; it is not parsed again). */
+const frameShape = z.object({ type: z.string() })
+const frame = z.custom<ServerFrame>((value) => frameShape.safeParse(value).success)
+
+/**
+ * The `@connections` endpoint to post to (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`),
+ * set by the publisher, which knows it from its API Gateway event; the worker, woken by SQS,
+ * does not. Absent: the worker's `CHATDB_MANAGEMENT_ENDPOINT`.
+ */
+const endpoint = z.optional(z.string().check(z.refine(isEndpoint)))
+
+/**
+ * A job of a broadcast: the frame for the subscribers of one partition of a room (a shard, or
+ * -1, the base partition: BASE_SUBSCRIPTION_SHARD in keys.ts). `attempt` is 0.
+ */
+const shardJob = z.object({
+  v: z.literal(1),
+  roomName: z.string(),
+  shard: z.int().check(z.minimum(-1)),
+  connectionIds: z.optional(z.never()),
+  frame,
+  attempt: z.int(),
+  endpoint,
+})
+
+/** A retry of posts a shard job left undelivered: the frame for exactly these connections. `attempt` is 1. */
+const retryJob = z.object({
+  v: z.literal(1),
+  roomName: z.string(),
+  shard: z.optional(z.never()),
+  connectionIds: z.array(z.string()),
+  frame,
+  attempt: z.int(),
+  endpoint,
+})
+
+/**
+ * A large room's trailing `roomStats`, sent with a delay to the end of an interval
+ * (docs/data-model.md, "Large rooms"): the worker reads the room's count then and, when it
+ * differs from the last `roomStats` sent, fans one out as shard jobs. It carries the service's
+ * interval (`intervalMs`), which the worker has no setting for; its `endpoint` is given on to
+ * the shard jobs.
+ */
+const roomStatsJob = z.object({
+  v: z.literal(1),
+  kind: z.literal('roomStats'),
+  roomName: z.string(),
+  shards: z.int().check(z.minimum(1)),
+  intervalMs: z.number().check(z.positive()),
+  endpoint,
+})
+
+/**
+ * What travels on the fan-out queue, one schema for every kind. A shard job and a retry job are
+ * told apart by their targets (`shard` or `connectionIds`, never both), a `roomStats` job by its
+ * `kind`: the wire format of the jobs before this schema, so jobs queued by an older router
+ * still parse.
+ */
+const fanOutJobSchema = z.union([shardJob, retryJob])
+const queuedJobSchema = z.union([roomStatsJob, fanOutJobSchema])
 
 /**
  * One unit of a large room's broadcast: a frame for the subscribers of one shard of the room,
  * or (a retry of posts that failed) for named connections. The frame travels once per job,
  * never once per connection.
  */
-export interface FanOutJob {
-  v: 1
-  roomName: string
-  /** The shard of the room whose subscribers get the frame. */
-  shard?: number
-  /** Or exactly these connections (a retry of posts that failed). */
-  connectionIds?: string[]
-  frame: ServerFrame
-  /** 0 for a job of a broadcast; 1 for a retry of what its posts left undelivered. */
-  attempt: number
-  /**
-   * The `@connections` endpoint to post to (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`),
-   * set by the publisher, which knows it from its API Gateway event; the worker, woken by SQS,
-   * does not. Absent: the worker's `CHATDB_MANAGEMENT_ENDPOINT`.
-   */
-  endpoint?: string
-}
-
-/**
- * A large room's trailing `roomStats`, sent with a delay to the end of an interval
- * (docs/data-model.md, "Large rooms"): the worker reads the room's count then and, when it
- * differs from the last `roomStats` sent, fans one out as shard jobs. It carries the service's
- * interval, which the worker has no setting for.
- */
-export interface RoomStatsJob {
-  v: 1
-  kind: 'roomStats'
-  roomName: string
-  shards: number
-  /** The service's `roomStatsIntervalMs`. */
-  intervalMs: number
-  /** As {@link FanOutJob.endpoint}: given on to the shard jobs. */
-  endpoint?: string
-}
-
+export type FanOutJob = z.infer<typeof fanOutJobSchema>
+export type ShardJob = z.infer<typeof shardJob>
+export type RetryJob = z.infer<typeof retryJob>
+export type RoomStatsJob = z.infer<typeof roomStatsJob>
 /** What travels on the fan-out queue. */
-export type QueuedJob = FanOutJob | RoomStatsJob
+export type QueuedJob = z.infer<typeof queuedJobSchema>
 
 /** The jobs of one broadcast of `frame` to a large room: one per partition (base, then each shard). */
 export function broadcastJobs(
@@ -61,17 +103,6 @@ export function broadcastJobs(
     attempt: 0,
     ...(endpoint ? { endpoint } : {}),
   }))
-}
-
-/** An `http(s)://` URL: what a management client can post to. */
-function isEndpoint(value: unknown): boolean {
-  if (typeof value !== 'string') return false
-  try {
-    const { protocol } = new URL(value)
-    return protocol === 'https:' || protocol === 'http:'
-  } catch {
-    return false
-  }
 }
 
 /**
@@ -103,56 +134,25 @@ export function packJobs(jobs: readonly QueuedJob[]): OutgoingMessage[][] {
   return batches
 }
 
-/** Whatever the fan-out queue carries: a {@link RoomStatsJob} or (`parseJob`) a fan-out job. */
-export function parseQueuedJob(body: string): QueuedJob {
-  let job: Partial<RoomStatsJob> | null
+/** A body parsed against `schema`, or `queue.badJob`. */
+function parseBody<T>(schema: z.ZodMiniType<T>, body: string): T {
+  let json: unknown
   try {
-    job = JSON.parse(body)
+    json = JSON.parse(body)
   } catch {
     throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
   }
-  if (job?.kind !== 'roomStats') return parseJob(body)
-  const { v, roomName, shards, intervalMs, endpoint } = job
-  if (
-    v !== 1 ||
-    typeof roomName !== 'string' ||
-    !Number.isInteger(shards) ||
-    (shards as number) < 1 ||
-    typeof intervalMs !== 'number' ||
-    !(intervalMs > 0) ||
-    (endpoint !== undefined && !isEndpoint(endpoint))
-  ) {
-    throw new ChatDbError('queue.badJob', `not a roomStats job: ${body.slice(0, 200)}`)
-  }
-  return job as RoomStatsJob
+  const parsed = schema.safeParse(json)
+  if (!parsed.success) throw new ChatDbError('queue.badJob', `not a fan-out job: ${body.slice(0, 200)}`)
+  return parsed.data
+}
+
+/** Whatever the fan-out queue carries: a {@link RoomStatsJob} or (`parseJob`) a fan-out job. */
+export function parseQueuedJob(body: string): QueuedJob {
+  return parseBody(queuedJobSchema, body)
 }
 
 /** A job as the worker receives it; anything else is refused (`queue.badJob`). */
 export function parseJob(body: string): FanOutJob {
-  let job: unknown
-  try {
-    job = JSON.parse(body)
-  } catch {
-    throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
-  }
-  const { v, roomName, shard, connectionIds, frame, attempt, endpoint } = (job ?? {}) as Partial<FanOutJob>
-  // Shard -1 is a large room's base partition (BASE_SUBSCRIPTION_SHARD in keys.ts).
-  const targets =
-    (Number.isInteger(shard) && (shard as number) >= -1 && connectionIds === undefined) ||
-    (shard === undefined &&
-      Array.isArray(connectionIds) &&
-      connectionIds.every((id) => typeof id === 'string'))
-  if (
-    v !== 1 ||
-    typeof roomName !== 'string' ||
-    !targets ||
-    typeof frame !== 'object' ||
-    frame === null ||
-    typeof (frame as { type?: unknown }).type !== 'string' ||
-    !Number.isInteger(attempt) ||
-    (endpoint !== undefined && !isEndpoint(endpoint))
-  ) {
-    throw new ChatDbError('queue.badJob', `not a fan-out job: ${body.slice(0, 200)}`)
-  }
-  return job as FanOutJob
+  return parseBody(fanOutJobSchema, body)
 }

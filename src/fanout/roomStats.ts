@@ -7,15 +7,6 @@ import { publishJobs } from './publisher.js'
 /** What a trailing `roomStats` needs of the repository. */
 export type RoomStatsStore = Pick<ChatRepository, 'subscriberCounts' | 'claimRoomStats'>
 
-/**
- * The end of the interval of `intervalMs` that `at` falls in, counted from the epoch: the same
- * in every process, so processes that each see a change of a room inside one interval agree on
- * the one trailing `roomStats` they schedule (`claimTrailingStats`).
- */
-export function intervalEnd(at: number, intervalMs: number): number {
-  return (Math.floor(at / intervalMs) + 1) * intervalMs
-}
-
 /** A delay SQS takes: at least 1 ms (a whole second there), at most 900 s. */
 const queueDelay = (ms: number) => Math.min(MAX_QUEUE_DELAY_MS, Math.max(1, Math.ceil(ms)))
 

@@ -1,9 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch'
 import { ChatDbError } from '../errors.js'
+import type { ServiceLogger } from '../log/jsonLogger.js'
+import { createJsonLogger, describeError } from '../log/jsonLogger.js'
+import type { Broadcaster } from '../protocol/delivery.js'
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from '../queue/sqsEvents.js'
 import type { QueuePort } from '../queue/types.js'
-import { createJsonLogger, describeError } from '../service/jsonLogger.js'
-import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { withBackoff } from '../util/backoff.js'
 import { chunk, sleep } from '../util/concurrency.js'
 import { isNetworkFailure } from '../util/networkFailure.js'
@@ -119,7 +120,8 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
       return
     }
     const job: FanOutJob = queued
-    const connectionIds = job.connectionIds ?? (await targetsOf(job.roomName, job.shard as number))
+    const connectionIds =
+      job.shard === undefined ? job.connectionIds : await targetsOf(job.roomName, job.shard)
     const undelivered = await deliver(job, connectionIds)
     if (undelivered.length === 0) return
     if (job.attempt > 0) {

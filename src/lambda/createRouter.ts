@@ -1,14 +1,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { createInlinePublisher } from '../fanout/inlinePublisher.js'
+import { createQueuePublisher } from '../fanout/queuePublisher.js'
+import { describeError } from '../log/jsonLogger.js'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import type { QueuePort } from '../queue/types.js'
 import { createChatRepository } from '../repository/chatRepository.js'
 import { assertLargeRoomShards, assertLargeRoomThreshold } from '../repository/largeRoomOptions.js'
-import { createBroadcaster } from '../service/broadcaster.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
-import { describeError } from '../service/jsonLogger.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { onDynamoDbRequest } from '../util/requestCounter.js'
+import { createBroadcaster } from './broadcaster.js'
 import {
   bodyOf,
   type LambdaInvocationContext,
@@ -174,7 +176,9 @@ export function createRouter(options: RouterOptions) {
         broadcaster,
         recentMessagesLimit: options.recentMessagesLimit,
         logger,
-        ...(fanOutQueue ? { fanOut: { queue: fanOutQueue, endpoint } } : {}),
+        publisher: fanOutQueue
+          ? createQueuePublisher({ queue: fanOutQueue, endpoint })
+          : createInlinePublisher({ repository, broadcaster }),
       })
       created = service
       services.set(endpoint, service)

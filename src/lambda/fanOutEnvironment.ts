@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../client.js'
 import { ChatDbError } from '../errors.js'
+import { describeError } from '../log/jsonLogger.js'
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqsEvents.js'
-import { describeError } from '../service/jsonLogger.js'
 import type { ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { countFromEnv, type Environment, finiteFromEnv, urlFromEnv } from './environment.js'

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { httpTimeouts } from '../client.js'
-import { DEFAULT_POST_CONCURRENCY } from '../service/broadcastDefaults.js'
 import { positiveWholeNumber } from '../util/concurrency.js'
+import { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 
 export interface ManagementClientOptions {
   /** The API's `@connections` endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */

@@ -29,10 +29,10 @@
  * export { handler } from 'chatdb/lambda'
  */
 import { createDocumentClient } from '../client.js'
+import { describeError } from '../log/jsonLogger.js'
 import { largeRoomOptionsFromEnv } from '../repository/largeRoomOptions.js'
 import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
 import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
-import { describeError } from '../service/jsonLogger.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
 import { countFromEnv, positiveFromEnv } from './environment.js'
@@ -40,7 +40,7 @@ import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketH
 import { fanOutQueueSettingsFromEnv, lazySqsFanOutQueue } from './fanOutQueue.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
-export { DEFAULT_POST_CONCURRENCY } from '../service/broadcaster.js'
+export { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 export {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,

@@ -1,12 +1,13 @@
 /**
  * The migration toolkit (package export `chatdb/migrator`): the migrator, its ledger stores,
- * the types a migration is written against, and also chatdb's shipped `migrations` and the
- * batch writes a migration's own code may need, so a project's migrations import from one place.
+ * the types a migration is written against and the batch writes a migration's own code may
+ * need. chatdb's shipped migrations are a subpath of their own, `chatdb/migrations`: they are
+ * written against this toolkit, so it does not import them.
  *
  * @example
- * import { createMigrator, type Migration, migrations } from 'chatdb/migrator'
+ * import { createMigrator, type Migration } from 'chatdb/migrator'
+ * import { migrations } from 'chatdb/migrations'
  */
-export { migrations } from '../../migrations/index.js'
 export {
   BATCH_WRITE_LIMIT,
   type BatchWriteOptions,

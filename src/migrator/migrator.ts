@@ -72,7 +72,8 @@ export interface StatusReport {
  * and dry runs that write nothing.
  *
  * @example
- * import { createMigrator, migrations } from 'chatdb/migrator'
+ * import { createMigrator } from 'chatdb/migrator'
+ * import { migrations } from 'chatdb/migrations'
  * const migrator = createMigrator({ documentClient, tableName: 'chat', migrations })
  * console.table((await migrator.status()).migrations)
  * const { targets } = await migrator.plan('up') // what `up` would run

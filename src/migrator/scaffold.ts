@@ -31,7 +31,7 @@ export async function createMigrationFile({
   typesFrom?: string
   /** The last version of the migrations the project's come after (chatdb's shipped list). */
   after?: number
-  /** The module exporting chatdb's `migrations` (`chatdb/migrator`), for the `index.ts` of a new directory. */
+  /** The module exporting chatdb's `migrations` (`chatdb/migrations`), for the `index.ts` of a new directory. */
   listFrom?: string
 }): Promise<{ file: string; version: number; indexUpdated: boolean; indexCreated: boolean }> {
   if (!NAME.test(name)) {
@@ -54,7 +54,7 @@ export async function createMigrationFile({
   // may keep its list elsewhere, and two lists would drift apart.
   const indexCreated = listFrom !== undefined && !files.includes('index.ts') && numbered.every((n) => n === 0)
   await writeFile(file, template(version, name, typesFrom), { flag: 'wx' })
-  if (indexCreated) await writeFile(indexFile, indexTemplate(listFrom), { flag: 'wx' })
+  if (indexCreated) await writeFile(indexFile, indexTemplate(listFrom, typesFrom), { flag: 'wx' })
 
   let index: string
   try {
@@ -142,8 +142,9 @@ export const migration: Migration = {
 `
 }
 
-function indexTemplate(listFrom: string): string {
-  return `import { migrations as chatdbMigrations, type Migration } from '${listFrom}'
+function indexTemplate(listFrom: string, typesFrom: string): string {
+  return `import type { Migration } from '${typesFrom}'
+import { migrations as chatdbMigrations } from '${listFrom}'
 
 /**
  * chatdb's migrations, then this project's, in order. An explicit list (not a directory scan)

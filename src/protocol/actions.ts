@@ -1,7 +1,12 @@
 import { z } from 'zod'
 import { isChatDbError } from '../errors.js'
-import { MAX_ROOM_CURSOR_CHARS, MAX_ROOM_PAGE_SIZE } from '../repository/roomListing.js'
-import { assertMessageText, assertRoomName, assertUserName } from '../validation.js'
+import {
+  assertMessageText,
+  assertRoomName,
+  assertUserName,
+  MAX_ROOM_CURSOR_CHARS,
+  MAX_ROOM_PAGE_SIZE,
+} from '../validation.js'
 
 /** The actions a client may send, by name. */
 export const ACTION_NAMES = ['subscribe', 'unsubscribe', 'sendMessage', 'listRooms'] as const

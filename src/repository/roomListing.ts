@@ -6,14 +6,11 @@ import {
   roomSortKey,
   roomSortKeyPrefix,
 } from '../keys.js'
-import { assertRoomName } from '../validation.js'
+import { assertRoomName, MAX_ROOM_CURSOR_CHARS, MAX_ROOM_PAGE_SIZE } from '../validation.js'
 import type { ActiveRoom } from './types.js'
 
-/** Rooms a listing page holds when the caller names no limit, and the most it may ask for. */
+/** Rooms a listing page holds when the caller names no limit (at most `MAX_ROOM_PAGE_SIZE`). */
 export const DEFAULT_ROOM_PAGE_SIZE = 1_000
-export const MAX_ROOM_PAGE_SIZE = 1_000
-/** The longest cursor accepted (64 shards with 100-character names stay well below it). */
-export const MAX_ROOM_CURSOR_CHARS = 16_384
 const CURSOR_VERSION = 1
 
 /** One page of the active rooms, in creation order. */

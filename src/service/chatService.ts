@@ -1,7 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import { broadcastJobs, type RoomStatsJob } from '../fanout/jobs.js'
-import { publishJobs } from '../fanout/publisher.js'
-import { intervalEnd } from '../fanout/roomStats.js'
+import { createJsonLogger, describeError } from '../log/jsonLogger.js'
 import type {
   ActionName,
   ClientAction,
@@ -16,13 +14,10 @@ import { fitRoomListFrame, fitSubscribedFrame, MAX_OUTGOING_FRAME_BYTES } from '
 import type { ChatMessageFrame, RoomListFrame, ServerFrame, SubscribedFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import { departureFrames } from '../protocol/presenceFrames.js'
-import { MAX_QUEUE_DELAY_MS } from '../queue/types.js'
-import { partitionsOf } from '../repository/largeRooms.js'
 import type { ChatMessage, LargeRoomView, RemovedSubscription } from '../repository/types.js'
 import { announcesJoin, userNamesOf } from '../repository/userNames.js'
-import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId } from '../validation.js'
-import { createJsonLogger, describeError } from './jsonLogger.js'
+import { intervalEnd } from './intervalEnd.js'
 import { createRouteRunner } from './routeRunner.js'
 import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
 
@@ -30,8 +25,6 @@ export type { ChatServiceOptions, ChatServiceRepository, RequestInfo, RouteOutco
 
 /** How often a large room's members hear its subscriber count at most, while it changes. */
 export const DEFAULT_ROOM_STATS_INTERVAL_MS = 30_000
-/** Partitions of a large room read at once by a broadcast posted without a queue. */
-const INLINE_FAN_OUT_READS = 4
 
 /**
  * A large room's state for a subscriber: the sample of names and the room's approximate count,
@@ -65,7 +58,7 @@ function largeRoomState(
  * await service.receive({ connectionId: 'Xk3a9cD1oAMCJzQ=' }, '{"action":"listRooms"}')
  */
 export function createChatService(options: ChatServiceOptions) {
-  const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now, fanOut } = options
+  const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now, publisher } = options
   const { roomStatsIntervalMs = DEFAULT_ROOM_STATS_INTERVAL_MS } = options
   const logger = options.logger ?? createJsonLogger()
   // When this process last tried to claim a large room's roomStats (`at`), and the end of the
@@ -106,24 +99,14 @@ export function createChatService(options: ChatServiceOptions) {
     )
   }
 
-  /**
-   * Sends `frame` to every member of a large room: one fan-out job per partition (the base
-   * partition and each shard) on the queue, or, without a queue, posted here partition by
-   * partition. Requests: none to DynamoDB with a queue (ceil((S + 1) / 10) SendMessageBatch);
-   * one Query per partition without.
-   */
+  /** Sends `frame` to every member of a large room, through the publisher (`LargeRoomPublisher`). */
   async function fanOutFrame(roomName: string, shards: number, frame: ServerFrame): Promise<void> {
-    if (fanOut) {
-      await publishJobs(fanOut.queue, broadcastJobs(roomName, shards, frame, fanOut.endpoint))
-      return
-    }
-    const { shardSubscribers } = repository
-    if (!shardSubscribers)
-      throw new ChatDbError('store.config', 'the repository cannot read shards of large rooms')
-    await mapWithConcurrency(partitionsOf(shards), INLINE_FAN_OUT_READS, async (shard) => {
-      const targets = await shardSubscribers(roomName, shard)
-      await broadcaster.post(targets.map((connectionId) => ({ connectionId, frame })))
-    })
+    if (!publisher)
+      throw new ChatDbError(
+        'store.config',
+        'a large room needs a publisher (createQueuePublisher or createInlinePublisher)',
+      )
+    await publisher.publish({ roomName, shards }, frame)
   }
 
   /**
@@ -157,13 +140,14 @@ export function createChatService(options: ChatServiceOptions) {
   /**
    * Makes sure a trailing `roomStats` runs at the end of the interval `at` falls in (intervals
    * counted from the epoch, so every process names the same one): the first process to claim it
-   * (a conditional write of `trailingAt`) sends a {@link RoomStatsJob} delayed to then, and the
-   * worker sends the count if it changed since the last `roomStats` (`runTrailingStats`). It
+   * (a conditional write of `trailingAt`) has the publisher schedule it for then, and the
+   * fan-out worker sends the count if it changed since the last `roomStats` (`runTrailingStats`). It
    * runs after this change was counted, so the members learn the count within an interval of
-   * the last change. Without a fan-out queue nothing can run later: the next change tells it.
+   * the last change. Without a queue behind the publisher nothing can run later: the next
+   * change tells it.
    */
   async function scheduleTrailingStats(roomName: string, shards: number, at: number): Promise<void> {
-    if (!fanOut || !repository.claimTrailingStats || !(roomStatsIntervalMs > 0)) return
+    if (publisher?.kind !== 'queue' || !repository.claimTrailingStats || !(roomStatsIntervalMs > 0)) return
     const dueAt = intervalEnd(at, roomStatsIntervalMs)
     const memo = statsTried.get(roomName)
     if (memo?.trailingAt === dueAt) return
@@ -174,15 +158,10 @@ export function createChatService(options: ChatServiceOptions) {
       throw error
     })
     if (!claimed) return
-    const job: RoomStatsJob = {
-      v: 1,
-      kind: 'roomStats',
-      roomName,
-      shards,
-      intervalMs: roomStatsIntervalMs,
-      ...(fanOut.endpoint ? { endpoint: fanOut.endpoint } : {}),
-    }
-    await publishJobs(fanOut.queue, [job], { delayMs: Math.min(MAX_QUEUE_DELAY_MS, dueAt - at) })
+    await publisher.scheduleRoomStats(
+      { roomName, shards },
+      { intervalMs: roomStatsIntervalMs, delayMs: dueAt - at },
+    )
   }
 
   const service = {
@@ -390,7 +369,7 @@ export function createChatService(options: ChatServiceOptions) {
           message,
           id: messageIdFor(request.requestId),
           time: request.requestTimeEpoch ?? clock(),
-          ...(fanOut
+          ...(publisher?.kind === 'queue'
             ? {
                 beforeLargeStore: (stored: ChatMessage, { shards }: { shards: number }) =>
                   fanOutFrame(roomName, shards, frameOf(stored)),
@@ -401,10 +380,10 @@ export function createChatService(options: ChatServiceOptions) {
           logger.warn('message.repeated', { connectionId: request.connectionId, id: posted.message.id })
         }
         const frame = frameOf(posted.message)
-        // A large room's members are reached shard by shard: through the fan-out queue (done
-        // above, before the message was stored) or, without one, posted here partition by partition.
+        // A large room's members are reached through the publisher: a queue's before the message
+        // was stored (above), any other's now.
         if (posted.large) {
-          if (!fanOut) await fanOutFrame(roomName, posted.large.shards, frame)
+          if (publisher?.kind !== 'queue') await fanOutFrame(roomName, posted.large.shards, frame)
         } else await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
       })
     },

@@ -1,4 +1,4 @@
-export { type BroadcasterOptions, createBroadcaster, isGone } from './broadcaster.js'
+export { createJsonLogger, describeError } from '../log/jsonLogger.js'
 export {
   type ChatService,
   type ChatServiceOptions,
@@ -7,5 +7,11 @@ export {
   type RequestInfo,
   type RouteOutcome,
 } from './chatService.js'
-export { createJsonLogger, describeError } from './jsonLogger.js'
-export type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
+export type {
+  Broadcaster,
+  BroadcastReport,
+  Delivery,
+  LargeRoom,
+  LargeRoomPublisher,
+  ServiceLogger,
+} from './types.js'

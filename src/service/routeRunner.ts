@@ -1,7 +1,7 @@
+import { describeError } from '../log/jsonLogger.js'
 import type { ActionName } from '../protocol/actions.js'
 import { errorFrameFor } from '../protocol/errorFrame.js'
 import type { ErrorFrame, ServerFrame } from '../protocol/frames.js'
-import { describeError } from './jsonLogger.js'
 import type { Broadcaster, ChatServiceRepository, RequestInfo, RouteOutcome, ServiceLogger } from './types.js'
 
 /**

@@ -1,36 +1,15 @@
-import type { ServerFrame } from '../protocol/frames.js'
-import type { QueuePort } from '../queue/types.js'
+import type { ServiceLogger } from '../log/jsonLogger.js'
+import type { Broadcaster, LargeRoomPublisher } from '../protocol/delivery.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
 
-/** One frame for one connection. */
-export interface Delivery {
-  connectionId: string
-  frame: ServerFrame
-}
-
-/** What became of each delivery; connections already known to be gone are in no list (they are skipped). */
-export interface BroadcastReport {
-  /** Connections that got their frame. */
-  delivered: string[]
-  /** Connections API Gateway says are gone (HTTP 410); `onGone` was called for each. */
-  gone: string[]
-  /** Connections whose post failed otherwise (logged; the others still got theirs). */
-  failed: { connectionId: string; error: unknown }[]
-}
-
-/**
- * Posts frames to connections. The service depends on this shape only, so tests can pass a
- * recording fake and production passes `createBroadcaster` (API Gateway management API).
- */
-export interface Broadcaster {
-  post(deliveries: readonly Delivery[]): Promise<BroadcastReport>
-}
-
-/** Structured log sink. Values are data, never format strings: they are written as JSON. */
-export interface ServiceLogger {
-  error(event: string, details: Record<string, unknown>): void
-  warn(event: string, details: Record<string, unknown>): void
-}
+export type {
+  Broadcaster,
+  BroadcastReport,
+  Delivery,
+  LargeRoom,
+  LargeRoomPublisher,
+} from '../protocol/delivery.js'
+export type { ServiceLogger }
 
 /** The repository methods the protocol needs (a fake with these is enough in tests). */
 export type ChatServiceRepository = Pick<
@@ -45,9 +24,7 @@ export type ChatServiceRepository = Pick<
   | 'markFinished'
 > &
   // Only a repository with large rooms (whose answers carry `large`) needs these.
-  Partial<
-    Pick<ChatRepository, 'shardSubscribers' | 'subscriberCounts' | 'claimRoomStats' | 'claimTrailingStats'>
-  >
+  Partial<Pick<ChatRepository, 'subscriberCounts' | 'claimRoomStats' | 'claimTrailingStats'>>
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */
 export interface RequestInfo {
@@ -72,22 +49,15 @@ export interface ChatServiceOptions {
   clock?: () => number
   logger?: ServiceLogger
   /**
-   * Where a large room's broadcasts go as fan-out jobs (docs/data-model.md, "Large rooms"):
-   * the queue the fan-out worker reads, and the `@connections` endpoint the jobs name (the
-   * worker, woken by the queue, does not know it). Without it, a large room's broadcast is
-   * posted by the route itself, shard by shard.
+   * How a large room's broadcasts reach its members (docs/data-model.md, "Large rooms"):
+   * `createQueuePublisher` (fan-out jobs on the queue the fan-out worker reads) or
+   * `createInlinePublisher` (the route posts partition by partition). Without one, a large
+   * room's route fails (`store.config`).
    */
-  fanOut?: FanOutOptions
+  publisher?: LargeRoomPublisher
   /**
    * A large room's `roomStats` (its subscriber count) goes to its members at most once per this
    * many milliseconds while its membership changes (default 30,000).
    */
   roomStatsIntervalMs?: number
-}
-
-/** The fan-out queue of a service, for large rooms. */
-export interface FanOutOptions {
-  queue: QueuePort
-  /** The `@connections` endpoint put in each job (`FanOutJob.endpoint`). */
-  endpoint?: string
 }

@@ -64,7 +64,74 @@ function cycles(): string[][] {
   return found
 }
 
+/**
+ * The layers, from the ground up (docs/architecture.md, "The layers"). A file may import its own
+ * part and any part of a lower layer; the parts of one layer stand side by side and never import
+ * each other. A path ending in `/` is a folder.
+ */
+const LAYERS: readonly (readonly string[])[] = [
+  ['src/errors.ts', 'src/retention.ts'],
+  ['src/util/', 'src/log/', 'src/table.ts', 'src/keys.ts'],
+  ['src/client.ts', 'src/entities/'],
+  ['src/queue/'],
+  ['src/validation.ts'],
+  ['src/protocol/'],
+  ['src/repository/'],
+  ['src/fanout/', 'src/service/'],
+  ['src/lambda/', 'src/admin/', 'src/migrator/'],
+  ['src/index.ts', 'migrations/'],
+  ['cli/'],
+]
+
+/** Where a file stands: its layer and its part, or undefined outside every part. */
+function placeOf(path: string): { layer: number; part: string } | undefined {
+  for (const [layer, parts] of LAYERS.entries()) {
+    const part = parts.find((p) => (p.endsWith('/') ? path.startsWith(p) : path === p))
+    if (part !== undefined) return { layer, part }
+  }
+  return undefined
+}
+
+/** Every import that points up or sideways, as `from → to (why)`. */
+function importsAgainstTheLayers(edges: ReadonlyMap<string, readonly string[]>): string[] {
+  const found: string[] = []
+  for (const [from, targets] of edges) {
+    const here = placeOf(from)
+    for (const to of targets) {
+      const there = placeOf(to)
+      if (!here || !there || here.part === there.part || there.layer < here.layer) continue
+      const why =
+        there.layer > here.layer
+          ? `up: ${here.part} (layer ${here.layer + 1}) imports ${there.part} (layer ${there.layer + 1})`
+          : `sideways: ${here.part} and ${there.part} share layer ${here.layer + 1}`
+      found.push(`${from} → ${to} (${why})`)
+    }
+  }
+  return found.sort()
+}
+
 describe('architecture', () => {
+  it('places every file of src/, cli/ and migrations/ in a layer', () => {
+    expect([...graph.keys()].filter((file) => placeOf(file) === undefined)).toEqual([])
+  })
+
+  it('has every import point down the layers, never up or sideways (type-only imports count)', () => {
+    expect(importsAgainstTheLayers(graph)).toEqual([])
+  })
+
+  it('names the file and the arrow of an import that points up or sideways', () => {
+    const edges = new Map([
+      ['src/fanout/worker.ts', ['src/service/types.ts', 'src/queue/types.ts']],
+      ['src/protocol/actions.ts', ['src/repository/roomListing.ts']],
+      ['src/service/chatService.ts', ['src/fanout/jobs.ts', 'src/protocol/frames.ts']],
+    ])
+    expect(importsAgainstTheLayers(edges)).toEqual([
+      'src/fanout/worker.ts → src/service/types.ts (sideways: src/fanout/ and src/service/ share layer 8)',
+      'src/protocol/actions.ts → src/repository/roomListing.ts (up: src/protocol/ (layer 6) imports src/repository/ (layer 7))',
+      'src/service/chatService.ts → src/fanout/jobs.ts (sideways: src/service/ and src/fanout/ share layer 8)',
+    ])
+  })
+
   it('has no import cycle in src/, cli/ and migrations/ (type-only imports count)', () => {
     expect(graph.size).toBeGreaterThan(50)
     expect(cycles()).toEqual([])

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { TEMPLATE_STAGE_THROTTLE } from '../../cli/gateway/requestLimits.js'
 import { worstCaseCallMs } from '../../src/client.js'
 import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
 import {
   DEFAULT_LARGE_ROOM_SHARDS,
   DEFAULT_LARGE_ROOM_THRESHOLD,
   largeRoomOptionsFromEnv,
 } from '../../src/repository/largeRoomOptions.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { DEFAULT_ROOM_STATS_INTERVAL_MS } from '../../src/service/chatService.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 import { readDeployTemplate } from '../support/deployTemplate.js'

@@ -1,7 +1,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ChatDbError } from '../../../src/errors.js'
+import { createJsonLogger } from '../../../src/log/jsonLogger.js'
 import { type ChatServiceRepository, createChatService } from '../../../src/service/chatService.js'
-import { createJsonLogger } from '../../../src/service/jsonLogger.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { createRecordingBroadcaster } from '../../support/recordingBroadcaster.js'
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { createInlinePublisher } from '../../../src/fanout/inlinePublisher.js'
 import { createChatService } from '../../../src/service/chatService.js'
 import type { ServiceLogger } from '../../../src/service/types.js'
 import { useTestTable } from '../../support/dynamo.js'
@@ -11,7 +12,13 @@ describe('a large room without a fan-out queue', () => {
   it('is posted to partition by partition by the route itself, roomStats included', async () => {
     const repository = t.repository({ largeRoomThreshold: 5, largeRoomShards: 3 })
     const broadcaster = createRecordingBroadcaster()
-    const service = createChatService({ repository, broadcaster, logger: silent, roomStatsIntervalMs: 0 })
+    const service = createChatService({
+      repository,
+      broadcaster,
+      publisher: createInlinePublisher({ repository, broadcaster }),
+      logger: silent,
+      roomStatsIntervalMs: 0,
+    })
     const ids = Array.from({ length: 12 }, (_, i) => `inline-${i}=`)
     for (const [i, connectionId] of ids.entries()) {
       const outcome = await service.receive(
@@ -54,6 +61,7 @@ describe('a large room without a fan-out queue', () => {
     const service = createChatService({
       repository,
       broadcaster,
+      publisher: createInlinePublisher({ repository, broadcaster }),
       logger: silent,
       roomStatsIntervalMs: 60_000,
     })
@@ -84,5 +92,30 @@ describe('a large room without a fan-out queue', () => {
       expect(joined, id).toEqual(['c1', 'c2', 'c3'].slice(i))
       expect(frames.at(-1), id).toEqual({ type: 'roomStats', roomName: 'crossing', subscriberCount: 5 })
     }
+  })
+
+  it("fails a large room's route with store.config when the service was given no publisher", async () => {
+    const repository = t.repository({ largeRoomThreshold: 2, largeRoomShards: 2 })
+    const broadcaster = createRecordingBroadcaster()
+    const errors: Record<string, unknown>[] = []
+    const service = createChatService({
+      repository,
+      broadcaster,
+      logger: { error: (_event, details) => errors.push(details), warn: () => {} },
+      roomStatsIntervalMs: 0,
+    })
+    for (const connectionId of ['bare-0=', 'bare-1=']) {
+      await service.receive(
+        { connectionId },
+        JSON.stringify({ action: 'subscribe', roomName: 'bare', userName: connectionId }),
+      )
+    }
+    expect(await repository.largeRoomShards('bare')).toBe(2)
+    const sent = await service.receive(
+      { connectionId: 'bare-0=' },
+      JSON.stringify({ action: 'sendMessage', roomName: 'bare', message: 'anyone?' }),
+    )
+    expect(sent.statusCode).toBe(500)
+    expect(errors).toMatchObject([{ route: 'sendMessage', error: { code: 'store.config' } }])
   })
 })

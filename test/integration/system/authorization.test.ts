@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { createJsonLogger } from '../../../src/log/jsonLogger.js'
 import { createChatService } from '../../../src/service/chatService.js'
-import { createJsonLogger } from '../../../src/service/jsonLogger.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { injectDynamoFaults } from '../../support/faults.js'
 import { createRecordingBroadcaster } from '../../support/recordingBroadcaster.js'

@@ -1,11 +1,12 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createQueuePublisher } from '../../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriptionShardOf } from '../../../src/keys.js'
+import { createBroadcaster } from '../../../src/lambda/broadcaster.js'
 import { createMemoryQueue, type MemoryQueue } from '../../../src/queue/memoryQueue.js'
 import { type QueuePoller, startQueuePoller } from '../../../src/queue/queuePoller.js'
 import type { ChatRepository } from '../../../src/repository/chatRepository.js'
-import { createBroadcaster } from '../../../src/service/broadcaster.js'
 import { type ChatService, createChatService } from '../../../src/service/chatService.js'
 import type { ServiceLogger } from '../../../src/service/types.js'
 import { mapWithConcurrency, sleep } from '../../../src/util/concurrency.js'
@@ -111,7 +112,7 @@ describe('a large room through the protocol', () => {
       repository,
       broadcaster: routeBroadcaster,
       logger: silent,
-      fanOut: { queue },
+      publisher: createQueuePublisher({ queue }),
       roomStatsIntervalMs: 10_000,
     })
     created = service

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { intervalEnd } from '../../../src/fanout/roomStats.js'
+import { createQueuePublisher } from '../../../src/fanout/queuePublisher.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
 import { createMemoryQueue, type MemoryQueue } from '../../../src/queue/memoryQueue.js'
 import { type QueuePoller, startQueuePoller } from '../../../src/queue/queuePoller.js'
 import type { ChatRepository } from '../../../src/repository/chatRepository.js'
 import { type ChatService, createChatService } from '../../../src/service/chatService.js'
+import { intervalEnd } from '../../../src/service/intervalEnd.js'
 import type { ServiceLogger } from '../../../src/service/types.js'
 import { sleep } from '../../../src/util/concurrency.js'
 import { useTestTable } from '../../support/dynamo.js'
@@ -61,7 +62,7 @@ describe("a large room's roomStats", () => {
         repository: processRepository,
         broadcaster,
         logger: silent,
-        fanOut: { queue },
+        publisher: createQueuePublisher({ queue }),
         roomStatsIntervalMs: INTERVAL_MS,
       }),
     )

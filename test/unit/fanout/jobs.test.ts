@@ -43,7 +43,13 @@ describe('packJobs', () => {
     const error = (() => {
       try {
         packJobs([
-          { ...job(0), connectionIds: Array.from({ length: 20_000 }, (_, i) => `conn-${i}-abcdef=`) },
+          {
+            v: 1,
+            roomName: 'big',
+            connectionIds: Array.from({ length: 20_000 }, (_, i) => `conn-${i}-abcdef=`),
+            frame: frameOf('hi'),
+            attempt: 1,
+          },
         ])
       } catch (e) {
         return e

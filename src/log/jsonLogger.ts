@@ -1,4 +1,11 @@
-import type { ServiceLogger } from './types.js'
+/**
+ * Structured log sink of the service, the fan-out worker and the Lambda adapters. Values are
+ * data, never format strings: they are written as JSON.
+ */
+export interface ServiceLogger {
+  error(event: string, details: Record<string, unknown>): void
+  warn(event: string, details: Record<string, unknown>): void
+}
 
 /** An error as plain data: name, code and message (and the cause's), never interpreted. */
 export function describeError(error: unknown): Record<string, unknown> {

@@ -3,7 +3,7 @@ import {
   CHATDB_SCHEMA,
   createRequestDescriber,
   partitionOfKeyCondition,
-} from '../../../src/util/requestRecords.js'
+} from '../../../bench/requestRecords.js'
 
 const { describe: describeRequest, describeFailure } = createRequestDescriber({ keySchema: CHATDB_SCHEMA })
 const S = (value: string) => ({ S: value })

@@ -23,7 +23,7 @@ type RelativeMiddleware = Parameters<DynamoDBDocumentClient['middlewareStack']['
  * `ReturnConsumedCapacity: 'INDEXES'` and writes for their old (or, for updates, new) image;
  * callers see the output they asked for. Where the engine reports no figure (dynalite gives no
  * GSI write capacity, batches report per table), it is computed as DynamoDB does
- * (src/util/capacity.ts). Records made inside `tagged(tag, fn)` carry `tag`.
+ * (bench/capacity.ts). Records made inside `tagged(tag, fn)` carry `tag`.
  *
  * @example
  * const recorder = recordRequests(documentClient)

@@ -1,9 +1,9 @@
 import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
+import { itemSize, readUnits, writeUnits } from '../../../bench/capacity.js'
+import { recordRequests } from '../../../bench/requestRecorder.js'
 import { messagePartition, subscriptionKey } from '../../../src/keys.js'
 import { DATA_INDEX } from '../../../src/table.js'
-import { itemSize, readUnits, writeUnits } from '../../../src/util/capacity.js'
-import { recordRequests } from '../../../src/util/requestRecorder.js'
 import { newDocumentClient, useTestTable } from '../../support/dynamo.js'
 
 const t = useTestTable()

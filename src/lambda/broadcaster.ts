@@ -3,12 +3,13 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
 import { ChatDbError } from '../errors.js'
+import type { ServiceLogger } from '../log/jsonLogger.js'
+import { createJsonLogger, describeError } from '../log/jsonLogger.js'
+import type { Broadcaster, BroadcastReport, Delivery } from '../protocol/delivery.js'
 import { MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { mapWithConcurrency, positiveWholeNumber } from '../util/concurrency.js'
 import { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
-import { createJsonLogger, describeError } from './jsonLogger.js'
-import type { Broadcaster, BroadcastReport, Delivery, ServiceLogger } from './types.js'
 
 export { DEFAULT_POST_CONCURRENCY }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { itemSize, readUnits, valueSize, writeUnits } from '../../../src/util/capacity.js'
+import { itemSize, readUnits, valueSize, writeUnits } from '../../../bench/capacity.js'
 
 describe('capacity', () => {
   describe('valueSize', () => {

@@ -1,9 +1,9 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { isChatDbError } from '../../../src/errors.js'
+import { createBroadcaster, DEFAULT_POST_CONCURRENCY, isGone } from '../../../src/lambda/broadcaster.js'
 import { createManagementClient } from '../../../src/lambda/managementClient.js'
 import type { ServerFrame } from '../../../src/protocol/frames.js'
-import { createBroadcaster, DEFAULT_POST_CONCURRENCY, isGone } from '../../../src/service/broadcaster.js'
 import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
 
 let fake: ConnectionsFake

@@ -1,4 +1,4 @@
-import { DATA_INDEX } from '../table.js'
+import { DATA_INDEX } from '../src/table.js'
 import { itemSize, readUnits, type WireItem, type WireValue, writeUnits } from './capacity.js'
 
 /** One partition key a request touched, with the capacity it cost there. */
