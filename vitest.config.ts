@@ -3,9 +3,17 @@ import { defineConfig } from 'vitest/config'
 // Data tests run on two engines: dynalite (in process, every test) and DynamoDB Local (AWS's
 // emulator in Java, the areas listed below). `npx vitest run --project dynalite` (or
 // `--project dynamodb-local`) runs one engine alone; test/support/globalSetup.ts starts it.
-const onDynamoDbLocal = ['repository', 'service', 'admin', 'fanout', 'migrator', 'migrations'].map(
-  (area) => `test/integration/${area}/**/*.test.ts`,
-)
+const onDynamoDbLocal = [
+  'repository',
+  'service',
+  'system',
+  'migrations',
+  'migrator',
+  'admin',
+  'lambda',
+  'fanout',
+  'cli',
+].map((area) => `test/integration/${area}/**/*.test.ts`)
 
 export default defineConfig({
   test: {
