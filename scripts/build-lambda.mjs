@@ -15,7 +15,7 @@
 // "Large rooms: threshold, the router's fan-out queue, the local stack").
 // Output: dist/lambda/index.mjs, sqsFanOutQueue.mjs and worker.mjs (+ .map) and a package.json
 // for `sam build`.
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
@@ -48,7 +48,7 @@ export async function buildLambda({
 } = {}) {
   mkdirSync(dirname(outfile), { recursive: true })
   const lazy = new Map()
-  await build({
+  const { outputFiles } = await build({
     plugins: [lazyBundles(lazy)],
     entryPoints: [entry],
     outfile,
@@ -64,9 +64,11 @@ export async function buildLambda({
       js: "import { createRequire as __chatdbRequire } from 'node:module'; const require = __chatdbRequire(import.meta.url);",
     },
     logLevel: 'warning',
+    write: false,
   })
+  for (const file of outputFiles) writeAtomically(file.path, file.contents)
+  const code = outputFiles.find((file) => file.path === outfile)?.text ?? ''
   let lazyBytes = 0
-  const code = readFileSync(outfile, 'utf8')
   for (const [module, file] of lazy) {
     // Resolved while esbuild scanned, but perhaps shaken off since (the worker imports the
     // adapter statically, and never the function that would load it).
@@ -74,7 +76,17 @@ export async function buildLambda({
     const built = await buildLambda({ entry: module, outfile: join(dirname(outfile), file) })
     lazyBytes += built.bytes + built.lazyBytes
   }
-  return { outfile, bytes: statSync(outfile).size, lazyBytes }
+  return { outfile, bytes: Buffer.byteLength(code), lazyBytes }
+}
+
+/**
+ * Writes through a temporary file and a rename, so a process that loads a bundle while another
+ * build replaces it (the test projects of both engines build at once) reads a whole file.
+ */
+function writeAtomically(path, contents) {
+  const temporary = `${path}.${process.pid}.tmp`
+  writeFileSync(temporary, contents)
+  renameSync(temporary, path)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -82,7 +94,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     await buildLambda(),
     await buildLambda({ entry: join(root, 'src/lambda/worker.ts'), outfile: join(outdir, 'worker.mjs') }),
   ]
-  writeFileSync(
+  writeAtomically(
     join(outdir, 'package.json'),
     `${JSON.stringify({ name: 'chatdb-lambda', private: true, type: 'module', main: 'index.mjs' }, null, 2)}\n`,
   )

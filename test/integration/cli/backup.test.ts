@@ -24,7 +24,7 @@ const smallPages =
     return then(index, paged) ?? paged
   }
 
-describe('chatdb export / import (built CLI against dynalite)', () => {
+describe('chatdb export / import (built CLI against the test engine)', () => {
   const documentClient = newDocumentClient()
   const dir = mkdtempSync(join(tmpdir(), 'chatdb-backup-'))
   const tables: string[] = []

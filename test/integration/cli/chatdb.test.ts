@@ -15,7 +15,7 @@ const dataset = loadSeedDataset(bundledDatasetPath())
 const adaConnection = dataset.users.find((u) => u.userName === 'ada')?.connectionId as string
 // Subprocesses are slow to start (~0.5 s each): this file runs the commands that change one table
 // in order, checks state in-process where it can, and runs independent commands side by side.
-describe('chatdb (built CLI against dynalite)', () => {
+describe('chatdb (built CLI against the test engine)', () => {
   const documentClient = newDocumentClient()
   const table = `cli-${randomUUID().slice(0, 8)}`
   const dir = mkdtempSync(join(tmpdir(), 'chatdb-cli-'))
@@ -261,7 +261,8 @@ describe('chatdb (built CLI against dynalite)', () => {
       cli('delete-table', '--dry-run'),
     ])
     expectFailure(refused, 'cli.confirmationRequired')
-    // dynalite's DescribeTable says ItemCount 0, as AWS does on a fresh table: the items are counted.
+    // A small table's items are counted, whatever DescribeTable's ItemCount says (0 on dynalite and
+    // on a fresh AWS table, current on DynamoDB Local).
     expect(dry).toMatchObject({ action: 'would-delete', items: { count: lines.length, kind: 'exact' } })
     expect(dryText.stdout).toContain(`would delete table "${table}" (${lines.length} items)`)
     expect(

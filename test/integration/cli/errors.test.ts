@@ -33,7 +33,7 @@ describe('chatdb errors (built CLI)', () => {
   }
 
   // Not a loopback name, so the CLI keeps the SDK's region and credentials chains (no stand-ins),
-  // yet Linux connects 0.0.0.0 to this machine: requests that get signed reach the test dynalite.
+  // yet Linux connects 0.0.0.0 to this machine: requests that get signed reach the test engine.
   const nonLoopbackDynamo = () => dynamoEndpoint().replace('127.0.0.1', '0.0.0.0')
 
   it('turns each failure into one line with a hint and the right exit code, never a stack', async () => {
@@ -270,7 +270,7 @@ describe('chatdb errors (built CLI)', () => {
         env: { ...bareMachine, AWS_REGION: undefined, AWS_ENDPOINT_URL_DYNAMODB: undefined },
       }),
     ])
-    // dynalite answered: the requests were signed and sent, with stand-ins for what is missing.
+    // The test engine answered: the requests were signed and sent, with stand-ins for what is missing.
     expectFailure(fromVariable, 'store.tableNotFound')
     expect(fromVariable.stderr).toContain(`does not exist at ${dynamoEndpoint()}`)
     expectFailure(fromFlag, 'store.tableNotFound')
@@ -290,7 +290,7 @@ describe('chatdb errors (built CLI)', () => {
       runCli(['inspect', 'rooms', '--table', 'no-such-table', '--profile', 'other'], { env }),
       runCli(['inspect', 'rooms', '--table', 'no-such-table'], { env }),
     ])
-    // With the profile the request reaches dynalite, which answers that the table is missing.
+    // With the profile the request reaches the test engine, which answers that the table is missing.
     expectFailure(withProfile, 'store.tableNotFound')
     expectFailure(withoutProfile, 'aws.credentials')
   })

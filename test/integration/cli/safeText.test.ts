@@ -7,7 +7,7 @@ import { scanAll } from '../../support/scan.js'
 
 const DAY = 86_400_000
 
-describe('human output of user-chosen text (built CLI against dynalite)', () => {
+describe('human output of user-chosen text (built CLI against the test engine)', () => {
   const t = useTestTable()
   // No terminal and no COLUMNS: tables fit the default width, 120.
   const cli = (...args: string[]) => runCli(args, { table: t.tableName, env: { COLUMNS: undefined } })

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs'
@@ -57,7 +58,27 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
     })
   })
 
-  it('handles the fixture event of every route in a fresh Node process against dynalite', async () => {
+  it('is replaced whole by a rebuild (a new file renamed over it): a process reading it meanwhile gets all of one build', async () => {
+    // The test projects of both engines build the bundles at once while other tests load them.
+    const names = ['index', 'worker', 'sqsFanOutQueue'].flatMap((name) => [`${name}.mjs`, `${name}.mjs.map`])
+    const held = await Promise.all(
+      names.map(async (name) => {
+        const path = `${root}/dist/lambda/${name}`
+        return { path, handle: await open(path), before: statSync(path) }
+      }),
+    )
+    try {
+      await run(process.execPath, ['scripts/build-lambda.mjs'], { cwd: root })
+      for (const { path, handle, before } of held) {
+        expect(statSync(path).ino, path).not.toBe(before.ino)
+        expect((await handle.readFile()).length, path).toBe(before.size)
+      }
+    } finally {
+      await Promise.all(held.map(({ handle }) => handle.close()))
+    }
+  })
+
+  it('handles the fixture event of every route in a fresh Node process against the test engine', async () => {
     const { stdout, stderr } = await run(
       process.execPath,
       [`${root}/test/fixtures/driveBundle.mjs`, `${root}/dist/lambda/index.mjs`, `${root}/fixtures/events`],

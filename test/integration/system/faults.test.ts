@@ -1,7 +1,10 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
+import { Agent } from 'node:http'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
+import { httpTimeouts } from '../../../src/client.js'
 import { countRequests } from '../../../src/util/requestCounter.js'
-import { newDocumentClient, useTestTable } from '../../support/dynamo.js'
+import { dynamoEndpoint, newDocumentClient, useTestTable } from '../../support/dynamo.js'
 import { injectDynamoFaults } from '../../support/faults.js'
 
 const t = useTestTable()
@@ -38,6 +41,26 @@ describe('injectDynamoFaults', () => {
       new GetCommand({ TableName: t.tableName, Key: { pk: 'lost', sk: '1' } }),
     )
     expect(Item).toEqual({ pk: 'lost', sk: '1', n: 1 })
+  })
+
+  it('closes the connection of a lost response, as a reset does: a client with one socket goes on at once', async () => {
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: dynamoEndpoint(),
+        region: 'local',
+        maxAttempts: 1,
+        requestHandler: { ...httpTimeouts(2_000), httpAgent: new Agent({ keepAlive: true, maxSockets: 1 }) },
+      }),
+    )
+    const get = new GetCommand({ TableName: t.tableName, Key: { pk: 'lost', sk: '2' } })
+    const faults = injectDynamoFaults(client, { rate: 1, faults: ['lostResponse'] })
+    await expect(client.send(get)).rejects.toThrow(/injected/)
+    faults.stop()
+    // The wait for a pooled socket counts against the 2 s timeout: had the lost answer kept its
+    // socket, this would wait for the engine to close the idle connection (DynamoDB Local's is
+    // longer than 2 s).
+    await expect(client.send(get)).resolves.toBeDefined()
+    client.destroy()
   })
 
   it('is deterministic for a seed and limited to the operations named', async () => {

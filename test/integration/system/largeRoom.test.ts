@@ -32,7 +32,7 @@ async function until(condition: () => boolean, timeoutMs = 60_000) {
 }
 
 /**
- * The whole path of a large room on real parts: the chat service over dynalite, the in-process
+ * The whole path of a large room on real parts: the chat service over the test engine, the in-process
  * queue with SQS's semantics, the fan-out worker on its poller, and a real HTTP `@connections`
  * endpoint (throttling 10% of posts). One in ten of the worker's shard reads fails (its job comes
  * back after the visibility timeout), and one invocation is killed in the middle of its batch.

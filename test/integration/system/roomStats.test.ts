@@ -28,7 +28,7 @@ async function until(condition: () => boolean, timeoutMs: number) {
 
 /**
  * A large room's `roomStats` on real parts: two processes (each its own repository and chat
- * service) over dynalite, the in-process fan-out queue with SQS's delays, and the fan-out worker
+ * service) over the test engine, the in-process fan-out queue with SQS's delays, and the fan-out worker
  * on its poller. A short `roomStatsIntervalMs` stands in for the default 30 s.
  */
 describe("a large room's roomStats", () => {
