@@ -27,11 +27,8 @@ const dynaliteOnly = [
   // Browser tests of the chat page and the operator view (Chromium): what they test is the page.
   // The data path under it (gateway, handlers, repository) runs on both engines in
   // startGateway, inspectApi, localFanOut, serve and serveLargeRoom.
-  'test/integration/cli/gateway/chatPage.test.ts',
-  'test/integration/cli/gateway/chatPageEdges.test.ts',
-  'test/integration/cli/gateway/chatPageLargeRoom.test.ts',
-  'test/integration/cli/gateway/chatPageRoomPaging.test.ts',
-  'test/integration/cli/gateway/chatPageStorm.test.ts',
+  // (The idle-timeout reconnect and the throttle notice: connectionLifetime and requestLimits.)
+  'test/integration/cli/gateway/chatPage*.test.ts',
   'test/integration/cli/gateway/inspectPage.test.ts',
 ]
 
