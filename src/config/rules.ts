@@ -1,0 +1,79 @@
+import { z } from 'zod'
+
+/**
+ * What one setting accepts: a zod schema for the value the library takes, how text (a variable,
+ * a flag) becomes that value, and the one phrase every error message uses for it.
+ */
+export interface Rule<T> {
+  /** Completes "X must be …": `a whole number 1–1024`, `a positive number`, `an http(s) URL`. */
+  readonly describe: string
+  readonly schema: z.ZodType<T>
+  /** The value a text spells, or the text itself when it spells none (the schema then refuses it). */
+  readonly fromText: (text: string) => unknown
+}
+
+/** The words that turn an `off`-able setting off (the value `Infinity`), in any case. */
+const OFF = /^(off|infinity)$/i
+
+const bounds = (min: number, max: number | undefined) => (max === undefined ? ` ≥ ${min}` : ` ${min}–${max}`)
+
+/**
+ * A whole number from `min` (to `max`); with `off`, also `Infinity` (spelt `off` or `Infinity`),
+ * meaning "never". Text must be digits: `1e3` or `0x40` are not counts anyone means.
+ *
+ * @example
+ * whole({ min: 1, max: 1_024 }).describe // 'a whole number 1–1024'
+ */
+export function whole({ min, max, off = false }: { min: number; max?: number; off?: boolean }): Rule<number> {
+  let count = z.number().int().min(min)
+  if (max !== undefined) count = count.max(max)
+  return {
+    describe: `a whole number${bounds(min, max)}${off ? ', or off' : ''}`,
+    schema: off ? z.union([count, z.literal(Number.POSITIVE_INFINITY)]) : count,
+    fromText: (text) => {
+      const trimmed = text.trim()
+      if (off && OFF.test(trimmed)) return Number.POSITIVE_INFINITY
+      return /^\d+$/.test(trimmed) ? Number(trimmed) : text
+    },
+  }
+}
+
+/**
+ * A finite number above 0 (`min: 'positive'`) or from 0; `off` also takes `Infinity`. Text is read
+ * as JavaScript's `Number` reads it; blank text is no number.
+ *
+ * @example
+ * decimal({ min: 'positive' }).describe // 'a positive number'
+ */
+export function decimal({ min, off = false }: { min: 'positive' | 0; off?: boolean }): Rule<number> {
+  const finite = min === 'positive' ? z.number().positive() : z.number().min(0)
+  return {
+    describe: `${min === 'positive' ? 'a positive number' : 'a number ≥ 0'}${off ? ', or off' : ''}`,
+    schema: off ? z.union([finite, z.literal(Number.POSITIVE_INFINITY)]) : finite,
+    fromText: (text) => {
+      const trimmed = text.trim()
+      if (off && OFF.test(trimmed)) return Number.POSITIVE_INFINITY
+      return trimmed === '' ? text : Number(trimmed)
+    },
+  }
+}
+
+/** An http(s) URL, kept as written. */
+export function httpUrl(): Rule<string> {
+  return {
+    describe: 'an http(s) URL',
+    schema: z.string().refine((text) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(text).protocol)
+      } catch {
+        return false
+      }
+    }),
+    fromText: (text) => text,
+  }
+}
+
+/** Any non-empty text (a table name; DynamoDB checks its own rules). */
+export function text(): Rule<string> {
+  return { describe: 'a non-empty text', schema: z.string().min(1), fromText: (value) => value }
+}
