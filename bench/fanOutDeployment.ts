@@ -1,7 +1,4 @@
-import {
-  DEFAULT_LARGE_ROOM_SHARDS,
-  DEFAULT_LARGE_ROOM_THRESHOLD,
-} from '../src/repository/largeRoomOptions.js'
+import { DEFAULT_LARGE_ROOM_SHARDS, DEFAULT_LARGE_ROOM_THRESHOLD } from '../src/config/settings.js'
 import { DEFAULT_POST_CONCURRENCY } from '../src/service/broadcastDefaults.js'
 import { readDeployTemplate } from './deployTemplate.js'
 

@@ -1,11 +1,8 @@
 import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
+import { fromEnvironment } from '../../src/config/fromEnvironment.js'
+import { DEFAULT_LARGE_ROOM_SHARDS, DEFAULT_LARGE_ROOM_THRESHOLD } from '../../src/config/settings.js'
 import { ChatDbError, isChatDbError } from '../../src/errors.js'
-import {
-  DEFAULT_LARGE_ROOM_SHARDS,
-  DEFAULT_LARGE_ROOM_THRESHOLD,
-  largeRoomOptionsFromEnv,
-} from '../../src/repository/largeRoomOptions.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
@@ -115,7 +112,12 @@ export function largeRoomSettings(
   args: { 'large-room-threshold'?: string; 'large-room-shards'?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): { largeRoomThreshold: number; largeRoomShards: number } {
-  const read = (flag: keyof typeof args, variable: string, example: string) => {
+  const read = (
+    flag: keyof typeof args,
+    variable: string,
+    name: 'largeRoomThreshold' | 'largeRoomShards',
+    example: string,
+  ) => {
     const fromFlag = args[flag]
     const source = fromFlag === undefined ? variable : `--${flag}`
     const raw = fromFlag ?? env[variable]
@@ -124,7 +126,7 @@ export function largeRoomSettings(
       throw new CliError('cli.usage', `${source} needs a value`, `e.g. --${flag} ${example}`)
     }
     try {
-      return largeRoomOptionsFromEnv({ [variable]: raw === undefined ? undefined : String(raw) })
+      return fromEnvironment({ [variable]: raw === undefined ? undefined : String(raw) }, [name])
     } catch (error) {
       if (!isChatDbError(error, 'validation.option')) throw error
       // The library's rule, said about where the value came from.
@@ -133,11 +135,19 @@ export function largeRoomSettings(
   }
   return {
     largeRoomThreshold:
-      read('large-room-threshold', 'CHATDB_LARGE_ROOM_THRESHOLD', `${DEFAULT_LARGE_ROOM_THRESHOLD}, or off`)
-        .largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
+      read(
+        'large-room-threshold',
+        'CHATDB_LARGE_ROOM_THRESHOLD',
+        'largeRoomThreshold',
+        `${DEFAULT_LARGE_ROOM_THRESHOLD}, or off`,
+      ).largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
     largeRoomShards:
-      read('large-room-shards', 'CHATDB_LARGE_ROOM_SHARDS', String(DEFAULT_LARGE_ROOM_SHARDS))
-        .largeRoomShards ?? DEFAULT_LARGE_ROOM_SHARDS,
+      read(
+        'large-room-shards',
+        'CHATDB_LARGE_ROOM_SHARDS',
+        'largeRoomShards',
+        String(DEFAULT_LARGE_ROOM_SHARDS),
+      ).largeRoomShards ?? DEFAULT_LARGE_ROOM_SHARDS,
   }
 }
 

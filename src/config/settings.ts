@@ -19,7 +19,8 @@ export interface Setting<T> {
   readonly unit?: string
 }
 
-const setting = <T>(value: Setting<T>): Setting<T> => value
+// Keeps each entry's own type, so a setting with a default has a default to its readers.
+const setting = <T, S extends Setting<T>>(value: S & Setting<T>): S => value
 
 /** Most write shards a user name may have: `historyOfUser` sends one Query per shard read. */
 export const MAX_USER_HISTORY_SHARDS = 64

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { type Environment, fromEnvironment } from '../../../src/config/fromEnvironment.js'
-import { checkOption, readSetting, SETTINGS, type SettingName } from '../../../src/config/settings.js'
+import {
+  checkOption,
+  readSetting,
+  SETTINGS,
+  type Setting,
+  type SettingName,
+} from '../../../src/config/settings.js'
 import { ChatDbError } from '../../../src/errors.js'
 
 /** The error `fn` throws (a ChatDbError), to assert its code and its one wording. */
@@ -16,8 +22,12 @@ function errorOf(fn: () => unknown): ChatDbError {
 
 describe('SETTINGS', () => {
   it('names every variable and every flag once', () => {
-    const variables = Object.values(SETTINGS).flatMap((s): string[] => (s.env === undefined ? [] : [s.env]))
-    const flags = Object.values(SETTINGS).flatMap((s): string[] => (s.flag === undefined ? [] : [s.flag]))
+    const variables = (Object.values(SETTINGS) as Setting<unknown>[]).flatMap((s): string[] =>
+      s.env === undefined ? [] : [s.env],
+    )
+    const flags = (Object.values(SETTINGS) as Setting<unknown>[]).flatMap((s): string[] =>
+      s.flag === undefined ? [] : [s.flag],
+    )
     expect(new Set(variables).size).toBe(variables.length)
     expect(new Set(flags).size).toBe(flags.length)
     expect(variables.every((name) => /^CHATDB_[A-Z_]+$/.test(name))).toBe(true)
