@@ -14,19 +14,23 @@ export interface Rule<T> {
   readonly fromText: (text: string) => unknown
 }
 
-/** The words that turn an `off`-able setting off (the value `Infinity`), in any case. */
-const OFF = /^(off|infinity)$/i
+/**
+ * How a setting that may be turned off (the value `Infinity`) spells it, in any case: `off`, or
+ * also `Infinity` where the variable took JavaScript's spelling before `off` existed.
+ */
+export type Off = 'off' | 'off or Infinity'
+const OFF_WORDS: Record<Off, RegExp> = { off: /^off$/i, 'off or Infinity': /^(off|infinity)$/i }
 
 const bounds = (min: number, max: number | undefined) => (max === undefined ? ` ≥ ${min}` : ` ${min}–${max}`)
 
 /**
- * A whole number from `min` (to `max`); with `off`, also `Infinity` (spelt `off` or `Infinity`),
+ * A whole number from `min` (to `max`); with `off`, also `Infinity` (spelt as `off` says),
  * meaning "never". Text must be digits: `1e3` or `0x40` are not counts anyone means.
  *
  * @example
  * whole({ min: 1, max: 1_024 }).describe // 'a whole number 1–1024'
  */
-export function whole({ min, max, off = false }: { min: number; max?: number; off?: boolean }): Rule<number> {
+export function whole({ min, max, off }: { min: number; max?: number; off?: Off }): Rule<number> {
   const count =
     max === undefined
       ? z.number().check(z.int(), z.minimum(min))
@@ -36,28 +40,30 @@ export function whole({ min, max, off = false }: { min: number; max?: number; of
     schema: off ? z.union([count, z.literal(Number.POSITIVE_INFINITY)]) : count,
     fromText: (text) => {
       const trimmed = text.trim()
-      if (off && OFF.test(trimmed)) return Number.POSITIVE_INFINITY
+      if (off && OFF_WORDS[off].test(trimmed)) return Number.POSITIVE_INFINITY
       return /^\d+$/.test(trimmed) ? Number(trimmed) : text
     },
   }
 }
 
 /**
- * A finite number above 0 (`min: 'positive'`) or from 0; `off` also takes `Infinity`. Text is read
+ * A finite number above 0 (`min: 'positive'`) or from 0; with `off`, also `Infinity`. Text is read
  * as JavaScript's `Number` reads it; blank text is no number.
  *
  * @example
  * decimal({ min: 'positive' }).describe // 'a positive number'
  */
-export function decimal({ min, off = false }: { min: 'positive' | 0; off?: boolean }): Rule<number> {
+export function decimal({ min, off }: { min: 'positive' | 0; off?: Off }): Rule<number> {
   const finite = z.number().check(min === 'positive' ? z.positive() : z.minimum(0))
   return {
     describe: `${min === 'positive' ? 'a positive number' : 'a number ≥ 0'}${off ? ', or off' : ''}`,
     schema: off ? z.union([finite, z.literal(Number.POSITIVE_INFINITY)]) : finite,
     fromText: (text) => {
       const trimmed = text.trim()
-      if (off && OFF.test(trimmed)) return Number.POSITIVE_INFINITY
-      return trimmed === '' ? text : Number(trimmed)
+      if (off && OFF_WORDS[off].test(trimmed)) return Number.POSITIVE_INFINITY
+      // Infinity only as `off` spells it: `--stage-rate Infinity` is not a rate.
+      const value = trimmed === '' ? Number.NaN : Number(trimmed)
+      return Number.isFinite(value) ? value : text
     },
   }
 }

@@ -17,10 +17,12 @@ export interface Setting<T> {
   /** The value when nothing sets it; absent where the caller picks it (a Lambda's timeouts). */
   readonly default?: T
   readonly unit?: string
+  /** The default as the flag spells it, for hints (`10m`), where `String(default)` would not do. */
+  readonly example?: string
 }
 
 // Keeps each entry's own type, so a setting with a default has a default to its readers.
-const setting = <T, S extends Setting<T>>(value: S & Setting<T>): S => value
+export const setting = <T, S extends Setting<T>>(value: S & Setting<T>): S => value
 
 /** Most write shards a user name may have: `historyOfUser` sends one Query per shard read. */
 export const MAX_USER_HISTORY_SHARDS = 64
@@ -100,7 +102,7 @@ export const SETTINGS = {
     unit: 'ms',
   }),
   coalesceFrom: setting({
-    rule: whole({ min: 1, off: true }),
+    rule: whole({ min: 1, off: 'off or Infinity' }),
     env: 'CHATDB_DISCONNECT_COALESCE_FROM',
     default: 100,
     unit: 'items',
@@ -113,7 +115,7 @@ export const SETTINGS = {
   }),
   coalesceLeaseMs: setting({ rule: decimal({ min: 0 }), unit: 'ms' }),
   largeRoomThreshold: setting({
-    rule: whole({ min: 2, off: true }),
+    rule: whole({ min: 2, off: 'off or Infinity' }),
     env: 'CHATDB_LARGE_ROOM_THRESHOLD',
     flag: 'large-room-threshold',
     default: DEFAULT_LARGE_ROOM_THRESHOLD,
@@ -143,6 +145,20 @@ export function settingError(source: string, rule: Rule<unknown>, value: unknown
   return new ChatDbError('validation.option', `${source} must be ${rule.describe} (got ${shown(value)})`)
 }
 
+/** A value checked by `entry`'s rule; `source` is what an error names. */
+export function checkValue<T>(entry: Setting<T>, value: unknown, source: string): T {
+  const parsed = entry.rule.schema.safeParse(value)
+  if (!parsed.success) throw settingError(source, entry.rule, value)
+  return parsed.data
+}
+
+/** A value written as text (a variable's, a flag's), read by `entry`'s rule; `source` is what an error names. */
+export function readText<T>(entry: Setting<T>, raw: string, source: string): T {
+  const parsed = entry.rule.schema.safeParse(entry.rule.fromText(raw))
+  if (!parsed.success) throw settingError(source, entry.rule, raw)
+  return parsed.data
+}
+
 /**
  * A library option checked by its setting's rule: the value, or `validation.option` naming the
  * option.
@@ -152,10 +168,7 @@ export function settingError(source: string, rule: Rule<unknown>, value: unknown
  * checkOption('largeRoomShards', 0) // throws "largeRoomShards must be a whole number 1–1024 (got 0)"
  */
 export function checkOption<K extends SettingName>(name: K, value: unknown): SettingValue<K> {
-  const { rule } = SETTINGS[name] as Setting<SettingValue<K>>
-  const parsed = rule.schema.safeParse(value)
-  if (!parsed.success) throw settingError(name, rule, value)
-  return parsed.data
+  return checkValue(SETTINGS[name] as Setting<SettingValue<K>>, value, name)
 }
 
 /**
@@ -166,8 +179,5 @@ export function checkOption<K extends SettingName>(name: K, value: unknown): Set
  * readSetting('largeRoomThreshold', 'off', 'CHATDB_LARGE_ROOM_THRESHOLD') // Infinity
  */
 export function readSetting<K extends SettingName>(name: K, raw: string, source: string): SettingValue<K> {
-  const { rule } = SETTINGS[name] as Setting<SettingValue<K>>
-  const parsed = rule.schema.safeParse(rule.fromText(raw))
-  if (!parsed.success) throw settingError(source, rule, raw)
-  return parsed.data
+  return readText(SETTINGS[name] as Setting<SettingValue<K>>, raw, source)
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { groupErrors } from '../../../cli/commands/cleanup.js'
 import { connectionLimits } from '../../../cli/commands/connectionLimitFlags.js'
 import { describeItems } from '../../../cli/commands/deleteTable.js'
-import { checkGatewayArgs, largeRoomSettings, postingCounts } from '../../../cli/commands/serve.js'
+import { checkGatewayArgs, gatewaySettings } from '../../../cli/commands/serve.js'
 import { throttleSettings } from '../../../cli/commands/throttleFlags.js'
 import { positionals, usageMessage } from '../../../cli/configure.js'
 import { CliError } from '../../../cli/errors.js'
@@ -60,6 +60,18 @@ describe('describeItems', () => {
   })
 })
 
+/** The gateway's posting settings as `serve` reads them (gatewaySettings → fromFlags). */
+const postingCounts = (args: object, env: Record<string, string>) => {
+  const { broadcastConcurrency, managementMaxSockets } = gatewaySettings(args, env)
+  return { broadcastConcurrency, managementMaxSockets }
+}
+
+/** The gateway's large-room settings as `serve` reads them. */
+const largeRoomSettings = (args: object, env: Record<string, string>) => {
+  const { largeRoomThreshold, largeRoomShards } = gatewaySettings(args, env)
+  return { largeRoomThreshold, largeRoomShards }
+}
+
 describe('postingCounts', () => {
   const usageError = (run: () => unknown) => {
     try {
@@ -86,10 +98,10 @@ describe('postingCounts', () => {
 
   it('refuses counts that are not positive whole numbers, naming where they came from', () => {
     expect(usageError(() => postingCounts({ 'broadcast-concurrency': 0 }, {}))).toBe(
-      '--broadcast-concurrency must be a positive whole number, got "0"',
+      '--broadcast-concurrency must be a whole number ≥ 1 (got 0)',
     )
     expect(usageError(() => postingCounts({}, { CHATDB_MANAGEMENT_MAX_SOCKETS: 'lots' }))).toBe(
-      'CHATDB_MANAGEMENT_MAX_SOCKETS must be a positive whole number, got "lots"',
+      'CHATDB_MANAGEMENT_MAX_SOCKETS must be a whole number ≥ 1 (got "lots")',
     )
     expect(usageError(() => postingCounts({ 'management-max-sockets': 2.5 }, {}))).toContain(
       '--management-max-sockets',
@@ -145,7 +157,7 @@ describe('largeRoomSettings', () => {
       'CHATDB_LARGE_ROOM_THRESHOLD must be a whole number ≥ 2, or off (got "abc")',
     )
     expect(usageError(() => largeRoomSettings({ 'large-room-shards': ' ' }, {}))).toBe(
-      '--large-room-shards needs a value',
+      '--large-room-shards must be a whole number 1–1024 (got " ")',
     )
     // A good flag stands in for a bad variable: the variable is not read.
     expect(
@@ -192,12 +204,12 @@ describe('throttleSettings', () => {
   it('refuses a rate that is not a positive number, a burst that is not a whole number ≥ 1, and a burst with its rate off', () => {
     for (const value of ['0', '-5', 'lots', '', 'Infinity']) {
       expect(usageError(() => throttleSettings({ 'stage-rate': value }))).toBe(
-        `--stage-rate must be a positive number of requests per second, or off, got ${JSON.stringify(value)}`,
+        `--stage-rate must be a positive number, or off (got ${JSON.stringify(value)})`,
       )
     }
     for (const value of ['0', '2.5', 'off', ' ']) {
       expect(usageError(() => throttleSettings({ 'account-burst': value }))).toBe(
-        `--account-burst must be a whole number ≥ 1, got ${JSON.stringify(value)}`,
+        `--account-burst must be a whole number ≥ 1 (got ${JSON.stringify(value)})`,
       )
     }
     expect(usageError(() => throttleSettings({ 'account-rate': 'off', 'account-burst': '10' }))).toBe(
@@ -230,11 +242,13 @@ describe('connectionLimits', () => {
   })
 
   it('refuses anything else as cli.usage naming the flag, also through checkGatewayArgs', () => {
-    expect(usageError(() => connectionLimits({ 'idle-timeout': '10' }))).toMatch(
-      /^--idle-timeout: "10" is not a duration/,
+    expect(usageError(() => connectionLimits({ 'idle-timeout': '10' }))).toBe(
+      '--idle-timeout must be a positive whole number and a unit ms, s, m or h (e.g. 10m), or off (got "10")',
     )
     expect(
       usageError(() => checkGatewayArgs({ port: 0, 'max-queued-frames': 64, 'max-connection-age': '-2h' })),
-    ).toMatch(/^--max-connection-age: "-2h" is not a duration/)
+    ).toBe(
+      '--max-connection-age must be a positive whole number and a unit ms, s, m or h (e.g. 10m), or off (got "-2h")',
+    )
   })
 })

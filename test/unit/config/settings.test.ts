@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type Environment, fromEnvironment } from '../../../src/config/fromEnvironment.js'
+import { decimal } from '../../../src/config/rules.js'
 import {
   checkOption,
   readSetting,
@@ -136,6 +137,16 @@ describe('readSetting', () => {
         `CHATDB_DYNAMODB_TIMEOUT_MS must be a positive number (got ${JSON.stringify(bad)})`,
       )
     }
+  })
+
+  it('reads Infinity only as the off words of the setting spell it', () => {
+    const rate = decimal({ min: 'positive', off: 'off' })
+    expect(rate.schema.safeParse(rate.fromText('OFF')).data).toBe(Number.POSITIVE_INFINITY)
+    expect(rate.schema.safeParse(rate.fromText('Infinity')).success).toBe(false)
+    expect(rate.schema.safeParse(rate.fromText('0.5')).data).toBe(0.5)
+    expect(errorOf(() => readSetting('coalesceWindowMs', 'off', 'CHATDB_DISCONNECT_WINDOW_MS')).message).toBe(
+      'CHATDB_DISCONNECT_WINDOW_MS must be a number ≥ 0 (got "off")',
+    )
   })
 
   it('reads an http(s) URL as written', () => {
