@@ -31,11 +31,11 @@ function duration(): Rule<number> {
 }
 
 /**
- * The settings only the CLI's local gateway has (API Gateway's limits, which a deployment sets in
- * the template, not in a variable): the same shape and wording as {@link SETTINGS}, kept here so
- * the Lambda bundles carry none of them.
+ * The settings only the CLI has: the local gateway's (API Gateway's limits, which a deployment
+ * sets in the template, not in a variable) and `migrate --lease-seconds`. The same shape and
+ * wording as {@link SETTINGS}, kept here so the Lambda bundles carry none of them.
  */
-export const GATEWAY_SETTINGS = {
+export const CLI_SETTINGS = {
   port: setting({ rule: whole({ min: 0, max: 65_535 }), flag: 'port', default: 3001 }),
   maxQueuedFrames: setting({
     rule: whole({ min: 0 }),
@@ -80,10 +80,13 @@ export const GATEWAY_SETTINGS = {
     default: 7_200_000,
     unit: 'ms',
   }),
+  // Stricter than the library's 30 ms (leaseMs): over a network, a sub-second lease would lapse
+  // between renewals.
+  leaseSeconds: setting({ rule: decimal({ min: 1 }), flag: 'lease-seconds', default: 60, unit: 's' }),
 } as const
 
-const FLAG_SETTINGS = { ...SETTINGS, ...GATEWAY_SETTINGS }
-export type FlagSettingName = SettingName | keyof typeof GATEWAY_SETTINGS
+const FLAG_SETTINGS = { ...SETTINGS, ...CLI_SETTINGS }
+export type FlagSettingName = SettingName | keyof typeof CLI_SETTINGS
 type Entry<K extends FlagSettingName> = (typeof FLAG_SETTINGS)[K]
 type ValueOf<K extends FlagSettingName> = Entry<K> extends Setting<infer T> ? T : never
 /** What {@link fromFlags} gives: a setting's value, undefined only where it has no default. */

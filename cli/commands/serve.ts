@@ -6,7 +6,7 @@ import { ChatDbError } from '../../src/errors.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/service/broadcastDefaults.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
-import { fromFlags, GATEWAY_SETTINGS } from '../flagSettings.js'
+import { CLI_SETTINGS, fromFlags } from '../flagSettings.js'
 import { limitForJson } from '../gateway/connectionLifetime.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
@@ -46,7 +46,7 @@ export interface GatewayArgs extends GlobalOptions {
   verbose: boolean
 }
 
-export const DEFAULT_PORT = GATEWAY_SETTINGS.port.default
+export const DEFAULT_PORT = CLI_SETTINGS.port.default
 
 /** --port and --host, shared by `serve` and `dev`. */
 export const gatewayOptions = {

@@ -47,16 +47,16 @@ export function whole({ min, max, off }: { min: number; max?: number; off?: Off 
 }
 
 /**
- * A finite number above 0 (`min: 'positive'`) or from 0; with `off`, also `Infinity`. Text is read
+ * A finite number above 0 (`min: 'positive'`) or from `min`; with `off`, also `Infinity`. Text is read
  * as JavaScript's `Number` reads it; blank text is no number.
  *
  * @example
  * decimal({ min: 'positive' }).describe // 'a positive number'
  */
-export function decimal({ min, off }: { min: 'positive' | 0; off?: Off }): Rule<number> {
-  const finite = z.number().check(min === 'positive' ? z.positive() : z.minimum(0))
+export function decimal({ min, off }: { min: 'positive' | number; off?: Off }): Rule<number> {
+  const finite = z.number().check(min === 'positive' ? z.positive() : z.minimum(min))
   return {
-    describe: `${min === 'positive' ? 'a positive number' : 'a number ≥ 0'}${off ? ', or off' : ''}`,
+    describe: `${min === 'positive' ? 'a positive number' : `a number ≥ ${min}`}${off ? ', or off' : ''}`,
     schema: off ? z.union([finite, z.literal(Number.POSITIVE_INFINITY)]) : finite,
     fromText: (text) => {
       const trimmed = text.trim()

@@ -128,6 +128,17 @@ export const SETTINGS = {
     default: DEFAULT_LARGE_ROOM_SHARDS,
     unit: 'shards',
   }),
+  // The migrator's (createMigrator, `chatdb migrate`).
+  segments: setting({
+    rule: whole({ min: 1, max: 64 }),
+    flag: 'segments',
+    default: 4,
+    unit: 'scan segments',
+  }),
+  pageSize: setting({ rule: whole({ min: 1 }), flag: 'page-size', default: 500, unit: 'items' }),
+  // Renewed every third of the lease: below ~30 ms the renewals would outrun the requests.
+  leaseMs: setting({ rule: decimal({ min: 30 }), default: 60_000, unit: 'ms' }),
+  maxWcu: setting({ rule: decimal({ min: 'positive' }), flag: 'max-wcu', unit: 'WCU/s' }),
 } as const
 
 export type SettingName = keyof typeof SETTINGS

@@ -53,6 +53,26 @@ describe('fromFlags', () => {
     )
   })
 
+  it("reads migrate's flags by the migrator's rules, and --lease-seconds by the CLI's stricter one", () => {
+    const names = ['segments', 'pageSize', 'maxWcu', 'leaseSeconds', 'messageRetentionDays'] as const
+    expect(fromFlags({}, {}, names)).toEqual({
+      segments: 4,
+      pageSize: 500,
+      maxWcu: undefined,
+      leaseSeconds: 60,
+      messageRetentionDays: undefined,
+    })
+    for (const [flags, message] of [
+      [{ segments: 65 }, '--segments must be a whole number 1–64 (got 65)'],
+      [{ 'page-size': 0 }, '--page-size must be a whole number ≥ 1 (got 0)'],
+      [{ 'max-wcu': -1 }, '--max-wcu must be a positive number (got -1)'],
+      [{ 'lease-seconds': 0.5 }, '--lease-seconds must be a number ≥ 1 (got 0.5)'],
+      [{ 'retention-days': 0 }, '--retention-days must be a positive number (got 0)'],
+    ] as const) {
+      expect(usageOf(() => fromFlags(flags, {}, names)).message).toBe(message)
+    }
+  })
+
   it('does not read the variable a flag stands in for, a bad one included', () => {
     expect(
       fromFlags({ 'large-room-threshold': 'off' }, { CHATDB_LARGE_ROOM_THRESHOLD: 'abc' }, [
