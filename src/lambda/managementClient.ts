@@ -1,5 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { httpTimeouts } from '../client.js'
+import { checkOption } from '../config/settings.js'
 import { DEFAULT_POST_CONCURRENCY } from '../service/broadcastDefaults.js'
 import { positiveWholeNumber } from '../util/concurrency.js'
 
@@ -111,14 +112,8 @@ export function createManagementPool(
     onEvict?: (endpoint: string) => void
   },
 ) {
-  const postConcurrency = positiveWholeNumber(
-    'postConcurrency',
-    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
-  )
-  const maxSockets = positiveWholeNumber(
-    'managementMaxSockets',
-    options.managementMaxSockets ?? postConcurrency,
-  )
+  const postConcurrency = checkOption('postConcurrency', options.postConcurrency ?? DEFAULT_POST_CONCURRENCY)
+  const maxSockets = checkOption('managementMaxSockets', options.managementMaxSockets ?? postConcurrency)
   const maxClients = positiveWholeNumber('maxClients', options.maxClients ?? DEFAULT_MANAGEMENT_CLIENTS)
   // In order of use, least recent first (a Map keeps insertion order; a use re-inserts).
   const clients = new Map<string, ApiGatewayManagementApiClient>()
