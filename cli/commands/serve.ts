@@ -25,11 +25,11 @@ export interface GatewayArgs extends GlobalOptions {
   /** API Gateway's idle timeout and connection duration, as durations (see `connectionLimits`). */
   idleTimeout: string
   maxConnectionAge: string
-  /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `postingCounts`). */
+  /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `gatewaySettings`). */
   broadcastConcurrency?: number
   /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
   managementMaxSockets?: number
-  /** Unset: `CHATDB_LARGE_ROOM_THRESHOLD`, else 1,000 (see `largeRoomSettings`). */
+  /** Unset: `CHATDB_LARGE_ROOM_THRESHOLD`, else 1,000 (see `gatewaySettings`). */
   largeRoomThreshold?: string
   /** Unset: `CHATDB_LARGE_ROOM_SHARDS`, else 64. */
   largeRoomShards?: string
@@ -84,7 +84,7 @@ export const gatewayOptions = {
     defaultDescription: `$CHATDB_MANAGEMENT_MAX_SOCKETS or ${GATEWAY_MANAGEMENT_MAX_SOCKETS}`,
     describe: "Keep-alive sockets of the handlers' @connections client, shared by every connection",
   },
-  // Strings: yargs would turn `off` into NaN; largeRoomSettings reads them as the Lambda reads its variables.
+  // Strings: yargs would turn `off` into NaN; fromFlags reads them as the Lambda reads its variables.
   'large-room-threshold': {
     type: 'string',
     defaultDescription: `$CHATDB_LARGE_ROOM_THRESHOLD or ${DEFAULT_LARGE_ROOM_THRESHOLD}`,

@@ -72,7 +72,7 @@ const largeRoomSettings = (args: object, env: Record<string, string>) => {
   return { largeRoomThreshold, largeRoomShards }
 }
 
-describe('postingCounts', () => {
+describe('gatewaySettings: posting counts', () => {
   const usageError = (run: () => unknown) => {
     try {
       run()
@@ -112,7 +112,7 @@ describe('postingCounts', () => {
   })
 })
 
-describe('largeRoomSettings', () => {
+describe('gatewaySettings: large rooms', () => {
   const usageError = (run: () => unknown) => {
     try {
       run()

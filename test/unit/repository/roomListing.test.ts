@@ -104,11 +104,11 @@ describe('room listing shards (keys)', () => {
   })
 
   it('reads the shard count and the cache TTL from the environment', () => {
-    const roomListingOptionsFromEnv = (env: Record<string, string | undefined>) =>
+    const listingFromEnv = (env: Record<string, string | undefined>) =>
       fromEnvironment(env, ['roomListingShards', 'roomListCacheMs'])
-    expect(roomListingOptionsFromEnv({})).toEqual({})
+    expect(listingFromEnv({})).toEqual({})
     expect(
-      roomListingOptionsFromEnv({ CHATDB_ROOM_LISTING_SHARDS: '8', CHATDB_ROOM_LIST_CACHE_MS: '500' }),
+      listingFromEnv({ CHATDB_ROOM_LISTING_SHARDS: '8', CHATDB_ROOM_LIST_CACHE_MS: '500' }),
     ).toEqual({
       roomListingShards: 8,
       roomListCacheMs: 500,
@@ -120,7 +120,7 @@ describe('room listing shards (keys)', () => {
       { CHATDB_ROOM_LIST_CACHE_MS: '-5' },
       { CHATDB_ROOM_LIST_CACHE_MS: '1.5' },
     ])
-      expect(codeOf(() => roomListingOptionsFromEnv(env))).toBe('validation.option')
+      expect(codeOf(() => listingFromEnv(env))).toBe('validation.option')
   })
 })
 
