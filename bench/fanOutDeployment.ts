@@ -1,8 +1,8 @@
-import { DEFAULT_POST_CONCURRENCY } from '../src/lambda/broadcastDefaults.js'
 import {
   DEFAULT_LARGE_ROOM_SHARDS,
   DEFAULT_LARGE_ROOM_THRESHOLD,
-} from '../src/repository/largeRoomOptions.js'
+  DEFAULT_POST_CONCURRENCY,
+} from '../src/config/settings.js'
 import { readDeployTemplate } from './deployTemplate.js'
 
 /** The settings of a large room's broadcast as deploy/template.yaml deploys them by default. */

@@ -3,10 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { type ClientOptions, createDocumentClient } from '../src/client.js'
+import { fromEnvironment } from '../src/config/fromEnvironment.js'
 import { type ChatRepository, createChatRepository } from '../src/repository/chatRepository.js'
-import { roomListingOptionsFromEnv } from '../src/repository/roomListing.js'
 import { createTableStore, type TableStore } from '../src/repository/tableStore.js'
-import { userHistoryShardsFromEnv } from '../src/repository/userHistoryShards.js'
 import { checkHttpUrl } from './checks.js'
 import { CommandFailure } from './errors.js'
 import { DEFAULT_LOCAL_DIR } from './localDir.js'
@@ -61,7 +60,11 @@ const TIMEOUT_MS = 10_000
 export async function openContext(options: GlobalOptions): Promise<CliContext> {
   // The listing layout every process of the deployment shares (CHATDB_ROOM_LISTING_SHARDS); read
   // before anything starts, so a malformed value leaves no embedded dynalite running.
-  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
+  const { roomListingShards, userHistoryShards, userHistoryReadShards } = fromEnvironment(process.env, [
+    'roomListingShards',
+    'userHistoryShards',
+    'userHistoryReadShards',
+  ])
   const output = createOutput({ json: options.json })
   // The SDK reads the profile from the environment, for credentials and region alike.
   if (options.profile) process.env.AWS_PROFILE = options.profile
@@ -118,7 +121,8 @@ export async function openContext(options: GlobalOptions): Promise<CliContext> {
     maxRoomsPerConnection: Number.POSITIVE_INFINITY,
     maxSubscribersPerRoom: Number.POSITIVE_INFINITY,
     // `inspect user` reads every history shard the deployment writes (docs/data-model.md).
-    ...userHistoryShardsFromEnv(process.env),
+    userHistoryShards,
+    userHistoryReadShards,
   })
   return {
     tableName: options.table,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { CliError } from './errors.js'
+import { fromFlags } from './flagSettings.js'
 
 /** A port held open until the gateway takes it over. */
 export interface PortReservation {
@@ -33,13 +34,8 @@ const STARTING = 'chatdb is starting: try again in a moment\n'
  * await startGateway({ port: 3001, ... })
  */
 export async function reservePort(host: string, port: number): Promise<PortReservation> {
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new CliError(
-      'cli.usage',
-      `--port must be an integer from 0 to 65535 (got ${port})`,
-      'e.g. --port 3001',
-    )
-  }
+  // As `--port` is read (a caller that skipped checkGatewayArgs gets the same usage error).
+  fromFlags({ port }, {}, ['port'])
   const sockets = new Set<Socket>()
   const server = createServer(answerStarting)
   server.on('connection', (socket) => {

@@ -1,5 +1,8 @@
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
 import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format'
+import { fromEnvironment } from '../src/config/fromEnvironment.js'
+import { checkOption } from '../src/config/settings.js'
+import { isChatDbError } from '../src/errors.js'
 import { MigrationError } from '../src/migrator/errors.js'
 import { replaceItem } from '../src/migrator/rawItems.js'
 import type { Migration, MigrationContext, ScannedItem, TimeToLiveOutcome } from '../src/migrator/types.js'
@@ -13,20 +16,14 @@ export const EXPIRY_ATTRIBUTE = 'expiresAt'
  * `CHATDB_MESSAGE_RETENTION_DAYS`, else 90.
  */
 export function retentionDays(ctx: Pick<MigrationContext, 'options' | 'env'>): number {
-  const raw = ctx.options.messageRetentionDays ?? ctx.env.CHATDB_MESSAGE_RETENTION_DAYS
-  if (raw === undefined || raw === '') return DEFAULT_RETENTION_DAYS
-  const days = Number(raw)
-  if (!Number.isFinite(days) || days <= 0) {
-    throw new MigrationError(
-      'migration.invalidOption',
-      `message retention must be a positive number of days (got "${String(raw)}" from ${
-        ctx.options.messageRetentionDays === undefined
-          ? 'CHATDB_MESSAGE_RETENTION_DAYS'
-          : 'messageRetentionDays'
-      })`,
-    )
+  try {
+    const { messageRetentionDays } = ctx.options
+    if (messageRetentionDays !== undefined) return checkOption('messageRetentionDays', messageRetentionDays)
+    return fromEnvironment(ctx.env, ['messageRetentionDays']).messageRetentionDays ?? DEFAULT_RETENTION_DAYS
+  } catch (error) {
+    if (!isChatDbError(error)) throw error
+    throw new MigrationError('migration.invalidOption', error.message, { cause: error })
   }
-  return days
 }
 
 /**

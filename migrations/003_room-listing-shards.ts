@@ -1,9 +1,10 @@
+import { fromEnvironment } from '../src/config/fromEnvironment.js'
+import { checkOption } from '../src/config/settings.js'
 import { createEntities } from '../src/entities/index.js'
 import { isChatDbError } from '../src/errors.js'
 import { DEFAULT_ROOM_LISTING_SHARDS, roomListingShard, roomListingShardOf } from '../src/keys.js'
 import { MigrationError } from '../src/migrator/errors.js'
 import type { Migration, MigrationContext, ScannedItem } from '../src/migrator/types.js'
-import { assertRoomListingShards, roomListingOptionsFromEnv } from '../src/repository/roomListing.js'
 import { createRoomUpkeep } from '../src/repository/roomUpkeep.js'
 import { createTableStore } from '../src/repository/tableStore.js'
 
@@ -14,8 +15,8 @@ import { createTableStore } from '../src/repository/tableStore.js'
 export function targetShards(ctx: Pick<MigrationContext, 'options' | 'env'>): number {
   try {
     if (ctx.options.roomListingShards !== undefined)
-      return assertRoomListingShards(ctx.options.roomListingShards)
-    return roomListingOptionsFromEnv(ctx.env).roomListingShards ?? DEFAULT_ROOM_LISTING_SHARDS
+      return checkOption('roomListingShards', ctx.options.roomListingShards)
+    return fromEnvironment(ctx.env, ['roomListingShards']).roomListingShards ?? DEFAULT_ROOM_LISTING_SHARDS
   } catch (error) {
     if (!isChatDbError(error)) throw error
     throw new MigrationError('migration.invalidOption', error.message, { cause: error })

@@ -19,6 +19,15 @@ export {
   DEFAULT_REQUEST_TIMEOUT_MS,
   worstCaseCallMs,
 } from './client.js'
+export { type Environment, fromEnvironment } from './config/fromEnvironment.js'
+export {
+  checkOption,
+  MAX_USER_HISTORY_SHARDS,
+  SETTINGS,
+  type Setting,
+  type SettingName,
+  type Settings,
+} from './config/settings.js'
 export * from './entities/index.js'
 export { ChatDbError, type ChatDbErrorCode, isChatDbError } from './errors.js'
 export { createInlinePublisher, type InlinePublisherOptions } from './fanout/inlinePublisher.js'
@@ -28,13 +37,8 @@ export * as keys from './keys.js'
 export { type BroadcasterOptions, createBroadcaster, isGone } from './lambda/broadcaster.js'
 export * from './protocol/index.js'
 export * from './repository/chatRepository.js'
-export {
-  type ActiveRoomsPage,
-  DEFAULT_ROOM_PAGE_SIZE,
-  roomListingOptionsFromEnv,
-} from './repository/roomListing.js'
+export { type ActiveRoomsPage, DEFAULT_ROOM_PAGE_SIZE } from './repository/roomListing.js'
 export type * from './repository/types.js'
-export { MAX_USER_HISTORY_SHARDS, userHistoryShardsFromEnv } from './repository/userHistoryShards.js'
 export {
   type Broadcaster,
   type BroadcastReport,

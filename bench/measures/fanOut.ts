@@ -1,8 +1,8 @@
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi'
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb'
 import { BatchPutRequest } from 'dynamodb-toolbox/entity/actions/batchPut'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/config/settings.js'
 import { messageKey, subscriptionPartition } from '../../src/keys.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
 import {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,

@@ -1,6 +1,6 @@
-import { isChatDbError } from '../../src/errors.js'
-import { CliError } from '../errors.js'
-import { type ConnectionLimits, parseLimit } from '../gateway/connectionLifetime.js'
+import type { Environment } from '../../src/config/fromEnvironment.js'
+import { fromFlags } from '../flagSettings.js'
+import type { ConnectionLimits } from '../gateway/connectionLifetime.js'
 
 const QUOTAS =
   'https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html'
@@ -20,22 +20,10 @@ export const connectionLimitOptions = {
   },
 } as const
 
-/** The flags in milliseconds (`Infinity` for `off`); a bad one is a `cli.usage` error naming it. */
-export function connectionLimits(args: {
-  'idle-timeout'?: string
-  'max-connection-age'?: string
-}): ConnectionLimits {
-  const read = (flag: keyof typeof args, fallback: string) => {
-    const text = String(args[flag] ?? fallback)
-    try {
-      return parseLimit(text)
-    } catch (error) {
-      if (!isChatDbError(error, 'validation.option')) throw error
-      throw new CliError('cli.usage', `--${flag}: ${error.message}`, `e.g. --${flag} ${fallback}, or off`)
-    }
-  }
-  return {
-    idleTimeoutMs: read('idle-timeout', connectionLimitOptions['idle-timeout'].default),
-    maxConnectionAgeMs: read('max-connection-age', connectionLimitOptions['max-connection-age'].default),
-  }
+/** The flags in milliseconds (`Infinity` for `off`), by `fromFlags`: a bad one is a `cli.usage` error naming it. */
+export function connectionLimits(
+  args: { 'idle-timeout'?: string; 'max-connection-age'?: string },
+  env: Environment = {},
+): ConnectionLimits {
+  return fromFlags(args, env, ['idleTimeoutMs', 'maxConnectionAgeMs'])
 }

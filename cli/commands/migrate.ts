@@ -5,11 +5,11 @@ import type { CommandModule } from 'yargs'
 import { migrations as shippedMigrations } from '../../migrations/index.js'
 import { label } from '../../src/migrator/errors.js'
 import { createMigrator, type RunReport } from '../../src/migrator/migrator.js'
-import { settingProblem } from '../../src/migrator/runtime.js'
 import { createMigrationFile } from '../../src/migrator/scaffold.js'
 import type { Migration } from '../../src/migrator/types.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { fromFlags } from '../flagSettings.js'
 import { type InterruptTrap, interrupted, trapInterrupts } from '../interrupt.js'
 import { confirmOrRefuse, createOutput } from '../output.js'
 import { createReporter, renderReport, renderStatus } from './migrateOutput.js'
@@ -110,28 +110,9 @@ export const migrateCommand: CommandModule<GlobalOptions, Args> = {
     if (args.name !== undefined) {
       throw new CliError('cli.usage', `migrate ${args.action} takes no name (got "${args.name}")`)
     }
-    // The migrator's own ranges, checked before connecting so that a bad flag is a usage error.
-    const problem = settingProblem({ segments: args.segments, pageSize: args.pageSize, maxWcu: args.maxWcu })
-    if (problem) {
-      const [flag, example] = {
-        segments: ['--segments', 8],
-        pageSize: ['--page-size', 100],
-        maxWcu: ['--max-wcu', 500],
-        leaseMs: ['--lease-seconds', 60],
-      }[problem.setting]
-      throw new CliError('cli.usage', `${flag} ${problem.rule}`, `e.g. ${flag} ${example}`)
-    }
-    // Stricter than the library's 30 ms: over a network, a sub-second lease would lapse between renewals.
-    if (!(args.leaseSeconds >= 1)) {
-      throw new CliError('cli.usage', '--lease-seconds must be at least 1', 'e.g. --lease-seconds 60')
-    }
-    if (args.retentionDays !== undefined && !(args.retentionDays > 0)) {
-      throw new CliError(
-        'cli.usage',
-        '--retention-days must be a positive number',
-        'e.g. --retention-days 30',
-      )
-    }
+    // The migrator's own rules (src/config/settings.ts), checked before connecting so that a bad
+    // flag is a usage error. No variable stands in here: the migrations read theirs themselves.
+    fromFlags(args, {}, ['segments', 'pageSize', 'maxWcu', 'leaseSeconds', 'messageRetentionDays'])
     const list = await loadMigrations(args.migrations)
     await withContext(args, async ({ documentClient, tableName, output }) => {
       const reporter = createReporter(output)

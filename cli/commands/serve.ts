@@ -1,14 +1,15 @@
 import type { CommandModule } from 'yargs'
 import { findTable } from '../../src/admin/tableAdmin.js'
-import { ChatDbError, isChatDbError } from '../../src/errors.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
+import type { Environment } from '../../src/config/fromEnvironment.js'
 import {
   DEFAULT_LARGE_ROOM_SHARDS,
   DEFAULT_LARGE_ROOM_THRESHOLD,
-  largeRoomOptionsFromEnv,
-} from '../../src/repository/largeRoomOptions.js'
+  DEFAULT_POST_CONCURRENCY,
+} from '../../src/config/settings.js'
+import { ChatDbError } from '../../src/errors.js'
 import { type CliContext, DEFAULT_LOCAL_DIR, type GlobalOptions, withContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { CLI_SETTINGS, fromFlags } from '../flagSettings.js'
 import { limitForJson } from '../gateway/connectionLifetime.js'
 import { DEFAULT_MAX_QUEUED_FRAMES, GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../gateway/limits.js'
 import { isLoopbackHost, normaliseHostName, normaliseOrigin } from '../gateway/requestGuard.js'
@@ -27,11 +28,11 @@ export interface GatewayArgs extends GlobalOptions {
   /** API Gateway's idle timeout and connection duration, as durations (see `connectionLimits`). */
   idleTimeout: string
   maxConnectionAge: string
-  /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `postingCounts`). */
+  /** Unset: `CHATDB_BROADCAST_CONCURRENCY`, else the library's default (see `gatewaySettings`). */
   broadcastConcurrency?: number
   /** Unset: `CHATDB_MANAGEMENT_MAX_SOCKETS`, else {@link GATEWAY_MANAGEMENT_MAX_SOCKETS}. */
   managementMaxSockets?: number
-  /** Unset: `CHATDB_LARGE_ROOM_THRESHOLD`, else 1,000 (see `largeRoomSettings`). */
+  /** Unset: `CHATDB_LARGE_ROOM_THRESHOLD`, else 1,000 (see `gatewaySettings`). */
   largeRoomThreshold?: string
   /** Unset: `CHATDB_LARGE_ROOM_SHARDS`, else 64. */
   largeRoomShards?: string
@@ -48,7 +49,7 @@ export interface GatewayArgs extends GlobalOptions {
   verbose: boolean
 }
 
-export const DEFAULT_PORT = 3001
+export const DEFAULT_PORT = CLI_SETTINGS.port.default
 
 /** --port and --host, shared by `serve` and `dev`. */
 export const gatewayOptions = {
@@ -86,7 +87,7 @@ export const gatewayOptions = {
     defaultDescription: `$CHATDB_MANAGEMENT_MAX_SOCKETS or ${GATEWAY_MANAGEMENT_MAX_SOCKETS}`,
     describe: "Keep-alive sockets of the handlers' @connections client, shared by every connection",
   },
-  // Strings: yargs would turn `off` into NaN; largeRoomSettings reads them as the Lambda reads its variables.
+  // Strings: yargs would turn `off` into NaN; fromFlags reads them as the Lambda reads its variables.
   'large-room-threshold': {
     type: 'string',
     defaultDescription: `$CHATDB_LARGE_ROOM_THRESHOLD or ${DEFAULT_LARGE_ROOM_THRESHOLD}`,
@@ -107,75 +108,26 @@ export const gatewayOptions = {
 } as const
 
 /**
- * The gateway's large-room settings: the flag, else the variable the Lambda handlers read, else
- * the library's default; read by the same rules as the variables (`largeRoomOptionsFromEnv`:
- * a threshold is a whole number ≥ 2, or `off`/`Infinity`; shards 1–1,024).
+ * The gateway's settings from its flags, each the flag, else the variable the Lambda handlers
+ * read, else the default (`fromFlags`, src/config/settings.ts). The gateway's sockets default
+ * higher than a Lambda's: here one client serves every connection's invocations at once, where a
+ * Lambda runs one invocation at a time.
  */
-export function largeRoomSettings(
-  args: { 'large-room-threshold'?: string; 'large-room-shards'?: string },
-  env: NodeJS.ProcessEnv = process.env,
-): { largeRoomThreshold: number; largeRoomShards: number } {
-  const read = (flag: keyof typeof args, variable: string, example: string) => {
-    const fromFlag = args[flag]
-    const source = fromFlag === undefined ? variable : `--${flag}`
-    const raw = fromFlag ?? env[variable]
-    // An empty variable is unset (as in the Lambda); an empty flag is a mistake.
-    if (fromFlag !== undefined && String(fromFlag).trim() === '') {
-      throw new CliError('cli.usage', `${source} needs a value`, `e.g. --${flag} ${example}`)
-    }
-    try {
-      return largeRoomOptionsFromEnv({ [variable]: raw === undefined ? undefined : String(raw) })
-    } catch (error) {
-      if (!isChatDbError(error, 'validation.option')) throw error
-      // The library's rule, said about where the value came from.
-      throw new CliError('cli.usage', error.message.replace(variable, source), `e.g. --${flag} ${example}`)
-    }
-  }
+export function gatewaySettings(args: object, env: Environment = process.env) {
+  const { postConcurrency, managementMaxSockets, ...settings } = fromFlags(args, env, [
+    'port',
+    'maxQueuedFrames',
+    'postConcurrency',
+    'managementMaxSockets',
+    'largeRoomThreshold',
+    'largeRoomShards',
+  ])
   return {
-    largeRoomThreshold:
-      read('large-room-threshold', 'CHATDB_LARGE_ROOM_THRESHOLD', `${DEFAULT_LARGE_ROOM_THRESHOLD}, or off`)
-        .largeRoomThreshold ?? DEFAULT_LARGE_ROOM_THRESHOLD,
-    largeRoomShards:
-      read('large-room-shards', 'CHATDB_LARGE_ROOM_SHARDS', String(DEFAULT_LARGE_ROOM_SHARDS))
-        .largeRoomShards ?? DEFAULT_LARGE_ROOM_SHARDS,
-  }
-}
-
-/**
- * The gateway's posting settings: the flag, else the variable the Lambda handlers read, else the
- * default. The gateway's sockets default higher than a Lambda's: here one client serves every
- * connection's invocations at once, where a Lambda runs one invocation at a time.
- */
-export function postingCounts(
-  args: { 'broadcast-concurrency'?: number; 'management-max-sockets'?: number },
-  env: NodeJS.ProcessEnv = process.env,
-): { broadcastConcurrency: number; managementMaxSockets: number } {
-  const count = (flag: keyof typeof args, variable: string, fallback: number) => {
-    const fromFlag = args[flag]
-    const raw = fromFlag ?? (env[variable] || undefined)
-    if (raw === undefined) return fallback
-    const value = Number(raw)
-    if (!Number.isInteger(value) || value < 1) {
-      const source = fromFlag === undefined ? variable : `--${flag}`
-      throw new CliError(
-        'cli.usage',
-        `${source} must be a positive whole number, got "${raw}"`,
-        `e.g. --${flag} ${fallback}`,
-      )
-    }
-    return value
-  }
-  return {
-    broadcastConcurrency: count(
-      'broadcast-concurrency',
-      'CHATDB_BROADCAST_CONCURRENCY',
-      DEFAULT_POST_CONCURRENCY,
-    ),
-    managementMaxSockets: count(
-      'management-max-sockets',
-      'CHATDB_MANAGEMENT_MAX_SOCKETS',
-      GATEWAY_MANAGEMENT_MAX_SOCKETS,
-    ),
+    ...settings,
+    broadcastConcurrency: postConcurrency,
+    managementMaxSockets: managementMaxSockets ?? GATEWAY_MANAGEMENT_MAX_SOCKETS,
+    ...throttleSettings(args, env),
+    ...connectionLimits(args, env),
   }
 }
 
@@ -198,7 +150,6 @@ export function checkGatewayArgs(
     'allow-host'?: string[]
   },
 ): true {
-  const { port, 'max-queued-frames': maxQueuedFrames } = args
   for (const origin of args['allow-origin'] ?? []) {
     if (!normaliseOrigin(String(origin))) {
       throw new CliError(
@@ -217,24 +168,7 @@ export function checkGatewayArgs(
       )
     }
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new CliError(
-      'cli.usage',
-      `--port must be an integer from 0 to 65535, got ${port}`,
-      'e.g. --port 3001, or 0 for any free port',
-    )
-  }
-  if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
-    throw new CliError(
-      'cli.usage',
-      `--max-queued-frames must be a non-negative integer, got ${maxQueuedFrames}`,
-      `e.g. --max-queued-frames ${DEFAULT_MAX_QUEUED_FRAMES}`,
-    )
-  }
-  postingCounts(args)
-  largeRoomSettings(args)
-  throttleSettings(args)
-  connectionLimits(args)
+  gatewaySettings(args)
   return true
 }
 
@@ -295,32 +229,15 @@ export async function serveUntilSignal(
   const summary = args.verbose ? undefined : createRouteSummary({ log })
   await reservation?.release()
   const port = reservation?.port ?? args.port
-  const throttles = throttleSettings({
-    'account-rate': args.accountRate,
-    'account-burst': args.accountBurst,
-    'stage-rate': args.stageRate,
-    'stage-burst': args.stageBurst,
-  })
-  const limits = connectionLimits({
-    'idle-timeout': args.idleTimeout,
-    'max-connection-age': args.maxConnectionAge,
-  })
+  // Read once (checkGatewayArgs refused a bad one before the command began); the port is the
+  // one reserved above.
+  const { port: _flagPort, ...settings } = gatewaySettings(args)
   const gateway = await startGateway({
     port,
     host: args.host,
-    maxQueuedFrames: args.maxQueuedFrames,
-    ...throttles,
-    ...limits,
+    ...settings,
     allowedOrigins: args.allowOrigin?.map(String),
     allowedHosts: args.allowHost?.map(String),
-    ...postingCounts({
-      'broadcast-concurrency': args.broadcastConcurrency,
-      'management-max-sockets': args.managementMaxSockets,
-    }),
-    ...largeRoomSettings({
-      'large-room-threshold': args.largeRoomThreshold,
-      'large-room-shards': args.largeRoomShards,
-    }),
     documentClient,
     tableName,
     log,
@@ -375,10 +292,7 @@ export async function serveUntilSignal(
     )
   }
   const sampleFrame = { action: 'subscribe', roomName: 'general', userName: 'ada' }
-  const { largeRoomThreshold, largeRoomShards } = largeRoomSettings({
-    'large-room-threshold': args.largeRoomThreshold,
-    'large-room-shards': args.largeRoomShards,
-  })
+  const { largeRoomThreshold, largeRoomShards } = settings
   const ready = {
     ...extra,
     ...more,
@@ -401,13 +315,13 @@ export async function serveUntilSignal(
     },
     // API Gateway's request limits the gateway enforces (docs/cli.md, "Request limits").
     limits: {
-      account: describeThrottle(throttles.accountThrottle),
-      route: describeThrottle(throttles.stageThrottle),
+      account: describeThrottle(settings.accountThrottle),
+      route: describeThrottle(settings.stageThrottle),
     },
     // API Gateway's connection limits as this gateway applies them: milliseconds, or `off`.
     connectionLimits: {
-      idleTimeoutMs: limitForJson(limits.idleTimeoutMs),
-      maxConnectionAgeMs: limitForJson(limits.maxConnectionAgeMs),
+      idleTimeoutMs: limitForJson(settings.idleTimeoutMs),
+      maxConnectionAgeMs: limitForJson(settings.maxConnectionAgeMs),
     },
     // The built-in client (`chatdb connect`): no download, and it reads a pipe as well as a terminal.
     connect: `${cliInvocation()} connect ${gateway.url}`,

@@ -1,8 +1,9 @@
+import type { Environment } from '../../src/config/fromEnvironment.js'
 import { CliError } from '../errors.js'
+import { fromFlags } from '../flagSettings.js'
 import {
   AWS_ACCOUNT_THROTTLE,
   TEMPLATE_STAGE_THROTTLE,
-  type Throttle,
   type ThrottleSetting,
 } from '../gateway/requestLimits.js'
 
@@ -41,50 +42,29 @@ export interface ThrottleArgs {
 }
 
 /**
- * The gateway's request limits from the flags, AWS's numbers where unset: a rate is a positive
- * number of requests/s or `off` (no limit), a burst a whole number ≥ 1. A rate of 0 is refused
- * rather than read as "off": on AWS a route throttled to 0 refuses every request.
+ * The gateway's request limits from the flags (`fromFlags`), AWS's numbers where unset: a rate is
+ * a positive number of requests/s or `off` (no limit), a burst a whole number ≥ 1. A rate of 0 is
+ * refused rather than read as "off": on AWS a route throttled to 0 refuses every request.
  */
-export function throttleSettings(args: ThrottleArgs): {
-  accountThrottle: ThrottleSetting
-  stageThrottle: ThrottleSetting
-} {
-  const read = (name: 'account' | 'stage', fallback: Throttle): ThrottleSetting => {
-    const rateFlag = `--${name}-rate`
-    const burstFlag = `--${name}-burst`
-    const rawRate = args[`${name}-rate`]
-    const rawBurst = args[`${name}-burst`]
-    if (rawRate !== undefined && String(rawRate).trim().toLowerCase() === 'off') {
-      if (rawBurst !== undefined) {
-        throw new CliError(
-          'cli.usage',
-          `${burstFlag} has no effect with ${rateFlag} off`,
-          `drop ${burstFlag}`,
-        )
-      }
-      return 'off'
-    }
-    const rate = rawRate === undefined ? fallback.rate : Number(String(rawRate).trim() || Number.NaN)
-    if (!Number.isFinite(rate) || rate <= 0) {
+export function throttleSettings(
+  args: ThrottleArgs,
+  env: Environment = {},
+): { accountThrottle: ThrottleSetting; stageThrottle: ThrottleSetting } {
+  const flags = fromFlags(args, env, ['accountRate', 'accountBurst', 'stageRate', 'stageBurst'])
+  const read = (name: 'account' | 'stage', rate: number, burst: number): ThrottleSetting => {
+    if (rate !== Number.POSITIVE_INFINITY) return { rate, burst }
+    if (args[`${name}-burst`] !== undefined) {
       throw new CliError(
         'cli.usage',
-        `${rateFlag} must be a positive number of requests per second, or off, got ${JSON.stringify(String(rawRate))}`,
-        `e.g. ${rateFlag} ${fallback.rate}, or ${rateFlag} off`,
+        `--${name}-burst has no effect with --${name}-rate off`,
+        `drop --${name}-burst`,
       )
     }
-    const burst = rawBurst === undefined ? fallback.burst : Number(String(rawBurst).trim() || Number.NaN)
-    if (!Number.isInteger(burst) || burst < 1) {
-      throw new CliError(
-        'cli.usage',
-        `${burstFlag} must be a whole number ≥ 1, got ${JSON.stringify(String(rawBurst))}`,
-        `e.g. ${burstFlag} ${fallback.burst}`,
-      )
-    }
-    return { rate, burst }
+    return 'off'
   }
   return {
-    accountThrottle: read('account', AWS_ACCOUNT_THROTTLE),
-    stageThrottle: read('stage', TEMPLATE_STAGE_THROTTLE),
+    accountThrottle: read('account', flags.accountRate, flags.accountBurst),
+    stageThrottle: read('stage', flags.stageRate, flags.stageBurst),
   }
 }
 

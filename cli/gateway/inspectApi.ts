@@ -8,11 +8,10 @@ import {
   inspectUser,
   type RoomDetails,
 } from '../../src/admin/inspect.js'
+import { fromEnvironment } from '../../src/config/fromEnvironment.js'
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'
-import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
 import { createTableStore } from '../../src/repository/tableStore.js'
-import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { assertRoomName, assertUserName } from '../../src/validation.js'
 
 /** Answers one `/inspect/api/…` request; `false` when the path is not one of them. */
@@ -75,13 +74,12 @@ export function createInspectApi({
 }): InspectApi {
   // An operator's view, like `chatdb inspect`: no protocol caps apply to reading. The listing
   // and history shards come from the environment, as for the gateway's handlers.
-  const { roomListingShards } = roomListingOptionsFromEnv(process.env)
-  const repository = createChatRepository({
-    documentClient,
-    tableName,
-    roomListingShards,
-    ...userHistoryShardsFromEnv(process.env),
-  })
+  const { roomListingShards, ...historyShards } = fromEnvironment(process.env, [
+    'roomListingShards',
+    'userHistoryShards',
+    'userHistoryReadShards',
+  ])
+  const repository = createChatRepository({ documentClient, tableName, roomListingShards, ...historyShards })
   const store = createTableStore({ documentClient, tableName, roomListingShards })
 
   async function named(kind: 'room' | 'user', name: string): Promise<[number, unknown]> {

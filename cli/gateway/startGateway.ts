@@ -1,13 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { fromEnvironment } from '../../src/config/fromEnvironment.js'
+import { checkOption } from '../../src/config/settings.js'
 import { createRouter } from '../../src/lambda/createRouter.js'
 import { createJsonLogger } from '../../src/log/jsonLogger.js'
-import {
-  assertLargeRoomShards,
-  assertLargeRoomThreshold,
-  largeRoomOptionsFromEnv,
-} from '../../src/repository/largeRoomOptions.js'
-import { roomListingOptionsFromEnv } from '../../src/repository/roomListing.js'
-import { userHistoryShardsFromEnv } from '../../src/repository/userHistoryShards.js'
 import { type Gateway as BaseGateway, startGatewayServer } from './gatewayServer.js'
 import { createInspectApi } from './inspectApi.js'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from './limits.js'
@@ -86,17 +81,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     options
   // An option wins over its variable, which is then not read at all (a bad one included), as a
   // flag of `serve` does; each variable is read alone, so a bad one names itself.
-  const { CHATDB_LARGE_ROOM_THRESHOLD, CHATDB_LARGE_ROOM_SHARDS } = process.env
   const largeRooms = {
     largeRoomThreshold:
-      options.largeRoomThreshold ??
-      largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_THRESHOLD }).largeRoomThreshold,
+      options.largeRoomThreshold ?? fromEnvironment(process.env, ['largeRoomThreshold']).largeRoomThreshold,
     largeRoomShards:
-      options.largeRoomShards ?? largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_SHARDS }).largeRoomShards,
+      options.largeRoomShards ?? fromEnvironment(process.env, ['largeRoomShards']).largeRoomShards,
   }
   // Checked before anything listens or polls: a bad value must not leave a worker running.
-  if (largeRooms.largeRoomThreshold !== undefined) assertLargeRoomThreshold(largeRooms.largeRoomThreshold)
-  if (largeRooms.largeRoomShards !== undefined) assertLargeRoomShards(largeRooms.largeRoomShards)
+  if (largeRooms.largeRoomThreshold !== undefined)
+    checkOption('largeRoomThreshold', largeRooms.largeRoomThreshold)
+  if (largeRooms.largeRoomShards !== undefined) checkOption('largeRoomShards', largeRooms.largeRoomShards)
   let fanOut: ReturnType<typeof startLocalFanOut> | undefined
   const gateway = await startGatewayServer({
     port,
@@ -133,7 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         tableName,
         managementEndpoint,
         // CHATDB_ROOM_LISTING_SHARDS / CHATDB_ROOM_LIST_CACHE_MS, as the Lambda handlers read them.
-        ...roomListingOptionsFromEnv(process.env),
+        ...fromEnvironment(process.env, ['roomListingShards', 'roomListCacheMs']),
         region: 'local',
         // The local @connections API wants a SigV4-signed request but checks no signature; these
         // let the SDK sign without an AWS profile.
@@ -145,7 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         logger: createJsonLogger(),
         metrics: false,
         // CHATDB_USER_HISTORY_SHARDS / _READ_SHARDS, as for the Lambda handlers.
-        ...userHistoryShardsFromEnv(process.env),
+        ...fromEnvironment(process.env, ['userHistoryShards', 'userHistoryReadShards']),
         coalesceFrom: options.coalesceFrom,
         coalesceWindowMs: options.coalesceWindowMs,
         ...largeRooms,

@@ -2,6 +2,7 @@ import {
   type ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
+import { DEFAULT_POST_CONCURRENCY } from '../config/settings.js'
 import { ChatDbError } from '../errors.js'
 import type { ServiceLogger } from '../log/jsonLogger.js'
 import { createJsonLogger, describeError } from '../log/jsonLogger.js'
@@ -9,7 +10,6 @@ import type { Broadcaster, BroadcastReport, Delivery } from '../protocol/deliver
 import { MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { mapWithConcurrency, positiveWholeNumber } from '../util/concurrency.js'
-import { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 
 export { DEFAULT_POST_CONCURRENCY }
 

@@ -1,11 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { checkOption } from '../config/settings.js'
 import { createInlinePublisher } from '../fanout/inlinePublisher.js'
 import { createQueuePublisher } from '../fanout/queuePublisher.js'
 import { describeError } from '../log/jsonLogger.js'
 import { ACTION_NAMES, type ActionName } from '../protocol/actions.js'
 import type { QueuePort } from '../queue/types.js'
 import { createChatRepository } from '../repository/chatRepository.js'
-import { assertLargeRoomShards, assertLargeRoomThreshold } from '../repository/largeRoomOptions.js'
 import { type ChatService, createChatService } from '../service/chatService.js'
 import type { Broadcaster, ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
@@ -125,8 +125,8 @@ export function createRouter(options: RouterOptions) {
     // A service holds its endpoint's client: one whose client was destroyed is made again.
     onEvict: (endpoint) => services.delete(endpoint),
   })
-  if (options.largeRoomThreshold !== undefined) assertLargeRoomThreshold(options.largeRoomThreshold)
-  if (options.largeRoomShards !== undefined) assertLargeRoomShards(options.largeRoomShards)
+  if (options.largeRoomThreshold !== undefined) checkOption('largeRoomThreshold', options.largeRoomThreshold)
+  if (options.largeRoomShards !== undefined) checkOption('largeRoomShards', options.largeRoomShards)
   const metrics = options.metrics === undefined ? routeMetricsFromEnvironment() : options.metrics || undefined
   if (metrics) {
     // Counted into the invocation the request belongs to (its async context), not the client:

@@ -1,10 +1,10 @@
 import { createDocumentClient } from '../client.js'
+import { type Environment, fromEnvironment } from '../config/fromEnvironment.js'
 import { ChatDbError } from '../errors.js'
 import { describeError } from '../log/jsonLogger.js'
 import type { SqsBatchResponse, SqsEvent } from '../queue/sqsEvents.js'
 import type { ServiceLogger } from '../service/types.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
-import { countFromEnv, type Environment, finiteFromEnv, urlFromEnv } from './environment.js'
 import { createFanOutHandler, type FanOutHandler } from './fanOutHandler.js'
 import {
   FANOUT_REQUEST_TIMEOUT_MS,
@@ -51,7 +51,17 @@ export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
       'CHATDB_FANOUT_QUEUE_URL is unset: the fan-out worker needs the queue its retry jobs go to',
     )
   }
-  const managementEndpoint = urlFromEnv(env, 'CHATDB_MANAGEMENT_ENDPOINT')
+  const settings = fromEnvironment(env, [
+    'tableName',
+    'managementEndpoint',
+    'dynamoDbTimeoutMs',
+    'dynamoDbMaxAttempts',
+    'managementTimeoutMs',
+    'managementMaxAttempts',
+    'postConcurrency',
+    'managementMaxSockets',
+  ])
+  const { managementEndpoint } = settings
   if (!managementEndpoint) {
     throw new ChatDbError(
       'validation.option',
@@ -59,15 +69,15 @@ export function fanOutSettingsFromEnv(env: Environment): FanOutSettings {
     )
   }
   return {
-    tableName: env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
+    tableName: settings.tableName ?? DEFAULT_TABLE_NAME,
     ...queue,
     managementEndpoint,
-    dynamoDbTimeoutMs: finiteFromEnv(env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    dynamoDbMaxAttempts: countFromEnv(env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
-    managementTimeoutMs: finiteFromEnv(env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS,
-    managementMaxAttempts: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
-    postConcurrency: countFromEnv(env, 'CHATDB_BROADCAST_CONCURRENCY'),
-    managementMaxSockets: countFromEnv(env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
+    dynamoDbTimeoutMs: settings.dynamoDbTimeoutMs ?? FANOUT_REQUEST_TIMEOUT_MS,
+    dynamoDbMaxAttempts: settings.dynamoDbMaxAttempts,
+    managementTimeoutMs: settings.managementTimeoutMs ?? FANOUT_REQUEST_TIMEOUT_MS,
+    managementMaxAttempts: settings.managementMaxAttempts,
+    postConcurrency: settings.postConcurrency,
+    managementMaxSockets: settings.managementMaxSockets,
   }
 }
 

@@ -1,5 +1,5 @@
+import { type Environment, fromEnvironment } from '../config/fromEnvironment.js'
 import type { QueuePort } from '../queue/types.js'
-import { countFromEnv, type Environment, finiteFromEnv, urlFromEnv } from './environment.js'
 // Type only: the adapter's code is loaded by the dynamic import below, never at cold start.
 import type { FanOutQueueSettings } from './sqsFanOutQueue.js'
 
@@ -17,10 +17,12 @@ export const FANOUT_REQUEST_TIMEOUT_MS = 2_000
  * fanOutQueueSettingsFromEnv({ CHATDB_FANOUT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123/fanout' })?.queueTimeoutMs // 2000
  */
 export function fanOutQueueSettingsFromEnv(env: Environment): FanOutQueueSettings | undefined {
-  const queueUrl = urlFromEnv(env, 'CHATDB_FANOUT_QUEUE_URL')
   // Checked even without a queue: a typo in a timeout should not wait for the day a queue is set.
-  const queueTimeoutMs = finiteFromEnv(env, 'CHATDB_QUEUE_TIMEOUT_MS') ?? FANOUT_REQUEST_TIMEOUT_MS
-  const queueMaxAttempts = countFromEnv(env, 'CHATDB_QUEUE_MAX_ATTEMPTS')
+  const {
+    queueUrl,
+    queueTimeoutMs = FANOUT_REQUEST_TIMEOUT_MS,
+    queueMaxAttempts,
+  } = fromEnvironment(env, ['queueUrl', 'queueTimeoutMs', 'queueMaxAttempts'])
   return queueUrl ? { queueUrl, queueTimeoutMs, queueMaxAttempts } : undefined
 }
 

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { httpTimeouts } from '../client.js'
+import { checkOption, DEFAULT_POST_CONCURRENCY } from '../config/settings.js'
 import { positiveWholeNumber } from '../util/concurrency.js'
-import { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
 
 export interface ManagementClientOptions {
   /** The API's `@connections` endpoint (`https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`). */
@@ -111,14 +111,8 @@ export function createManagementPool(
     onEvict?: (endpoint: string) => void
   },
 ) {
-  const postConcurrency = positiveWholeNumber(
-    'postConcurrency',
-    options.postConcurrency ?? DEFAULT_POST_CONCURRENCY,
-  )
-  const maxSockets = positiveWholeNumber(
-    'managementMaxSockets',
-    options.managementMaxSockets ?? postConcurrency,
-  )
+  const postConcurrency = checkOption('postConcurrency', options.postConcurrency ?? DEFAULT_POST_CONCURRENCY)
+  const maxSockets = checkOption('managementMaxSockets', options.managementMaxSockets ?? postConcurrency)
   const maxClients = positiveWholeNumber('maxClients', options.maxClients ?? DEFAULT_MANAGEMENT_CLIENTS)
   // In order of use, least recent first (a Map keeps insertion order; a use re-inserts).
   const clients = new Map<string, ApiGatewayManagementApiClient>()

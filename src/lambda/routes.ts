@@ -29,18 +29,15 @@
  * export { handler } from 'chatdb/lambda'
  */
 import { createDocumentClient } from '../client.js'
+import { fromEnvironment } from '../config/fromEnvironment.js'
 import { describeError } from '../log/jsonLogger.js'
-import { largeRoomOptionsFromEnv } from '../repository/largeRoomOptions.js'
-import { roomListingOptionsFromEnv } from '../repository/roomListing.js'
-import { userHistoryShardsFromEnv } from '../repository/userHistoryShards.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
 import { createRouter, type Router } from './createRouter.js'
-import { countFromEnv, positiveFromEnv } from './environment.js'
 import type { LambdaInvocationContext, RouteResponse, WebSocketEvent, WebSocketHandler } from './events.js'
 import { fanOutQueueSettingsFromEnv, lazySqsFanOutQueue } from './fanOutQueue.js'
 import { createLambdaLogger } from './lambdaLogger.js'
 
-export { DEFAULT_POST_CONCURRENCY } from './broadcastDefaults.js'
+export { DEFAULT_POST_CONCURRENCY } from '../config/settings.js'
 export {
   createRouter,
   DEFAULT_MANAGEMENT_MAX_ATTEMPTS,
@@ -74,32 +71,44 @@ export {
   routeMetricsFromEnvironment,
 } from './routeMetrics.js'
 
+/** The settings the router reads from its variables (src/config/settings.ts names them). */
+const ROUTER_SETTINGS = [
+  'dynamoDbTimeoutMs',
+  'dynamoDbMaxAttempts',
+  'tableName',
+  'managementEndpoint',
+  'recentMessagesLimit',
+  'messageRetentionDays',
+  'managementTimeoutMs',
+  'managementMaxAttempts',
+  'postConcurrency',
+  'managementMaxSockets',
+  'userHistoryShards',
+  'userHistoryReadShards',
+  'roomListingShards',
+  'roomListCacheMs',
+  'coalesceFrom',
+  'coalesceWindowMs',
+  'largeRoomThreshold',
+  'largeRoomShards',
+] as const
+
 // Built on the first invocation and kept for the life of the execution environment.
 let router: Router | undefined
 
 function defaultRouter(): Router {
   if (router) return router
   const fanOutQueue = fanOutQueueSettingsFromEnv(process.env)
+  const { dynamoDbTimeoutMs, dynamoDbMaxAttempts, tableName, managementTimeoutMs, ...settings } =
+    fromEnvironment(process.env, ROUTER_SETTINGS)
   router = createRouter({
     documentClient: createDocumentClient({
-      requestTimeoutMs:
-        positiveFromEnv(process.env, 'CHATDB_DYNAMODB_TIMEOUT_MS') ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
-      maxAttempts: countFromEnv(process.env, 'CHATDB_DYNAMODB_MAX_ATTEMPTS'),
+      requestTimeoutMs: dynamoDbTimeoutMs ?? LAMBDA_DYNAMODB_TIMEOUT_MS,
+      maxAttempts: dynamoDbMaxAttempts,
     }),
-    tableName: process.env.CHATDB_TABLE || DEFAULT_TABLE_NAME,
-    managementEndpoint: process.env.CHATDB_MANAGEMENT_ENDPOINT || undefined,
-    recentMessagesLimit: positiveFromEnv(process.env, 'CHATDB_RECENT_MESSAGES'),
-    messageRetentionDays: positiveFromEnv(process.env, 'CHATDB_MESSAGE_RETENTION_DAYS'),
-    managementTimeoutMs:
-      positiveFromEnv(process.env, 'CHATDB_MANAGEMENT_TIMEOUT_MS') ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
-    managementMaxAttempts: countFromEnv(process.env, 'CHATDB_MANAGEMENT_MAX_ATTEMPTS'),
-    postConcurrency: countFromEnv(process.env, 'CHATDB_BROADCAST_CONCURRENCY'),
-    managementMaxSockets: countFromEnv(process.env, 'CHATDB_MANAGEMENT_MAX_SOCKETS'),
-    ...userHistoryShardsFromEnv(process.env),
-    ...roomListingOptionsFromEnv(process.env),
-    coalesceFrom: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_COALESCE_FROM'),
-    coalesceWindowMs: positiveFromEnv(process.env, 'CHATDB_DISCONNECT_WINDOW_MS'),
-    ...largeRoomOptionsFromEnv(process.env),
+    tableName: tableName ?? DEFAULT_TABLE_NAME,
+    managementTimeoutMs: managementTimeoutMs ?? LAMBDA_MANAGEMENT_TIMEOUT_MS,
+    ...settings,
     // The SQS client is loaded on the first publish, not here: most rooms never need it.
     ...(fanOutQueue ? { fanOutQueue: lazySqsFanOutQueue(fanOutQueue) } : {}),
   })

@@ -1,5 +1,6 @@
 import { hostname, userInfo } from 'node:os'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { SETTINGS } from '../config/settings.js'
 import type { BatchWriteOptions } from '../repository/batchWrite.js'
 import { type ChatRepository, createChatRepository } from '../repository/chatRepository.js'
 import { DEFAULT_TABLE_NAME } from '../table.js'
@@ -92,8 +93,8 @@ export interface MigratorRuntime {
 
 export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime {
   const { documentClient, tableName = DEFAULT_TABLE_NAME, now = Date.now, batchWrite } = options
-  const leaseMs = options.leaseMs ?? 60_000
-  const pageSize = options.pageSize ?? 500
+  const leaseMs = options.leaseMs ?? SETTINGS.leaseMs.default
+  const pageSize = options.pageSize ?? SETTINGS.pageSize.default
   const { maxWcu } = options
   const problem = settingProblem({ pageSize, leaseMs, maxWcu })
   if (problem) throw invalidSetting(problem)
@@ -107,7 +108,7 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
     now,
     ranBy: options.ranBy ?? defaultRanBy(),
     leaseMs,
-    segments: options.segments ?? 4,
+    segments: options.segments ?? SETTINGS.segments.default,
     pageSize,
     batchWrite,
     maxWcu,
@@ -123,17 +124,17 @@ export function createMigratorRuntime(options: MigratorOptions): MigratorRuntime
 /** A numeric migrator setting out of its range: which one, and the rule it breaks. */
 export interface SettingProblem {
   setting: 'segments' | 'pageSize' | 'leaseMs' | 'maxWcu'
-  /** What the value must be, e.g. `must be an integer from 1 to 64`. */
+  /** What the value must be, e.g. `must be a whole number 1–64`. */
   rule: string
   value: number
 }
 
 /**
- * The ranges of the migrator's numeric settings, in one place: `createMigrator` and each run
- * check them, and the CLI checks its flags with them before it connects (a usage error then).
+ * The migrator's numeric settings checked by their rules in src/config/settings.ts: `createMigrator`
+ * and each run check them, and the CLI reads its flags by the same rules before it connects.
  *
  * @example
- * settingProblem({ segments: 0 }) // { setting: 'segments', rule: 'must be an integer from 1 to 64', value: 0 }
+ * settingProblem({ segments: 0 }) // { setting: 'segments', rule: 'must be a whole number 1–64', value: 0 }
  */
 export function settingProblem(settings: {
   segments?: number
@@ -141,19 +142,11 @@ export function settingProblem(settings: {
   leaseMs?: number
   maxWcu?: number
 }): SettingProblem | undefined {
-  const { segments, pageSize, leaseMs, maxWcu } = settings
-  if (segments !== undefined && !(Number.isInteger(segments) && segments >= 1 && segments <= 64)) {
-    return { setting: 'segments', rule: 'must be an integer from 1 to 64', value: segments }
-  }
-  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) {
-    return { setting: 'pageSize', rule: 'must be a positive integer', value: pageSize }
-  }
-  // Renewed every third of the lease: below ~30 ms the renewals would outrun the requests.
-  if (leaseMs !== undefined && !(leaseMs >= 30)) {
-    return { setting: 'leaseMs', rule: 'must be at least 30', value: leaseMs }
-  }
-  if (maxWcu !== undefined && !(Number.isFinite(maxWcu) && maxWcu > 0)) {
-    return { setting: 'maxWcu', rule: 'must be a positive number', value: maxWcu }
+  for (const setting of ['segments', 'pageSize', 'leaseMs', 'maxWcu'] as const) {
+    const value = settings[setting]
+    if (value === undefined) continue
+    const { rule } = SETTINGS[setting]
+    if (!rule.schema.safeParse(value).success) return { setting, rule: `must be ${rule.describe}`, value }
   }
   return undefined
 }

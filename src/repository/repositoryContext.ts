@@ -1,15 +1,7 @@
+import { checkOption, SETTINGS } from '../config/settings.js'
 import { createEntities } from '../entities/index.js'
-import { ChatDbError } from '../errors.js'
-import { DEFAULT_ROOM_LISTING_SHARDS } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
-import {
-  assertLargeRoomShards,
-  assertLargeRoomThreshold,
-  DEFAULT_LARGE_ROOM_SHARDS,
-  DEFAULT_LARGE_ROOM_THRESHOLD,
-} from './largeRoomOptions.js'
 import { createLargeRooms } from './largeRooms.js'
-import { assertRoomListCacheMs, assertRoomListingShards } from './roomListing.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
 import type { ChatRepositoryOptions } from './types.js'
@@ -25,46 +17,34 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     documentClient,
     tableName = DEFAULT_TABLE_NAME,
     now = Date.now,
-    recentMessagesLimit = 50,
+    recentMessagesLimit = SETTINGS.recentMessagesLimit.default,
     pageSize,
     concurrency = 8,
     maxRoomsPerConnection = 100,
     maxSubscribersPerRoom = 10_000,
     messageRetentionDays,
     batchWrite,
-    roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
-    roomListCacheMs = 0,
-    coalesceFrom = 100,
-    coalesceWindowMs = 250,
+    roomListingShards = SETTINGS.roomListingShards.default,
+    roomListCacheMs = SETTINGS.roomListCacheMs.default,
+    coalesceFrom = SETTINGS.coalesceFrom.default,
+    coalesceWindowMs = SETTINGS.coalesceWindowMs.default,
     sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    largeRoomThreshold = DEFAULT_LARGE_ROOM_THRESHOLD,
-    largeRoomShards = DEFAULT_LARGE_ROOM_SHARDS,
+    largeRoomThreshold = SETTINGS.largeRoomThreshold.default,
+    largeRoomShards = SETTINGS.largeRoomShards.default,
   } = options
   const { coalesceLeaseMs = 10 * coalesceWindowMs + 1_000 } = options
-  if (messageRetentionDays !== undefined && !(messageRetentionDays > 0)) {
-    throw new ChatDbError(
-      'validation.option',
-      `messageRetentionDays must be positive (got ${messageRetentionDays})`,
-    )
-  }
+  // Every option by its setting's rule (src/config/settings.ts), before anything is built.
+  checkOption('recentMessagesLimit', recentMessagesLimit)
+  if (messageRetentionDays !== undefined) checkOption('messageRetentionDays', messageRetentionDays)
   const userHistoryShards = resolveUserHistoryShards(options)
-  // A Query's Limit is at least 1; NaN would make every room big.
-  if (!(coalesceFrom === Number.POSITIVE_INFINITY || (Number.isInteger(coalesceFrom) && coalesceFrom >= 1))) {
-    throw new ChatDbError(
-      'validation.option',
-      `coalesceFrom must be a whole number ≥ 1 or Infinity (got ${coalesceFrom})`,
-    )
-  }
-  for (const [name, value] of Object.entries({ coalesceWindowMs, coalesceLeaseMs })) {
-    if (!(value >= 0 && Number.isFinite(value))) {
-      throw new ChatDbError('validation.option', `${name} must be a finite number ≥ 0 (got ${value})`)
-    }
-  }
-  assertLargeRoomThreshold(largeRoomThreshold)
-  assertLargeRoomShards(largeRoomShards)
+  checkOption('coalesceFrom', coalesceFrom)
+  checkOption('coalesceWindowMs', coalesceWindowMs)
+  checkOption('coalesceLeaseMs', coalesceLeaseMs)
+  checkOption('largeRoomThreshold', largeRoomThreshold)
+  checkOption('largeRoomShards', largeRoomShards)
+  checkOption('roomListingShards', roomListingShards)
+  checkOption('roomListCacheMs', roomListCacheMs)
   const table = createTable({ name: tableName, documentClient })
-  assertRoomListingShards(roomListingShards)
-  assertRoomListCacheMs(roomListCacheMs)
   const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency, now })

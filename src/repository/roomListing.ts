@@ -1,11 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import {
-  DEFAULT_ROOM_LISTING_SHARDS,
-  MAX_ROOM_LISTING_SHARDS,
-  roomListingPartition,
-  roomSortKey,
-  roomSortKeyPrefix,
-} from '../keys.js'
+import { DEFAULT_ROOM_LISTING_SHARDS, roomListingPartition, roomSortKey, roomSortKeyPrefix } from '../keys.js'
 import { assertRoomName, MAX_ROOM_CURSOR_CHARS, MAX_ROOM_PAGE_SIZE } from '../validation.js'
 import type { ActiveRoom } from './types.js'
 
@@ -43,57 +37,6 @@ export interface ShardRead {
    * kept rooms are all used goes on after it, past records that were left out.
    */
   last?: ActiveRoom
-}
-
-/** A positive whole number of listing shards, at most {@link MAX_ROOM_LISTING_SHARDS}. */
-export function assertRoomListingShards(value: unknown, source = 'roomListingShards'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ROOM_LISTING_SHARDS) {
-    throw new ChatDbError(
-      'validation.option',
-      `${source} must be a whole number from 1 to ${MAX_ROOM_LISTING_SHARDS} (got ${JSON.stringify(value)})`,
-    )
-  }
-  return value
-}
-
-/**
- * `roomListingShards` and `roomListCacheMs` from the environment (`CHATDB_ROOM_LISTING_SHARDS`,
- * `CHATDB_ROOM_LIST_CACHE_MS`), undefined where unset; a malformed value is a `validation.option`.
- *
- * @example
- * createChatRepository({ documentClient, ...roomListingOptionsFromEnv(process.env) })
- */
-export function roomListingOptionsFromEnv(env: Readonly<Record<string, string | undefined>>): {
-  roomListingShards?: number
-  roomListCacheMs?: number
-} {
-  const options: { roomListingShards?: number; roomListCacheMs?: number } = {}
-  const shards = env.CHATDB_ROOM_LISTING_SHARDS
-  if (shards !== undefined && shards !== '') {
-    options.roomListingShards = assertRoomListingShards(
-      /^\s*\d+\s*$/.test(shards) ? Number(shards) : shards,
-      'CHATDB_ROOM_LISTING_SHARDS',
-    )
-  }
-  const cache = env.CHATDB_ROOM_LIST_CACHE_MS
-  if (cache !== undefined && cache !== '') {
-    options.roomListCacheMs = assertRoomListCacheMs(
-      /^\s*\d+\s*$/.test(cache) ? Number(cache) : cache,
-      'CHATDB_ROOM_LIST_CACHE_MS',
-    )
-  }
-  return options
-}
-
-/** Milliseconds a first listing page may be answered from memory: a whole number, 0 (off) or more. */
-export function assertRoomListCacheMs(value: unknown, source = 'roomListCacheMs'): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new ChatDbError(
-      'validation.option',
-      `${source} must be a whole number of milliseconds, 0 or more (got ${JSON.stringify(value)})`,
-    )
-  }
-  return value
 }
 
 /** A page size a caller asked for: a whole number from 1 to {@link MAX_ROOM_PAGE_SIZE}. */

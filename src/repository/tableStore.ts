@@ -7,6 +7,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, type ScanCommandInput } fro
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ScanCommand } from 'dynamodb-toolbox/table/actions/scan'
+import { checkOption } from '../config/settings.js'
 import { createEntities } from '../entities/index.js'
 import {
   DEFAULT_ROOM_LISTING_SHARDS,
@@ -25,7 +26,6 @@ import {
 } from './batchWrite.js'
 import { conditionHeld } from './conditionalCheck.js'
 import { allItems, type PageKey, type PagerOptions, pages, queryPages, scanPages } from './pager.js'
-import { assertRoomListingShards } from './roomListing.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { describeTimeToLive, findTable } from './tableDescription.js'
 
@@ -84,7 +84,7 @@ export function createTableStore({
   tableName = DEFAULT_TABLE_NAME,
   roomListingShards = DEFAULT_ROOM_LISTING_SHARDS,
 }: TableStoreOptions) {
-  assertRoomListingShards(roomListingShards)
+  checkOption('roomListingShards', roomListingShards)
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table, { roomListingShards })
   const { Room, RoomState, Subscription, Message } = entities

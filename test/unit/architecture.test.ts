@@ -72,7 +72,7 @@ function cycles(): string[][] {
 const LAYERS: readonly (readonly string[])[] = [
   ['src/errors.ts', 'src/retention.ts'],
   ['src/util/', 'src/log/', 'src/table.ts', 'src/keys.ts'],
-  ['src/client.ts', 'src/entities/'],
+  ['src/client.ts', 'src/entities/', 'src/config/'],
   ['src/queue/'],
   ['src/validation.ts'],
   ['src/protocol/'],

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { TEMPLATE_STAGE_THROTTLE } from '../../cli/gateway/requestLimits.js'
 import { worstCaseCallMs } from '../../src/client.js'
-import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
+import { fromEnvironment } from '../../src/config/fromEnvironment.js'
 import {
   DEFAULT_LARGE_ROOM_SHARDS,
   DEFAULT_LARGE_ROOM_THRESHOLD,
-  largeRoomOptionsFromEnv,
-} from '../../src/repository/largeRoomOptions.js'
+  DEFAULT_POST_CONCURRENCY,
+} from '../../src/config/settings.js'
+import { MAX_SUBSCRIPTION_SHARDS } from '../../src/keys.js'
 import { DEFAULT_ROOM_STATS_INTERVAL_MS } from '../../src/service/chatService.js'
 import { DATA_INDEX, tableDefinition } from '../../src/table.js'
 import { readDeployTemplate } from '../support/deployTemplate.js'
@@ -161,9 +161,11 @@ describe('deploy/template.yaml', () => {
     })
     const threshold = template.Parameters.LargeRoomThreshold
     const shards = template.Parameters.LargeRoomShards
-    // What largeRoomOptionsFromEnv reads them as: the defaults, and the parameter's bounds.
+    // What the router reads them as (fromEnvironment): the defaults, and the parameter's bounds.
+    const largeRoomOptions = (env: Record<string, string>) =>
+      fromEnvironment(env, ['largeRoomThreshold', 'largeRoomShards'])
     expect(
-      largeRoomOptionsFromEnv({
+      largeRoomOptions({
         CHATDB_LARGE_ROOM_THRESHOLD: String(threshold?.Default),
         CHATDB_LARGE_ROOM_SHARDS: String(shards?.Default),
       }),
@@ -176,7 +178,7 @@ describe('deploy/template.yaml', () => {
     const allowed = new RegExp(`^(?:${threshold?.AllowedPattern})$`)
     for (const value of ['2', '9', '10', '1000', '100000', 'off']) {
       expect(allowed.test(value), value).toBe(true)
-      expect(() => largeRoomOptionsFromEnv({ CHATDB_LARGE_ROOM_THRESHOLD: value }), value).not.toThrow()
+      expect(() => largeRoomOptions({ CHATDB_LARGE_ROOM_THRESHOLD: value }), value).not.toThrow()
     }
     for (const value of ['0', '1', '01', '-5', '2.5', 'abc', ''])
       expect(allowed.test(value), value).toBe(false)

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { GATEWAY_MANAGEMENT_MAX_SOCKETS } from '../../cli/gateway/limits.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcastDefaults.js'
+import { DEFAULT_POST_CONCURRENCY } from '../../src/config/settings.js'
 
 const root = resolve(import.meta.dirname, '../..')
 const pages = ['README.md', ...readdirSync(resolve(root, 'docs')).map((name) => `docs/${name}`)].filter(

@@ -211,11 +211,11 @@ describe('chatdb errors (built CLI)', () => {
       expect(oddEndpointDebug.stderr).toMatch(STACK_FRAME)
       for (const run of [servePort, devPort]) {
         expectFailure(run, 'cli.usage', 2)
-        expect(run.stderr).toContain('--port must be an integer from 0 to 65535, got 99999')
+        expect(run.stderr).toContain('--port must be a whole number 0–65535 (got 99999)')
       }
       // Refused before dev sets anything up: no dynalite directory.
       expectFailure(devQueue, 'cli.usage', 2)
-      expect(devQueue.stderr).toContain('--max-queued-frames must be a non-negative integer, got -1')
+      expect(devQueue.stderr).toContain('--max-queued-frames must be a whole number ≥ 0 (got -1)')
       expect(existsSync(join(home, 'dev'))).toBe(false)
       expectFailure(unwritableLocal, 'cli.local')
       if (underProc) expectFailure(underProc, 'cli.local')

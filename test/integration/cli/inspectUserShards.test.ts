@@ -48,6 +48,8 @@ describe('chatdb inspect user with history shards', () => {
       env: { CHATDB_USER_HISTORY_SHARDS: 'x' },
     })
     expect(run.code).not.toBe(0)
-    expect(run.stderr).toMatch(/validation\.option: CHATDB_USER_HISTORY_SHARDS must be a whole number/)
+    expect(run.stderr).toContain(
+      'validation.option: CHATDB_USER_HISTORY_SHARDS must be a whole number 1–64 (got "x")',
+    )
   })
 })

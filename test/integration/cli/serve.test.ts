@@ -394,18 +394,20 @@ describe('chatdb serve / dev (built CLI)', () => {
       env: { AWS_ENDPOINT_URL_DYNAMODB: undefined },
     })
     expectFailure(dev, 'cli.usage', 2)
-    expect(dev.stderr).toContain('--large-room-threshold must be a whole number ≥ 2 or Infinity (got "abc")')
+    expect(dev.stderr).toContain('--large-room-threshold must be a whole number ≥ 2, or off (got "abc")')
     expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
     const table = `bad-${randomUUID().slice(0, 8)}`
     const serve = await runCli(['serve', '--port', '0', '--large-room-shards', '0'], { table })
     expectFailure(serve, 'cli.usage', 2)
-    expect(serve.stderr).toContain('--large-room-shards must be a whole number from 1 to 1024')
+    expect(serve.stderr).toContain('--large-room-shards must be a whole number 1–1024 (got "0")')
     const fromEnv = await runCli(['serve', '--port', '0'], {
       table,
       env: { CHATDB_LARGE_ROOM_THRESHOLD: '1' },
     })
     expectFailure(fromEnv, 'cli.usage', 2)
-    expect(fromEnv.stderr).toContain('CHATDB_LARGE_ROOM_THRESHOLD must be')
+    expect(fromEnv.stderr).toContain(
+      'CHATDB_LARGE_ROOM_THRESHOLD must be a whole number ≥ 2, or off (got "1")',
+    )
   })
 
   it('serve --idle-timeout scales the idle timeout (a quiet client is closed with 1001); bad limits are cli.usage, before setting anything up', async () => {
@@ -432,11 +434,15 @@ describe('chatdb serve / dev (built CLI)', () => {
       env: { AWS_ENDPOINT_URL_DYNAMODB: undefined },
     })
     expectFailure(dev, 'cli.usage', 2)
-    expect(dev.stderr).toContain('--idle-timeout: "soon" is not a duration')
+    expect(dev.stderr).toContain(
+      '--idle-timeout must be a positive whole number and a unit ms, s, m or h (e.g. 10m), or off (got "soon")',
+    )
     expect(existsSync(join(cwd, '.chatdb'))).toBe(false)
     const serve = await runCli(['serve', '--port', '0', '--max-connection-age', '0s'], { table: 'unused' })
     expectFailure(serve, 'cli.usage', 2)
-    expect(serve.stderr).toContain('--max-connection-age: "0s" is not a duration')
+    expect(serve.stderr).toContain(
+      '--max-connection-age must be a positive whole number and a unit ms, s, m or h (e.g. 10m), or off (got "0s")',
+    )
   })
 
   it('serve refuses other sites’ pages and names unless --allow-origin / --allow-host name them; bad values are cli.usage', async () => {
@@ -543,11 +549,9 @@ describe('chatdb serve / dev (built CLI)', () => {
       runCli(['serve', '--stage-rate', 'off', '--stage-burst', '5']),
     ])
     expectFailure(badRate, 'cli.usage', 2)
-    expect(badRate.stderr).toContain(
-      '--account-rate must be a positive number of requests per second, or off, got "lots"',
-    )
+    expect(badRate.stderr).toContain('--account-rate must be a positive number, or off (got "lots")')
     expectFailure(badBurst, 'cli.usage', 2)
-    expect(badBurst.stderr).toContain('--stage-burst must be a whole number ≥ 1, got "0"')
+    expect(badBurst.stderr).toContain('--stage-burst must be a whole number ≥ 1 (got "0")')
     expectFailure(burstWithoutRate, 'cli.usage', 2)
 
     const table = await createTestTable(documentClient, 'serve')

@@ -106,6 +106,11 @@ describe('router', () => {
       expect(isChatDbError(refused({ postConcurrency: 0 }), 'validation.option')).toBe(true)
       expect(isChatDbError(refused({ postConcurrency: 2.5 }), 'validation.option')).toBe(true)
       expect(isChatDbError(refused({ managementMaxSockets: -1 }), 'validation.option')).toBe(true)
+      // In the one wording of every setting (src/config/settings.ts).
+      expect(refused({ managementMaxSockets: 2.5 })).toHaveProperty(
+        'message',
+        'managementMaxSockets must be a whole number ≥ 1 (got 2.5)',
+      )
     })
   })
 

@@ -314,6 +314,40 @@ describe('chatdb/lambda, configured from the environment for failures', () => {
     }
   })
 
+  it('reads every variable by its setting (src/config/settings.ts): one wording, the variable named', async () => {
+    for (const [name, value, rule] of [
+      ['CHATDB_RECENT_MESSAGES', '2.5', 'a whole number ≥ 1'],
+      ['CHATDB_MESSAGE_RETENTION_DAYS', 'Infinity', 'a positive number'],
+      ['CHATDB_DISCONNECT_COALESCE_FROM', '2.5', 'a whole number ≥ 1, or off'],
+      ['CHATDB_DISCONNECT_WINDOW_MS', '-1', 'a number ≥ 0'],
+      ['CHATDB_MANAGEMENT_ENDPOINT', 'connections.local', 'an http(s) URL'],
+      ['CHATDB_USER_HISTORY_READ_SHARDS', '65', 'a whole number 1–64'],
+    ] as const) {
+      const lambda = await freshLambda({ [name]: value })
+      const output = captureOutput()
+      try {
+        const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+        await expect(lambda.handler(event), `${name}=${value}`).resolves.toEqual({ statusCode: 500 })
+        expect(output.logs()[0], `${name}=${value}`).toMatchObject({
+          message: 'config.invalid',
+          error: { code: 'validation.option', message: `${name} must be ${rule} (got "${value}")` },
+        })
+      } finally {
+        output.restore()
+        process.env[name] = ''
+        process.env.CHATDB_MANAGEMENT_ENDPOINT = fake.endpoint
+      }
+    }
+    // `off` turns coalescing off, as it turns large rooms off.
+    const lambda = await freshLambda({ CHATDB_DISCONNECT_COALESCE_FROM: 'off' })
+    try {
+      const event = fixtureEvent('listRooms', { connectionId: gatewayId() })
+      await expect(lambda.handler(event)).resolves.toEqual({ statusCode: 200 })
+    } finally {
+      process.env.CHATDB_DISCONNECT_COALESCE_FROM = ''
+    }
+  })
+
   it('refuses bad large-room and fan-out queue variables the same way, naming the variable', async () => {
     for (const [name, value] of [
       ['CHATDB_LARGE_ROOM_THRESHOLD', 'abc'],

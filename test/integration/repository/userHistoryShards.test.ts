@@ -1,13 +1,14 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb'
 import { EntityFormatter } from 'dynamodb-toolbox/entity/actions/format'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { fromEnvironment } from '../../../src/config/fromEnvironment.js'
 import { ChatDbError } from '../../../src/errors.js'
 import { userHistoryKey } from '../../../src/keys.js'
 import { createChatRepository } from '../../../src/repository/chatRepository.js'
 import { savedMessage } from '../../../src/repository/savedItems.js'
 import { createTableStore } from '../../../src/repository/tableStore.js'
 import type { ChatRepositoryOptions } from '../../../src/repository/types.js'
-import { userHistoryShardsFromEnv } from '../../../src/repository/userHistoryShards.js'
+import { resolveUserHistoryShards } from '../../../src/repository/userHistoryShards.js'
 import { createTestTable, useTestTable } from '../../support/dynamo.js'
 import { scanAll } from '../../support/scan.js'
 
@@ -185,18 +186,22 @@ describe('user history shards', () => {
     })
 
     it('reads CHATDB_USER_HISTORY_SHARDS and CHATDB_USER_HISTORY_READ_SHARDS', () => {
-      expect(userHistoryShardsFromEnv({})).toEqual({})
-      expect(userHistoryShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '' })).toEqual({})
-      expect(userHistoryShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '8' })).toEqual({ userHistoryShards: 8 })
+      const historyShardsFromEnv = (env: Record<string, string>) =>
+        fromEnvironment(env, ['userHistoryShards', 'userHistoryReadShards'])
+      expect(historyShardsFromEnv({})).toEqual({})
+      expect(historyShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '' })).toEqual({})
+      expect(historyShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '8' })).toEqual({ userHistoryShards: 8 })
       expect(
-        userHistoryShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '2', CHATDB_USER_HISTORY_READ_SHARDS: '8' }),
+        historyShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '2', CHATDB_USER_HISTORY_READ_SHARDS: '8' }),
       ).toEqual({ userHistoryShards: 2, userHistoryReadShards: 8 })
-      expect(codeOf(() => userHistoryShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: 'many' }))).toBe(
+      expect(codeOf(() => historyShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: 'many' }))).toBe(
         'validation.option',
       )
       expect(
         codeOf(() =>
-          userHistoryShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '8', CHATDB_USER_HISTORY_READ_SHARDS: '2' }),
+          resolveUserHistoryShards(
+            historyShardsFromEnv({ CHATDB_USER_HISTORY_SHARDS: '8', CHATDB_USER_HISTORY_READ_SHARDS: '2' }),
+          ),
         ),
       ).toBe('validation.option')
     })

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { readDeployTemplate } from '../../../bench/deployTemplate.js'
 import { fanOutDeploymentOf, readFanOutDeployment } from '../../../bench/fanOutDeployment.js'
-import { DEFAULT_POST_CONCURRENCY } from '../../../src/lambda/broadcastDefaults.js'
-import { DEFAULT_LARGE_ROOM_SHARDS } from '../../../src/repository/largeRoomOptions.js'
+import { DEFAULT_LARGE_ROOM_SHARDS, DEFAULT_POST_CONCURRENCY } from '../../../src/config/settings.js'
 
 interface Template {
   Parameters: Record<string, { Default?: string | number }>

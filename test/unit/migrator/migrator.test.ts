@@ -207,7 +207,11 @@ describe('createMigrator (memory ledger)', () => {
         .catch((e: unknown) => e)
       expect(isMigrationError(segments, 'migration.invalidOption')).toBe(true)
       expect(settingProblem({ segments: 64, pageSize: 1, leaseMs: 30 })).toBeUndefined()
-      expect(settingProblem({ segments: 1.5 })?.setting).toBe('segments')
+      expect(settingProblem({ segments: 1.5 })).toEqual({
+        setting: 'segments',
+        rule: 'must be a whole number 1–64',
+        value: 1.5,
+      })
       expect(settingProblem({ pageSize: -1 })?.setting).toBe('pageSize')
     })
   })
@@ -289,10 +293,10 @@ describe('message-retention options', () => {
       retentionDays({ options: { messageRetentionDays: 7 }, env: { CHATDB_MESSAGE_RETENTION_DAYS: '30' } }),
     ).toBe(7)
     expect(() => retentionDays({ options: {}, env: { CHATDB_MESSAGE_RETENTION_DAYS: 'soon' } })).toThrowError(
-      /positive number of days .*CHATDB_MESSAGE_RETENTION_DAYS/,
+      'CHATDB_MESSAGE_RETENTION_DAYS must be a positive number (got "soon")',
     )
     expect(() => retentionDays({ options: { messageRetentionDays: -1 }, env: {} })).toThrowError(
-      /messageRetentionDays/,
+      'messageRetentionDays must be a positive number (got -1)',
     )
   })
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { fromEnvironment } from '../../../src/config/fromEnvironment.js'
+import { checkOption } from '../../../src/config/settings.js'
 import { isChatDbError } from '../../../src/errors.js'
 import {
   fnv1a,
@@ -10,12 +12,10 @@ import {
 import { parseAction } from '../../../src/protocol/actions.js'
 import { fitRoomListFrame, frameBytes } from '../../../src/protocol/fitFrame.js'
 import {
-  assertRoomListingShards,
   compareRooms,
   decodeRoomCursor,
   encodeRoomCursor,
   mergeShardReads,
-  roomListingOptionsFromEnv,
   type ShardRead,
 } from '../../../src/repository/roomListing.js'
 import type { ActiveRoom } from '../../../src/repository/types.js'
@@ -99,15 +99,15 @@ describe('room listing shards (keys)', () => {
 
   it('refuses a shard count that is not a whole number from 1 to 64', () => {
     for (const bad of [0, -1, 1.5, 65, Number.NaN, '4'])
-      expect(codeOf(() => assertRoomListingShards(bad))).toBe('validation.option')
-    expect(assertRoomListingShards(64)).toBe(64)
+      expect(codeOf(() => checkOption('roomListingShards', bad))).toBe('validation.option')
+    expect(checkOption('roomListingShards', 64)).toBe(64)
   })
 
   it('reads the shard count and the cache TTL from the environment', () => {
-    expect(roomListingOptionsFromEnv({})).toEqual({})
-    expect(
-      roomListingOptionsFromEnv({ CHATDB_ROOM_LISTING_SHARDS: '8', CHATDB_ROOM_LIST_CACHE_MS: '500' }),
-    ).toEqual({
+    const listingFromEnv = (env: Record<string, string | undefined>) =>
+      fromEnvironment(env, ['roomListingShards', 'roomListCacheMs'])
+    expect(listingFromEnv({})).toEqual({})
+    expect(listingFromEnv({ CHATDB_ROOM_LISTING_SHARDS: '8', CHATDB_ROOM_LIST_CACHE_MS: '500' })).toEqual({
       roomListingShards: 8,
       roomListCacheMs: 500,
     })
@@ -118,7 +118,7 @@ describe('room listing shards (keys)', () => {
       { CHATDB_ROOM_LIST_CACHE_MS: '-5' },
       { CHATDB_ROOM_LIST_CACHE_MS: '1.5' },
     ])
-      expect(codeOf(() => roomListingOptionsFromEnv(env))).toBe('validation.option')
+      expect(codeOf(() => listingFromEnv(env))).toBe('validation.option')
   })
 })
 
