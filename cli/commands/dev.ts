@@ -13,7 +13,8 @@ import { localFlag } from '../localDir.js'
 import { reservePort } from '../port.js'
 import { migrateDevStep } from './devMigrations.js'
 import type { DevSetup, DevSetupStep } from './devSetup.js'
-import { checkGatewayArgs, type GatewayArgs, gatewayOptions, serveUntilSignal } from './serve.js'
+import { checkGatewayArgs, type GatewayArgs, gatewayOptions } from './gatewayFlags.js'
+import { serveUntilSignal } from './serveUntilSignal.js'
 
 /**
  * Test hook: a pause (ms) before each fixture batch after the first, which Ctrl-C cuts short, so
