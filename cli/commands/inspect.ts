@@ -1,13 +1,9 @@
 import type { Argv, CommandModule } from 'yargs'
-import {
-  inspectConnection,
-  inspectRoom,
-  inspectRooms,
-  inspectTable,
-  inspectUser,
-  LARGE_ROOM_MEMBERS,
-  type LargeRoomDetails,
-} from '../../src/admin/inspect.js'
+import { inspectConnection } from '../../src/admin/inspectConnection.js'
+import { inspectRoom, LARGE_ROOM_MEMBERS, type LargeRoomDetails } from '../../src/admin/inspectRoom.js'
+import { inspectRooms } from '../../src/admin/inspectRooms.js'
+import { inspectTable } from '../../src/admin/inspectTable.js'
+import { inspectUser } from '../../src/admin/inspectUser.js'
 import { ChatDbError } from '../../src/errors.js'
 import { BASE_SUBSCRIPTION_SHARD } from '../../src/keys.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../../src/validation.js'

@@ -1,13 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import {
-  inspectActivity,
-  inspectRoom,
-  inspectRooms,
-  inspectTable,
-  inspectUser,
-  type RoomDetails,
-} from '../../src/admin/inspect.js'
+import { inspectActivity } from '../../src/admin/inspectActivity.js'
+import { inspectRoom, type RoomDetails } from '../../src/admin/inspectRoom.js'
+import { inspectRooms } from '../../src/admin/inspectRooms.js'
+import { inspectTable } from '../../src/admin/inspectTable.js'
+import { inspectUser } from '../../src/admin/inspectUser.js'
 import { fromEnvironment } from '../../src/config/fromEnvironment.js'
 import { isChatDbError } from '../../src/errors.js'
 import { createChatRepository } from '../../src/repository/chatRepository.js'

@@ -1,17 +1,14 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import {
-  inspectActivity,
-  inspectConnection,
-  inspectRoom,
-  inspectRooms,
-  inspectUser,
-  messagesPerMinute,
-} from '../../../src/admin/inspect.js'
+import { inspectActivity, messagesPerMinute } from '../../../src/admin/inspectActivity.js'
+import { inspectConnection } from '../../../src/admin/inspectConnection.js'
+import { inspectRoom } from '../../../src/admin/inspectRoom.js'
+import { inspectRooms } from '../../../src/admin/inspectRooms.js'
+import { inspectUser } from '../../../src/admin/inspectUser.js'
 import { connectionOf, dataset, seededTable } from '../../support/adminTables.js'
 import { createTestTable, useTestTable } from '../../support/dynamo.js'
 import { copyRoomUnderName } from '../../support/unreadableRoom.js'
 
-describe('src/admin/inspect', () => {
+describe('src/admin/inspect*: rooms, room, user, connection, activity', () => {
   const t = useTestTable()
 
   beforeEach(() => t.counter.reset())

@@ -2,7 +2,8 @@ import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { cleanupStale, reconcileRooms } from '../../../src/admin/cleanup.js'
 import type { ConnectionProbe } from '../../../src/admin/connectionProbe.js'
-import { distributionOf, inspectRoom, inspectRooms } from '../../../src/admin/inspect.js'
+import { distributionOf, inspectRoom } from '../../../src/admin/inspectRoom.js'
+import { inspectRooms } from '../../../src/admin/inspectRooms.js'
 import { isChatDbError } from '../../../src/errors.js'
 import {
   BASE_SUBSCRIPTION_SHARD,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { reconcileRooms } from '../../../src/admin/cleanup.js'
-import { inspectRooms } from '../../../src/admin/inspect.js'
+import { inspectRooms } from '../../../src/admin/inspectRooms.js'
 import { hasChatData } from '../../../src/admin/seedTable.js'
 import { roomListingPartition, roomListingShard } from '../../../src/keys.js'
 import { createTableStore } from '../../../src/repository/tableStore.js'

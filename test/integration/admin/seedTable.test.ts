@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
-import { inspectRoom } from '../../../src/admin/inspect.js'
+import { inspectRoom } from '../../../src/admin/inspectRoom.js'
 import { hasChatData, seedTable } from '../../../src/admin/seedTable.js'
 import { dataset, serializedItems } from '../../support/adminTables.js'
 import { createTestTable, useTestTable } from '../../support/dynamo.js'

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeAll, describe, expect, it } from 'vitest'
-import type { RoomDetails } from '../../../src/admin/inspect.js'
+import type { RoomDetails } from '../../../src/admin/inspectRoom.js'
 import { BASE_SUBSCRIPTION_SHARD, subscriberCountKey } from '../../../src/keys.js'
 import { createChatRepository } from '../../../src/repository/chatRepository.js'
 import { expectFailure, runCli } from '../../support/cli.js'

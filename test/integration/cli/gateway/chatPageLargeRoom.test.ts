@@ -5,7 +5,7 @@ import {
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { inspectRoom } from '../../../../src/admin/inspect.js'
+import { inspectRoom } from '../../../../src/admin/inspectRoom.js'
 import type { ChatMessageFrame, ServerFrame } from '../../../../src/protocol/frames.js'
 import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
 import { useTestTable } from '../../../support/dynamo.js'

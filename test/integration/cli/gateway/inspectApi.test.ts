@@ -1,15 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import {
-  inspectActivity,
-  inspectRoom,
-  inspectRooms,
-  inspectTable,
-  inspectUser,
-  type RoomActivity,
-  type RoomDetails,
-  type TableReport,
-} from '../../../../src/admin/inspect.js'
+import { inspectActivity, type RoomActivity } from '../../../../src/admin/inspectActivity.js'
+import { inspectRoom, type RoomDetails } from '../../../../src/admin/inspectRoom.js'
+import { inspectRooms } from '../../../../src/admin/inspectRooms.js'
+import { inspectTable, type TableReport } from '../../../../src/admin/inspectTable.js'
+import { inspectUser } from '../../../../src/admin/inspectUser.js'
 import { seededTable } from '../../../support/adminTables.js'
 import { useTestTable } from '../../../support/dynamo.js'
 
