@@ -8,6 +8,18 @@ import { throttleSettings } from '../../../cli/commands/throttleFlags.js'
 import { positionals, usageMessage } from '../../../cli/configure.js'
 import { CliError } from '../../../cli/errors.js'
 
+/** The message of the `cli.usage` error `run` throws; what else it did, otherwise. */
+function usageError(run: () => unknown): string {
+  try {
+    run()
+  } catch (error) {
+    return error instanceof CliError && error.code === 'cli.usage'
+      ? error.message
+      : `not a usage error: ${error}`
+  }
+  return 'accepted'
+}
+
 describe('usageMessage', () => {
   it('names an unknown target of a command group, and an unknown command', () => {
     expect(usageMessage('Did you mean rooms?', ['inspect', 'bogus'])).toBe(
@@ -74,17 +86,6 @@ const largeRoomSettings = (args: object, env: Record<string, string>) => {
 }
 
 describe('gatewaySettings: posting counts', () => {
-  const usageError = (run: () => unknown) => {
-    try {
-      run()
-    } catch (error) {
-      return error instanceof CliError && error.code === 'cli.usage'
-        ? error.message
-        : `not a usage error: ${error}`
-    }
-    return 'accepted'
-  }
-
   it("takes the flag, else the Lambda handlers' variable, else 128 posts over 256 sockets", () => {
     expect(postingCounts({}, {})).toEqual({ broadcastConcurrency: 128, managementMaxSockets: 256 })
     const env = { CHATDB_BROADCAST_CONCURRENCY: '32', CHATDB_MANAGEMENT_MAX_SOCKETS: '512' }
@@ -114,17 +115,6 @@ describe('gatewaySettings: posting counts', () => {
 })
 
 describe('gatewaySettings: large rooms', () => {
-  const usageError = (run: () => unknown) => {
-    try {
-      run()
-    } catch (error) {
-      return error instanceof CliError && error.code === 'cli.usage'
-        ? error.message
-        : `not a usage error: ${error}`
-    }
-    return 'accepted'
-  }
-
   it("takes the flag, else the Lambda handlers' variable, else 1,000 subscribers and 64 shards", () => {
     expect(largeRoomSettings({}, {})).toEqual({ largeRoomThreshold: 1_000, largeRoomShards: 64 })
     const env = { CHATDB_LARGE_ROOM_THRESHOLD: '50', CHATDB_LARGE_ROOM_SHARDS: '8' }
@@ -173,17 +163,6 @@ describe('gatewaySettings: large rooms', () => {
 })
 
 describe('throttleSettings', () => {
-  const usageError = (run: () => unknown) => {
-    try {
-      run()
-    } catch (error) {
-      return error instanceof CliError && error.code === 'cli.usage'
-        ? error.message
-        : `not a usage error: ${error}`
-    }
-    return 'accepted'
-  }
-
   it("defaults to AWS's account quota and the template's stage throttle", () => {
     expect(throttleSettings({})).toEqual({
       accountThrottle: { rate: 10_000, burst: 5_000 },
@@ -223,17 +202,6 @@ describe('throttleSettings', () => {
 })
 
 describe('connectionLimits', () => {
-  const usageError = (run: () => unknown) => {
-    try {
-      run()
-    } catch (error) {
-      return error instanceof CliError && error.code === 'cli.usage'
-        ? error.message
-        : `not a usage error: ${error}`
-    }
-    return 'accepted'
-  }
-
   it("defaults to API Gateway's 10 minutes and 2 hours; takes durations and off", () => {
     expect(connectionLimits({})).toEqual({ idleTimeoutMs: 600_000, maxConnectionAgeMs: 7_200_000 })
     expect(connectionLimits({ 'idle-timeout': '1500ms', 'max-connection-age': 'off' })).toEqual({
