@@ -21,24 +21,20 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 }
 
 /** Files written by the gateway itself rather than read from `web/`. */
-const GENERATED: Record<string, { body: () => string; type: string }> = {
-  '/limits.js': { body: chatLimitsScript, type: 'text/javascript; charset=utf-8' },
+const GENERATED: Record<string, { write: () => string; type: string }> = {
+  '/limits.js': { write: chatLimitsScript, type: 'text/javascript; charset=utf-8' },
 }
 
 const cache = new Map<string, Buffer>()
-function generate(path: string, write: () => string): Buffer {
+/** The body of a path, read or written once. */
+function bodyOf(path: string, asset: { file: string } | { write: () => string }): Buffer {
   let body = cache.get(path)
   if (!body) {
-    body = Buffer.from(write(), 'utf8')
+    body =
+      'file' in asset
+        ? readFileSync(new URL(`./web/${asset.file}`, import.meta.url))
+        : Buffer.from(asset.write(), 'utf8')
     cache.set(path, body)
-  }
-  return body
-}
-function load(file: string): Buffer {
-  let body = cache.get(file)
-  if (!body) {
-    body = readFileSync(new URL(`./web/${file}`, import.meta.url))
-    cache.set(file, body)
   }
   return body
 }
@@ -60,7 +56,7 @@ export function serveWebPage(request: IncomingMessage, response: ServerResponse,
   const path = (request.url ?? '/').split('?')[0] as string
   const asset = ASSETS[path] ?? GENERATED[path]
   if (!asset) return false
-  const body = 'file' in asset ? load(asset.file) : generate(path, asset.body)
+  const body = bodyOf(path, asset)
   request.resume()
   response.writeHead(200, {
     'content-type': asset.type,
