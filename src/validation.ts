@@ -14,11 +14,12 @@ export const MAX_ROOM_PAGE_SIZE = 1_000
 /** The longest room-listing cursor accepted (64 shards with 100-character names stay well below it). */
 export const MAX_ROOM_CURSOR_CHARS = 16_384
 
-// C0 and C1 control characters and DEL.
-const CONTROL = /\p{Cc}/u
-// Control characters other than tab, line feed and carriage return.
-const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
-const DELIMITER = '|'
+/** C0 and C1 control characters and DEL: refused in names. */
+export const CONTROL = /\p{Cc}/u
+/** Control characters other than tab, line feed and carriage return: refused in messages. */
+export const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
+/** The key delimiter: refused in names, which are parts of keys. */
+export const DELIMITER = '|'
 
 function codePoints(value: string): number {
   let count = 0

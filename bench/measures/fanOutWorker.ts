@@ -1,6 +1,7 @@
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb'
 import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { createEntities } from '../../src/entities/index.js'
+import type { ShardJob } from '../../src/fanout/jobs.js'
 import { subscriptionShardPartition } from '../../src/keys.js'
 import { DEFAULT_POST_CONCURRENCY } from '../../src/lambda/broadcaster.js'
 import { createFanOutHandler } from '../../src/lambda/fanOutHandler.js'
@@ -82,7 +83,14 @@ export async function fanOutWorker(env: BenchEnvironment, options: FanOutWorkerO
         {
           messageId: `r${round}-s${shard}`,
           receiptHandle: `r${round}-s${shard}`,
-          body: JSON.stringify({ v: 1, roomName, shard, frame, attempt: 0 }),
+          body: JSON.stringify({
+            v: 1,
+            kind: 'shard',
+            roomName,
+            shard,
+            frame,
+            attempt: 0,
+          } satisfies ShardJob),
           receiveCount: 1,
           sentAt: 0,
         },

@@ -46,8 +46,8 @@ function describeJob(body: string): string {
   } catch {
     return `an unreadable fan-out job (${JSON.stringify(body.slice(0, 60))})`
   }
-  if ('kind' in job) return `a trailing roomStats job of room ${JSON.stringify(job.roomName)}`
-  const targets = job.connectionIds ? `${job.connectionIds.length} connection(s)` : `shard ${job.shard}`
+  if (job.kind === 'roomStats') return `a trailing roomStats job of room ${JSON.stringify(job.roomName)}`
+  const targets = job.kind === 'retry' ? `${job.connectionIds.length} connection(s)` : `shard ${job.shard}`
   return `a fan-out job of room ${JSON.stringify(job.roomName)} (${targets}, attempt ${job.attempt})`
 }
 

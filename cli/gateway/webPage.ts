@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { chatLimitsScript } from './webLimits.js'
 
 /**
  * The chat page's and the operator view's files, by URL path. They sit beside this module (`cli/gateway/web/`, copied to
@@ -19,12 +20,21 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/inspect.css': { file: 'inspect.css', type: 'text/css; charset=utf-8' },
 }
 
+/** Files written by the gateway itself rather than read from `web/`. */
+const GENERATED: Record<string, { write: () => string; type: string }> = {
+  '/limits.js': { write: chatLimitsScript, type: 'text/javascript; charset=utf-8' },
+}
+
 const cache = new Map<string, Buffer>()
-function load(file: string): Buffer {
-  let body = cache.get(file)
+/** The body of a path, read or written once. */
+function bodyOf(path: string, asset: { file: string } | { write: () => string }): Buffer {
+  let body = cache.get(path)
   if (!body) {
-    body = readFileSync(new URL(`./web/${file}`, import.meta.url))
-    cache.set(file, body)
+    body =
+      'file' in asset
+        ? readFileSync(new URL(`./web/${asset.file}`, import.meta.url))
+        : Buffer.from(asset.write(), 'utf8')
+    cache.set(path, body)
   }
   return body
 }
@@ -44,9 +54,9 @@ function load(file: string): Buffer {
 export function serveWebPage(request: IncomingMessage, response: ServerResponse, authority: string): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false
   const path = (request.url ?? '/').split('?')[0] as string
-  const asset = ASSETS[path]
+  const asset = ASSETS[path] ?? GENERATED[path]
   if (!asset) return false
-  const body = load(asset.file)
+  const body = bodyOf(path, asset)
   request.resume()
   response.writeHead(200, {
     'content-type': asset.type,

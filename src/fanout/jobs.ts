@@ -32,9 +32,9 @@ const endpoint = z.optional(z.string().check(z.refine(isEndpoint)))
  */
 const shardJob = z.object({
   v: z.literal(1),
+  kind: z.literal('shard'),
   roomName: z.string(),
   shard: z.int().check(z.minimum(-1)),
-  connectionIds: z.optional(z.never()),
   frame,
   attempt: z.int(),
   endpoint,
@@ -43,8 +43,8 @@ const shardJob = z.object({
 /** A retry of posts a shard job left undelivered: the frame for exactly these connections. `attempt` is 1. */
 const retryJob = z.object({
   v: z.literal(1),
+  kind: z.literal('retry'),
   roomName: z.string(),
-  shard: z.optional(z.never()),
   connectionIds: z.array(z.string()),
   frame,
   attempt: z.int(),
@@ -67,26 +67,20 @@ const roomStatsJob = z.object({
   endpoint,
 })
 
-/**
- * What travels on the fan-out queue, one schema for every kind. A shard job and a retry job are
- * told apart by their targets (`shard` or `connectionIds`, never both), a `roomStats` job by its
- * `kind`: the wire format of the jobs before this schema, so jobs queued by an older router
- * still parse.
- */
-const fanOutJobSchema = z.union([shardJob, retryJob])
-const queuedJobSchema = z.union([roomStatsJob, fanOutJobSchema])
+/** What travels on the fan-out queue: one schema for every kind, told apart by `kind`. */
+const queuedJobSchema = z.discriminatedUnion('kind', [shardJob, retryJob, roomStatsJob])
 
+/** What travels on the fan-out queue. */
+export type QueuedJob = z.infer<typeof queuedJobSchema>
+export type ShardJob = z.infer<typeof shardJob>
+export type RetryJob = z.infer<typeof retryJob>
+export type RoomStatsJob = z.infer<typeof roomStatsJob>
 /**
  * One unit of a large room's broadcast: a frame for the subscribers of one shard of the room,
  * or (a retry of posts that failed) for named connections. The frame travels once per job,
  * never once per connection.
  */
-export type FanOutJob = z.infer<typeof fanOutJobSchema>
-export type ShardJob = z.infer<typeof shardJob>
-export type RetryJob = z.infer<typeof retryJob>
-export type RoomStatsJob = z.infer<typeof roomStatsJob>
-/** What travels on the fan-out queue. */
-export type QueuedJob = z.infer<typeof queuedJobSchema>
+export type FanOutJob = ShardJob | RetryJob
 
 /** The jobs of one broadcast of `frame` to a large room: one per partition (base, then each shard). */
 export function broadcastJobs(
@@ -94,9 +88,10 @@ export function broadcastJobs(
   shards: number,
   frame: ServerFrame,
   endpoint?: string,
-): FanOutJob[] {
+): ShardJob[] {
   return partitionsOf(shards).map((shard) => ({
     v: 1 as const,
+    kind: 'shard' as const,
     roomName,
     shard,
     frame,
@@ -134,25 +129,28 @@ export function packJobs(jobs: readonly QueuedJob[]): OutgoingMessage[][] {
   return batches
 }
 
-/** A body parsed against `schema`, or `queue.badJob`. */
-function parseBody<T>(schema: z.ZodMiniType<T>, body: string): T {
+/**
+ * A job as written before jobs were tagged: a shard or retry job without `kind`, told apart by
+ * its targets (`shard` or `connectionIds`, never both). Jobs an older router queued during a
+ * deploy still arrive so; what is written now is always tagged.
+ */
+function withInferredKind(json: unknown): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || 'kind' in json) return json
+  const hasShard = 'shard' in json
+  const hasTargets = 'connectionIds' in json
+  if (hasShard === hasTargets) return json
+  return { ...json, kind: hasShard ? 'shard' : 'retry' }
+}
+
+/** Whatever the fan-out queue carries, tagged by `kind`; anything else is refused (`queue.badJob`). */
+export function parseQueuedJob(body: string): QueuedJob {
   let json: unknown
   try {
     json = JSON.parse(body)
   } catch {
     throw new ChatDbError('queue.badJob', 'a fan-out job is not JSON')
   }
-  const parsed = schema.safeParse(json)
+  const parsed = queuedJobSchema.safeParse(withInferredKind(json))
   if (!parsed.success) throw new ChatDbError('queue.badJob', `not a fan-out job: ${body.slice(0, 200)}`)
   return parsed.data
-}
-
-/** Whatever the fan-out queue carries: a {@link RoomStatsJob} or (`parseJob`) a fan-out job. */
-export function parseQueuedJob(body: string): QueuedJob {
-  return parseBody(queuedJobSchema, body)
-}
-
-/** A job as the worker receives it; anything else is refused (`queue.badJob`). */
-export function parseJob(body: string): FanOutJob {
-  return parseBody(fanOutJobSchema, body)
 }

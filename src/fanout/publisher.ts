@@ -17,7 +17,7 @@ export interface PublishReport {
  * caller answers 500 with nothing stored and the client's resend publishes again.
  *
  * @example
- * await publishJobs(queue, shards.map((shard) => ({ v: 1, roomName, shard, frame, attempt: 0 })))
+ * await publishJobs(queue, shards.map((shard) => ({ v: 1, kind: 'shard', roomName, shard, frame, attempt: 0 })))
  */
 export async function publishJobs(
   queue: QueuePort,

@@ -8,7 +8,7 @@ import type { QueuePort } from '../queue/types.js'
 import { withBackoff } from '../util/backoff.js'
 import { chunk, sleep } from '../util/concurrency.js'
 import { isNetworkFailure } from '../util/networkFailure.js'
-import { type FanOutJob, parseQueuedJob } from './jobs.js'
+import { type FanOutJob, parseQueuedJob, type RetryJob } from './jobs.js'
 import { publishJobs } from './publisher.js'
 import { type RoomStatsStore, runTrailingStats } from './roomStats.js'
 
@@ -112,27 +112,33 @@ export function createFanOutWorker(options: FanOutWorkerOptions) {
   }
 
   async function processRecord(record: SqsRecord): Promise<void> {
-    const queued = parseQueuedJob(record.body)
-    if ('kind' in queued) {
+    const job = parseQueuedJob(record.body)
+    if (job.kind === 'roomStats') {
       if (!options.roomStats)
         throw new ChatDbError('store.config', 'this fan-out worker has no repository for roomStats jobs')
-      await runTrailingStats(queued, { store: options.roomStats, queue })
+      await runTrailingStats(job, { store: options.roomStats, queue })
       return
     }
-    const job: FanOutJob = queued
-    const connectionIds =
-      job.shard === undefined ? job.connectionIds : await targetsOf(job.roomName, job.shard)
+    const connectionIds = job.kind === 'shard' ? await targetsOf(job.roomName, job.shard) : job.connectionIds
     const undelivered = await deliver(job, connectionIds)
     if (undelivered.length === 0) return
     if (job.attempt > 0) {
       // A retry that failed again: SQS's redelivery (and dead-letter queue) take it from here.
       throw new Error(`${undelivered.length} post(s) of a retry job in room "${job.roomName}" failed again`)
     }
-    const { shard: _, ...rest } = job
-    await publishJobs(
-      queue,
-      chunk(undelivered, RETRY_TARGETS_PER_JOB).map((ids) => ({ ...rest, connectionIds: ids, attempt: 1 })),
+    const { v, roomName, frame, endpoint } = job
+    const retries = chunk(undelivered, RETRY_TARGETS_PER_JOB).map(
+      (connectionIds): RetryJob => ({
+        v,
+        kind: 'retry',
+        roomName,
+        connectionIds,
+        frame,
+        attempt: 1,
+        ...(endpoint ? { endpoint } : {}),
+      }),
     )
+    await publishJobs(queue, retries)
     logger.warn('fanout.retryQueued', { roomName: job.roomName, count: undelivered.length })
   }
 

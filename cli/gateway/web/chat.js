@@ -22,26 +22,24 @@
     message: $('message'),
   }
 
-  // The same limits and messages as src/validation.ts, so a frame the server would refuse is
-  // refused here with the words the server would use.
-  const LIMITS = { roomName: 100, userName: 50, message: 4096 }
-  const CONTROL = /\p{Cc}/u
-  const MESSAGE_CONTROL = /[^\P{Cc}\t\n\r]/u
+  // The limits of src/validation.ts (/limits.js, written by the gateway from it), with its
+  // messages, so a frame the server would refuse is refused here with the server's words.
+  const { lengths, delimiter, control, messageControl } = globalThis.chatdbLimits
   function problemWith(what, value) {
     const length = [...value].length
     if (length < 1) return `${what} must not be empty`
-    if (length > LIMITS[what]) return `${what} must be at most ${LIMITS[what]} characters (got ${length})`
+    if (length > lengths[what]) return `${what} must be at most ${lengths[what]} characters (got ${length})`
     if (typeof value.isWellFormed === 'function' && !value.isWellFormed()) {
       return `${what} contains an unpaired surrogate`
     }
     if (what === 'message') {
       if (value.trim() === '') return 'message must not be only whitespace'
-      return MESSAGE_CONTROL.test(value)
+      return messageControl.test(value)
         ? 'message must not contain control characters other than tab and line breaks'
         : undefined
     }
-    if (value.includes('|')) return `${what} must not contain "|" (the key delimiter)`
-    if (CONTROL.test(value)) return `${what} must not contain control characters`
+    if (value.includes(delimiter)) return `${what} must not contain "${delimiter}" (the key delimiter)`
+    if (control.test(value)) return `${what} must not contain control characters`
     return undefined
   }
 

@@ -11,6 +11,7 @@ import { bundledDatasetPath, loadSeedDataset } from '../../../src/admin/seedData
 import { seedTable } from '../../../src/admin/seedTable.js'
 import { createChatRepository } from '../../../src/repository/chatRepository.js'
 import { createTableStore } from '../../../src/repository/tableStore.js'
+import { limits } from '../../../src/validation.js'
 import { CLI_MAIN, expectFailure, runCli, startCli } from '../../support/cli.js'
 import { createTestTable, newDocumentClient } from '../../support/dynamo.js'
 
@@ -126,6 +127,9 @@ describe('chatdb serve / dev (built CLI)', () => {
       expect(page.status).toBe(200)
       expect(page.headers.get('content-type')).toMatch(/^text\/html/)
       expect(await page.text()).toContain('<script src="/chat.js"')
+      const pageLimits = await fetch(new URL('/limits.js', ready.page as string))
+      expect(pageLimits.status).toBe(200)
+      expect(await pageLimits.text()).toContain(`"message":${limits.message}`)
       const client = await connect(ready.url as string)
       client.send({ action: 'subscribe', roomName: 'general', userName: 'zed' })
       const subscribed = await client.next()

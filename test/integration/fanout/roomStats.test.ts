@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { FanOutJob, RoomStatsJob } from '../../../src/fanout/jobs.js'
+import type { RoomStatsJob, ShardJob } from '../../../src/fanout/jobs.js'
 import { runTrailingStats } from '../../../src/fanout/roomStats.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
@@ -22,7 +22,7 @@ async function largeRoom(roomName: string, intervalMs: number) {
   return { repository, job }
 }
 
-const jobsOf = (bodies: string[]) => bodies.map((body) => JSON.parse(body) as FanOutJob | RoomStatsJob)
+const jobsOf = (bodies: string[]) => bodies.map((body) => JSON.parse(body) as ShardJob | RoomStatsJob)
 
 describe('intervalEnd', () => {
   it('names the same end for every time inside one interval, and the next one at its end', () => {
@@ -42,8 +42,9 @@ describe('runTrailingStats', () => {
     const clock = () => Date.now() + 1_000
     const store = t.repository({ largeRoomThreshold: 3, largeRoomShards: 2, now: clock })
     expect(await runTrailingStats(job, { store, queue, clock })).toBe('sent')
-    const sent = jobsOf(queue.bodies()) as FanOutJob[]
+    const sent = jobsOf(queue.bodies()) as ShardJob[]
     expect(sent.map((j) => j.shard).sort()).toEqual([-1, 0, 1])
+    expect(sent.map((j) => j.kind)).toEqual(['shard', 'shard', 'shard'])
     for (const j of sent)
       expect(j.frame).toEqual({ type: 'roomStats', roomName: 'trail-due', subscriberCount: 4 })
     expect((await repository.subscriberCounts('trail-due'))?.lastStats.count).toBe(4)
@@ -84,7 +85,7 @@ describe('runTrailingStats', () => {
     })
     const worker = createFanOutWorker({ ...options, roomStats: repository })
     expect(await worker.handler({ Records: [record] })).toEqual({ batchItemFailures: [] })
-    const frames = (jobsOf(queue.bodies()) as FanOutJob[]).map((j) => j.frame)
+    const frames = (jobsOf(queue.bodies()) as ShardJob[]).map((j) => j.frame)
     expect(frames).toHaveLength(3)
     expect(frames[0]).toEqual({ type: 'roomStats', roomName: 'trail-worker', subscriberCount: 3 })
   })

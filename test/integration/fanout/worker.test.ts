@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FanOutJob } from '../../../src/fanout/jobs.js'
+import type { FanOutJob, RetryJob } from '../../../src/fanout/jobs.js'
 import { publishJobs } from '../../../src/fanout/publisher.js'
 import { createFanOutWorker } from '../../../src/fanout/worker.js'
 import { createBroadcaster } from '../../../src/lambda/broadcaster.js'
@@ -24,7 +24,7 @@ const shards = Array.from({ length: 8 }, (_, shard) =>
 )
 const everyone = shards.flat()
 const jobsFor = (roomName: string): FanOutJob[] =>
-  shards.map((_, shard) => ({ v: 1, roomName, shard, frame, attempt: 0 }))
+  shards.map((_, shard) => ({ v: 1, kind: 'shard', roomName, shard, frame, attempt: 0 }))
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -133,9 +133,9 @@ describe('createFanOutWorker', () => {
     // Each shard job with a failing connection queued one retry job of it, which failed again.
     await until(() => t.deadLetters.stats().visible >= 2)
     await t.drained()
-    const dead = t.deadLetters.bodies().map((body) => JSON.parse(body) as FanOutJob)
-    for (const job of dead) expect([job.attempt, job.shard]).toEqual([1, undefined])
-    expect([...new Set(dead.flatMap((job) => job.connectionIds ?? []))].sort()).toEqual(failing)
+    const dead = t.deadLetters.bodies().map((body) => JSON.parse(body) as RetryJob)
+    for (const job of dead) expect([job.kind, job.attempt]).toEqual(['retry', 1])
+    expect([...new Set(dead.flatMap((job) => job.connectionIds))].sort()).toEqual(failing)
     for (const id of everyone) {
       if (failing.includes(id)) expect(received(t.fake, id), id).toBe(0)
       else expect(received(t.fake, id), id).toBeGreaterThanOrEqual(1)

@@ -182,7 +182,7 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
           {
             messageId: 'job-1',
             receiptHandle: 'rh-1',
-            body: JSON.stringify({ v: 1, roomName: 'bundled', shard: 2, frame, attempt: 0 }),
+            body: JSON.stringify({ v: 1, kind: 'shard', roomName: 'bundled', shard: 2, frame, attempt: 0 }),
             attributes: {},
             messageAttributes: {},
             md5OfBody: '',
@@ -217,7 +217,7 @@ describe('the bundled Lambda (npm run build:lambda)', () => {
         new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
       )
       expect(Messages.map((m) => JSON.parse(m.Body as string))).toEqual([
-        { v: 1, roomName: 'bundled', frame, attempt: 1, connectionIds: ['bundle-9='] },
+        { v: 1, kind: 'retry', roomName: 'bundled', frame, attempt: 1, connectionIds: ['bundle-9='] },
       ])
     } finally {
       client.destroy()

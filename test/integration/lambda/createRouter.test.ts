@@ -452,6 +452,7 @@ describe('createRouter options', () => {
       for (const job of jobs) {
         expect(job).toMatchObject({
           v: 1,
+          kind: 'shard',
           roomName,
           attempt: 0,
           endpoint: h.fake.endpoint,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { FanOutJob } from '../../../src/fanout/jobs.js'
+import type { FanOutJob, RetryJob } from '../../../src/fanout/jobs.js'
 import { BASE_SUBSCRIPTION_SHARD } from '../../../src/keys.js'
 import { fanOutHandlerFromEnvironment } from '../../../src/lambda/fanOutEnvironment.js'
 import { createFanOutHandler, type FanOutHandlerOptions } from '../../../src/lambda/fanOutHandler.js'
@@ -25,7 +25,7 @@ const received = (fake: ConnectionsFake, id: string) =>
   fake.framesFor(id).filter((f) => f.type === 'newMessage' && f.message.id === 'm1').length
 
 let records = 0
-/** An SQS event of these jobs, as the event source mapping delivers it. */
+/** An SQS event of these jobs, tagged by their targets, as the event source mapping delivers it. */
 function eventOf(...jobs: Partial<FanOutJob>[]): SqsEvent {
   return {
     Records: jobs.map((job) =>
@@ -33,7 +33,14 @@ function eventOf(...jobs: Partial<FanOutJob>[]): SqsEvent {
         {
           messageId: `msg-${++records}`,
           receiptHandle: `rh-${records}`,
-          body: JSON.stringify({ v: 1, roomName: 'huge', frame, attempt: 0, ...job }),
+          body: JSON.stringify({
+            v: 1,
+            kind: 'shard' in job ? 'shard' : 'retry',
+            roomName: 'huge',
+            frame,
+            attempt: 0,
+            ...job,
+          }),
           receiveCount: 1,
           sentAt: 1,
         },
@@ -191,10 +198,11 @@ describe('createFanOutHandler', () => {
         retryRounds: 1,
       })
       expect(await worker.handler(eventOf({ shard: 3 }))).toEqual({ batchItemFailures: [] })
-      const retries = queue.bodies().map((body) => JSON.parse(body) as FanOutJob)
+      const retries = queue.bodies().map((body) => JSON.parse(body) as RetryJob)
       expect(retries).toEqual([
         {
           v: 1,
+          kind: 'retry',
           roomName: 'huge',
           frame,
           attempt: 1,

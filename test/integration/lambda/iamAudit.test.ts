@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs'
 import { startFauxqs } from 'fauxqs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { QueuedJob } from '../../../src/fanout/jobs.js'
 import { startConnectionsFake } from '../../support/connectionsFake.js'
 import { readDeployTemplate } from '../../support/deployTemplate.js'
 import { dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
@@ -260,12 +261,14 @@ describe('IAM audit of deploy/template.yaml: the built functions, driven through
     const routerJobs = jobsSince(0)
     // Shard jobs of the large room's broadcasts and a trailing roomStats (the count changed
     // after the first roomStats of its interval).
-    const kinds = routerJobs.Records.map((r) => (JSON.parse(r.body) as { kind?: string }).kind ?? 'shard')
+    const kinds = routerJobs.Records.map((r) => (JSON.parse(r.body) as QueuedJob).kind)
     expect(new Set(kinds)).toEqual(new Set(['shard', 'roomStats']))
     expect((await worker(routerJobs)).batchItemFailures).toEqual([])
     // The retry job fails again: its record goes back to SQS (batchItemFailures).
     const retries = jobsSince(beforeWorker)
-    const retryIds = retries.Records.filter((r) => JSON.parse(r.body).attempt === 1).map((r) => r.messageId)
+    const retryIds = retries.Records.filter((r) => (JSON.parse(r.body) as QueuedJob).kind === 'retry').map(
+      (r) => r.messageId,
+    )
     expect(retryIds).not.toEqual([])
     const { batchItemFailures } = (await worker(retries)) as {
       batchItemFailures: { itemIdentifier: string }[]

@@ -8,6 +8,7 @@ import { timersOf } from '../../support/recordedTimers.js'
 
 const job = (message: string, shard: number): FanOutJob => ({
   v: 1,
+  kind: 'shard',
   roomName: 'big',
   shard,
   attempt: 0,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { FanOutJob } from '../../../src/fanout/jobs.js'
+import type { RetryJob, ShardJob } from '../../../src/fanout/jobs.js'
 import { createFanOutWorker, type FanOutWorkerOptions } from '../../../src/fanout/worker.js'
 import { createMemoryQueue } from '../../../src/queue/memoryQueue.js'
 import { toSqsRecord } from '../../../src/queue/queuePoller.js'
@@ -14,8 +14,9 @@ const forbidden = Object.assign(new Error('no'), {
   $metadata: { httpStatusCode: 403 },
 })
 
-const job: FanOutJob = {
+const job: ShardJob = {
   v: 1,
+  kind: 'shard',
   roomName: 'big',
   shard: 0,
   attempt: 0,
@@ -67,7 +68,7 @@ async function runJob(options: Omit<FanOutWorkerOptions, 'queue' | 'targetsOf' |
     'local',
   )
   const response = await worker.handler({ Records: [record] })
-  const queued = queue.bodies().map((body) => JSON.parse(body) as FanOutJob)
+  const queued = queue.bodies().map((body) => JSON.parse(body) as RetryJob)
   return { waits, logs, queued, response }
 }
 
@@ -97,8 +98,9 @@ describe('createFanOutWorker', () => {
         ['b', 'c'],
       ])
       expect(waits).toStrictEqual([125, 250])
-      const { shard: _, ...rest } = job
-      expect(queued).toStrictEqual([{ ...rest, connectionIds: ['b', 'c'], attempt: 1 }])
+      expect(queued).toStrictEqual([
+        { v: 1, kind: 'retry', roomName: 'big', connectionIds: ['b', 'c'], frame: job.frame, attempt: 1 },
+      ])
       expect(logs).toStrictEqual([['fanout.retryQueued', { roomName: 'big', count: 2 }]])
     })
 

@@ -75,7 +75,15 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     })
     const frame = newMessage('m-1', 'to the whole shard, ünïcode and all')
     await publish([
-      { v: 1, roomName: 'big', shard: 3, frame, attempt: 0, endpoint: gateway.managementEndpoint },
+      {
+        v: 1,
+        kind: 'shard',
+        roomName: 'big',
+        shard: 3,
+        frame,
+        attempt: 0,
+        endpoint: gateway.managementEndpoint,
+      },
     ])
     for (const { client } of members)
       expect(await client.next('newMessage', undefined, 10_000)).toEqual(frame)
@@ -97,9 +105,10 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     const first = newMessage('m-2', 'no endpoint named')
     const retry = newMessage('m-3', 'to named connections')
     await publish([
-      { v: 1, roomName: 'big', shard: 5, frame: first, attempt: 0 },
+      { v: 1, kind: 'shard', roomName: 'big', shard: 5, frame: first, attempt: 0 },
       {
         v: 1,
+        kind: 'retry',
         roomName: 'big',
         connectionIds: [bob?.connectionId as string, cy?.connectionId as string],
         frame: retry,
@@ -121,7 +130,15 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     })
     const frame = newMessage('m-5', 'one of you is gone')
     await publish([
-      { v: 1, roomName: 'big', shard: 7, frame, attempt: 0, endpoint: gateway.managementEndpoint },
+      {
+        v: 1,
+        kind: 'shard',
+        roomName: 'big',
+        shard: 7,
+        frame,
+        attempt: 0,
+        endpoint: gateway.managementEndpoint,
+      },
     ])
     expect(await live?.client.next('newMessage')).toEqual(frame)
     const shardMembers = async () =>
@@ -142,9 +159,9 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
     const deadBefore = gateway.fanOut.deadLetters.stats().visible
     const huge = newMessage('m-6', 'x'.repeat(140_000))
     const small = newMessage('m-7', 'after the huge one')
-    await publish([{ v: 1, roomName: 'big', shard: 9, frame: huge, attempt: 0 }])
+    await publish([{ v: 1, kind: 'shard', roomName: 'big', shard: 9, frame: huge, attempt: 0 }])
     await vi.waitFor(() => expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 }))
-    await publish([{ v: 1, roomName: 'big', shard: 9, frame: small, attempt: 0 }])
+    await publish([{ v: 1, kind: 'shard', roomName: 'big', shard: 9, frame: small, attempt: 0 }])
     expect(await member?.client.next('newMessage')).toEqual(small)
     expect(member?.client.frames).toEqual([small])
     expect(gateway.fanOut.deadLetters.stats().visible).toBe(deadBefore)
@@ -160,13 +177,31 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
       connectionIds: [member?.connectionId as string],
     })
     const frame = { ...newMessage('m-4', 'never delivered'), roomName: 'doomed' } as ServerFrame
-    await publish([{ v: 1, roomName: 'doomed', shard: 0, frame, attempt: 0, endpoint: 'http://127.0.0.1:9' }])
+    await publish([
+      {
+        v: 1,
+        kind: 'shard',
+        roomName: 'doomed',
+        shard: 0,
+        frame,
+        attempt: 0,
+        endpoint: 'http://127.0.0.1:9',
+      },
+    ])
     await vi.waitFor(() => expect(gateway.fanOut.deadLetters.stats().visible).toBe(1), {
       timeout: 25_000,
       interval: 100,
     })
     expect(gateway.fanOut.deadLetters.bodies().map((body) => JSON.parse(body))).toEqual([
-      { v: 1, roomName: 'doomed', shard: 0, frame, attempt: 0, endpoint: 'http://127.0.0.1:9' },
+      {
+        v: 1,
+        kind: 'shard',
+        roomName: 'doomed',
+        shard: 0,
+        frame,
+        attempt: 0,
+        endpoint: 'http://127.0.0.1:9',
+      },
     ])
     expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 })
     expect(logLines).toContainEqual(

@@ -186,7 +186,7 @@ describe('the local gateway: retries of throttled posts, as on AWS', () => {
       message: { id: 'm-1', userName: 'ada', message: 'to 30, 10 at a time', time: 1_700_000_000_000 },
     }
     for (const batch of packJobs([
-      { v: 1, roomName: 'huge', shard: 0, frame, attempt: 0, endpoint: managementEndpoint },
+      { v: 1, kind: 'shard', roomName: 'huge', shard: 0, frame, attempt: 0, endpoint: managementEndpoint },
     ]))
       expect(await fanOut.queue.sendBatch(batch)).toEqual({ failed: [] })
     for (const { client } of members)

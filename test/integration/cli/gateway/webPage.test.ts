@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs'
+import { createContext, runInContext } from 'node:vm'
 import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { CONTROL, DELIMITER, limits, MESSAGE_CONTROL } from '../../../../src/validation.js'
 import { useTestTable } from '../../../support/dynamo.js'
 import { connectClient } from '../../../support/wsClient.js'
 
@@ -41,6 +44,7 @@ describe('the chat page over plain HTTP', () => {
       ['/', /^text\/html/],
       ['/chat.js', /^text\/javascript/],
       ['/format.js', /^text\/javascript/],
+      ['/limits.js', /^text\/javascript/],
       ['/base.css', /^text\/css/],
       ['/chat.css', /^text\/css/],
       ['/favicon.svg', /^image\/svg\+xml/],
@@ -52,6 +56,41 @@ describe('the chat page over plain HTTP', () => {
       total += (await response.arrayBuffer()).byteLength
     }
     expect(total).toBeLessThan(50 * 1024)
+  })
+
+  it("serves /limits.js with src/validation.ts's limits and rules, loaded before chat.js", async () => {
+    const response = await fetch(`${base()}/limits.js`)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'")
+    const page = createContext({})
+    runInContext(await response.text(), page)
+    const served = page.chatdbLimits
+    expect({ ...served.lengths }).toStrictEqual({
+      roomName: limits.roomName,
+      userName: limits.userName,
+      message: limits.message,
+    })
+    expect(served.delimiter).toBe(DELIMITER)
+    expect([served.control.source, served.control.flags]).toStrictEqual([CONTROL.source, CONTROL.flags])
+    expect([served.messageControl.source, served.messageControl.flags]).toStrictEqual([
+      MESSAGE_CONTROL.source,
+      MESSAGE_CONTROL.flags,
+    ])
+    const html = await (await fetch(`${base()}/`)).text()
+    expect(html.indexOf('<script src="/limits.js"')).toBeGreaterThan(-1)
+    expect(html.indexOf('<script src="/limits.js"')).toBeLessThan(html.indexOf('<script src="/chat.js"'))
+  })
+
+  it('keeps no copy of the limits in chat.js', () => {
+    const code = readFileSync(new URL('../../../../cli/gateway/web/chat.js', import.meta.url), 'utf8')
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('//'))
+      .join('\n')
+    expect(code).toContain('globalThis.chatdbLimits')
+    for (const limit of [limits.roomName, limits.userName, limits.message])
+      expect(code, String(limit)).not.toMatch(new RegExp(`\\b${limit}\\b`))
+    expect(code).not.toContain('\\p{Cc}')
+    expect(code).not.toContain("'|'")
   })
 
   it('answers unknown paths and other methods with 404', async () => {
