@@ -32,17 +32,22 @@ const dynaliteOnly = [
   'test/integration/cli/gateway/inspectPage.test.ts',
 ]
 
+/** What every run shares, this suite's and the mutation run's (vitest.mutation.config.ts). */
+export const sharedTestOptions = {
+  globalSetup: ['test/support/globalSetup.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  env: {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: 'local',
+  },
+}
+
 export default defineConfig({
   test: {
-    globalSetup: ['test/support/globalSetup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    env: {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_REGION: 'local',
-    },
+    ...sharedTestOptions,
     projects: [
       {
         extends: true,

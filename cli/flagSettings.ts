@@ -11,7 +11,7 @@ import {
 } from '../src/config/settings.js'
 import { isChatDbError } from '../src/errors.js'
 import { CliError } from './errors.js'
-import { parseLimit } from './gateway/connectionLifetime.js'
+import { AWS_IDLE_TIMEOUT_MS, AWS_MAX_CONNECTION_AGE_MS, parseLimit } from './gateway/connectionLifetime.js'
 import { DEFAULT_MAX_QUEUED_FRAMES } from './gateway/limits.js'
 import { AWS_ACCOUNT_THROTTLE, TEMPLATE_STAGE_THROTTLE } from './gateway/requestLimits.js'
 
@@ -70,14 +70,14 @@ export const CLI_SETTINGS = {
   idleTimeoutMs: setting({
     rule: duration(),
     flag: 'idle-timeout',
-    default: 600_000,
+    default: AWS_IDLE_TIMEOUT_MS,
     unit: 'ms',
     example: '10m',
   }),
   maxConnectionAgeMs: setting({
     rule: duration(),
     flag: 'max-connection-age',
-    default: 7_200_000,
+    default: AWS_MAX_CONNECTION_AGE_MS,
     unit: 'ms',
   }),
   // Stricter than the library's 30 ms (leaseMs): over a network, a sub-second lease would lapse
