@@ -2,27 +2,48 @@ import { readFileSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { chatLimitsScript } from './webLimits.js'
 
+const SCRIPT = 'text/javascript; charset=utf-8'
+
+/**
+ * The chat page's modules (`web/chat/`, imported by `chat.js`, which `index.html` loads with
+ * `<script type="module">`). Same origin, so the browser's CORS-mode fetch of a module needs no
+ * CORS headers; `script-src` falls back to `default-src 'self'`, which allows them.
+ */
+export const CHAT_MODULES = [
+  'frames.js',
+  'render.js',
+  'roomList.js',
+  'rooms.js',
+  'rules.js',
+  'socket.js',
+  'state.js',
+  'ui.js',
+] as const
+
 /**
  * The chat page's and the operator view's files, by URL path. They sit beside this module (`cli/gateway/web/`, copied to
  * `dist/cli/gateway/web/` by the build), so the installed package serves the same bytes.
  */
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/chat.js': { file: 'chat.js', type: 'text/javascript; charset=utf-8' },
+  '/chat.js': { file: 'chat.js', type: SCRIPT },
+  ...Object.fromEntries(
+    CHAT_MODULES.map((file) => [`/chat/${file}`, { file: `chat/${file}`, type: SCRIPT }]),
+  ),
   // What both pages share: the base rules, and how names and times are shown.
-  '/format.js': { file: 'format.js', type: 'text/javascript; charset=utf-8' },
+  '/format.js': { file: 'format.js', type: SCRIPT },
   '/base.css': { file: 'base.css', type: 'text/css; charset=utf-8' },
   '/chat.css': { file: 'chat.css', type: 'text/css; charset=utf-8' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
   // The operator view (its data comes from /inspect/api/, see inspectApi.ts).
   '/inspect': { file: 'inspect.html', type: 'text/html; charset=utf-8' },
-  '/inspect.js': { file: 'inspect.js', type: 'text/javascript; charset=utf-8' },
+  '/inspect.js': { file: 'inspect.js', type: SCRIPT },
   '/inspect.css': { file: 'inspect.css', type: 'text/css; charset=utf-8' },
 }
 
 /** Files written by the gateway itself rather than read from `web/`. */
 const GENERATED: Record<string, { write: () => string; type: string }> = {
-  '/limits.js': { write: chatLimitsScript, type: 'text/javascript; charset=utf-8' },
+  '/limits.js': { write: chatLimitsScript, type: SCRIPT },
 }
 
 const cache = new Map<string, Buffer>()

@@ -72,6 +72,8 @@ describe('the npm package', () => {
         // The chat page and operator view `chatdb serve` serves (tsc does not copy them; scripts/copy-web.mjs does).
         'dist/cli/gateway/web/index.html',
         'dist/cli/gateway/web/chat.js',
+        'dist/cli/gateway/web/chat/frames.js',
+        'dist/cli/gateway/web/chat/ui.js',
         'dist/cli/gateway/web/format.js',
         'dist/cli/gateway/web/chat.css',
         'dist/cli/gateway/web/favicon.svg',

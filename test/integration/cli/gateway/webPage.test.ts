@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createContext, runInContext } from 'node:vm'
 import {
   ApiGatewayManagementApiClient,
@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { CHAT_MODULES } from '../../../../cli/gateway/webPage.js'
 import { CONTROL, DELIMITER, limits, MESSAGE_CONTROL } from '../../../../src/validation.js'
 import { useTestTable } from '../../../support/dynamo.js'
 import { connectClient } from '../../../support/wsClient.js'
@@ -21,6 +22,8 @@ afterAll(async () => {
 })
 
 const base = () => gateway.managementEndpoint
+/** The chat page's modules, beside its entry point `web/chat.js`. */
+const CHAT_DIR = '../../../../cli/gateway/web/chat/'
 
 describe('the chat page over plain HTTP', () => {
   it('serves / as HTML with a CSP that allows only its own origin and WebSocket', async () => {
@@ -38,11 +41,25 @@ describe('the chat page over plain HTTP', () => {
     expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=/i)
   })
 
-  it('serves the script, stylesheet and icon with their types, all under 50 KB together', async () => {
+  it('serves every module of the chat page, and the page imports no other', () => {
+    const files = readdirSync(new URL(CHAT_DIR, import.meta.url)).sort()
+    expect(files).toStrictEqual([...CHAT_MODULES])
+    const imported = new Set<string>()
+    for (const file of ['../chat.js', ...files]) {
+      const code = readFileSync(new URL(`${CHAT_DIR}${file}`, import.meta.url), 'utf8')
+      for (const match of code.matchAll(/^import .* from '\.\/(?:chat\/)?([\w.]+)'$/gm)) {
+        imported.add(match[1] as string)
+      }
+    }
+    expect([...imported].sort()).toStrictEqual([...CHAT_MODULES])
+  })
+
+  it('serves the scripts, stylesheets and icon with their types, all under 50 KB together', async () => {
     let total = 0
     for (const [path, type] of [
       ['/', /^text\/html/],
       ['/chat.js', /^text\/javascript/],
+      ...CHAT_MODULES.map((file) => [`/chat/${file}`, /^text\/javascript/] as const),
       ['/format.js', /^text\/javascript/],
       ['/limits.js', /^text\/javascript/],
       ['/base.css', /^text\/css/],
@@ -81,8 +98,10 @@ describe('the chat page over plain HTTP', () => {
     expect(html.indexOf('<script src="/limits.js"')).toBeLessThan(html.indexOf('<script src="/chat.js"'))
   })
 
-  it('keeps no copy of the limits in chat.js', () => {
-    const code = readFileSync(new URL('../../../../cli/gateway/web/chat.js', import.meta.url), 'utf8')
+  it('keeps no copy of the limits in chat.js or its modules', () => {
+    const code = ['../chat.js', ...CHAT_MODULES]
+      .map((file) => readFileSync(new URL(`${CHAT_DIR}${file}`, import.meta.url), 'utf8'))
+      .join('\n')
       .split('\n')
       .filter((line) => !line.trim().startsWith('//'))
       .join('\n')
@@ -96,6 +115,8 @@ describe('the chat page over plain HTTP', () => {
   it('answers unknown paths and other methods with 404', async () => {
     expect((await fetch(`${base()}/nope`)).status).toBe(404)
     expect((await fetch(`${base()}/web/chat.js`)).status).toBe(404)
+    expect((await fetch(`${base()}/chat/`)).status).toBe(404)
+    expect((await fetch(`${base()}/chat/missing.js`)).status).toBe(404)
     expect((await fetch(`${base()}/`, { method: 'POST', body: 'x' })).status).toBe(404)
   })
 
