@@ -1,32 +1,13 @@
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import type { Page } from 'playwright-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { logText, members, say, useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The chat page in a real browser, against the real gateway and handlers on dynalite.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
-
-const t = useTestTable()
-let gateway: Gateway
-let port: number
-let browser: Browser
-/** Requests to anywhere but the gateway, and page/console errors: each must stay empty. */
-const outside: string[] = []
-const errors: string[] = []
-/** While the gateway restarts, the browser logs each refused reconnect; those are expected. */
-let restarting = false
-
-const start = (onPort: number) =>
-  startGateway({ port: onPort, documentClient: t.documentClient, tableName: t.tableName })
+const pages = useGatewayPages({ skipped: 'chat page browser tests' })
+const { outside, errors } = pages
 
 async function person(name: string): Promise<Page> {
-  const page = await openLoopbackPage(browser, name, `http://127.0.0.1:${port}/`, {
-    outside,
-    errors,
-    expected: (text) => restarting && /WebSocket connection to .* failed/.test(text),
-  })
+  const page = await pages.open(name)
   await page.getByLabel('Name', { exact: true }).fill(name)
   return page
 }
@@ -39,33 +20,14 @@ async function join(page: Page, room: string) {
   await expect.poll(() => members(page), { timeout: 10_000 }).not.toEqual([])
 }
 
-const members = (page: Page) =>
-  page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
-const logText = (page: Page) => page.getByRole('log').textContent()
-const connected = (page: Page) =>
-  expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
-
-async function say(page: Page, text: string, { enter = false } = {}) {
-  await page.getByLabel('Message', { exact: true }).fill(text)
-  if (enter) await page.getByLabel('Message', { exact: true }).press('Enter')
-  else await page.getByRole('button', { name: 'Send' }).click()
-}
-
-describe.skipIf(!executablePath)('the chat page in Chromium', () => {
+describe.skipIf(!pages.executablePath)('the chat page in Chromium', () => {
   let ada: Page
   let bob: Page
   let carol: Page
 
   beforeAll(async () => {
-    gateway = await start(0)
-    port = Number(new URL(gateway.url).port)
-    browser = await chromium.launch({ executablePath })
     ada = await person('ada')
     bob = await person('bob')
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
   })
 
   it('lets two people in one room exchange messages both ways', async () => {
@@ -126,12 +88,7 @@ describe.skipIf(!executablePath)('the chat page in Chromium', () => {
   })
 
   it('reconnects after the gateway restarts on the same port and rejoins its rooms', async () => {
-    restarting = true
-    await gateway.close()
-    gateway = await start(port)
-    await connected(ada)
-    await connected(bob)
-    restarting = false
+    await pages.restart([ada, bob])
     // Both are back in lobby (the old gateway's close removed every subscription).
     await expect.poll(() => members(bob), { timeout: 10_000 }).toEqual(['ada', 'bob'])
     await say(bob, 'back again')

@@ -1,25 +1,13 @@
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { createDocumentClient } from '../../../../src/client.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
 import { type DynamoProxy, startDynamoProxy } from '../../../support/dynamoProxy.js'
+import { connected, logText, members, say, useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The chat page (and the operator view's times) at the edges of what users type and do: the
 // longest valid names at desktop and phone widths, bidi overrides in names, whitespace-only
 // messages, a join that fails, a message typed while the gateway is down, and old messages.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
-
-const t = useTestTable()
 let proxy: DynamoProxy
-let gateway: Gateway
-let port: number
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
-let restarting = false
 
 // The longest valid names, without a space to break at: 100 and 50 code points.
 const LONG_ROOM = `a-room-with-the-longest-name-the-protocol-allows-${'r'.repeat(100)}`.slice(0, 100)
@@ -29,42 +17,37 @@ const LONG_PEER = `Maximiliane-Konstantinopoulou-Worthington-${'y'.repeat(50)}`.
 const DOOMED = 'doomed-room'
 
 // Every request goes through a proxy that fails those naming DOOMED (not retryable).
-const start = (onPort: number) =>
-  startGateway({
-    port: onPort,
+const pages = useGatewayPages({
+  skipped: 'chat page browser tests',
+  setUp: async () => {
+    proxy = await startDynamoProxy((_operation, body) =>
+      JSON.stringify(body).includes(DOOMED) ? { fail: 'ValidationException' } : { forward: body },
+    )
+  },
+  gateway: () => ({
     documentClient: createDocumentClient({ endpoint: proxy.endpoint, region: 'local', maxAttempts: 1 }),
-    tableName: t.tableName,
-  })
+  }),
+  tearDown: async () => {
+    await proxy?.close()
+  },
+})
+const { outside, errors, table: t } = pages
 
 async function person(name: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const page = await openLoopbackPage(browser, name, `http://127.0.0.1:${port}/`, {
-    outside,
-    errors,
-    expected: (text) => restarting && /WebSocket connection to .* failed/.test(text),
-  })
+  const page = await pages.open(name)
   await page.setViewportSize(viewport)
   await page.getByLabel('Name', { exact: true }).fill(name)
   await connected(page)
   return page
 }
 
-const connected = (page: Page) =>
-  expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
 const roomInput = (page: Page) => page.getByLabel('Room', { exact: true })
-const members = (page: Page) =>
-  page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
-const logText = (page: Page) => page.getByRole('log').textContent()
 const alerts = (page: Page) => page.getByRole('alert').textContent()
 
 async function join(page: Page, room: string, shown = room) {
   await roomInput(page).fill(room)
   await page.getByRole('button', { name: 'Join' }).click()
   await page.locator('#room-title').getByText(shown, { exact: true }).waitFor()
-}
-
-async function say(page: Page, text: string) {
-  await page.getByLabel('Message', { exact: true }).fill(text)
-  await page.getByRole('button', { name: 'Send' }).click()
 }
 
 /** The little of the DOM the checks below use in the page (the project's TypeScript has no DOM library). */
@@ -148,21 +131,7 @@ const logWidth = (page: Page) =>
       0,
   )
 
-describe.skipIf(!executablePath)('the chat page at the edges', () => {
-  beforeAll(async () => {
-    proxy = await startDynamoProxy((_operation, body) =>
-      JSON.stringify(body).includes(DOOMED) ? { fail: 'ValidationException' } : { forward: body },
-    )
-    gateway = await start(0)
-    port = Number(new URL(gateway.url).port)
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-    await proxy?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the chat page at the edges', () => {
   describe('the longest valid names', () => {
     it('fit the room list, the title, the members and the log at desktop width', async () => {
       const peer = await person(LONG_PEER)
@@ -252,21 +221,19 @@ describe.skipIf(!executablePath)('the chat page at the edges', () => {
     await join(ada, 'lobby')
     await join(bob, 'lobby')
     await expect.poll(() => members(ada), { timeout: 10_000 }).toEqual(['ada', 'bob'])
-    restarting = true
-    await gateway.close()
-    await expect.poll(() => ada.getByRole('status').textContent(), { timeout: 10_000 }).not.toBe('connected')
-    await roomInput(ada).fill('later-room')
-    await ada.getByRole('button', { name: 'Join' }).click()
-    await say(ada, 'typed while the gateway was down')
-    // Not lost: shown in the log as waiting, out of the input.
-    await expect
-      .poll(() => ada.locator('#log .pending').textContent(), { timeout: 5_000 })
-      .toContain('typed while the gateway was down')
-    expect(await roomInput(ada).inputValue()).toBe('later-room')
-    gateway = await start(port)
-    await connected(ada)
-    await connected(bob)
-    restarting = false
+    await pages.restart([ada, bob], async () => {
+      await expect
+        .poll(() => ada.getByRole('status').textContent(), { timeout: 10_000 })
+        .not.toBe('connected')
+      await roomInput(ada).fill('later-room')
+      await ada.getByRole('button', { name: 'Join' }).click()
+      await say(ada, 'typed while the gateway was down')
+      // Not lost: shown in the log as waiting, out of the input.
+      await expect
+        .poll(() => ada.locator('#log .pending').textContent(), { timeout: 5_000 })
+        .toContain('typed while the gateway was down')
+      expect(await roomInput(ada).inputValue()).toBe('later-room')
+    })
     await expect
       .poll(() => logText(bob), { timeout: 15_000 })
       .toMatch(/ada:\s*typed while the gateway was down/)
@@ -298,10 +265,7 @@ describe.skipIf(!executablePath)('the chat page at the edges', () => {
     expect(metas[1]).toMatch(/^\d\d:\d\d:\d\d/)
     expect(metas[1]).not.toContain(String(new Date().getFullYear()))
 
-    const operator = await openLoopbackPage(browser, 'operator', `http://127.0.0.1:${port}/inspect`, {
-      outside,
-      errors,
-    })
+    const operator = await pages.open('operator', '/inspect')
     await operator.getByRole('table', { name: 'Rooms' }).getByRole('button', { name: 'history' }).click()
     const latest = operator.getByRole('list', { name: 'Latest messages' }).getByRole('listitem')
     await expect.poll(() => latest.allTextContents(), { timeout: 10_000 }).toHaveLength(2)

@@ -2,30 +2,20 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
 import { inspectRoom } from '../../../../src/admin/inspectRoom.js'
 import type { ChatMessageFrame, ServerFrame } from '../../../../src/protocol/frames.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import { members, useGatewayPages } from '../../../support/gatewayPages.js'
 import { connectClient } from '../../../support/wsClient.js'
 
 // The chat page told that its room is large (docs/protocol.md, "Large rooms"), in Chromium, on
 // the real gateway: the page joins for real, then the test posts the frames a large room sends
 // straight to the page's connection through the gateway's `@connections` API — the endpoint the
 // handlers post through — so what the page does with them is all that is tested.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+const pages = useGatewayPages({ skipped: 'chat page browser tests' })
+const { outside, errors, table: t } = pages
 
-const t = useTestTable()
-let gateway: Gateway
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
-
-const members = (page: Page) =>
-  page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
 const count = (page: Page) => page.locator('#member-count').textContent()
 const more = async (page: Page) => {
   const element = page.locator('#members-more')
@@ -34,7 +24,7 @@ const more = async (page: Page) => {
 const messages = (page: Page) => page.getByRole('log').locator('.text').allTextContents()
 
 async function open(name: string): Promise<Page> {
-  const page = await openLoopbackPage(browser, name, `${gateway.managementEndpoint}/`, { outside, errors })
+  const page = await pages.open(name)
   await page.getByLabel('Name', { exact: true }).fill(name)
   return page
 }
@@ -56,7 +46,7 @@ async function connectionOf(room: string, userName: string): Promise<string> {
 /** Posts a frame to one connection as the handlers (and the fan-out worker) do: the SDK, signed. */
 async function post(connectionId: string, frame: ServerFrame) {
   const management = new ApiGatewayManagementApiClient({
-    endpoint: gateway.managementEndpoint,
+    endpoint: pages.gateway.managementEndpoint,
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
@@ -77,21 +67,12 @@ const message = (id: string, time: number, text: string): ChatMessageFrame => ({
   time,
 })
 
-describe.skipIf(!executablePath)('the chat page in a large room', () => {
-  beforeAll(async () => {
-    gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: t.tableName })
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the chat page in a large room', () => {
   it('counts a small room’s members from its list, as they join and leave', async () => {
     const ada = await open('ada')
     await join(ada, 'lobby')
     await expect.poll(() => count(ada), { timeout: 10_000 }).toBe('1 member')
-    const bob = await connectClient(gateway.url)
+    const bob = await connectClient(pages.gateway.url)
     bob.send({ action: 'subscribe', roomName: 'lobby', userName: 'bob' })
     await bob.next('subscribed')
     await expect.poll(() => members(ada), { timeout: 10_000 }).toEqual(['ada', 'bob'])

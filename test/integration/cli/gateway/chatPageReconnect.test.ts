@@ -1,21 +1,16 @@
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { useGatewayPages } from '../../../support/gatewayPages.js'
 import { connectClient } from '../../../support/wsClient.js'
 
 // The chat page after API Gateway's idle timeout (scaled from 10 minutes to 2 seconds) closes its
 // connection with 1001: it reconnects, rejoins every room it was in, and hears what is said next.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
-
 const IDLE_TIMEOUT_MS = 2_000
-const t = useTestTable()
-let gateway: Gateway
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
+const pages = useGatewayPages({
+  skipped: 'chat page browser tests',
+  gateway: () => ({ idleTimeoutMs: IDLE_TIMEOUT_MS, maxConnectionAgeMs: Number.POSITIVE_INFINITY }),
+})
+const { outside, errors, table: t } = pages
 
 const status = (page: Page) => page.getByRole('status').textContent()
 const joinedRooms = (page: Page) =>
@@ -31,7 +26,7 @@ async function join(page: Page, roomName: string) {
 
 /** Another client says `message` in `roomName` (a connection of its own, quick enough never to idle). */
 async function say(roomName: string, message: string) {
-  const peer = await connectClient(gateway.url)
+  const peer = await connectClient(pages.gateway.url)
   peer.send({ action: 'subscribe', roomName, userName: 'quinn' })
   await peer.next('subscribed')
   peer.send({ action: 'sendMessage', roomName, message })
@@ -39,24 +34,9 @@ async function say(roomName: string, message: string) {
   await peer.close()
 }
 
-describe.skipIf(!executablePath)('the chat page after an idle timeout', () => {
-  beforeAll(async () => {
-    gateway = await startGateway({
-      port: 0,
-      documentClient: t.documentClient,
-      tableName: t.tableName,
-      idleTimeoutMs: IDLE_TIMEOUT_MS,
-      maxConnectionAgeMs: Number.POSITIVE_INFINITY,
-    })
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the chat page after an idle timeout', () => {
   it('reconnects after the 1001 close, is back in both rooms with their history, and hears a later message', async () => {
-    const page = await openLoopbackPage(browser, 'pia', `${gateway.managementEndpoint}/`, { outside, errors })
+    const page = await pages.open('pia')
     await page.getByLabel('Name', { exact: true }).fill('pia')
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('connected')
     await join(page, 'alpha')
@@ -67,7 +47,9 @@ describe.skipIf(!executablePath)('the chat page after an idle timeout', () => {
     expect(await joinedRooms(page)).toEqual(['alpha', 'beta'])
 
     // The page sends nothing between its room-list refreshes (every 5 s): the gateway closes it.
-    await expect.poll(() => gateway.stats().idleClosedConnections, { timeout: 15_000 }).toBeGreaterThan(0)
+    await expect
+      .poll(() => pages.gateway.stats().idleClosedConnections, { timeout: 15_000 })
+      .toBeGreaterThan(0)
     // Back: connected, in both rooms on the server (a new connection's subscriptions) and on the page.
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('connected')
     await expect.poll(() => membersOf('alpha'), { timeout: 15_000 }).toEqual(['pia'])

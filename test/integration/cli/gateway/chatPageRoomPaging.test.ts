@@ -1,42 +1,26 @@
-import { type Browser, chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
+import { describe, expect, it } from 'vitest'
 import { mapWithConcurrency } from '../../../../src/util/concurrency.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import { useGatewayPages } from '../../../support/gatewayPages.js'
 
 // More rooms than one listRooms page (1,000): the chat page follows `nextCursor` to list them all.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
-
 const ROOMS = 1_050
-const t = useTestTable()
-let gateway: Gateway
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
-
-describe.skipIf(!executablePath)('the chat page with more rooms than a listRooms page', () => {
-  beforeAll(async () => {
-    // Each room active through one subscription of a connection the gateway does not hold.
+const pages = useGatewayPages({
+  skipped: 'chat page browser tests',
+  // Each room active through one subscription of a connection the gateway does not hold.
+  setUp: async () => {
     const repository = t.repository()
     const names = Array.from({ length: ROOMS }, (_, i) => `room-${String(i).padStart(4, '0')}`)
     await mapWithConcurrency(names, 16, (roomName, i) =>
       repository.subscribe({ roomName, connectionId: `seed${i}=`, userName: 'seed' }),
     )
-    gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: t.tableName })
-    browser = await chromium.launch({ executablePath })
-  }, 120_000)
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
+  },
+  setUpTimeout: 120_000,
+})
+const { outside, errors, table: t } = pages
 
+describe.skipIf(!pages.executablePath)('the chat page with more rooms than a listRooms page', () => {
   it('lists every room, page after page, in creation order', async () => {
-    const page = await openLoopbackPage(browser, 'pager', gateway.url.replace(/^ws/, 'http'), {
-      outside,
-      errors,
-    })
+    const page = await pages.open('pager')
     const rooms = () => page.getByRole('list', { name: 'Rooms' }).getByRole('listitem').allTextContents()
     await expect.poll(async () => (await rooms()).length, { timeout: 20_000 }).toBe(ROOMS)
     // Seeded 16 at a time, so creation order is not name order: the listing's own order is.

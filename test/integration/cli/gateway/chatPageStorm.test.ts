@@ -1,52 +1,25 @@
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import { describe, expect, it } from 'vitest'
+import { members, useGatewayPages } from '../../../support/gatewayPages.js'
 import { connectClient } from '../../../support/wsClient.js'
 
 // The chat page told of a coalesced burst of departures (`usersUnsubscribed`), in Chromium,
 // against the real gateway and handlers on dynalite. A room counts as big from 2 items here,
 // and the burst's window is long enough for four closes at once to fall into one burst.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+const pages = useGatewayPages({
+  skipped: 'chat page browser tests',
+  gateway: () => ({ coalesceFrom: 2, coalesceWindowMs: 2_000 }),
+})
+const { outside, errors } = pages
 
-const t = useTestTable()
-let gateway: Gateway
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
-
-const members = (page: Page) =>
-  page.getByRole('list', { name: 'Members' }).getByRole('listitem').allTextContents()
-
-describe.skipIf(!executablePath)('the chat page in a $disconnect storm', () => {
-  beforeAll(async () => {
-    gateway = await startGateway({
-      port: 0,
-      documentClient: t.documentClient,
-      tableName: t.tableName,
-      coalesceFrom: 2,
-      coalesceWindowMs: 2_000,
-    })
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the chat page in a $disconnect storm', () => {
   it('drops every name of a usersUnsubscribed frame from the Members list', async () => {
-    const ada = await openLoopbackPage(browser, 'ada', `${gateway.url.replace(/^ws/, 'http')}/`, {
-      outside,
-      errors,
-    })
+    const ada = await pages.open('ada')
     await ada.getByLabel('Name', { exact: true }).fill('ada')
     await ada.getByLabel('Room', { exact: true }).fill('crowd')
     await ada.getByRole('button', { name: 'Join' }).click()
     await ada.getByRole('heading', { name: 'crowd', exact: true }).waitFor()
     const names = ['bob', 'cy', 'w1', 'w2', 'w3', 'w4']
-    const clients = await Promise.all(names.map(() => connectClient(gateway.url)))
+    const clients = await Promise.all(names.map(() => connectClient(pages.gateway.url)))
     for (const [i, client] of clients.entries()) {
       client.send({ action: 'subscribe', roomName: 'crowd', userName: names[i] })
       await client.next('subscribed')

@@ -1,38 +1,18 @@
-import { type Browser, chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import { describe, expect, it } from 'vitest'
+import { useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The chat page under API Gateway's route throttle (scaled from 1,000/s to one message per
 // minute): a message over it is answered by the gateway, not the router, with a frame without
 // `type`; the page says it was not delivered instead of dropping it silently.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`chat page browser tests skipped: no Chromium. ${CHROMIUM_INSTALL}`)
+const pages = useGatewayPages({
+  skipped: 'chat page browser tests',
+  gateway: () => ({ stageThrottle: { rate: 1 / 60, burst: 1 } }),
+})
+const { errors, table: t } = pages
 
-const t = useTestTable()
-let gateway: Gateway
-let browser: Browser
-const outside: string[] = []
-const errors: string[] = []
-
-describe.skipIf(!executablePath)('the chat page over the route throttle', () => {
-  beforeAll(async () => {
-    gateway = await startGateway({
-      port: 0,
-      documentClient: t.documentClient,
-      tableName: t.tableName,
-      stageThrottle: { rate: 1 / 60, burst: 1 },
-    })
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the chat page over the route throttle', () => {
   it('tells the user a throttled message was not delivered', async () => {
-    const page = await openLoopbackPage(browser, 'pia', `${gateway.managementEndpoint}/`, { outside, errors })
+    const page = await pages.open('pia')
     await page.getByLabel('Name', { exact: true }).fill('pia')
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
     await page.getByLabel('Room', { exact: true }).fill('alpha')
@@ -51,7 +31,7 @@ describe.skipIf(!executablePath)('the chat page over the route throttle', () => 
       // The page's room-list refresh (every 5 s) may be throttled too on a slow machine.
       .first()
       .waitFor({ timeout: 15_000 })
-    expect(gateway.stats().throttled).toMatchObject({ routes: { sendMessage: 1 } })
+    expect(pages.gateway.stats().throttled).toMatchObject({ routes: { sendMessage: 1 } })
     expect((await t.repository().recentMessages('alpha')).map((m) => m.message)).toEqual([
       'first, within the burst',
     ])

@@ -1,30 +1,16 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium, type Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Gateway, startGateway } from '../../../../cli/gateway/startGateway.js'
-import { CHROMIUM_INSTALL, findChromium, openLoopbackPage } from '../../../support/chromium.js'
-import { useTestTable } from '../../../support/dynamo.js'
+import { describe, expect, it } from 'vitest'
+import { openLoopbackPage } from '../../../support/chromium.js'
+import { useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The operator view in a real browser, against the real gateway and handlers on dynalite:
 // two people join a room on the chat page, and /inspect shows the room with both of them.
-const executablePath = findChromium()
-if (!executablePath) console.warn(`operator view browser test skipped: no Chromium. ${CHROMIUM_INSTALL}`)
-
-const t = useTestTable()
-let gateway: Gateway
-let port: number
-let browser: Browser
-/** Requests to anywhere but the gateway, and page/console errors: each must stay empty. */
-const outside: string[] = []
-const errors: string[] = []
-
-function open(name: string, path: string): Promise<Page> {
-  return openLoopbackPage(browser, name, `http://127.0.0.1:${port}${path}`, { outside, errors })
-}
+const pages = useGatewayPages({ skipped: 'operator view browser test' })
+const { outside, errors, table: t } = pages
 
 async function joins(name: string, room: string) {
-  const page = await open(name, '/')
+  const page = await pages.open(name)
   await page.getByLabel('Name', { exact: true }).fill(name)
   await page.getByLabel('Room', { exact: true }).fill(room)
   await page.getByRole('button', { name: 'Join' }).click()
@@ -32,21 +18,11 @@ async function joins(name: string, room: string) {
   return page
 }
 
-describe.skipIf(!executablePath)('the operator view in Chromium', () => {
-  beforeAll(async () => {
-    gateway = await startGateway({ port: 0, documentClient: t.documentClient, tableName: t.tableName })
-    port = Number(new URL(gateway.url).port)
-    browser = await chromium.launch({ executablePath })
-  })
-  afterAll(async () => {
-    await browser?.close()
-    await gateway?.close()
-  })
-
+describe.skipIf(!pages.executablePath)('the operator view in Chromium', () => {
   it('lists a room two people joined; clicking it shows both members, with no errors and nothing beyond 127.0.0.1', async () => {
     await joins('ada', 'ops-room')
     await joins('bob', 'ops-room')
-    const operator = await open('operator', '/inspect')
+    const operator = await pages.open('operator', '/inspect')
     const rooms = operator.getByRole('table', { name: 'Rooms' })
     const room = rooms.getByRole('button', { name: 'ops-room', exact: true })
     await room.waitFor()
@@ -64,7 +40,7 @@ describe.skipIf(!executablePath)('the operator view in Chromium', () => {
     for (let i = 0; i < 7; i++) {
       await repository.subscribe({ roomName: 'big-room', connectionId: `big${i}=`, userName: `fan${i}` })
     }
-    const operator = await open('operator-large', '/inspect')
+    const operator = await pages.open('operator-large', '/inspect')
     const row = operator
       .getByRole('table', { name: 'Rooms' })
       .getByRole('row')
@@ -86,7 +62,7 @@ describe.skipIf(!executablePath)('the operator view in Chromium', () => {
     await repository.subscribe({ roomName: '..', connectionId: 'dots-a=', userName: 'poster' })
     await repository.subscribe({ roomName: '..', connectionId: 'dots-b=', userName: '.' })
     await repository.postMessage({ roomName: '..', connectionId: 'dots-a=', message: 'hello dots' })
-    const operator = await open('operator-dots', '/inspect')
+    const operator = await pages.open('operator-dots', '/inspect')
     await operator
       .getByRole('table', { name: 'Rooms' })
       .getByRole('button', { name: '..', exact: true })
@@ -115,13 +91,13 @@ describe.skipIf(!executablePath)('the operator view in Chromium', () => {
     </script>`
     const foreign = createServer((_request, response) => {
       response.writeHead(200, { 'content-type': 'text/html' })
-      response.end(attempt(gateway.url))
+      response.end(attempt(pages.gateway.url))
     })
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve))
     const { port: foreignPort } = foreign.address() as AddressInfo
     try {
       const watch = { outside, errors: [] as string[] }
-      const evil = await openLoopbackPage(browser, 'foreign', `http://127.0.0.1:${foreignPort}/`, watch)
+      const evil = await openLoopbackPage(pages.browser, 'foreign', `http://127.0.0.1:${foreignPort}/`, watch)
       await expect.poll(() => evil.title()).toBe('refused')
       expect(watch.errors.join('\n')).toContain('403')
       // The gateway's own chat page connects as before.
