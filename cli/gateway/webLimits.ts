@@ -3,9 +3,10 @@ import { CONTROL, DELIMITER, limits, MESSAGE_CONTROL } from '../../src/validatio
 /**
  * The chat page's `/limits.js`: the name and message rules of `src/validation.ts`, so the page
  * refuses what the server would refuse, in its words, before sending. Written from the imported
- * module when the gateway starts, not copied by the build: run from `cli/` (tsx, the tests) or
- * from `dist/`, the page gets the very constants the routes check with. Loaded before `chat.js`,
- * as `chatdbLimits`.
+ * module on the first request for `/limits.js` and kept from then on with the page's other files
+ * (`serveWebPage`), not copied by the build: run from `cli/` (tsx, the tests) or from `dist/`,
+ * the page gets the very constants the routes check with. Loaded before `chat.js` (a classic
+ * deferred script runs before a module script that follows it), as `chatdbLimits`.
  */
 export function chatLimitsScript(): string {
   const lengths = { roomName: limits.roomName, userName: limits.userName, message: limits.message }
