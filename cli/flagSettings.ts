@@ -12,8 +12,7 @@ import {
 import { isChatDbError } from '../src/errors.js'
 import { CliError } from './errors.js'
 import { AWS_IDLE_TIMEOUT_MS, AWS_MAX_CONNECTION_AGE_MS, parseLimit } from './gateway/connectionLifetime.js'
-import { DEFAULT_MAX_QUEUED_FRAMES } from './gateway/limits.js'
-import { AWS_ACCOUNT_THROTTLE, TEMPLATE_STAGE_THROTTLE } from './gateway/requestLimits.js'
+import { AWS_ACCOUNT_THROTTLE, DEFAULT_MAX_QUEUED_FRAMES, TEMPLATE_STAGE_THROTTLE } from './gateway/limits.js'
 
 /** A limit as `--idle-timeout` spells it (`parseLimit`): whole milliseconds, `Infinity` for `off`. */
 function duration(): Rule<number> {
@@ -30,6 +29,12 @@ function duration(): Rule<number> {
   }
 }
 
+/** What API Gateway takes for a throttle's rate, requests/s: a number above 0 (the flags add `off`). */
+const RATE = { min: 'positive' } as const
+const rateOrOff = decimal({ ...RATE, off: 'off' })
+/** And for its burst (the token bucket's size). */
+const burst = whole({ min: 1 })
+
 /**
  * The settings only the CLI has: the local gateway's (API Gateway's limits, which a deployment
  * sets in the template, not in a variable) and `migrate --lease-seconds`. The same shape and
@@ -43,26 +48,29 @@ export const CLI_SETTINGS = {
     default: DEFAULT_MAX_QUEUED_FRAMES,
     unit: 'frames',
   }),
+  // A throttle as the gateway takes it (`createTokenBucket`): no flag of its own, the four below.
+  throttleRate: setting({ rule: decimal(RATE), unit: 'requests/s' }),
+  throttleBurst: setting({ rule: burst, unit: 'requests' }),
   accountRate: setting({
-    rule: decimal({ min: 'positive', off: 'off' }),
+    rule: rateOrOff,
     flag: 'account-rate',
     default: AWS_ACCOUNT_THROTTLE.rate as number,
     unit: 'requests/s',
   }),
   accountBurst: setting({
-    rule: whole({ min: 1 }),
+    rule: burst,
     flag: 'account-burst',
     default: AWS_ACCOUNT_THROTTLE.burst as number,
     unit: 'requests',
   }),
   stageRate: setting({
-    rule: decimal({ min: 'positive', off: 'off' }),
+    rule: rateOrOff,
     flag: 'stage-rate',
     default: TEMPLATE_STAGE_THROTTLE.rate as number,
     unit: 'requests/s',
   }),
   stageBurst: setting({
-    rule: whole({ min: 1 }),
+    rule: burst,
     flag: 'stage-burst',
     default: TEMPLATE_STAGE_THROTTLE.burst as number,
     unit: 'requests',

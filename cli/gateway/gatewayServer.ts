@@ -6,7 +6,9 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
+import { checkValue } from '../../src/config/settings.js'
 import { MAX_OUTGOING_FRAME_BYTES } from '../../src/protocol/fitFrame.js'
+import { CLI_SETTINGS } from '../flagSettings.js'
 import { createUpgradeHandler, refuse } from './acceptUpgrade.js'
 import {
   AWS_IDLE_TIMEOUT_MS,
@@ -44,9 +46,7 @@ export { DEFAULT_MAX_QUEUED_FRAMES }
 export async function startGatewayServer(options: GatewayServerOptions): Promise<Gateway> {
   const { host = '127.0.0.1', log = () => {}, maxQueuedFrames = DEFAULT_MAX_QUEUED_FRAMES } = options
   const route = options.route ?? ((invocation) => log(routeLine(invocation)))
-  if (!Number.isInteger(maxQueuedFrames) || maxQueuedFrames < 0) {
-    throw new RangeError(`maxQueuedFrames must be a non-negative integer (got ${maxQueuedFrames})`)
-  }
+  checkValue(CLI_SETTINGS.maxQueuedFrames, maxQueuedFrames, 'maxQueuedFrames')
   const counts: GatewayCounts = {
     handledFrames: 0,
     droppedFrames: 0,

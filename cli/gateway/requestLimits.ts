@@ -1,19 +1,8 @@
-import { createTokenBucket, type ThrottleSetting, type TokenBucket } from './tokenBucket.js'
+import { AWS_ACCOUNT_THROTTLE, TEMPLATE_STAGE_THROTTLE } from './limits.js'
+import { checkThrottle, createTokenBucket, type ThrottleSetting, type TokenBucket } from './tokenBucket.js'
 
+export { AWS_ACCOUNT_THROTTLE, TEMPLATE_STAGE_THROTTLE } from './limits.js'
 export type { Throttle, ThrottleSetting } from './tokenBucket.js'
-
-/**
- * API Gateway's account-level throttle quota per Region, shared by every HTTP, REST and WebSocket
- * API and the WebSocket callback (`@connections`) APIs: 10,000 requests/s with a bucket of 5,000
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
- */
-export const AWS_ACCOUNT_THROTTLE = { rate: 10_000, burst: 5_000 } as const
-
-/**
- * The stage's default route throttle: the template's `StageThrottleRate`/`StageThrottleBurst`
- * defaults, which its `DefaultRouteSettings` apply to each route.
- */
-export const TEMPLATE_STAGE_THROTTLE = { rate: 1_000, burst: 500 } as const
 
 /** Which limit refused a request. */
 export type ThrottledBy = 'account' | 'stage'
@@ -54,8 +43,11 @@ export function createRequestLimits(options: RequestLimitsOptions = {}) {
   const { log, now = () => performance.now() } = options
   const bucket = (setting: ThrottleSetting) =>
     setting === 'off' ? NO_LIMIT : createTokenBucket(setting, now)
-  const stage = options.stage ?? TEMPLATE_STAGE_THROTTLE
-  const account = bucket(options.account ?? AWS_ACCOUNT_THROTTLE)
+  // Both checked now: a route's bucket is made at its first request, too late to refuse a bad one.
+  const checked = (setting: ThrottleSetting, name: string) =>
+    setting === 'off' ? setting : checkThrottle(setting, name)
+  const stage = checked(options.stage ?? TEMPLATE_STAGE_THROTTLE, 'stage')
+  const account = bucket(checked(options.account ?? AWS_ACCOUNT_THROTTLE, 'account'))
   const routes = new Map<string, TokenBucket>()
   const counts: ThrottleCounts = { routes: {}, managementCalls: 0 }
   let unlogged = 0

@@ -1,3 +1,6 @@
+import { checkValue } from '../../src/config/settings.js'
+import { CLI_SETTINGS } from '../flagSettings.js'
+
 /** A steady rate (requests per second) and a burst (the bucket's size), as API Gateway states its limits. */
 export interface Throttle {
   rate: number
@@ -14,12 +17,15 @@ export interface TokenBucket {
   take(): boolean
 }
 
-/** Why a throttle cannot be used, or undefined when it can: API Gateway's own constraints on the numbers. */
-export function throttleProblem({ rate, burst }: Throttle): string | undefined {
-  if (!Number.isFinite(rate) || rate <= 0)
-    return `a rate must be a positive number of requests per second (got ${rate})`
-  if (!Number.isInteger(burst) || burst < 1) return `a burst must be a whole number ≥ 1 (got ${burst})`
-  return undefined
+/**
+ * A throttle API Gateway would take (the rules of the CLI's rate and burst flags, without `off`);
+ * else `validation.option` naming the number: `stage.rate must be a positive number (got 0)`.
+ */
+export function checkThrottle({ rate, burst }: Throttle, name = 'throttle'): Throttle {
+  return {
+    rate: checkValue(CLI_SETTINGS.throttleRate, rate, `${name}.rate`),
+    burst: checkValue(CLI_SETTINGS.throttleBurst, burst, `${name}.burst`),
+  }
 }
 
 /**
@@ -35,9 +41,7 @@ export function createTokenBucket(
   throttle: Throttle,
   now: () => number = () => performance.now(),
 ): TokenBucket {
-  const problem = throttleProblem(throttle)
-  if (problem) throw new RangeError(problem)
-  const { rate, burst } = throttle
+  const { rate, burst } = checkThrottle(throttle)
   let tokens = burst
   let filledAt = now()
   const refill = () => {

@@ -63,6 +63,19 @@ describe('createRequestLimits', () => {
     expect(calls.filter(Boolean)).toHaveLength(4_500)
   })
 
+  it('refuses a bad throttle when created, naming it, before any route has a bucket', () => {
+    expect(() => createRequestLimits({ stage: { rate: 0, burst: 1 } })).toThrow(
+      expect.objectContaining({
+        code: 'validation.option',
+        message: 'stage.rate must be a positive number (got 0)',
+      }),
+    )
+    expect(() => createRequestLimits({ account: { rate: 1, burst: 0.5 } })).toThrow(
+      'account.burst must be a whole number ≥ 1 (got 0.5)',
+    )
+    expect(() => createRequestLimits({ account: 'off', stage: 'off' })).not.toThrow()
+  })
+
   it('turns either limit off', () => {
     const limits = createRequestLimits({ account: 'off', stage: 'off', now: () => 0 })
     for (let i = 0; i < 20_000; i++) expect(limits.admitRoute('sendMessage').kind).toBe('admitted')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createTokenBucket, throttleProblem } from '../../../cli/gateway/tokenBucket.js'
+import { checkThrottle, createTokenBucket } from '../../../cli/gateway/tokenBucket.js'
 
 /** A clock the test moves by hand (ms). */
 function fakeClock() {
@@ -63,18 +63,22 @@ describe('createTokenBucket', () => {
     expect(bucket.take()).toBe(true)
   })
 
-  it('refuses numbers API Gateway would not take', () => {
-    for (const throttle of [
-      { rate: 0, burst: 1 },
-      { rate: -1, burst: 1 },
-      { rate: Number.NaN, burst: 1 },
-      { rate: Infinity, burst: 1 },
-      { rate: 1, burst: 0 },
-      { rate: 1, burst: 1.5 },
-    ]) {
-      expect(throttleProblem(throttle)).toBeDefined()
-      expect(() => createTokenBucket(throttle)).toThrow(RangeError)
+  it('refuses numbers API Gateway would not take, as validation.option in the settings’ wording', () => {
+    for (const [throttle, message] of [
+      [{ rate: 0, burst: 1 }, 'throttle.rate must be a positive number (got 0)'],
+      [{ rate: -1, burst: 1 }, 'throttle.rate must be a positive number (got -1)'],
+      [{ rate: Number.NaN, burst: 1 }, 'throttle.rate must be a positive number (got NaN)'],
+      [{ rate: Infinity, burst: 1 }, 'throttle.rate must be a positive number (got Infinity)'],
+      [{ rate: 1, burst: 0 }, 'throttle.burst must be a whole number ≥ 1 (got 0)'],
+      [{ rate: 1, burst: 1.5 }, 'throttle.burst must be a whole number ≥ 1 (got 1.5)'],
+    ] as const) {
+      const refusal = { name: 'ChatDbError', code: 'validation.option', message }
+      expect(() => checkThrottle(throttle)).toThrow(expect.objectContaining(refusal))
+      expect(() => createTokenBucket(throttle)).toThrow(expect.objectContaining(refusal))
     }
-    expect(throttleProblem({ rate: 0.5, burst: 1 })).toBeUndefined()
+    expect(checkThrottle({ rate: 0.5, burst: 1 }, 'stage')).toStrictEqual({ rate: 0.5, burst: 1 })
+    expect(() => checkThrottle({ rate: 1, burst: 0 }, 'stage')).toThrow(
+      'stage.burst must be a whole number ≥ 1 (got 0)',
+    )
   })
 })

@@ -107,6 +107,19 @@ describe('startGatewayServer', () => {
       return { gateway, events, routes, release }
     }
 
+    it('refuses a limit below 0 or not whole, in the settings’ wording, before it listens', async () => {
+      for (const [limit, shown] of [
+        [-1, '-1'],
+        [1.5, '1.5'],
+        [Number.NaN, 'NaN'],
+      ] as const) {
+        await expect(heldGateway(limit)).rejects.toMatchObject({
+          code: 'validation.option',
+          message: `maxQueuedFrames must be a whole number ≥ 0 (got ${shown})`,
+        })
+      }
+    })
+
     const until = async (condition: () => boolean) => {
       while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5))
     }
