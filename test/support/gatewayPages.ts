@@ -29,6 +29,8 @@ export interface GatewayPages {
   readonly errors: string[]
   /** A page of its own browser context, named `name` in `errors`, opened at the gateway's `path`. */
   open(name: string, path?: string): Promise<Page>
+  /** The chat page opened for `name`: its Name field filled. */
+  person(name: string): Promise<Page>
   /**
    * Closes the gateway, runs `whileDown`, starts it again on the same port and waits until each of
    * `pages` says it is connected. The reconnects the browser logs as refused meanwhile are expected.
@@ -46,6 +48,13 @@ export const members = (page: Page) =>
 
 /** The chat page's log, as text. */
 export const logText = (page: Page) => page.getByRole('log').textContent()
+
+/** Joins `room` from the chat page's Room field, and waits until the room's view shows (its `subscribed` arrived). */
+export async function join(page: Page, room: string) {
+  await page.getByLabel('Room', { exact: true }).fill(room)
+  await page.getByRole('button', { name: 'Join' }).click()
+  await page.getByRole('heading', { name: room, exact: true }).waitFor()
+}
 
 /** Types `text` into the chat page's Message field and sends it with the button (or Enter). */
 export async function say(page: Page, text: string, { enter = false } = {}) {
@@ -92,6 +101,15 @@ export function useGatewayPages(options: GatewayPagesOptions): GatewayPages {
     return value
   }
 
+  const open = (name: string, path = '/') => {
+    const base = running(gateway, 'gateway').managementEndpoint
+    return openLoopbackPage(running(browser, 'browser'), name, `${base}${path}`, {
+      outside,
+      errors,
+      expected: (text) => restarting && /WebSocket connection to .* failed/.test(text),
+    })
+  }
+
   beforeAll(async () => {
     if (!executablePath) return
     await options.setUp?.()
@@ -115,13 +133,11 @@ export function useGatewayPages(options: GatewayPagesOptions): GatewayPages {
     },
     outside,
     errors,
-    open(name, path = '/') {
-      const base = running(gateway, 'gateway').managementEndpoint
-      return openLoopbackPage(running(browser, 'browser'), name, `${base}${path}`, {
-        outside,
-        errors,
-        expected: (text) => restarting && /WebSocket connection to .* failed/.test(text),
-      })
+    open,
+    async person(name) {
+      const page = await open(name)
+      await page.getByLabel('Name', { exact: true }).fill(name)
+      return page
     },
     async restart(pages, whileDown) {
       restarting = true

@@ -1,22 +1,13 @@
 import type { Page } from 'playwright-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { logText, members, say, useGatewayPages } from '../../../support/gatewayPages.js'
+import { join as joinRoom, logText, members, say, useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The chat page in a real browser, against the real gateway and handlers on dynalite.
 const pages = useGatewayPages({ skipped: 'chat page browser tests' })
 const { outside, errors } = pages
 
-async function person(name: string): Promise<Page> {
-  const page = await pages.open(name)
-  await page.getByLabel('Name', { exact: true }).fill(name)
-  return page
-}
-
 async function join(page: Page, room: string) {
-  await page.getByLabel('Room', { exact: true }).fill(room)
-  await page.getByRole('button', { name: 'Join' }).click()
-  // The room's view shows once its `subscribed` frame arrived.
-  await page.getByRole('heading', { name: room, exact: true }).waitFor()
+  await joinRoom(page, room)
   await expect.poll(() => members(page), { timeout: 10_000 }).not.toEqual([])
 }
 
@@ -26,8 +17,8 @@ describe.skipIf(!pages.executablePath)('the chat page in Chromium', () => {
   let carol: Page
 
   beforeAll(async () => {
-    ada = await person('ada')
-    bob = await person('bob')
+    ada = await pages.person('ada')
+    bob = await pages.person('bob')
   })
 
   it('lets two people in one room exchange messages both ways', async () => {
@@ -44,7 +35,7 @@ describe.skipIf(!pages.executablePath)('the chat page in Chromium', () => {
   })
 
   it('shows a third person the room in the Rooms list; clicking it joins with the history', async () => {
-    carol = await person('carol')
+    carol = await pages.person('carol')
     const rooms = carol.getByRole('list', { name: 'Rooms' })
     await rooms.getByRole('button', { name: 'lobby' }).click()
     await expect.poll(() => members(carol), { timeout: 10_000 }).toEqual(['ada', 'bob', 'carol'])

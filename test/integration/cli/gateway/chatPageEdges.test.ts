@@ -34,9 +34,8 @@ const pages = useGatewayPages({
 const { outside, errors, table: t } = pages
 
 async function person(name: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const page = await pages.open(name)
+  const page = await pages.person(name)
   await page.setViewportSize(viewport)
-  await page.getByLabel('Name', { exact: true }).fill(name)
   await connected(page)
   return page
 }

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { inspectRoom } from '../../../../src/admin/inspectRoom.js'
 import type { ChatMessageFrame, ServerFrame } from '../../../../src/protocol/frames.js'
-import { members, useGatewayPages } from '../../../support/gatewayPages.js'
+import { join, members, useGatewayPages } from '../../../support/gatewayPages.js'
 import { connectClient } from '../../../support/wsClient.js'
 
 // The chat page told that its room is large (docs/protocol.md, "Large rooms"), in Chromium, on
@@ -22,18 +22,6 @@ const more = async (page: Page) => {
   return (await element.isVisible()) ? element.textContent() : undefined
 }
 const messages = (page: Page) => page.getByRole('log').locator('.text').allTextContents()
-
-async function open(name: string): Promise<Page> {
-  const page = await pages.open(name)
-  await page.getByLabel('Name', { exact: true }).fill(name)
-  return page
-}
-
-async function join(page: Page, room: string) {
-  await page.getByLabel('Room', { exact: true }).fill(room)
-  await page.getByRole('button', { name: 'Join' }).click()
-  await page.getByRole('heading', { name: room, exact: true }).waitFor()
-}
 
 /** The connection the gateway gave `userName` in `room`, read from the table as `chatdb inspect room` does. */
 async function connectionOf(room: string, userName: string): Promise<string> {
@@ -69,7 +57,7 @@ const message = (id: string, time: number, text: string): ChatMessageFrame => ({
 
 describe.skipIf(!pages.executablePath)('the chat page in a large room', () => {
   it('counts a small room’s members from its list, as they join and leave', async () => {
-    const ada = await open('ada')
+    const ada = await pages.person('ada')
     await join(ada, 'lobby')
     await expect.poll(() => count(ada), { timeout: 10_000 }).toBe('1 member')
     const bob = await connectClient(pages.gateway.url)
@@ -84,7 +72,7 @@ describe.skipIf(!pages.executablePath)('the chat page in a large room', () => {
   })
 
   it('shows the count, the sample with "and N more", and each message once in (time, id) order', async () => {
-    const ada = await open('ada')
+    const ada = await pages.person('ada')
     await join(ada, 'arena')
     const connectionId = await connectionOf('arena', 'ada')
     const t0 = Date.UTC(2026, 10, 27, 9, 0, 0)
@@ -132,7 +120,7 @@ describe.skipIf(!pages.executablePath)('the chat page in a large room', () => {
   })
 
   it('applies a message and a roomStats that overtook the room’s state once the state is there', async () => {
-    const cy = await open('cy')
+    const cy = await pages.person('cy')
     // The page's socket, routed through the test: the gateway's `subscribed` answer is held back
     // while a fan-out's newMessage and a roomStats reach the page first.
     const overtaking: ServerFrame[] = [

@@ -36,8 +36,7 @@ async function say(roomName: string, message: string) {
 
 describe.skipIf(!pages.executablePath)('the chat page after an idle timeout', () => {
   it('reconnects after the 1001 close, is back in both rooms with their history, and hears a later message', async () => {
-    const page = await pages.open('pia')
-    await page.getByLabel('Name', { exact: true }).fill('pia')
+    const page = await pages.person('pia')
     await expect.poll(() => status(page), { timeout: 15_000 }).toBe('connected')
     await join(page, 'alpha')
     await page.getByLabel('Message', { exact: true }).fill('before the timeout')

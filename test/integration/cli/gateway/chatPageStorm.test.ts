@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { members, useGatewayPages } from '../../../support/gatewayPages.js'
+import { join, members, useGatewayPages } from '../../../support/gatewayPages.js'
 import { connectClient } from '../../../support/wsClient.js'
 
 // The chat page told of a coalesced burst of departures (`usersUnsubscribed`), in Chromium,
@@ -13,11 +13,8 @@ const { outside, errors } = pages
 
 describe.skipIf(!pages.executablePath)('the chat page in a $disconnect storm', () => {
   it('drops every name of a usersUnsubscribed frame from the Members list', async () => {
-    const ada = await pages.open('ada')
-    await ada.getByLabel('Name', { exact: true }).fill('ada')
-    await ada.getByLabel('Room', { exact: true }).fill('crowd')
-    await ada.getByRole('button', { name: 'Join' }).click()
-    await ada.getByRole('heading', { name: 'crowd', exact: true }).waitFor()
+    const ada = await pages.person('ada')
+    await join(ada, 'crowd')
     const names = ['bob', 'cy', 'w1', 'w2', 'w3', 'w4']
     const clients = await Promise.all(names.map(() => connectClient(pages.gateway.url)))
     for (const [i, client] of clients.entries()) {

@@ -12,8 +12,7 @@ const { errors, table: t } = pages
 
 describe.skipIf(!pages.executablePath)('the chat page over the route throttle', () => {
   it('tells the user a throttled message was not delivered', async () => {
-    const page = await pages.open('pia')
-    await page.getByLabel('Name', { exact: true }).fill('pia')
+    const page = await pages.person('pia')
     await expect.poll(() => page.getByRole('status').textContent(), { timeout: 15_000 }).toBe('connected')
     await page.getByLabel('Room', { exact: true }).fill('alpha')
     await page.getByRole('button', { name: 'Join' }).click()

@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { openLoopbackPage } from '../../../support/chromium.js'
-import { useGatewayPages } from '../../../support/gatewayPages.js'
+import { join, useGatewayPages } from '../../../support/gatewayPages.js'
 
 // The operator view in a real browser, against the real gateway and handlers on dynalite:
 // two people join a room on the chat page, and /inspect shows the room with both of them.
@@ -10,11 +10,8 @@ const pages = useGatewayPages({ skipped: 'operator view browser test' })
 const { outside, errors, table: t } = pages
 
 async function joins(name: string, room: string) {
-  const page = await pages.open(name)
-  await page.getByLabel('Name', { exact: true }).fill(name)
-  await page.getByLabel('Room', { exact: true }).fill(room)
-  await page.getByRole('button', { name: 'Join' }).click()
-  await page.getByRole('heading', { name: room, exact: true }).waitFor()
+  const page = await pages.person(name)
+  await join(page, room)
   return page
 }
 
