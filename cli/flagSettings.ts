@@ -29,11 +29,24 @@ function duration(): Rule<number> {
   }
 }
 
-/** What API Gateway takes for a throttle's rate, requests/s: a number above 0 (the flags add `off`). */
+/** What API Gateway takes for a throttle: a rate above 0 requests/s, a whole burst (the bucket's size) from 1. */
 const RATE = { min: 'positive' } as const
-const rateOrOff = decimal({ ...RATE, off: 'off' })
-/** And for its burst (the token bucket's size). */
-const burst = whole({ min: 1 })
+const BURST = whole({ min: 1 })
+
+/** A throttle's flags: `--<name>-rate` (or `off`) and `--<name>-burst`, with `defaults`. */
+function throttleFlags(name: 'account' | 'stage', defaults: { rate: number; burst: number }) {
+  return {
+    rate: setting({
+      rule: decimal({ ...RATE, off: 'off' }),
+      flag: `${name}-rate`,
+      default: defaults.rate,
+      unit: 'requests/s',
+    }),
+    burst: setting({ rule: BURST, flag: `${name}-burst`, default: defaults.burst, unit: 'requests' }),
+  }
+}
+const account = throttleFlags('account', AWS_ACCOUNT_THROTTLE)
+const stage = throttleFlags('stage', TEMPLATE_STAGE_THROTTLE)
 
 /**
  * The settings only the CLI has: the local gateway's (API Gateway's limits, which a deployment
@@ -48,33 +61,13 @@ export const CLI_SETTINGS = {
     default: DEFAULT_MAX_QUEUED_FRAMES,
     unit: 'frames',
   }),
-  // A throttle as the gateway takes it (`createTokenBucket`): no flag of its own, the four below.
+  // A throttle as the gateway takes it (`checkThrottle`): no flag of its own, the four below.
   throttleRate: setting({ rule: decimal(RATE), unit: 'requests/s' }),
-  throttleBurst: setting({ rule: burst, unit: 'requests' }),
-  accountRate: setting({
-    rule: rateOrOff,
-    flag: 'account-rate',
-    default: AWS_ACCOUNT_THROTTLE.rate as number,
-    unit: 'requests/s',
-  }),
-  accountBurst: setting({
-    rule: burst,
-    flag: 'account-burst',
-    default: AWS_ACCOUNT_THROTTLE.burst as number,
-    unit: 'requests',
-  }),
-  stageRate: setting({
-    rule: rateOrOff,
-    flag: 'stage-rate',
-    default: TEMPLATE_STAGE_THROTTLE.rate as number,
-    unit: 'requests/s',
-  }),
-  stageBurst: setting({
-    rule: burst,
-    flag: 'stage-burst',
-    default: TEMPLATE_STAGE_THROTTLE.burst as number,
-    unit: 'requests',
-  }),
+  throttleBurst: setting({ rule: BURST, unit: 'requests' }),
+  accountRate: account.rate,
+  accountBurst: account.burst,
+  stageRate: stage.rate,
+  stageBurst: stage.burst,
   idleTimeoutMs: setting({
     rule: duration(),
     flag: 'idle-timeout',
