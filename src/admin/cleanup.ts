@@ -34,9 +34,10 @@ export async function cleanupConnection(
   const removed = await repository.removeConnection(connectionId)
   // The subscriptions are gone; a room that could not be settled fails the run, and
   // `chatdb cleanup rooms` (reconcileRooms) settles its listing.
-  const failed = removed.find((r) => r.error !== undefined)
-  if (failed) throw failed.error
-  const rooms = removed.map(({ roomName, userName, transition }) => ({ roomName, userName, transition }))
+  const rooms = removed.map((r) => {
+    if (r.layout === 'unknown') throw r.error
+    return { roomName: r.roomName, userName: r.userName, transition: r.transition }
+  })
   return { connectionId, subscriptions: removed.length, rooms, dryRun }
 }
 

@@ -5,7 +5,7 @@ import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { conditionHeld } from './conditionalCheck.js'
-import { createLargeRooms, type LargeRoomSnapshot } from './largeRooms.js'
+import { createLargeRoomReads, type LargeRoomSnapshot } from './largeRoomReads.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
@@ -56,7 +56,7 @@ export function createRoomUpkeep(options: {
   /** Default: the entities' table's client and name. */
   documentClient?: DynamoDBDocumentClient
   tableName?: string
-  /** The exact read of a large room (every partition, guard first); default {@link createLargeRooms}'s. */
+  /** The exact read of a large room (every partition, guard first); default {@link createLargeRoomReads}'s. */
   readLarge?: (roomName: string, shards: number) => Promise<LargeRoomSnapshot>
   /** Told of every large room a settle meets (the repository remembers it). */
   onLarge?: (roomName: string, shards: number) => void
@@ -69,7 +69,7 @@ export function createRoomUpkeep(options: {
   const documentClient = options.documentClient ?? RoomStateEntity.table.getDocumentClient()
   const tableName = options.tableName ?? RoomStateEntity.table.getName()
   const readLarge =
-    options.readLarge ?? createLargeRooms({ documentClient, tableName, readSnapshot }).readLarge
+    options.readLarge ?? createLargeRoomReads({ documentClient, tableName, readSnapshot }).readLarge
 
   /** The guard with the claimed state, carrying a large room's `shards` (marking bumps `version`, so no claim read before it lands). */
   async function claim(current: RoomState | undefined, next: RoomState): Promise<boolean> {
