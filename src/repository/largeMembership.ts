@@ -62,6 +62,34 @@ export function createLargeMembership(context: RepositoryContext) {
     return [...names].sort().slice(0, LARGE_ROOM_SAMPLE)
   }
 
+  /**
+   * Takes back a join's shard write when the connection is a member from before (its
+   * subscription is in the base partition, where it stays). A repair that read the shard
+   * meanwhile counted that write:
+   *
+   *     join J                                   repair R
+   *     reads repairs r; writes its shard item
+   *                                              reads the shard: counter (token t), J's item
+   *     deletes its item
+   *                                              sets the counter to what it read: one high
+   *
+   * So J moves the counter's token on after its delete (R's write then fails, if it is still to
+   * come), and learns from the repairs it returns whether a repair landed since it read r: then
+   * it counts itself out (low, at worst, if that repair did not count it).
+   */
+  async function withdraw(
+    roomName: string,
+    shard: number,
+    shardKey: { pk: string; sk: string },
+    attempt: string,
+    repairsSeen: number,
+  ): Promise<void> {
+    if (!(await writes.deleteOwnWrite(shardKey, attempt))) return
+    if ((await largeRooms.touchCount(roomName, shard)) !== repairsSeen) {
+      await largeRooms.adjustCount(roomName, shard, -1)
+    }
+  }
+
   return {
     /**
      * Subscribes a connection to a large room: a conditional PutItem on its shard, the guard and
@@ -157,34 +185,6 @@ export function createLargeMembership(context: RepositoryContext) {
       const member = items.find((item) => writes.isSubscription(item))
       return member?.userName as string | undefined
     },
-  }
-
-  /**
-   * Takes back a join's shard write when the connection is a member from before (its
-   * subscription is in the base partition, where it stays). A repair that read the shard
-   * meanwhile counted that write:
-   *
-   *     join J                                   repair R
-   *     reads repairs r; writes its shard item
-   *                                              reads the shard: counter (token t), J's item
-   *     deletes its item
-   *                                              sets the counter to what it read: one high
-   *
-   * So J moves the counter's token on after its delete (R's write then fails, if it is still to
-   * come), and learns from the repairs it returns whether a repair landed since it read r: then
-   * it counts itself out (low, at worst, if that repair did not count it).
-   */
-  async function withdraw(
-    roomName: string,
-    shard: number,
-    shardKey: { pk: string; sk: string },
-    attempt: string,
-    repairsSeen: number,
-  ): Promise<void> {
-    if (!(await writes.deleteOwnWrite(shardKey, attempt))) return
-    if ((await largeRooms.touchCount(roomName, shard)) !== repairsSeen) {
-      await largeRooms.adjustCount(roomName, shard, -1)
-    }
   }
 }
 

@@ -25,8 +25,7 @@ const newAttempt = () => randomBytes(9).toString('base64url')
  * What an unsubscribe answers (`unsubscribed`, `userName`), from the item its departure write
  * found at the key it left (`itemBefore`).
  */
-function unsubscribedAnswer(itemBefore: SavedItem | undefined, attempt: string, subscriptionEntity: string) {
-  const wasSubscribed = itemBefore?.[ENTITY_ATTRIBUTE] === subscriptionEntity
+function unsubscribedAnswer(itemBefore: SavedItem | undefined, wasSubscribed: boolean, attempt: string) {
   // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
   // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
   const unsubscribed =
@@ -207,7 +206,7 @@ export function createMembership(context: RepositoryContext) {
       const attempt = input.attempt ?? newAttempt()
       const left = { roomName, connectionId, attempt }
       const answerOf = (itemBefore: SavedItem | undefined) =>
-        unsubscribedAnswer(itemBefore, attempt, Subscription.entityName)
+        unsubscribedAnswer(itemBefore, writes.isSubscription(itemBefore), attempt)
       const remembered = layouts.remembered(roomName)
       if (remembered?.kind === 'large') {
         const { itemBefore, transition } = await large.unsubscribe(left, remembered.shards)

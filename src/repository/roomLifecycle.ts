@@ -3,50 +3,69 @@
  * empties or is left; docs/data-model.md ("Rooms without transactions", "Large rooms") has the
  * proofs and the request counts.
  *
- * States (the guard, RoomState `Subscription|<room>` `#room`, holds them: `listed`, `version`,
- * and `shards` once large). The layout part is a {@link RoomLayout}, read once per operation:
+ * **States.** The guard (RoomState, `Subscription|<room>` `#room`) holds them: `listed`,
+ * `version` (moved on by every change) and, once large, `shards`. The layout part is a
+ * {@link RoomLayout}, read once per operation (remembered once large, or told by the room's
+ * first read) and passed down; results carry it as `layout: 'small' | 'large'`.
  *
  *     absent ──created──► small·listed ⇄ small·unlisted        (listed iff it has subscribers)
  *                              │ grown (the subscribe that reaches `largeRoomThreshold`)
  *                              ▼
  *                         large·listed ⇄ large·unlisted        (large for good: no way back)
  *
- * Transitions, and the write that makes each:
+ * **Transitions, and the write that makes each.**
  *
- * - **created / reactivated / emptied** (listing): a claim, a PutItem of the guard conditioned on
- *   the `version` read, then the listing records put and deleted (`roomUpkeep.ts`: `claim`,
+ * - *created / reactivated / emptied* (the listing): a claim, a PutItem of the guard conditioned
+ *   on the `version` read, then the listing records put and deleted (`roomUpkeep.ts`: `claim`,
  *   `apply`). The settle loop reads the room again after every claim it won and ends only on a
  *   read that needs no claim, so the last claim is followed by a read that agreed with the room.
- *   A small room is read with one consistent Query ({@link RoomLifecycle.settleSmall}); a large one
- *   exactly, base partition (guard) first then every shard (`settleLarge`), and only when a joiner
- *   finds it unlisted ({@link RoomLifecycle.settleLargeIfUnlisted}) or its counters say it may be
- *   empty ({@link RoomLifecycle.countDeparture}).
- * - **grown** (small → large): {@link markLarge}. The base counter is created (`if_not_exists`,
+ *   A small room is read with one consistent Query (`settleSmall`); a large one exactly, base
+ *   partition (guard) first then every shard (`settleLarge`), and only when a joiner finds it
+ *   unlisted (`settleLargeIfUnlisted`) or its counters say it may be empty (`countDeparture`).
+ * - *grown* (small → large): {@link markLarge}. The base counter is created (`if_not_exists`,
  *   the members the crosser saw), then the guard gets `shards` and `version + 1` on condition
  *   `attribute_exists(version) AND attribute_not_exists(shards)`, then the base partition is read
  *   once more and its counter repaired.
  *
- * What a racing writer sees:
+ * **What happens when a connection…**
+ *
+ * - *joins a room it does not know large*: it writes its subscription into the base partition,
+ *   reads the room (one Query) and switches on the layout that read shows. Small: the room is
+ *   settled (`settleSmall`), and if it now has `largeRoomThreshold` members this subscribe makes
+ *   it large (`grow`): the members stay in the base partition, and the answer is a large room's.
+ *   Large (another process made it so): `moveToShard`, then it joins as below.
+ * - *joins a large room*: it writes into its shard (`fnv1a(connection) mod shards`), reads the
+ *   guard and every counter, counts itself in, and settles the room if the guard says unlisted.
+ * - *leaves* (unsubscribe, `$disconnect`, a gone connection): small, its subscription becomes a
+ *   departure (or is deleted) and the room read after it is settled: emptied when it was the last.
+ *   Large, its partition's counter goes down (`countDeparture`), and only when the counters say the
+ *   room may be empty is it read exactly and settled. A large room never shrinks back to small.
+ *
+ * **What a racing writer sees.**
  *
  * - Two crossings at once (even with different `largeRoomShards`): one marking lands, the other
  *   fails its condition and reads the guard (GetItem): both answer the same layout.
  * - A listing claim read before the marking fails (the marking moved `version` on) and reads
  *   again, so no claim puts the guard back without `shards`; a claim after it carries `shards`.
- * - A subscribe that read the room small wrote into the base partition; its read after the write
- *   shows the room large: it takes its write back and joins its shard ({@link RoomLifecycle.moveToShard}),
- *   counting itself out of the base partition when it wrote within `MARKING_WINDOW_MS` of the
- *   marking (the marking may have counted it). An unsubscribe that read it small counts its
- *   departure from the base partition, or leaves its shard (`largeMembership.ts`).
+ *   A small room's settle whose read after a claim shows the room large hands on to `settleLarge`.
+ * - A subscribe that read the room small but whose read after its write shows it large takes its
+ *   base write back and joins its shard (`moveToShard`), counting itself out of the base
+ *   partition when it wrote within `MARKING_WINDOW_MS` of the marking (the marking may have
+ *   counted it). An unsubscribe that read it small counts its departure out of the base
+ *   partition, or leaves its shard (`largeMembership.ts`).
  * - A subscribe that read it just before the marking stays in the base partition uncounted: the
  *   count errs low, which costs an exact read and never hides an empty room.
- * - A joiner of a large room reads the guard after its write and settles when it is unlisted; the
- *   last leaver reads the counters, and the room exactly when they are near 0. Together with the
- *   settle loop, a large room is listed iff it has subscribers at rest.
+ * - A settler's claim may land after a member joined a partition it had already read:
+ *
+ *       leaver L reads guard v, every shard: empty     joiner J writes shard 3
+ *                                                      J reads the guard: listed (v) → nothing to do
+ *       L claims v+1 (not listed), applies             ← unlisted with J in it
+ *       L reads the room again: J is there → claims v+2 (listed), applies, reads: agrees → done
  *
  * Who does what: `membership.ts` (subscribe, unsubscribe) and `connections.ts` (`$disconnect`)
  * read the layout and drive these transitions; `largeMembership.ts` joins and leaves a large
- * room by key; `roomUpkeep.ts` claims and applies; `largeRoomReads.ts` and `largeRoomCounters.ts`
- * read and count the partitions.
+ * room by key; `roomUpkeep.ts` claims, applies and loops; `largeRoomReads.ts` and
+ * `largeRoomCounters.ts` read and count the partitions.
  */
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import { SUBSCRIBER_COUNT_ENTITY } from '../entities/index.js'

@@ -6,6 +6,7 @@ import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { conditionHeld } from './conditionalCheck.js'
 import { createLargeRoomReads, type LargeRoomSnapshot } from './largeRoomReads.js'
+import { layoutOf } from './roomLayout.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
@@ -25,7 +26,9 @@ export function transitionFor({
 }
 
 /**
- * Keeps "a room is listed iff it has subscribers" true without transactions.
+ * Keeps "a room is listed iff it has subscribers" true without transactions: the listing
+ * transitions (created, reactivated, emptied) of a room's state machine, whose whole picture,
+ * the crossing from small to large included, is in `roomLifecycle.ts`.
  *
  * The room's listing record has its state in its key (`true|…` / `false|…`), so a change of
  * state is a put of one key and a delete of the other: two writes that concurrent callers can
@@ -133,7 +136,9 @@ export function createRoomUpkeep(options: {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const { state, roomName } = current
       // A large room's base partition is not the room: only an exact read of every partition is.
-      if (state?.shards !== undefined) return (await settleLarge(roomName, state.shards)) ?? made
+      // (The room may have been marked large since the caller read it: each read tells its layout.)
+      const layout = layoutOf(state)
+      if (layout.kind === 'large') return (await settleLarge(roomName, layout.shards)) ?? made
       const transition = transitionFor(current)
       if (!transition) return made
       const next: RoomState = {
