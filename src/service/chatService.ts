@@ -9,13 +9,12 @@ import type {
 } from '../protocol/actions.js'
 import { parseAction } from '../protocol/actions.js'
 import { badRequest } from '../protocol/errorFrame.js'
-import { fitRoomListFrame, fitSubscribedFrame } from '../protocol/fitFrame.js'
+import { fitRoomListFrame } from '../protocol/fitFrame.js'
 import type { RoomListFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
 import type { ChatMessage, RemovedSubscription } from '../repository/types.js'
-import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import { assertConnectionId } from '../validation.js'
-import { departureDeliveries, largeRoomState } from './roomFrames.js'
+import { departureDeliveries, largeRoomState, smallRoomJoinDeliveries } from './roomFrames.js'
 import { createRoomStatsAnnouncer } from './roomStatsAnnouncer.js'
 import { createRouteRunner } from './routeRunner.js'
 import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
@@ -175,18 +174,7 @@ export function createChatService(options: ChatServiceOptions) {
           if (result.subscribed) await announceRoomStats(roomName, result.shards, result.subscriberCount)
           return
         }
-        const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
-        const state = fitSubscribedFrame({
-          type: 'subscribed',
-          roomName,
-          users: userNamesOf(result.subscribers),
-          messages,
-        })
-        const deliveries: Delivery[] = [{ connectionId, frame: state }]
-        if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
-          const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
-          for (const other of others) deliveries.push({ connectionId: other.connectionId, frame: joined })
-        }
+        const deliveries = smallRoomJoinDeliveries(roomName, connectionId, result, messages)
         await broadcaster.post(deliveries)
         if (result.unfinished) {
           // Done; if the mark stays, the next subscribe only announces the name once more.

@@ -1,7 +1,8 @@
 import { fitSubscribedFrame, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
-import type { ChatMessageFrame, SubscribedFrame } from '../protocol/frames.js'
+import type { ChatMessageFrame, ServerFrame, SubscribedFrame } from '../protocol/frames.js'
 import { departureFrames } from '../protocol/presenceFrames.js'
-import type { LargeRoomView, RemovedSubscription } from '../repository/types.js'
+import type { LargeRoomView, RemovedSubscription, SubscribeResult } from '../repository/types.js'
+import { announcesJoin, userNamesOf } from '../repository/userNames.js'
 import type { Delivery } from './types.js'
 
 /**
@@ -24,6 +25,30 @@ export function largeRoomState(
     users: (fitted.truncated?.users ?? 0) + beyondSample,
   }
   return truncated.messages === 0 && truncated.users === 0 ? fitted : { ...fitted, truncated }
+}
+
+/**
+ * A small room's subscribe: the room state (every name, the recent messages) for the subscriber,
+ * and `userSubscribed` for the others when this subscription (or the one a failed request left
+ * unfinished) brings its user name into the room (`announcesJoin`).
+ */
+export function smallRoomJoinDeliveries(
+  roomName: string,
+  connectionId: string,
+  result: Extract<SubscribeResult, { layout: 'small' }>,
+  messages: ChatMessageFrame[],
+): Delivery[] {
+  const users = userNamesOf(result.subscribers)
+  const state = fitSubscribedFrame({ type: 'subscribed', roomName, users, messages })
+  const deliveries: Delivery[] = [{ connectionId, frame: state }]
+  if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
+    const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
+    for (const other of result.subscribers) {
+      if (other.connectionId !== connectionId)
+        deliveries.push({ connectionId: other.connectionId, frame: joined })
+    }
+  }
+  return deliveries
 }
 
 /**
