@@ -1,6 +1,7 @@
 import { ChatDbError } from '../errors.js'
 import { sortableTime } from '../keys.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
+import { layoutOf } from '../repository/roomLayout.js'
 import { createRoomUpkeep, transitionFor } from '../repository/roomUpkeep.js'
 import type { TableStore } from '../repository/tableStore.js'
 import type { RoomTransition } from '../repository/types.js'
@@ -34,9 +35,10 @@ export async function cleanupConnection(
   const removed = await repository.removeConnection(connectionId)
   // The subscriptions are gone; a room that could not be settled fails the run, and
   // `chatdb cleanup rooms` (reconcileRooms) settles its listing.
-  const failed = removed.find((r) => r.error !== undefined)
-  if (failed) throw failed.error
-  const rooms = removed.map(({ roomName, userName, transition }) => ({ roomName, userName, transition }))
+  const rooms = removed.map((r) => {
+    if (r.layout === 'unknown') throw r.error
+    return { roomName: r.roomName, userName: r.userName, transition: r.transition }
+  })
   return { connectionId, subscriptions: removed.length, rooms, dryRun }
 }
 
@@ -147,16 +149,17 @@ export async function reconcileRooms(
   const { names, listings } = await store.roomRecords()
   const { readable, unreadable } = sortOutRooms([...names].sort())
   const changes = await mapWithConcurrency(readable, concurrency, async (roomName) => {
-    const held = listings.get(roomName) ?? []
-    const misplaced = held.filter((record) => !record.placed)
+    const records = listings.get(roomName) ?? []
+    const misplaced = records.filter((record) => !record.placed)
     // After the room's own record is right: delete the misplaced ones (each only if unchanged).
     const relocate = async () => {
       if (dryRun) return
       for (const record of misplaced) await store.deleteRoomListing(roomName, record)
     }
     const base = await repository.roomSnapshot(roomName)
+    const layout = layoutOf(base.state)
     // A large room's base partition is not the room: read it whole (repairing its counters).
-    const large = base.state?.shards === undefined ? undefined : await readLarge(roomName)
+    const large = layout.kind === 'large' ? await readLarge(roomName) : undefined
     const snapshot = large ?? base
     const { state } = snapshot
     const counters = large?.countersRepaired ? { countersRepaired: large.countersRepaired } : {}
@@ -171,11 +174,11 @@ export async function reconcileRooms(
     // The records come from the Scan, the guard from a later read: if the room moved on in
     // between, this "repair" rewrites what its last writer wrote, which `apply`'s version
     // conditions make harmless.
-    const placed = held.filter((record) => record.placed)
+    const placed = records.filter((record) => record.placed)
     // Marking a room large moves its guard's version on (so no claim read before it lands) and
     // leaves its record as it was: a large room's record may be older, never newer, and still right.
     const versionAgrees = (version: number) =>
-      state?.shards === undefined ? version === state?.version : version <= state.version
+      layout.kind === 'large' && state ? version <= state.version : version === state?.version
     const consistent = state
       ? placed.length === 1 && placed[0]?.active === state.listed && versionAgrees(placed[0].version)
       : placed.length === 0

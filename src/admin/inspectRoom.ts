@@ -3,7 +3,8 @@
 import { ChatDbError } from '../errors.js'
 import { BASE_SUBSCRIPTION_SHARD } from '../keys.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
-import type { PartitionRead } from '../repository/largeRooms.js'
+import type { PartitionRead } from '../repository/largeRoomReads.js'
+import { layoutOf } from '../repository/roomLayout.js'
 import type { ChatMessage, Subscriber } from '../repository/types.js'
 
 export interface RoomDetails {
@@ -76,8 +77,8 @@ export async function inspectRoom(
   ])
   if (!snapshot.state && snapshot.subscribers.length === 0 && messages.length === 0) return undefined
   const room = { roomName, listed: snapshot.state?.listed, createdAt: snapshot.state?.createdAt }
-  const shards = snapshot.state?.shards
-  if (shards === undefined) {
+  const layout = layoutOf(snapshot.state)
+  if (layout.kind === 'small') {
     const listed = members === undefined ? snapshot.subscribers : snapshot.subscribers.slice(0, members)
     const omitted = snapshot.subscribers.length - listed.length
     return {
@@ -88,6 +89,7 @@ export async function inspectRoom(
       messages,
     }
   }
+  const { shards } = layout
   const shown = members ?? LARGE_ROOM_MEMBERS
   if (!exact) {
     const counts = await repository.subscriberCounts(roomName)

@@ -1,5 +1,6 @@
 // The table's rooms at a glance (`chatdb inspect rooms`, the operator view's list): one line per room.
 import type { ChatRepository } from '../repository/chatRepository.js'
+import { layoutOf } from '../repository/roomLayout.js'
 import type { TableStore } from '../repository/tableStore.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { type UnreadableRoom, unreadableRoom } from './unreadableRoom.js'
@@ -56,9 +57,10 @@ export async function inspectRooms(
   })
   const rooms = await mapWithConcurrency(readable, concurrency, async (record): Promise<RoomSummary> => {
     const { subscribers, state } = await repository.roomSnapshot(record.roomName)
-    if (state?.shards !== undefined) {
+    const layout = layoutOf(state)
+    if (layout.kind === 'large') {
       const counts = await repository.subscriberCounts(record.roomName)
-      return { ...record, subscribers: counts?.total ?? 0, shards: state.shards }
+      return { ...record, subscribers: counts?.total ?? 0, shards: layout.shards }
     }
     return {
       ...record,

@@ -1,7 +1,7 @@
 import type { Broadcaster, LargeRoom, LargeRoomPublisher } from '../protocol/delivery.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import type { ChatRepository } from '../repository/chatRepository.js'
-import { partitionsOf } from '../repository/largeRooms.js'
+import { partitionsOf } from '../repository/roomLayout.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 
 /** Partitions of a large room read at once by a broadcast posted without a queue. */

@@ -3,7 +3,7 @@ import * as z from 'zod/mini'
 import { ChatDbError } from '../errors.js'
 import type { ServerFrame } from '../protocol/frames.js'
 import { MAX_QUEUE_BATCH, MAX_QUEUE_BATCH_BYTES, type OutgoingMessage } from '../queue/types.js'
-import { partitionsOf } from '../repository/largeRooms.js'
+import { partitionsOf } from '../repository/roomLayout.js'
 
 /** An `http(s)://` URL: what a management client can post to. */
 function isEndpoint(value: string): boolean {

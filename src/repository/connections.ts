@@ -7,10 +7,10 @@ import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { writeInBatches } from './batchWrite.js'
 import { conditionHeld } from './conditionalCheck.js'
-import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import { createPresenceOutbox } from './presenceOutbox.js'
 import type { RepositoryContext } from './repositoryContext.js'
+import { layoutOf, type RoomLayout } from './roomLayout.js'
 import { readRoomSnapshotUpTo } from './roomSnapshot.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { toChatDbError } from './storeErrors.js'
@@ -27,8 +27,7 @@ import type { RemovedSubscription } from './types.js'
 export function createConnections(context: RepositoryContext) {
   const { documentClient, tableName, table, entities, pageSize, concurrency, readSnapshot, upkeep } = context
   const { Subscription } = entities
-  const { largeRooms } = context
-  const large = createLargeMembership(context)
+  const { layouts, lifecycle } = context
   const outbox = createPresenceOutbox({
     documentClient,
     tableName,
@@ -51,13 +50,12 @@ export function createConnections(context: RepositoryContext) {
     connectionId: string,
   ): Promise<RemovedSubscription> {
     const partition = subscriptionShardOfPartition(pk, roomName)
-    const known = largeRooms.known(roomName)
     if (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) {
       // In a shard: the room is large (its shard count is on its guard, or remembered).
-      const shards = await largeRooms.shardsOf(roomName)
-      return leftLarge(roomName, userName, partition, shards)
+      return leftLarge(roomName, userName, partition, await layouts.read(roomName))
     }
-    if (known !== undefined) return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, known)
+    const remembered = layouts.remembered(roomName)
+    if (remembered) return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, remembered)
     // The guard is one more item of the partition: a room of `coalesceFrom - 1` subscribers fits.
     const first = await readRoomSnapshotUpTo(table, entities, roomName, {
       pageSize,
@@ -66,30 +64,31 @@ export function createConnections(context: RepositoryContext) {
     // The guard sorts before the subscriptions (`#room`) for every name that starts with a
     // character after `#`; for the others a capped read may stop before it.
     const { state } = first.snapshot
-    const shards = state ? state.shards : first.complete ? undefined : await largeRooms.shardsOf(roomName)
-    if (shards !== undefined) {
+    const layout = state || first.complete ? layoutOf(state) : await layouts.read(roomName)
+    if (layout.kind === 'large') {
       // Large, and new to this process: the batch delete cannot say whether this call removed
       // the member, so its count carries a token naming the connection, and a second removal
       // of it (racing this one) fails its condition unless another count landed in between.
-      largeRooms.remember(roomName, shards)
-      return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, shards, `removed:${connectionId}`)
+      layouts.remember(roomName, layout)
+      return leftLarge(roomName, userName, BASE_SUBSCRIPTION_SHARD, layout, `removed:${connectionId}`)
     }
     if (first.complete) {
       const transition = await upkeep.settle(first.snapshot)
-      return { roomName, userName, subscribers: first.snapshot.subscribers, transition }
+      return { layout: 'small', roomName, userName, subscribers: first.snapshot.subscribers, transition }
     }
     const burst = await outbox.leave(roomName, userName)
     if (!burst.holder) {
-      if (!burst.displaced) return { roomName, userName, subscribers: [], transition: undefined, burst }
+      if (!burst.displaced)
+        return { layout: 'small', roomName, userName, subscribers: [], transition: undefined, burst }
       // Rare: a takeover (whose holder settles too; twice is harmless) or this holder's own
       // delete resent after a lost answer, after which nobody else would settle the room.
       const transition = await upkeep.settle(await readSnapshot(roomName))
-      return { roomName, userName, subscribers: [], transition, burst: { holder: false } }
+      return { layout: 'small', roomName, userName, subscribers: [], transition, burst: { holder: false } }
     }
     // After the outbox was taken: every departure of the burst is in this read.
     const snapshot = await readSnapshot(roomName)
     const transition = await upkeep.settle(snapshot)
-    return { roomName, userName, subscribers: snapshot.subscribers, transition, burst }
+    return { layout: 'small', roomName, userName, subscribers: snapshot.subscribers, transition, burst }
   }
 
   /** A departure from a large room: counted, and the room settled if it may be empty; nobody is told. */
@@ -97,16 +96,18 @@ export function createConnections(context: RepositoryContext) {
     roomName: string,
     userName: string,
     partition: number,
-    shards: number | undefined,
+    layout: RoomLayout,
     countToken?: string,
   ): Promise<RemovedSubscription> {
-    if (shards === undefined) {
+    if (layout.kind === 'small') {
       // A shard partition of a room whose guard has no shards: nothing this release writes. Settle it whole.
-      const transition = await upkeep.settle(await readSnapshot(roomName))
-      return { roomName, userName, subscribers: [], transition }
+      const snapshot = await readSnapshot(roomName)
+      const transition = await upkeep.settle(snapshot)
+      return { layout: 'small', roomName, userName, subscribers: [], transition }
     }
-    const transition = await large.departed(roomName, partition, shards, countToken)
-    return { roomName, userName, subscribers: [], transition, large: { shards } }
+    const { shards } = layout
+    const transition = await lifecycle.countDeparture(roomName, partition, shards, countToken)
+    return { layout: 'large', shards, roomName, userName, transition }
   }
 
   /**
@@ -212,7 +213,7 @@ export function createConnections(context: RepositoryContext) {
         const partition = subscriptionShardOfPartition(key.pk, roomName)
         return (
           (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) ||
-          largeRooms.known(roomName) !== undefined
+          layouts.remembered(roomName) !== undefined
         )
       }
       const [removedLarge] = await Promise.all([
@@ -232,7 +233,7 @@ export function createConnections(context: RepositoryContext) {
         try {
           return await settleAfterLeaving(roomName, userName, key.pk, connectionId)
         } catch (error) {
-          return { roomName, userName, subscribers: [], transition: undefined, error: toChatDbError(error) }
+          return { layout: 'unknown', roomName, userName, error: toChatDbError(error) }
         }
       })
     },

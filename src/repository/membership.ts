@@ -7,11 +7,12 @@ import { BASE_SUBSCRIPTION_SHARD, subscriptionKey } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { assertConnectionId, assertRoomName, assertUserName } from '../validation.js'
 import { createLargeMembership, LARGE_ROOM_SAMPLE } from './largeMembership.js'
-import { MARKING_WINDOW_MS } from './largeRooms.js'
 import { queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
+import { layoutOf } from './roomLayout.js'
 import { ENTITY_ATTRIBUTE } from './savedItems.js'
-import type { RoomSnapshot, SubscribeResult, UnsubscribeResult } from './types.js'
+import type { SavedItem } from './subscriptionWrites.js'
+import type { SubscribeResult, UnsubscribeResult } from './types.js'
 import { userNamesOf } from './userNames.js'
 
 /**
@@ -21,8 +22,24 @@ import { userNamesOf } from './userNames.js'
 const newAttempt = () => randomBytes(9).toString('base64url')
 
 /**
- * The repository's membership changes: subscribe and unsubscribe, each settling the room's
- * listing (`roomUpkeep.ts`) from the Query it reads after its write.
+ * What an unsubscribe answers (`unsubscribed`, `userName`), from the item its departure write
+ * found at the key it left (`itemBefore`).
+ */
+function unsubscribedAnswer(itemBefore: SavedItem | undefined, wasSubscribed: boolean, attempt: string) {
+  // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
+  // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
+  const unsubscribed =
+    wasSubscribed ||
+    (itemBefore !== undefined && (itemBefore.attempt === attempt || itemBefore.unfinished === true))
+  return { unsubscribed, userName: unsubscribed ? (itemBefore?.userName as string) : undefined }
+}
+
+/**
+ * The repository's membership changes: subscribe and unsubscribe. Each reads the room's layout
+ * once (remembered, or told by the room's read after its write) and drives the room's state
+ * machine (`roomLifecycle.ts`): a small room is settled from the Query read after the write, a
+ * large one joined and left by key (`largeMembership.ts`), and the subscribe that reaches the
+ * threshold makes the room large.
  *
  * @example
  * const membership = createMembership(createRepositoryContext({ documentClient }))
@@ -38,32 +55,14 @@ export function createMembership(context: RepositoryContext) {
     maxRoomsPerConnection,
     maxSubscribersPerRoom,
     readSnapshot,
-    upkeep,
     largeRooms,
+    layouts,
+    writes,
+    lifecycle,
     largeRoomThreshold,
-    largeRoomShards,
   } = context
   const { Subscription } = entities
   const large = createLargeMembership(context)
-
-  /** A subscribe to a large room, answered as a {@link SubscribeResult}. */
-  async function subscribeLarge(
-    input: { roomName: string; connectionId: string; userName: string; attempt: string },
-    shards: number,
-  ): Promise<SubscribeResult> {
-    const result = await large.subscribe(input, shards)
-    return { ...result, unfinished: false, subscribers: [] }
-  }
-
-  /** What an unsubscribe answers (`unsubscribed`, `userName`), from what its departure write found. */
-  function leftResult(old: Record<string, unknown> | undefined, attempt: string) {
-    const wasSubscribed = old?.[ENTITY_ATTRIBUTE] === Subscription.entityName
-    // Left by this call (its answer lost, the SDK's retry finding its own departure), or by a
-    // failed request whose work is owed; otherwise an earlier leave that finished: a repeat.
-    const unsubscribed =
-      wasSubscribed || (old !== undefined && (old.attempt === attempt || old.unfinished === true))
-    return { unsubscribed, userName: unsubscribed ? (old?.userName as string) : undefined }
-  }
 
   /** How many rooms a connection is in, counted through the GSI (one COUNT Query per 1 MB). */
   async function countRoomsOfConnection(connectionId: string): Promise<number> {
@@ -79,20 +78,90 @@ export function createMembership(context: RepositoryContext) {
   }
 
   /**
-   * Settles the room; when a failed request left this subscription unfinished, also re-applies
-   * the guard's state to the room records, because that request may have claimed a transition
-   * and died before writing its records (the guard then agrees with the room and `settle` alone
-   * would see nothing to do). Off the steady-state path: only after a failure.
+   * Refuses a connection already in `maxRoomsPerConnection` rooms, unless it is subscribed to
+   * this one (a repeat). The GSI is eventually consistent: a burst of subscribes may pass the
+   * cap by what the index has not seen yet, never by more.
    */
-  async function settleOwing(snapshot: RoomSnapshot, unfinished: boolean) {
-    const transition = await upkeep.settle(snapshot)
-    if (!transition && unfinished && snapshot.state) await upkeep.apply(snapshot.state)
-    return transition
+  async function checkRoomCap(roomName: string, connectionId: string, largeShards: number | undefined) {
+    if (!Number.isFinite(maxRoomsPerConnection)) return
+    if ((await countRoomsOfConnection(connectionId)) < maxRoomsPerConnection) return
+    // A departure (the connection left this room) does not hold a place; in a large room the
+    // subscription may be in the connection's shard.
+    const member =
+      largeShards === undefined
+        ? (
+            await documentClient.send(
+              new GetCommand({
+                TableName: tableName,
+                Key: subscriptionKey(roomName, connectionId),
+                ConsistentRead: true,
+              }),
+            )
+          ).Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
+        : (await large.memberName(roomName, connectionId, largeShards)) !== undefined
+    if (!member) {
+      throw new ChatDbError(
+        'limit.roomsPerConnection',
+        `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
+      )
+    }
+  }
+
+  /**
+   * A subscribe that does not know the room large: it writes into the base partition, and the
+   * room's read after the write tells the layout. Large (another process made it so): the write
+   * moves to its shard. Small: the room is settled, and the subscribe that brings it to the
+   * threshold makes it large (answered as a large room's subscribe: the service then tells the
+   * members from before, through a roomStats, that the room is large).
+   */
+  async function subscribeUnknownLayout(input: {
+    roomName: string
+    connectionId: string
+    userName: string
+    attempt: string
+  }): Promise<SubscribeResult> {
+    const { roomName, connectionId, userName, attempt } = input
+    // Also over a departure: the connection left the room and comes back.
+    const subscribedAt = now()
+    let subscribed = await writes.putSubscription(subscriptionKey(roomName, connectionId), {
+      ...input,
+      subscribedAt,
+    })
+    const snapshot = await readSnapshot(roomName)
+    const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
+    // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
+    if (!subscribed && own?.attempt === attempt) subscribed = true
+    const layout = layouts.remember(roomName, layoutOf(snapshot.state))
+    if (layout.kind === 'large') {
+      if (subscribed) await lifecycle.moveToShard(snapshot, { connectionId, attempt, subscribedAt })
+      return large.subscribe(input, layout.shards)
+    }
+    const unfinished = !subscribed && own?.unfinished === true
+    if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
+      // Full: take back this subscription (the room keeps its others, so its listing stands).
+      await Subscription.build(DeleteItemCommand).key({ roomName, connectionId }).send()
+      throw new ChatDbError(
+        'limit.roomFull',
+        `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
+      )
+    }
+    const transition = await lifecycle.settleSmall(snapshot, { owedByFailedRequest: unfinished })
+    const answer = { subscribed, userName: own?.userName ?? userName, transition }
+    if (subscribed && snapshot.subscribers.length >= largeRoomThreshold) {
+      // Its members (this one included) stay in the base partition.
+      const grown = await lifecycle.grow(snapshot)
+      if (grown.kind === 'large') {
+        const sample = userNamesOf(snapshot.subscribers).slice(0, LARGE_ROOM_SAMPLE)
+        const subscriberCount = snapshot.subscribers.length
+        return { layout: 'large', ...answer, shards: grown.shards, subscriberCount, sample }
+      }
+    }
+    return { layout: 'small', ...answer, unfinished, subscribers: snapshot.subscribers }
   }
 
   return {
-    claimRoomStats: large.claimRoomStats,
-    claimTrailingStats: large.claimTrailingStats,
+    claimRoomStats: largeRooms.claimRoomStats,
+    claimTrailingStats: largeRooms.claimTrailingStats,
 
     /**
      * Subscribes a connection to a room under a user name, creating or reactivating the room.
@@ -111,91 +180,12 @@ export function createMembership(context: RepositoryContext) {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
       const userName = assertUserName(input.userName)
-      const key = { roomName, connectionId }
-      const knownShards = largeRooms.known(roomName)
-      // The cap on rooms per connection reads the GSI, which is eventually consistent: a burst of
-      // subscribes may pass it by what the index has not seen yet, never by more.
-      if (
-        Number.isFinite(maxRoomsPerConnection) &&
-        (await countRoomsOfConnection(connectionId)) >= maxRoomsPerConnection
-      ) {
-        // A departure (the connection left this room) does not hold a place; in a large room
-        // the subscription may be in the connection's shard.
-        const member =
-          knownShards === undefined
-            ? (
-                await documentClient.send(
-                  new GetCommand({
-                    TableName: tableName,
-                    Key: subscriptionKey(roomName, connectionId),
-                    ConsistentRead: true,
-                  }),
-                )
-              ).Item?.[ENTITY_ATTRIBUTE] === Subscription.entityName
-            : (await large.memberName(roomName, connectionId, knownShards)) !== undefined
-        if (!member) {
-          throw new ChatDbError(
-            'limit.roomsPerConnection',
-            `a connection may be subscribed to at most ${maxRoomsPerConnection} rooms`,
-          )
-        }
-      }
+      const remembered = layouts.remembered(roomName)
+      const largeShards = remembered?.kind === 'large' ? remembered.shards : undefined
+      await checkRoomCap(roomName, connectionId, largeShards)
       const attempt = input.attempt ?? newAttempt()
-      if (knownShards !== undefined) return subscribeLarge({ ...key, userName, attempt }, knownShards)
-      // Also over a departure: the connection left the room and comes back.
-      const subscribedAt = now()
-      let subscribed = await large.putSubscription(subscriptionKey(roomName, connectionId), {
-        ...key,
-        userName,
-        subscribedAt,
-        attempt,
-      })
-      const snapshot = await readSnapshot(roomName)
-      const own = snapshot.subscribers.find((s) => s.connectionId === connectionId)
-      // The put landed, its answer was lost, and the SDK's retry failed on our own item: still ours.
-      if (!subscribed && own?.attempt === attempt) subscribed = true
-      const { shards } = snapshot.state ?? {}
-      if (shards !== undefined) {
-        // The room is large (this process had not seen it yet): its new members live in shards,
-        // so a subscription this call wrote into the base partition moves to its shard.
-        largeRooms.remember(roomName, shards)
-        if (subscribed) {
-          const moved = await large.deleteOwnWrite(subscriptionKey(roomName, connectionId), attempt)
-          // Written while the room was being marked, the marking (or a repair since) may have
-          // counted it in the base partition: counted out there. Erring low is safe (a low count
-          // costs an exact read; a high one could hide an empty room); later, nobody counted it:
-          // repairs leave it out by the same rule (largeRooms.ts, countableInBase).
-          const { markedAt } = snapshot
-          if (moved && (markedAt === undefined || subscribedAt <= markedAt + MARKING_WINDOW_MS)) {
-            await largeRooms.adjustCount(roomName, BASE_SUBSCRIPTION_SHARD, -1)
-          }
-        }
-        return subscribeLarge({ ...key, userName, attempt }, shards)
-      }
-      const unfinished = !subscribed && own?.unfinished === true
-      if (subscribed && snapshot.subscribers.length > maxSubscribersPerRoom) {
-        // Full: take back this subscription (the room keeps its others, so its listing stands).
-        await Subscription.build(DeleteItemCommand).key(key).send()
-        throw new ChatDbError(
-          'limit.roomFull',
-          `room "${roomName}" has its maximum of ${maxSubscribersPerRoom} subscribers`,
-        )
-      }
-      const transition = await settleOwing(snapshot, unfinished)
-      const result = { subscribed, unfinished, userName: own?.userName ?? userName, transition }
-      if (subscribed && snapshot.subscribers.length >= largeRoomThreshold) {
-        // This subscribe brought the room to the threshold: from now on it is large. Its members
-        // (this one included) stay in the base partition; concurrent crossings agree on one shard
-        // count. It is answered as a large room's subscribe: the service then tells the members
-        // from before, through a roomStats, that the room is large.
-        const shards = await largeRooms.markLarge(roomName, largeRoomShards, snapshot.subscribers.length)
-        if (shards !== undefined) {
-          const sample = userNamesOf(snapshot.subscribers).slice(0, LARGE_ROOM_SAMPLE)
-          const large = { shards, subscriberCount: snapshot.subscribers.length, sample }
-          return { ...result, subscribers: [], large }
-        }
-      }
-      return { ...result, subscribers: snapshot.subscribers }
+      const own = { roomName, connectionId, userName, attempt }
+      return largeShards === undefined ? subscribeUnknownLayout(own) : large.subscribe(own, largeShards)
     },
 
     /**
@@ -214,35 +204,34 @@ export function createMembership(context: RepositoryContext) {
       const roomName = assertRoomName(input.roomName)
       const connectionId = assertConnectionId(input.connectionId)
       const attempt = input.attempt ?? newAttempt()
-      const knownShards = largeRooms.known(roomName)
-      if (knownShards !== undefined) {
-        const { old, transition } = await large.unsubscribe({ roomName, connectionId, attempt }, knownShards)
-        return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards: knownShards } }
+      const left = { roomName, connectionId, attempt }
+      const answerOf = (itemBefore: SavedItem | undefined) =>
+        unsubscribedAnswer(itemBefore, writes.isSubscription(itemBefore), attempt)
+      const remembered = layouts.remembered(roomName)
+      if (remembered?.kind === 'large') {
+        const { itemBefore, transition } = await large.unsubscribe(left, remembered.shards)
+        return { layout: 'large', shards: remembered.shards, ...answerOf(itemBefore), transition }
       }
-      const old = await large.leaveAt(subscriptionKey(roomName, connectionId), attempt)
-      const unfinished = old?.unfinished === true
+      const baseItemBefore = await writes.leaveAt(subscriptionKey(roomName, connectionId), attempt)
+      const unfinished = baseItemBefore?.unfinished === true
       const snapshot = await readSnapshot(roomName)
-      const { shards } = snapshot.state ?? {}
-      if (shards !== undefined) {
-        // Large, and new to this process: a member from before stays in the base partition, the
-        // others are in their shard.
-        largeRooms.remember(roomName, shards)
-        if (old?.[ENTITY_ATTRIBUTE] === Subscription.entityName) {
-          const transition = await large.departed(roomName, BASE_SUBSCRIPTION_SHARD, shards)
-          return { ...leftResult(old, attempt), subscribers: [], transition, large: { shards } }
+      const layout = layouts.remember(roomName, layoutOf(snapshot.state))
+      if (layout.kind === 'large') {
+        // Large, and new to this process: a member from before leaves the base partition, the
+        // others their shard.
+        const { shards } = layout
+        if (writes.isSubscription(baseItemBefore)) {
+          const transition = await lifecycle.countDeparture(roomName, BASE_SUBSCRIPTION_SHARD, shards)
+          return { layout: 'large', shards, ...answerOf(baseItemBefore), transition }
         }
         // Not subscribed in the base partition (at most a departure from there): its
         // subscription, if any, is in its shard.
-        const left = await large.unsubscribe({ roomName, connectionId, attempt }, shards, { baseTried: true })
-        return {
-          ...leftResult(left.old ?? old, attempt),
-          subscribers: [],
-          transition: left.transition,
-          large: { shards },
-        }
+        const shardLeave = await large.unsubscribe(left, shards, { baseTried: true })
+        const itemBefore = shardLeave.itemBefore ?? baseItemBefore
+        return { layout: 'large', shards, ...answerOf(itemBefore), transition: shardLeave.transition }
       }
-      const transition = await settleOwing(snapshot, unfinished)
-      return { ...leftResult(old, attempt), subscribers: snapshot.subscribers, transition }
+      const transition = await lifecycle.settleSmall(snapshot, { owedByFailedRequest: unfinished })
+      return { layout: 'small', ...answerOf(baseItemBefore), subscribers: snapshot.subscribers, transition }
     },
   }
 }

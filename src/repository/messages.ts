@@ -11,6 +11,7 @@ import { conditionHeld } from './conditionalCheck.js'
 import { createLargeMembership } from './largeMembership.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
+import { layoutOf, type RoomLayout } from './roomLayout.js'
 import { savedMessage } from './savedItems.js'
 import type { ChatMessage, PostResult, Subscriber, UserHistory } from './types.js'
 
@@ -35,7 +36,7 @@ export function createMessages(context: RepositoryContext) {
     readSnapshot,
     userHistoryShards,
     concurrency,
-    largeRooms,
+    layouts,
   } = context
   const { Message } = entities
   const large = createLargeMembership(context)
@@ -106,7 +107,7 @@ export function createMessages(context: RepositoryContext) {
      * The sender's membership and name come from the same Query as the targets.
      * Pass `id` and `time` from the request to make a retried post idempotent.
      * Requests: Query + PutItem. Throws `access.notSubscribed` (nothing written) otherwise.
-     * In a large room (`large` in the answer, no `recipients`) the room is not read: membership
+     * In a large room (`layout: 'large'`, no `recipients`) the room is not read: membership
      * is one BatchGetItem of the sender's two possible keys, and the broadcast is the caller's
      * to fan out shard by shard. Requests: BatchGetItem + PutItem (a process that has not seen
      * the room large yet reads it once as a small room first). `beforeLargeStore` runs there
@@ -128,18 +129,18 @@ export function createMessages(context: RepositoryContext) {
       if (!MESSAGE_ID.test(id))
         throw new ChatDbError('validation.option', 'message id must be 1–128 URL-safe characters')
       const time = input.time ?? now()
-      let shards = largeRooms.known(roomName)
-      let subscribers: Subscriber[] = []
+      // The layout, read once: remembered, or from the room's read (which also gives the sender and targets).
+      let layout: RoomLayout | undefined = layouts.remembered(roomName)
+      let recipients: Subscriber[] = []
       let senderName: string | undefined
-      if (shards === undefined) {
+      if (layout === undefined) {
         const snapshot = await readSnapshot(roomName)
         senderName = snapshot.subscribers.find((s) => s.connectionId === connectionId)?.userName
-        shards = snapshot.state?.shards
-        if (shards === undefined) subscribers = snapshot.subscribers
-        else largeRooms.remember(roomName, shards)
+        layout = layouts.remember(roomName, layoutOf(snapshot.state))
+        if (layout.kind === 'small') recipients = snapshot.subscribers
       }
-      if (shards !== undefined && senderName === undefined) {
-        senderName = await large.memberName(roomName, connectionId, shards)
+      if (layout.kind === 'large' && senderName === undefined) {
+        senderName = await large.memberName(roomName, connectionId, layout.shards)
       }
       if (senderName === undefined) {
         throw new ChatDbError('access.notSubscribed', `connection is not subscribed to room "${roomName}"`)
@@ -152,7 +153,7 @@ export function createMessages(context: RepositoryContext) {
         connectionId,
         message: text,
       }
-      if (shards !== undefined) await input.beforeLargeStore?.(message, { shards })
+      if (layout.kind === 'large') await input.beforeLargeStore?.(message, { shards: layout.shards })
       const expiresAt = messageRetentionDays === undefined ? undefined : expiryOf(time, messageRetentionDays)
       const stored = await conditionHeld(
         Message.build(PutItemCommand)
@@ -165,12 +166,9 @@ export function createMessages(context: RepositoryContext) {
           .options({ condition: { attr: 'id', exists: false } })
           .send(),
       )
-      return {
-        message,
-        recipients: subscribers,
-        stored,
-        ...(shards === undefined ? {} : { large: { shards } }),
-      }
+      return layout.kind === 'large'
+        ? { layout: 'large', shards: layout.shards, message, stored }
+        : { layout: 'small', recipients, message, stored }
     },
   }
 }

@@ -2,14 +2,18 @@ import { checkOption, SETTINGS } from '../config/settings.js'
 import { createEntities } from '../entities/index.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
 import { createLargeRooms } from './largeRooms.js'
+import { createLayoutMemory } from './roomLayout.js'
+import { createRoomLifecycle } from './roomLifecycle.js'
 import { readRoomSnapshot } from './roomSnapshot.js'
 import { createRoomUpkeep } from './roomUpkeep.js'
+import { createSubscriptionWrites } from './subscriptionWrites.js'
 import type { ChatRepositoryOptions } from './types.js'
 import { resolveUserHistoryShards } from './userHistoryShards.js'
 
 /**
  * What every group of repository methods shares: the options with their defaults, the toolbox
- * table and entities bound to the caller's document client, the room read and its upkeep. Built
+ * table and entities bound to the caller's document client, the room read, the layouts it
+ * remembers, the subscription writes and the room's state machine (`roomLifecycle.ts`). Built
  * once per repository by `createChatRepository`; the method modules take it and nothing else.
  */
 export function createRepositoryContext(options: ChatRepositoryOptions) {
@@ -47,7 +51,16 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
   const table = createTable({ name: tableName, documentClient })
   const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
-  const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency, now })
+  const layouts = createLayoutMemory({ documentClient, tableName })
+  const largeRooms = createLargeRooms({
+    documentClient,
+    tableName,
+    readSnapshot,
+    pageSize,
+    concurrency,
+    now,
+    layouts,
+  })
   const upkeep = createRoomUpkeep({
     documentClient,
     tableName,
@@ -55,8 +68,21 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     now,
     readSnapshot,
     readLarge: largeRooms.readLarge,
-    onLarge: largeRooms.remember,
+    onLarge: (roomName, shards) => layouts.remember(roomName, { kind: 'large', shards }),
     afterExactRead: largeRooms.repairCounts,
+  })
+  const writes = createSubscriptionWrites({ documentClient, tableName, entities, now })
+  const lifecycle = createRoomLifecycle({
+    documentClient,
+    tableName,
+    now,
+    readSnapshot,
+    reads: largeRooms,
+    counters: largeRooms,
+    layouts,
+    upkeep,
+    writes,
+    largeRoomShards,
   })
   return {
     documentClient,
@@ -83,6 +109,9 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
     largeRoomThreshold,
     largeRoomShards,
     largeRooms,
+    layouts,
+    writes,
+    lifecycle,
   }
 }
 

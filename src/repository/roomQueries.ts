@@ -28,7 +28,7 @@ import { userNamesOf } from './userNames.js'
  */
 export function createRoomQueries(context: RepositoryContext) {
   const { documentClient, tableName, entities, pageSize, readSnapshot, upkeep, now } = context
-  const { roomListingShards: shards, roomListCacheMs, largeRooms } = context
+  const { roomListingShards: shards, roomListCacheMs, largeRooms, layouts } = context
   const { Subscription } = entities
   // The first page of each size asked for, kept `roomListCacheMs` (the promise, so concurrent
   // callers of a cold entry share one read). Only first pages: a cursor's page is read anew.
@@ -61,7 +61,11 @@ export function createRoomQueries(context: RepositoryContext) {
     return mergeShardReads(reads, limit, shards)
   }
 
-  const largeRoomShards = (roomName: string) => largeRooms.shardsOf(assertRoomName(roomName))
+  /** A room's shard count, from its layout (read once: remembered, or one consistent GetItem); undefined for a small room. */
+  async function largeRoomShards(roomName: string): Promise<number | undefined> {
+    const layout = await layouts.read(assertRoomName(roomName))
+    return layout.kind === 'large' ? layout.shards : undefined
+  }
 
   return {
     /** Subscribers of a room and its guard, from one consistent Query. */

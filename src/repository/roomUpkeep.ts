@@ -5,7 +5,8 @@ import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import type { ChatEntities, RoomEntity } from '../entities/index.js'
 import { ChatDbError } from '../errors.js'
 import { conditionHeld } from './conditionalCheck.js'
-import { createLargeRooms, type LargeRoomSnapshot } from './largeRooms.js'
+import { createLargeRoomReads, type LargeRoomSnapshot } from './largeRoomReads.js'
+import { layoutOf } from './roomLayout.js'
 import type { RoomSnapshot, RoomState, RoomTransition } from './types.js'
 
 /**
@@ -25,7 +26,9 @@ export function transitionFor({
 }
 
 /**
- * Keeps "a room is listed iff it has subscribers" true without transactions.
+ * Keeps "a room is listed iff it has subscribers" true without transactions: the listing
+ * transitions (created, reactivated, emptied) of a room's state machine, whose whole picture,
+ * the crossing from small to large included, is in `roomLifecycle.ts`.
  *
  * The room's listing record has its state in its key (`true|…` / `false|…`), so a change of
  * state is a put of one key and a delete of the other: two writes that concurrent callers can
@@ -56,7 +59,7 @@ export function createRoomUpkeep(options: {
   /** Default: the entities' table's client and name. */
   documentClient?: DynamoDBDocumentClient
   tableName?: string
-  /** The exact read of a large room (every partition, guard first); default {@link createLargeRooms}'s. */
+  /** The exact read of a large room (every partition, guard first); default {@link createLargeRoomReads}'s. */
   readLarge?: (roomName: string, shards: number) => Promise<LargeRoomSnapshot>
   /** Told of every large room a settle meets (the repository remembers it). */
   onLarge?: (roomName: string, shards: number) => void
@@ -69,7 +72,7 @@ export function createRoomUpkeep(options: {
   const documentClient = options.documentClient ?? RoomStateEntity.table.getDocumentClient()
   const tableName = options.tableName ?? RoomStateEntity.table.getName()
   const readLarge =
-    options.readLarge ?? createLargeRooms({ documentClient, tableName, readSnapshot }).readLarge
+    options.readLarge ?? createLargeRoomReads({ documentClient, tableName, readSnapshot }).readLarge
 
   /** The guard with the claimed state, carrying a large room's `shards` (marking bumps `version`, so no claim read before it lands). */
   async function claim(current: RoomState | undefined, next: RoomState): Promise<boolean> {
@@ -133,7 +136,9 @@ export function createRoomUpkeep(options: {
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       const { state, roomName } = current
       // A large room's base partition is not the room: only an exact read of every partition is.
-      if (state?.shards !== undefined) return (await settleLarge(roomName, state.shards)) ?? made
+      // (The room may have been marked large since the caller read it: each read tells its layout.)
+      const layout = layoutOf(state)
+      if (layout.kind === 'large') return (await settleLarge(roomName, layout.shards)) ?? made
       const transition = transitionFor(current)
       if (!transition) return made
       const next: RoomState = {

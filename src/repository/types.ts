@@ -143,27 +143,38 @@ export interface LargeRoomView {
   sample: string[]
 }
 
-export interface SubscribeResult {
+/** What every subscribe answers, whatever the room's layout. */
+interface Subscribed {
   /**
    * False when the connection was already subscribed (the call changed nothing). True when this
    * call wrote the subscription, also when its answer was lost and the SDK's retry found it there.
    */
   subscribed: boolean
-  /**
-   * The subscription was already there, left by a request that failed after writing it
-   * (`markUnfinished`): its announcement is owed. The room's listing was re-applied.
-   */
-  unfinished: boolean
   /** The user name the subscription holds: the first subscribe binds it. */
   userName: string
-  /** Everyone subscribed after the call, the caller included (empty in a large room: see `large`). */
-  subscribers: Subscriber[]
   transition: RoomTransition | undefined
-  /** Set when the room is large: its shards, approximate subscriber count and a sample of names. */
-  large?: LargeRoomView
 }
 
-export interface UnsubscribeResult {
+/**
+ * What a subscribe answers, by the room's layout (switch on `layout`): a small room's every
+ * subscriber, or a large room's shards, approximate count and sample of names. The subscribe that
+ * makes a room large answers `large`.
+ */
+export type SubscribeResult =
+  | (Subscribed & {
+      layout: 'small'
+      /**
+       * The subscription was already there, left by a request that failed after writing it
+       * (`markUnfinished`): its announcement is owed. The room's listing was re-applied.
+       */
+      unfinished: boolean
+      /** Everyone subscribed after the call, the caller included. */
+      subscribers: Subscriber[]
+    })
+  | (Subscribed & LargeRoomView & { layout: 'large' })
+
+/** What every unsubscribe answers, whatever the room's layout. */
+interface Unsubscribed {
   /**
    * False when the connection was not subscribed, or had already left (a repeat). True when
    * this call left, also when its answer was lost and the SDK's retry found its own departure,
@@ -171,46 +182,60 @@ export interface UnsubscribeResult {
    */
   unsubscribed: boolean
   userName: string | undefined
-  /** Everyone still subscribed (empty in a large room, which is not read whole). */
-  subscribers: Subscriber[]
   transition: RoomTransition | undefined
-  /** Set when the room is large. */
-  large?: { shards: number }
 }
 
-export interface PostResult {
+/** What an unsubscribe answers: a small room's remaining subscribers, or a large room's shards (it is not read whole). */
+export type UnsubscribeResult =
+  | (Unsubscribed & { layout: 'small' /** Everyone still subscribed. */; subscribers: Subscriber[] })
+  | (Unsubscribed & { layout: 'large'; shards: number })
+
+/** What every post answers. */
+interface Posted {
   message: ChatMessage
-  /** The room's subscribers, sender included: the broadcast targets (none in a large room: see `large`). */
-  recipients: Subscriber[]
-  /** Set when the room is large: its broadcast goes shard by shard (fan-out jobs), not to `recipients`. */
-  large?: { shards: number }
   /** False when a message with this id was already stored (a retried request). */
   stored: boolean
 }
 
-export interface RemovedSubscription {
+/**
+ * What a post answers: a small room's broadcast targets (its subscribers, sender included), or a
+ * large room's shards: its broadcast goes shard by shard (fan-out jobs).
+ */
+export type PostResult =
+  | (Posted & { layout: 'small'; recipients: Subscriber[] })
+  | (Posted & { layout: 'large'; shards: number })
+
+/** What every removal of a subscription (`removeConnection`) answers. */
+interface Removal {
   roomName: string
   userName: string
-  /** Subscribers left in the room (none known when `error` is set). */
-  subscribers: Subscriber[]
-  transition: RoomTransition | undefined
-  /**
-   * Set when the subscription was deleted but the room could not be read or settled after it:
-   * its subscribers are unknown, so they cannot be told, and its listing waits for the room's
-   * next subscribe or unsubscribe (or `chatdb cleanup rooms`).
-   */
-  error?: unknown
-  /**
-   * Set when the room was big (`coalesceFrom`) and the departure went through its presence
-   * outbox. `holder: false`: another leaver announces it and settles the room; `subscribers` is
-   * empty (the room was not read in full) and `transition` undefined. `holder: true`: this call
-   * held the burst, `userNames` are the names that left in it (this one included), and
-   * `subscribers` and `transition` are those of the room read and settled after all of them.
-   */
-  burst?: { holder: false } | { holder: true; userNames: string[] }
-  /** Set when the room is large: nobody is told of the departure (the room's count is). */
-  large?: { shards: number }
 }
+
+/**
+ * A subscription `removeConnection` deleted, and what became of its room: a small room's
+ * remaining subscribers (who hear of it), a large room's shards (nobody is told of the
+ * departure: the room's count is), or, when the room could not be read or settled after the
+ * delete, the error (`layout: 'unknown'`): its subscribers are unknown, so they cannot be told,
+ * and its listing waits for the room's next subscribe or unsubscribe (or `chatdb cleanup rooms`).
+ */
+export type RemovedSubscription =
+  | (Removal & {
+      layout: 'small'
+      /** Subscribers left in the room. */
+      subscribers: Subscriber[]
+      transition: RoomTransition | undefined
+      /**
+       * Set when the room was big (`coalesceFrom`) and the departure went through its presence
+       * outbox. `holder: false`: another leaver announces it and settles the room; `subscribers` is
+       * empty (the room was not read in full) and `transition` undefined. `holder: true`: this call
+       * held the burst, `userNames` are the names that left in it (this one included), and
+       * `subscribers` and `transition` are those of the room read and settled after all of them.
+       */
+      burst?: { holder: false } | { holder: true; userNames: string[] }
+      error?: never
+    })
+  | (Removal & { layout: 'large'; shards: number; transition: RoomTransition | undefined; error?: never })
+  | (Removal & { layout: 'unknown'; error: unknown })
 
 export interface UserHistory {
   roomName: string

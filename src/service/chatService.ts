@@ -1,4 +1,3 @@
-import { ChatDbError } from '../errors.js'
 import { createJsonLogger, describeError } from '../log/jsonLogger.js'
 import type {
   ActionName,
@@ -10,43 +9,18 @@ import type {
 } from '../protocol/actions.js'
 import { parseAction } from '../protocol/actions.js'
 import { badRequest } from '../protocol/errorFrame.js'
-import { fitRoomListFrame, fitSubscribedFrame, MAX_OUTGOING_FRAME_BYTES } from '../protocol/fitFrame.js'
-import type { ChatMessageFrame, RoomListFrame, ServerFrame, SubscribedFrame } from '../protocol/frames.js'
+import { fitRoomListFrame } from '../protocol/fitFrame.js'
+import type { RoomListFrame, ServerFrame } from '../protocol/frames.js'
 import { messageIdFor } from '../protocol/messageId.js'
-import { departureFrames } from '../protocol/presenceFrames.js'
-import type { ChatMessage, LargeRoomView, RemovedSubscription } from '../repository/types.js'
-import { announcesJoin, userNamesOf } from '../repository/userNames.js'
+import type { ChatMessage, RemovedSubscription } from '../repository/types.js'
 import { assertConnectionId } from '../validation.js'
-import { intervalEnd } from './intervalEnd.js'
+import { departureDeliveries, largeRoomState, smallRoomJoinDeliveries } from './roomFrames.js'
+import { createRoomStatsAnnouncer } from './roomStatsAnnouncer.js'
 import { createRouteRunner } from './routeRunner.js'
 import type { ChatServiceOptions, Delivery, RequestInfo, RouteOutcome } from './types.js'
 
+export { DEFAULT_ROOM_STATS_INTERVAL_MS } from './roomStatsAnnouncer.js'
 export type { ChatServiceOptions, ChatServiceRepository, RequestInfo, RouteOutcome } from './types.js'
-
-/** How often a large room's members hear its subscriber count at most, while it changes. */
-export const DEFAULT_ROOM_STATS_INTERVAL_MS = 30_000
-
-/**
- * A large room's state for a subscriber: the sample of names and the room's approximate count,
- * `truncated.users` counting the names the sample leaves out (docs/protocol.md, "Large rooms").
- */
-function largeRoomState(
-  roomName: string,
-  large: LargeRoomView,
-  messages: ChatMessageFrame[],
-): SubscribedFrame {
-  const beyondSample = Math.max(0, large.subscriberCount - large.sample.length)
-  // Room for the digits of the counts added after fitting.
-  const fitted = fitSubscribedFrame(
-    { type: 'subscribed', roomName, users: large.sample, messages, subscriberCount: large.subscriberCount },
-    MAX_OUTGOING_FRAME_BYTES - 64,
-  )
-  const truncated = {
-    messages: fitted.truncated?.messages ?? 0,
-    users: (fitted.truncated?.users ?? 0) + beyondSample,
-  }
-  return truncated.messages === 0 && truncated.users === 0 ? fitted : { ...fitted, truncated }
-}
 
 /**
  * The chat protocol: one method per WebSocket route, pure of AWS. Every failure becomes an
@@ -59,108 +33,22 @@ function largeRoomState(
  */
 export function createChatService(options: ChatServiceOptions) {
   const { repository, broadcaster, recentMessagesLimit = 50, clock = Date.now, publisher } = options
-  const { roomStatsIntervalMs = DEFAULT_ROOM_STATS_INTERVAL_MS } = options
   const logger = options.logger ?? createJsonLogger()
-  // When this process last tried to claim a large room's roomStats (`at`), and the end of the
-  // interval whose trailing roomStats it last made sure of (`trailingAt`): at most one try of
-  // each per interval per room and process, so a burst of joins does not become a burst of
-  // conditional writes.
-  const statsTried = new Map<string, { at: number; trailingAt?: number }>()
-
   const { reply, refuse, run, leaveUnfinished } = createRouteRunner({ repository, broadcaster, logger })
-
-  /**
-   * Who hears of a connection's departures. A room left on its own: its remaining subscribers
-   * get `userUnsubscribed` unless the name is still in the room through another connection. A
-   * big room's burst (`burst`): its holder tells the remaining subscribers every name of the
-   * burst that is not still in the room, in as few frames as fit; the other leavers tell nobody.
-   * `announceOwn: false` leaves out the rooms this connection left on its own (a 410 cleanup).
-   */
-  function departureDeliveries(removed: RemovedSubscription[], { announceOwn = true } = {}): Delivery[] {
-    const deliveries: Delivery[] = []
-    for (const { roomName, userName, subscribers, error, burst } of removed) {
-      if (error !== undefined || burst?.holder === false || (!burst && !announceOwn)) continue
-      // A name stays in the room while another connection of it does.
-      const present = new Set(subscribers.map((s) => s.userName))
-      const left = (burst ? burst.userNames : [userName]).filter((name) => !present.has(name))
-      for (const frame of departureFrames(roomName, left)) {
-        for (const { connectionId } of subscribers) deliveries.push({ connectionId, frame })
-      }
-    }
-    return deliveries
-  }
+  const { fanOutFrame, announceRoomStats } = createRoomStatsAnnouncer({
+    repository,
+    publisher,
+    clock,
+    logger,
+    roomStatsIntervalMs: options.roomStatsIntervalMs,
+  })
 
   /** The large rooms a connection left get a `roomStats` (coalesced, see `announceRoomStats`). */
   async function announceLeaves(removed: RemovedSubscription[]): Promise<void> {
     await Promise.all(
-      removed.flatMap(({ roomName, large, error }) =>
-        large && error === undefined ? [announceRoomStats(roomName, large.shards)] : [],
+      removed.flatMap((room) =>
+        room.layout === 'large' ? [announceRoomStats(room.roomName, room.shards)] : [],
       ),
-    )
-  }
-
-  /** Sends `frame` to every member of a large room, through the publisher (`LargeRoomPublisher`). */
-  async function fanOutFrame(roomName: string, shards: number, frame: ServerFrame): Promise<void> {
-    if (!publisher)
-      throw new ChatDbError(
-        'store.config',
-        'a large room needs a publisher (createQueuePublisher or createInlinePublisher)',
-      )
-    await publisher.publish({ roomName, shards }, frame)
-  }
-
-  /**
-   * Tells a large room's members its subscriber count after its membership changed: at most
-   * once per `roomStatsIntervalMs` per room (one process wins each interval through a
-   * conditional write; each process tries at most once per interval). A change the interval's
-   * `roomStats` did not carry is sent at the interval's end by a trailing one
-   * (`scheduleTrailingStats`). Never fails the route that changed the membership: a failure is
-   * logged, and the next change tries again.
-   */
-  async function announceRoomStats(roomName: string, shards: number, knownCount?: number): Promise<void> {
-    const at = clock()
-    const tried = statsTried.get(roomName)
-    try {
-      if (tried === undefined || at - tried.at >= roomStatsIntervalMs || at < tried.at) {
-        if (statsTried.size >= 10_000) statsTried.clear()
-        statsTried.set(roomName, { at })
-        const subscriberCount = knownCount ?? (await repository.subscriberCounts?.(roomName))?.total
-        if (subscriberCount === undefined) return
-        if (await repository.claimRoomStats?.(roomName, roomStatsIntervalMs, subscriberCount)) {
-          await fanOutFrame(roomName, shards, { type: 'roomStats', roomName, subscriberCount })
-          return
-        }
-      }
-      await scheduleTrailingStats(roomName, shards, at)
-    } catch (error) {
-      logger.warn('roomStats.failed', { roomName, error: describeError(error) })
-    }
-  }
-
-  /**
-   * Makes sure a trailing `roomStats` runs at the end of the interval `at` falls in (intervals
-   * counted from the epoch, so every process names the same one): the first process to claim it
-   * (a conditional write of `trailingAt`) has the publisher schedule it for then, and the
-   * fan-out worker sends the count if it changed since the last `roomStats` (`runTrailingStats`). It
-   * runs after this change was counted, so the members learn the count within an interval of
-   * the last change. Without a queue behind the publisher nothing can run later: the next
-   * change tells it.
-   */
-  async function scheduleTrailingStats(roomName: string, shards: number, at: number): Promise<void> {
-    if (publisher?.kind !== 'queue' || !repository.claimTrailingStats || !(roomStatsIntervalMs > 0)) return
-    const dueAt = intervalEnd(at, roomStatsIntervalMs)
-    const memo = statsTried.get(roomName)
-    if (memo?.trailingAt === dueAt) return
-    // Noted before the claim: the joins of a burst in this process wait for one claim, not each its own.
-    if (memo) memo.trailingAt = dueAt
-    const claimed = await repository.claimTrailingStats(roomName, dueAt).catch((error: unknown) => {
-      if (memo?.trailingAt === dueAt) memo.trailingAt = undefined
-      throw error
-    })
-    if (!claimed) return
-    await publisher.scheduleRoomStats(
-      { roomName, shards },
-      { intervalMs: roomStatsIntervalMs, delayMs: dueAt - at },
     )
   }
 
@@ -182,7 +70,7 @@ export function createChatService(options: ChatServiceOptions) {
         await broadcaster.post(departureDeliveries(removed))
         await announceLeaves(removed)
         // API Gateway never retries $disconnect: the rooms that failed stay unannounced (logged).
-        const failed = removed.filter((r) => r.error !== undefined)
+        const failed = removed.flatMap((r) => (r.layout === 'unknown' ? [r] : []))
         if (failed.length === 0) return { statusCode: 200 }
         logger.error('route.failed', {
           route: '$disconnect',
@@ -280,25 +168,13 @@ export function createChatService(options: ChatServiceOptions) {
           message,
           time,
         }))
-        if (result.large) {
+        if (result.layout === 'large') {
           // A large room: a count and a sample of names, and no announcement of the join.
-          await broadcaster.post([{ connectionId, frame: largeRoomState(roomName, result.large, messages) }])
-          if (result.subscribed)
-            await announceRoomStats(roomName, result.large.shards, result.large.subscriberCount)
+          await broadcaster.post([{ connectionId, frame: largeRoomState(roomName, result, messages) }])
+          if (result.subscribed) await announceRoomStats(roomName, result.shards, result.subscriberCount)
           return
         }
-        const others = result.subscribers.filter((s) => s.connectionId !== connectionId)
-        const state = fitSubscribedFrame({
-          type: 'subscribed',
-          roomName,
-          users: userNamesOf(result.subscribers),
-          messages,
-        })
-        const deliveries: Delivery[] = [{ connectionId, frame: state }]
-        if ((result.subscribed || result.unfinished) && announcesJoin(result.subscribers, connectionId)) {
-          const joined: ServerFrame = { type: 'userSubscribed', roomName, userName: result.userName }
-          for (const other of others) deliveries.push({ connectionId: other.connectionId, frame: joined })
-        }
+        const deliveries = smallRoomJoinDeliveries(roomName, connectionId, result, messages)
         await broadcaster.post(deliveries)
         if (result.unfinished) {
           // Done; if the mark stays, the next subscribe only announces the name once more.
@@ -329,9 +205,9 @@ export function createChatService(options: ChatServiceOptions) {
             throw error
           })
         const deliveries: Delivery[] = [{ connectionId, frame: { type: 'unsubscribed', roomName } }]
-        if (result.large) {
+        if (result.layout === 'large') {
           await broadcaster.post(deliveries)
-          if (result.unsubscribed) await announceRoomStats(roomName, result.large.shards)
+          if (result.unsubscribed) await announceRoomStats(roomName, result.shards)
           return
         }
         const { userName } = result
@@ -382,8 +258,8 @@ export function createChatService(options: ChatServiceOptions) {
         const frame = frameOf(posted.message)
         // A large room's members are reached through the publisher: a queue's before the message
         // was stored (above), any other's now.
-        if (posted.large) {
-          if (publisher?.kind !== 'queue') await fanOutFrame(roomName, posted.large.shards, frame)
+        if (posted.layout === 'large') {
+          if (publisher?.kind !== 'queue') await fanOutFrame(roomName, posted.shards, frame)
         } else await broadcaster.post(posted.recipients.map(({ connectionId }) => ({ connectionId, frame })))
       })
     },

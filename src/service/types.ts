@@ -23,7 +23,7 @@ export type ChatServiceRepository = Pick<
   | 'markUnfinished'
   | 'markFinished'
 > &
-  // Only a repository with large rooms (whose answers carry `large`) needs these.
+  // Only a repository with large rooms (whose answers can be `layout: 'large'`) needs these.
   Partial<Pick<ChatRepository, 'subscriberCounts' | 'claimRoomStats' | 'claimTrailingStats'>>
 
 /** What the service knows of a request; `connectionId` only ever comes from API Gateway's context. */

@@ -128,6 +128,7 @@ export function createMemoryChatRepository(options: { now?: () => number } = {})
             ? 'reactivated'
             : undefined
         return {
+          layout: 'small' as const,
           subscribed: !own,
           unfinished: own?.unfinished === true,
           userName: own?.userName ?? userName,
@@ -156,6 +157,7 @@ export function createMemoryChatRepository(options: { now?: () => number } = {})
           userName = departure.userName
         }
         return {
+          layout: 'small' as const,
           unsubscribed: userName !== undefined,
           userName,
           subscribers: subscribersOf(room),
@@ -183,7 +185,7 @@ export function createMemoryChatRepository(options: { now?: () => number } = {})
         }
         const stored = !room.messages.some((m) => m.id === message.id)
         if (stored) room.messages.push(message)
-        return { message, recipients: subscribersOf(room), stored }
+        return { layout: 'small' as const, message, recipients: subscribersOf(room), stored }
       })
     },
 
@@ -197,6 +199,7 @@ export function createMemoryChatRepository(options: { now?: () => number } = {})
           const before = room.subscribers.size
           room.subscribers.delete(connectionId)
           removed.push({
+            layout: 'small',
             roomName,
             userName: own.userName,
             subscribers: subscribersOf(room),

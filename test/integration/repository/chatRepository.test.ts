@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { ChatDbError } from '../../../src/errors.js'
@@ -31,6 +32,7 @@ describe('createChatRepository', () => {
       t.counter.reset()
       const result = await repo.subscribe({ roomName, connectionId: 'c1', userName: 'ada' })
       expect(result).toMatchObject({ subscribed: true, userName: 'ada', transition: 'created' })
+      assert(result.layout === 'small')
       expect(result.subscribers.map((s) => s.connectionId)).toEqual(['c1'])
       // Claim, put, delete, and the room read again after the claim.
       expect(t.counter.counts()).toEqual({ PutItem: 3, Query: 3, DeleteItem: 1 })
@@ -44,6 +46,7 @@ describe('createChatRepository', () => {
       t.counter.reset()
       const result = await repo.subscribe({ roomName, connectionId: 'c2', userName: 'bob' })
       expect(result.transition).toBeUndefined()
+      assert(result.layout === 'small')
       expect(result.subscribers.map((s) => s.userName).sort()).toEqual(['ada', 'bob'])
       expect(t.counter.counts()).toEqual({ PutItem: 1, Query: 2 })
     })
@@ -54,6 +57,7 @@ describe('createChatRepository', () => {
       await repo.subscribe({ roomName, connectionId: 'c1', userName: 'ada' })
       const again = await repo.subscribe({ roomName, connectionId: 'c1', userName: 'mallory' })
       expect(again).toMatchObject({ subscribed: false, userName: 'ada', transition: undefined })
+      assert(again.layout === 'small')
       expect(again.subscribers).toHaveLength(1)
       expect(await repo.userNameFor(roomName, 'c1')).toBe('ada')
     })
@@ -203,7 +207,9 @@ describe('createChatRepository', () => {
       t.counter.reset()
       const removed = await repo.removeConnection('leaver')
       expect(removed.map((r) => r.roomName).sort()).toEqual([...rooms].sort())
-      expect(removed.every((r) => r.userName === 'ada' && r.subscribers.length === 1)).toBe(true)
+      expect(
+        removed.every((r) => r.userName === 'ada' && r.layout === 'small' && r.subscribers.length === 1),
+      ).toBe(true)
       // 1 GSI query + 3 batch writes + 1 query per room; no room changed state.
       expect(t.counter.counts()).toEqual({ Query: 61, BatchWriteItem: 3 })
       expect(await repo.roomsOfConnection('leaver')).toEqual([])
@@ -219,7 +225,11 @@ describe('createChatRepository', () => {
       for (const roomName of rooms) await repo.subscribe({ roomName, connectionId: 'solo', userName: 'ada' })
       t.counter.reset()
       const removed = await repo.removeConnection('solo')
-      expect(removed.map((r) => r.transition)).toEqual(['emptied', 'emptied', 'emptied'])
+      expect(removed.map((r) => (r.layout === 'unknown' ? r.error : r.transition))).toEqual([
+        'emptied',
+        'emptied',
+        'emptied',
+      ])
       // 1 GSI query + 1 batch + per room: 1 query, and claim + put + delete + the room read again
       // for the transition.
       expect(t.counter.counts()).toEqual({ Query: 7, BatchWriteItem: 1, PutItem: 6, DeleteItem: 3 })
@@ -291,6 +301,7 @@ describe('createChatRepository', () => {
         connectionId: 'c2',
         message: 'hi | there',
       })
+      assert(result.layout === 'small')
       expect(result.recipients.map((r) => r.connectionId)).toEqual(['c1', 'c2'])
     })
 
@@ -425,6 +436,7 @@ describe('createChatRepository', () => {
       t.counter.reset()
       const result = await repo.unsubscribe({ roomName, connectionId: 'c1' })
       expect(result).toMatchObject({ unsubscribed: true, userName: 'ada', transition: undefined })
+      assert(result.layout === 'small')
       expect(result.subscribers.map((s) => s.connectionId)).toEqual(['c2'])
       expect(t.counter.counts()).toEqual({ UpdateItem: 1, Query: 1 })
     })

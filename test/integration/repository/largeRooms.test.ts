@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import { DEPARTURE_ENTITY } from '../../../src/entities/index.js'
@@ -90,19 +91,20 @@ describe('large rooms', () => {
     // The crossing subscribe is the room's first large one: a count and a sample of the members
     // from before and itself (all in the base partition), no list of subscribers.
     expect(fifth).toMatchObject({
+      layout: 'large',
       subscribed: true,
-      subscribers: [],
-      large: { shards: 4, subscriberCount: 5, sample: ['u0', 'u1', 'u2', 'u3', 'u4'] },
+      shards: 4,
+      subscriberCount: 5,
+      sample: ['u0', 'u1', 'u2', 'u3', 'u4'],
     })
+    expect(fifth).not.toHaveProperty('subscribers')
     expect((await repo.subscriberCounts('grow'))?.total).toBe(5)
     expect((await repo.roomSnapshot('grow')).state?.shards).toBe(4)
     const sixth = await repo.subscribe({ roomName: 'grow', connectionId: 'grow-5', userName: 'u5' })
-    expect(sixth).toMatchObject({
-      subscribed: true,
-      subscribers: [],
-      large: { shards: 4, subscriberCount: 6 },
-    })
-    expect(sixth.large?.sample).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5'])
+    expect(sixth).toMatchObject({ layout: 'large', subscribed: true, shards: 4, subscriberCount: 6 })
+    expect(sixth).not.toHaveProperty('subscribers')
+    assert(sixth.layout === 'large')
+    expect(sixth.sample).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5'])
     const own = (await itemsOf('grow')).find((item) => item.data === 'grow-5')
     expect(own?.pk).toBe(subscriptionShardPartition('grow', subscriptionShardOf('grow-5', 4)))
     expect((await repo.subscriberCounts('grow'))?.total).toBe(6)
@@ -147,7 +149,8 @@ describe('large rooms', () => {
     await repo.subscribe({ roomName: 'post', connectionId: 'post-new', userName: 'newbie' })
     t.counter.reset()
     const posted = await repo.postMessage({ roomName: 'post', connectionId: 'post-new', message: 'hi' })
-    expect(posted).toMatchObject({ stored: true, recipients: [], large: { shards: 4 } })
+    expect(posted).toMatchObject({ stored: true, layout: 'large', shards: 4 })
+    expect(posted).not.toHaveProperty('recipients')
     expect(posted.message.userName).toBe('newbie')
     expect(t.counter.counts()).toEqual({ BatchGetItem: 1, PutItem: 1 })
     // A member from before the room was large posts from the base partition.
@@ -164,18 +167,15 @@ describe('large rooms', () => {
     const later = () => Date.now() + 10_000
     const fresh = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4, now: later })
     const joined = await fresh.subscribe({ roomName: 'fresh', connectionId: 'fresh-x', userName: 'x' })
-    expect(joined).toMatchObject({ subscribed: true, large: { shards: 4, subscriberCount: 6 } })
+    expect(joined).toMatchObject({ subscribed: true, layout: 'large', shards: 4, subscriberCount: 6 })
     const items = (await itemsOf('fresh')).filter((item) => item.data === 'fresh-x')
     expect(items.map((item) => item.pk)).toEqual([
       subscriptionShardPartition('fresh', subscriptionShardOf('fresh-x', 4)),
     ])
     // Another fresh process: its post finds the room large and the member in its shard.
     const other = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
-    expect(
-      (await other.postMessage({ roomName: 'fresh', connectionId: 'fresh-x', message: 'm' })).large,
-    ).toEqual({
-      shards: 4,
-    })
+    const otherPost = await other.postMessage({ roomName: 'fresh', connectionId: 'fresh-x', message: 'm' })
+    expect(otherPost).toMatchObject({ layout: 'large', shards: 4 })
   })
 
   it('moves a subscribe that met the room large only after writing into the base partition, counting it once', async () => {
@@ -200,9 +200,9 @@ describe('large rooms', () => {
     const repo = await largeRoom('repeat')
     await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-n', userName: 'n' })
     const again = await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-n', userName: 'other' })
-    expect(again).toMatchObject({ subscribed: false, userName: 'n', large: { subscriberCount: 6 } })
+    expect(again).toMatchObject({ subscribed: false, userName: 'n', layout: 'large', subscriberCount: 6 })
     const base = await repo.subscribe({ roomName: 'repeat', connectionId: 'repeat-base1', userName: 'z' })
-    expect(base).toMatchObject({ subscribed: false, userName: 'base1', large: { subscriberCount: 6 } })
+    expect(base).toMatchObject({ subscribed: false, userName: 'base1', layout: 'large', subscriberCount: 6 })
     const copies = (await itemsOf('repeat')).filter((item) => item.data === 'repeat-base1')
     expect(copies).toHaveLength(1)
     expect((await repo.subscriberCounts('repeat'))?.total).toBe(6)
@@ -244,7 +244,7 @@ describe('large rooms', () => {
     const fresh = t.repository({ largeRoomThreshold: 5, largeRoomShards: 4 })
     t.counter.reset()
     const left = await fresh.unsubscribe({ roomName: 'back', connectionId: 'back-base1' })
-    expect(left).toMatchObject({ unsubscribed: true, userName: 'base1', large: { shards: 4 } })
+    expect(left).toMatchObject({ unsubscribed: true, userName: 'base1', layout: 'large', shards: 4 })
     // The base key (a departure) once, the shard key, the count (UpdateItem 3); the base partition
     // read that told it the room is large (Query 1). This room of 4 is near empty, so the counters
     // (BatchGetItem) and an exact read of its 5 partitions (Query 5) follow.
@@ -258,7 +258,7 @@ describe('large rooms', () => {
     const repo = await largeRoom('drain')
     await repo.subscribe({ roomName: 'drain', connectionId: 'drain-n', userName: 'n' })
     const left = await repo.unsubscribe({ roomName: 'drain', connectionId: 'drain-n' })
-    expect(left).toMatchObject({ unsubscribed: true, userName: 'n', large: { shards: 4 } })
+    expect(left).toMatchObject({ unsubscribed: true, userName: 'n', layout: 'large', shards: 4 })
     expect(await repo.unsubscribe({ roomName: 'drain', connectionId: 'drain-n' })).toMatchObject({
       unsubscribed: false,
     })
@@ -266,12 +266,12 @@ describe('large rooms', () => {
     expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('drain')
     // The last one leaves by disconnecting.
     const removed = await repo.removeConnection('drain-base4')
-    expect(removed).toMatchObject([{ roomName: 'drain', transition: 'emptied', large: { shards: 4 } }])
+    expect(removed).toMatchObject([{ roomName: 'drain', transition: 'emptied', layout: 'large', shards: 4 }])
     expect((await repo.activeRooms()).map((r) => r.roomName)).not.toContain('drain')
     expect((await repo.subscriberCounts('drain'))?.total).toBe(0)
     // Large for good: a new member goes to a shard and lists the room again.
     const back = await repo.subscribe({ roomName: 'drain', connectionId: 'drain-back', userName: 'b' })
-    expect(back).toMatchObject({ transition: 'reactivated', large: { subscriberCount: 1 } })
+    expect(back).toMatchObject({ transition: 'reactivated', layout: 'large', subscriberCount: 1 })
     expect((await repo.activeRooms()).map((r) => r.roomName)).toContain('drain')
     expect(await listingRecords('drain')).toHaveLength(1)
   })
@@ -283,7 +283,7 @@ describe('large rooms', () => {
     for (const id of ids) await repo.subscribe({ roomName: 'gone', connectionId: id, userName: id })
     t.counter.reset()
     const removed = await repo.removeConnection('gone-n')
-    expect(removed).toMatchObject([{ roomName: 'gone', subscribers: [], transition: undefined }])
+    expect(removed).toMatchObject([{ roomName: 'gone', layout: 'large', transition: undefined }])
     // GSI Query + DeleteItem (which tells whether this call removed it) + the count: no read of the room.
     expect(t.counter.counts()).toEqual({ Query: 1, DeleteItem: 1, UpdateItem: 1 })
     expect((await itemsOf('gone')).filter((item) => item.data === 'gone-n')).toEqual([])
