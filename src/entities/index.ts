@@ -5,6 +5,8 @@ import { createRoomStateEntity } from './roomState.js'
 import { createSubscriptionEntity } from './subscription.js'
 
 export { createMessageEntity, type MessageEntity } from './message.js'
+export { createMigrationLedgerEntity, type MigrationLedgerEntity } from './migrationLedger.js'
+export { createMigrationLockEntity, type MigrationLockEntity } from './migrationLock.js'
 export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
 export {
