@@ -92,6 +92,11 @@ export function subscriptionPartition(roomName: string): string {
   return `Subscription${DELIMITER}${roomName}`
 }
 
+/** The room of a base subscription partition (`Subscription|<room>` → `<room>`). */
+export function roomOfSubscriptionPartition(pk: string): string {
+  return pk.slice(subscriptionPartition('').length)
+}
+
 /**
  * The shard that stands for a large room's base partition `Subscription|<room>`: the members it
  * had before it became large stay there and are read as one more shard.

@@ -7,12 +7,16 @@ import { createSubscriptionEntity } from './subscription.js'
 export { createMessageEntity, type MessageEntity } from './message.js'
 export { createMigrationLedgerEntity, type MigrationLedgerEntity } from './migrationLedger.js'
 export { createMigrationLockEntity, type MigrationLockEntity } from './migrationLock.js'
+export {
+  createPresenceOutboxEntity,
+  PRESENCE_OUTBOX_ENTITY,
+  type PresenceOutboxEntity,
+} from './presenceOutbox.js'
 export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
 export {
   createSubscriptionEntity,
   DEPARTURE_ENTITY,
-  PRESENCE_OUTBOX_ENTITY,
   SUBSCRIBER_COUNT_ENTITY,
   type SubscriptionEntity,
 } from './subscription.js'

@@ -16,15 +16,6 @@ import type { ChatTable } from '../table.js'
 export const DEPARTURE_ENTITY = 'Departure'
 
 /**
- * The presence outbox of a big room: `{ pk: "Subscription|<room>", sk: "#leaving", leavers,
- * holder, since }`, the user names that left it in the current `$disconnect` burst and the
- * leaver that announces them (docs/data-model.md, Disconnect storms). Like a departure it is no
- * subscriber: every reader tells it apart by `_et`. Raw requests only (`presenceOutbox.ts`);
- * it exists while a burst is open and is deleted when the burst's holder takes its names.
- */
-export const PRESENCE_OUTBOX_ENTITY = 'PresenceOutbox'
-
-/**
  * The subscriber counter of one partition of a large room: `{ pk: <partition>, sk: "#count",
  * n }`, the approximate number of subscriptions in the partition (docs/data-model.md, "Large
  * rooms"). No subscriber: every reader tells it apart by `_et`. Raw requests only (`largeRooms.ts`).
