@@ -2,7 +2,7 @@ import type { ChatTable } from '../table.js'
 import { createMessageEntity } from './message.js'
 import { createRoomEntity } from './room.js'
 import { createRoomStateEntity } from './roomState.js'
-import { createSubscriptionEntity } from './subscription.js'
+import { createDepartureEntity, createSubscriptionEntity } from './subscription.js'
 
 export { createMessageEntity, type MessageEntity } from './message.js'
 export { createMigrationLedgerEntity, type MigrationLedgerEntity } from './migrationLedger.js'
@@ -15,8 +15,10 @@ export {
 export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
 export {
+  createDepartureEntity,
   createSubscriptionEntity,
   DEPARTURE_ENTITY,
+  type DepartureEntity,
   SUBSCRIBER_COUNT_ENTITY,
   type SubscriptionEntity,
 } from './subscription.js'
@@ -30,6 +32,7 @@ export function createEntities(table: ChatTable, { roomListingShards }: { roomLi
     Room: createRoomEntity(table, roomListingShards),
     RoomState: createRoomStateEntity(table),
     Subscription: createSubscriptionEntity(table),
+    Departure: createDepartureEntity(table),
     Message: createMessageEntity(table),
   }
 }
