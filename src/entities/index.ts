@@ -5,8 +5,6 @@ import { createRoomStateEntity } from './roomState.js'
 import { createDepartureEntity, createSubscriptionEntity } from './subscription.js'
 
 export { createMessageEntity, type MessageEntity } from './message.js'
-export { createMigrationLedgerEntity, type MigrationLedgerEntity } from './migrationLedger.js'
-export { createMigrationLockEntity, type MigrationLockEntity } from './migrationLock.js'
 export {
   createPresenceOutboxEntity,
   PRESENCE_OUTBOX_ENTITY,
@@ -15,11 +13,15 @@ export {
 export { createRoomEntity, type RoomEntity } from './room.js'
 export { createRoomStateEntity, type RoomStateEntity } from './roomState.js'
 export {
+  createSubscriberCountEntity,
+  SUBSCRIBER_COUNT_ENTITY,
+  type SubscriberCountEntity,
+} from './subscriberCount.js'
+export {
   createDepartureEntity,
   createSubscriptionEntity,
   DEPARTURE_ENTITY,
   type DepartureEntity,
-  SUBSCRIBER_COUNT_ENTITY,
   type SubscriptionEntity,
 } from './subscription.js'
 

@@ -6,13 +6,6 @@ import { string } from 'dynamodb-toolbox/schema/string'
 import { subscriptionKey } from '../keys.js'
 import type { ChatTable } from '../table.js'
 
-/**
- * The subscriber counter of one partition of a large room: `{ pk: <partition>, sk: "#count",
- * n }`, the approximate number of subscriptions in the partition (docs/data-model.md, "Large
- * rooms"). No subscriber: every reader tells it apart by `_et`. Raw requests only (`largeRooms.ts`).
- */
-export const SUBSCRIBER_COUNT_ENTITY = 'SubscriberCount'
-
 /** Where a subscription (or the departure it became) lives: its room's partition, or a large room's shard partition. */
 const subscriptionKeyOf = ({ partition, roomName, connectionId }: SubscriptionKeyInput) => {
   const key = subscriptionKey(roomName, connectionId)
