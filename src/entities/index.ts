@@ -26,7 +26,8 @@ export {
 } from './subscription.js'
 
 /**
- * The four entities of a chatdb table, bound to it. `roomListingShards` (default 1) places the
+ * The entities of the chat items of a chatdb table, bound to it (the migrator binds its own, and
+ * the presence outbox and subscriber counters are built where they are written). `roomListingShards` (default 1) places the
  * Room listing records (see keys.ts `roomListingShard`).
  */
 export function createEntities(table: ChatTable, { roomListingShards }: { roomListingShards?: number } = {}) {

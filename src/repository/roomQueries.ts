@@ -50,7 +50,9 @@ export function createRoomQueries(context: RepositoryContext) {
 
   /**
    * The Query of one shard's active records (`true|…`), from a position, `limit` a page. Built
-   * by the Room entity; sent and read as saved (savedItems.ts): a page holds up to 1,000 rooms.
+   * by the Room entity; sent and read as saved (savedItems.ts), a page of up to 1,000 rooms:
+   * toolbox's formatter measured ~35 µs an item, `activeRooms` 2.46× its raw call with it
+   * (docs/benchmarks.md, "Toolbox formatting on the hot read paths").
    */
   const listingQuery = (position: ShardPosition, limit: number | undefined) =>
     table
@@ -128,7 +130,9 @@ export function createRoomQueries(context: RepositoryContext) {
           entityAttrFilter: false,
         })
         .params()
-      // Read as saved (savedItems.ts): the fan-out worker's read, up to ~1,500 ids a shard.
+      // Read as saved (savedItems.ts): the fan-out worker's read, up to ~1,500 ids a shard, at
+      // ~35 µs an item through toolbox's formatter (docs/benchmarks.md, "Toolbox formatting on
+      // the hot read paths": `connectionsInRoom` 3.11× its raw call with it).
       const items = await allItems(queryPages(documentClient, params))
       return items.flatMap((item) =>
         item[ENTITY_ATTRIBUTE] === Subscription.entityName && typeof item.data === 'string'
