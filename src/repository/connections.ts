@@ -135,7 +135,7 @@ export function createConnections(context: RepositoryContext) {
     input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
     unfinished: boolean,
   ) {
-    const key = {
+    const change = {
       roomName: assertRoomName(input.roomName),
       connectionId: assertConnectionId(input.connectionId),
       unfinished: unfinished ? true : $remove(),
@@ -143,10 +143,10 @@ export function createConnections(context: RepositoryContext) {
     const update =
       input.of === 'subscription'
         ? Subscription.build(UpdateItemCommand)
-            .item(key)
+            .item(change)
             .options({ condition: { attr: 'entity', eq: Subscription.entityName } })
         : Departure.build(UpdateItemCommand)
-            .item(key)
+            .item(change)
             .options({ condition: { attr: 'entity', eq: Departure.entityName } })
     await conditionHeld(update.send())
   }
