@@ -11,6 +11,8 @@
  * | PresenceOutbox| `Subscription|<room>`   | `#leaving`                           | —             |
  * | SubscriberCount | `Subscription|<room>` or `…|<k>` (large rooms) | `#count`              | —             |
  * | Message       | `Message|<room>`        | `<room>|<ISO time>|<message id>`     | user name (`<user>|<k>` in write shard k > 0) |
+ * | MigrationLedger | `Migration`           | `version|<6-digit version>`          | —             |
+ * | MigrationLock | `Migration`             | `#lock`                              | —             |
  *
  * Names never contain `|` (validation rejects it), so every prefix below is unambiguous.
  */
@@ -88,6 +90,11 @@ export function roomKey(
 
 export function subscriptionPartition(roomName: string): string {
   return `Subscription${DELIMITER}${roomName}`
+}
+
+/** The room of a base subscription partition (`Subscription|<room>` → `<room>`). */
+export function roomOfSubscriptionPartition(pk: string): string {
+  return pk.slice(subscriptionPartition('').length)
 }
 
 /**
@@ -225,4 +232,23 @@ export function userHistoryShard(messageId: string, shards: number): number {
 export function userNameOfHistoryKey(data: string): string {
   const at = data.indexOf(DELIMITER)
   return at === -1 ? data : data.slice(0, at)
+}
+
+/** The migrator's partition (ledger and lock): apart from every chat item (no chat key starts with it). */
+export const MIGRATION_PARTITION = 'Migration'
+export const LEDGER_SORT_PREFIX = 'version|'
+/** The sort key of the migration lock, beside the ledger. */
+export const LOCK_SORT_KEY = '#lock'
+
+/** `version|000042`: zero-padded so the partition lists versions in order. */
+export function ledgerSortKey(version: number): string {
+  return `${LEDGER_SORT_PREFIX}${String(version).padStart(6, '0')}`
+}
+
+export function ledgerKey(version: number) {
+  return { pk: MIGRATION_PARTITION, sk: ledgerSortKey(version) }
+}
+
+export function migrationLockKey() {
+  return { pk: MIGRATION_PARTITION, sk: LOCK_SORT_KEY }
 }

@@ -18,12 +18,21 @@ export function createRoomEntity(table: ChatTable, roomListingShards = DEFAULT_R
     table,
     timestamps: false,
     schema: item({
+      /**
+       * The listing partition the record is in: on a write, only to address a record left in
+       * another shard than its name's (`chatdb cleanup rooms` deletes those); on a read, always.
+       * It is the record's `pk`, no attribute of its own.
+       */
+      partition: string().key().savedAs('pk').optional(),
       roomName: string().key().savedAs('data'),
       active: boolean().key(),
       createdAt: number().key(),
       version: number(),
     }),
-    computeKey: (room) => roomKey(room, roomListingShards),
+    computeKey: ({ partition, ...room }) => {
+      const key = roomKey(room, roomListingShards)
+      return partition === undefined ? key : { ...key, pk: partition }
+    },
   })
 }
 

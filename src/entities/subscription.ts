@@ -6,49 +6,69 @@ import { string } from 'dynamodb-toolbox/schema/string'
 import { subscriptionKey } from '../keys.js'
 import type { ChatTable } from '../table.js'
 
-/**
- * What an unsubscribe turns a Subscription into: the same item (key, `data`, `userName`) with
- * `_et: "Departure"` and `leftAt`. It is no subscriber (every reader tells items apart by `_et`),
- * but a retried unsubscribe still learns from it who left. Written and read by the repository
- * with raw requests (no toolbox entity: nothing else ever parses one); deleted with the
- * connection's subscriptions at `$disconnect`, overwritten by a new subscribe.
- */
-export const DEPARTURE_ENTITY = 'Departure'
+/** Where a subscription (or the departure it became) lives: its room's partition, or a large room's shard partition. */
+const subscriptionKeyOf = ({ partition, roomName, connectionId }: SubscriptionKeyInput) => {
+  const key = subscriptionKey(roomName, connectionId)
+  return partition === undefined ? key : { ...key, pk: partition }
+}
 
-/**
- * The presence outbox of a big room: `{ pk: "Subscription|<room>", sk: "#leaving", leavers,
- * holder, since }`, the user names that left it in the current `$disconnect` burst and the
- * leaver that announces them (docs/data-model.md, Disconnect storms). Like a departure it is no
- * subscriber: every reader tells it apart by `_et`. Raw requests only (`presenceOutbox.ts`);
- * it exists while a burst is open and is deleted when the burst's holder takes its names.
- */
-export const PRESENCE_OUTBOX_ENTITY = 'PresenceOutbox'
+interface SubscriptionKeyInput {
+  partition?: string | undefined
+  roomName: string
+  connectionId: string
+}
 
-/**
- * The subscriber counter of one partition of a large room: `{ pk: <partition>, sk: "#count",
- * n }`, the approximate number of subscriptions in the partition (docs/data-model.md, "Large
- * rooms"). No subscriber: every reader tells it apart by `_et`. Raw requests only (`largeRooms.ts`).
- */
-export const SUBSCRIBER_COUNT_ENTITY = 'SubscriberCount'
+/** The attributes a Subscription and the Departure it turns into share. */
+const membershipAttributes = {
+  /**
+   * The partition the item is in: on a write, only when it is not the room's own
+   * `Subscription|<room>` (a large room's shard, `Subscription|<room>|<k>`, keys.ts
+   * `subscriptionShardPartition`); on a read, always. It is the item's `pk`, no attribute of its own.
+   */
+  partition: string().key().savedAs('pk').optional(),
+  roomName: string().key(),
+  connectionId: string().key().savedAs('data'),
+  userName: string(),
+  subscribedAt: number(),
+  /** Which subscribe call wrote the item: tells its own write, answered late, from an older one. */
+  attempt: string().optional(),
+  /** Set when a request failed after touching this subscription: its announcement or room settlement may be owed. */
+  unfinished: boolean().optional(),
+}
 
-/** `{ pk: "Subscription|<room>", sk: "<room>|<connection>", data: <connection>, userName }` */
+/** `{ pk: "Subscription|<room>", sk: "<room>|<connection id>", data: <connection>, userName }` */
 export function createSubscriptionEntity(table: ChatTable) {
   return new Entity({
     name: 'Subscription',
     table,
     timestamps: false,
-    schema: item({
-      roomName: string().key(),
-      connectionId: string().key().savedAs('data'),
-      userName: string(),
-      subscribedAt: number(),
-      /** Which subscribe call wrote the item: tells its own write, answered late, from an older one. */
-      attempt: string().optional(),
-      /** Set when a request failed after touching this subscription: its announcement or room settlement may be owed. */
-      unfinished: boolean().optional(),
-    }),
-    computeKey: ({ roomName, connectionId }) => subscriptionKey(roomName, connectionId),
+    schema: item(membershipAttributes),
+    computeKey: subscriptionKeyOf,
   })
 }
 
 export type SubscriptionEntity = ReturnType<typeof createSubscriptionEntity>
+
+export const DEPARTURE_ENTITY = 'Departure'
+
+/**
+ * What an unsubscribe turns a Subscription into: the same item (key, `data`, `userName`) with
+ * `_et: "Departure"` and `leftAt`. It is no subscriber (every reader tells items apart by `_et`),
+ * but a retried unsubscribe still learns from it who left. Deleted with the connection's
+ * subscriptions at `$disconnect`, overwritten by a new subscribe.
+ */
+export function createDepartureEntity(table: ChatTable) {
+  return new Entity({
+    name: DEPARTURE_ENTITY,
+    table,
+    timestamps: false,
+    schema: item({
+      ...membershipAttributes,
+      /** When the connection left (ms). */
+      leftAt: number(),
+    }),
+    computeKey: subscriptionKeyOf,
+  })
+}
+
+export type DepartureEntity = ReturnType<typeof createDepartureEntity>

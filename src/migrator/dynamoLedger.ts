@@ -1,21 +1,21 @@
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import { allItems, queryPages } from '../repository/pager.js'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { FormattedItem } from 'dynamodb-toolbox/entity'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { $set, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
+import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
+import { createMigrationLedgerEntity, type MigrationLedgerEntity } from '../entities/migrationLedger.js'
+import { LEDGER_SORT_PREFIX, MIGRATION_PARTITION } from '../keys.js'
+import { allItems, type PageKey, pages } from '../repository/pager.js'
 import { translateStoreError } from '../repository/storeErrors.js'
+import { createTable } from '../table.js'
 import type { LedgerEntry, MigrationLedger } from './types.js'
 
-/** The ledger's partition: apart from every chat item (no chat key starts with it). */
-export const MIGRATION_PARTITION = 'Migration'
-export const LEDGER_SORT_PREFIX = 'version|'
-
-/** `version|000042`: zero-padded so the partition lists versions in order. */
-export function ledgerSortKey(version: number): string {
-  return `${LEDGER_SORT_PREFIX}${String(version).padStart(6, '0')}`
-}
+export { LEDGER_SORT_PREFIX, ledgerSortKey, MIGRATION_PARTITION } from '../keys.js'
 
 /**
- * The ledger as items of the chat table itself, in the `Migration` partition:
- * `{ pk: "Migration", sk: "version|000001", _et: "MigrationLedger", ...LedgerEntry }` per
- * version. `_et` lets entity counts name them; they have no `data`, so the GSI never sees them.
+ * The ledger as items of the chat table itself (or of the table named), in the `Migration`
+ * partition: one `MigrationLedger` entity item per version (src/entities/migrationLedger.ts).
+ * `_et` lets entity counts name them; they have no `data`, so the GSI never sees them.
  *
  * @example
  * const ledger = createDynamoLedger({ documentClient, tableName: 'chat' })
@@ -28,50 +28,26 @@ export function createDynamoLedger({
   documentClient: DynamoDBDocumentClient
   tableName: string
 }): MigrationLedger {
-  /** Sets `values` on a logged version's entry; a version never logged is refused. */
-  async function updateEntry(version: number, values: Record<string, unknown>): Promise<void> {
-    const names = Object.keys(values)
-    await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: MIGRATION_PARTITION, sk: ledgerSortKey(version) },
-        UpdateExpression: `SET ${names.map((_, i) => `#n${i} = :v${i}`).join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: Object.fromEntries(names.map((name, i) => [`#n${i}`, name])),
-        ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:v${i}`, values[name]])),
-      }),
-    )
-  }
+  const Ledger = createMigrationLedgerEntity(createTable({ name: tableName, documentClient }))
+  // The ledger's items, formatted by the entity. The key range holds nothing else: no entity filter.
+  const query = Ledger.table
+    .build(QueryCommand)
+    .entities(Ledger)
+    .query({ partition: MIGRATION_PARTITION, range: { beginsWith: LEDGER_SORT_PREFIX } })
 
   const ledger: MigrationLedger = {
     async executed() {
-      const items = await allItems(
-        queryPages(documentClient, {
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': MIGRATION_PARTITION, ':prefix': LEDGER_SORT_PREFIX },
-          ConsistentRead: true,
-        }),
-      )
-      return items.map(toEntry)
+      const read = (exclusiveStartKey: PageKey | undefined) =>
+        query.options({ consistent: true, exclusiveStartKey, entityAttrFilter: false }).send()
+      return (await allItems(pages(read))).map(toEntry)
     },
 
     async log(entry) {
-      await documentClient.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            pk: MIGRATION_PARTITION,
-            sk: ledgerSortKey(entry.version),
-            _et: 'MigrationLedger',
-            ...plain(entry),
-          },
-        }),
-      )
+      await Ledger.build(PutItemCommand).item(plain(entry)).send()
     },
 
     async unlog(version, run) {
-      await updateEntry(version, {
+      await updateEntry(Ledger, version, {
         status: 'rolled-back',
         finishedAt: run.finishedAt ?? Date.now(),
         itemsScanned: run.itemsScanned,
@@ -82,8 +58,8 @@ export function createDynamoLedger({
     },
 
     async saveCheckpoints(version, progress) {
-      await updateEntry(version, {
-        checkpoints: plain(progress.checkpoints),
+      await updateEntry(Ledger, version, {
+        checkpoints: progress.checkpoints,
         itemsScanned: progress.itemsScanned,
         itemsChanged: progress.itemsChanged,
       })
@@ -92,12 +68,29 @@ export function createDynamoLedger({
   return translateStoreError(ledger, { tableName })
 }
 
+/** Sets `values` on a logged version's entry (checkpoints replaced whole); a version never logged is refused. */
+async function updateEntry(
+  Ledger: MigrationLedgerEntity,
+  version: number,
+  { checkpoints, ...values }: Partial<Omit<LedgerEntry, 'version'>>,
+): Promise<void> {
+  await Ledger.build(UpdateItemCommand)
+    .item({
+      version,
+      ...plain(values),
+      ...(checkpoints === undefined ? {} : { checkpoints: $set(plain(checkpoints)) }),
+    })
+    .options({ condition: { attr: 'version', exists: true } })
+    .send()
+}
+
 /** Drops undefined values: the caller's document client may not be configured to. */
 function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T
 }
 
-function toEntry(item: Record<string, unknown>): LedgerEntry {
-  const { pk: _pk, sk: _sk, _et, ...rest } = item
-  return { checkpoints: {}, itemsScanned: 0, itemsChanged: 0, ...rest } as LedgerEntry
+/** An entry as the entity reads it back: the counters and checkpoints of the first ledger items default to empty. */
+function toEntry(item: FormattedItem<MigrationLedgerEntity>): LedgerEntry {
+  const { checkpoints = {}, itemsScanned = 0, itemsChanged = 0, ...rest } = item
+  return { ...rest, checkpoints, itemsScanned, itemsChanged }
 }

@@ -1,22 +1,21 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { GetItemCommand } from 'dynamodb-toolbox/entity/actions/get'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
+import { UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
+import { createMigrationLockEntity } from '../entities/migrationLock.js'
 import { conditionHeld } from '../repository/conditionalCheck.js'
 import { translateStoreError } from '../repository/storeErrors.js'
-import { MIGRATION_PARTITION } from './dynamoLedger.js'
+import { createTable } from '../table.js'
 import { lockedError } from './lockMessages.js'
 import type { LockInfo, MigrationLockStore } from './types.js'
 
-export const LOCK_SORT_KEY = '#lock'
+export { LOCK_SORT_KEY } from '../keys.js'
 
 /**
- * The migration lock as one item of the chat table, beside the ledger:
- * `{ pk: "Migration", sk: "#lock", _et: "MigrationLock", owner, acquiredAt, leaseUntil }` while
- * a run holds it. Every write is conditional on the holder, so two runs never both hold it.
+ * The migration lock as one item of the chat table (or of the table named), beside the ledger:
+ * the `MigrationLock` entity (src/entities/migrationLock.ts) while a run holds it. Every write
+ * is conditional on the holder, so two runs never both hold it.
  *
  * @example
  * const locks = createDynamoLockStore({ documentClient, tableName: 'chat' })
@@ -29,18 +28,11 @@ export function createDynamoLockStore({
   documentClient: DynamoDBDocumentClient
   tableName: string
 }): MigrationLockStore {
-  const lockKey = { pk: MIGRATION_PARTITION, sk: LOCK_SORT_KEY }
+  const Lock = createMigrationLockEntity(createTable({ name: tableName, documentClient }))
 
   const read = async (): Promise<LockInfo | undefined> => {
-    const { Item } = await documentClient.send(
-      new GetCommand({ TableName: tableName, Key: lockKey, ConsistentRead: true }),
-    )
-    if (!Item) return undefined
-    return {
-      owner: String(Item.owner),
-      acquiredAt: Number(Item.acquiredAt),
-      leaseUntil: Number(Item.leaseUntil),
-    }
+    const { Item } = await Lock.build(GetItemCommand).key({}).options({ consistent: true }).send()
+    return Item && { owner: Item.owner, acquiredAt: Item.acquiredAt, leaseUntil: Item.leaseUntil }
   }
 
   const locks: MigrationLockStore = {
@@ -48,20 +40,12 @@ export function createDynamoLockStore({
       const lock: LockInfo = { owner, acquiredAt: now, leaseUntil: now + leaseMs }
       // A plain conditional put: of two runs racing here exactly one put lands. Taking over is
       // allowed only from a holder whose lease ran out (it stopped renewing: it died).
+      const free = { attr: 'owner', exists: false } as const
+      const put = Lock.build(PutItemCommand)
+        .item(lock)
+        .options({ condition: takeOverExpired ? { or: [free, { attr: 'leaseUntil', lt: now }] } : free })
       for (let attempt = 0; attempt < 3; attempt++) {
-        const taken = await conditionHeld(
-          documentClient.send(
-            new PutCommand({
-              TableName: tableName,
-              Item: { ...lockKey, _et: 'MigrationLock', ...lock },
-              ConditionExpression: takeOverExpired
-                ? 'attribute_not_exists(pk) OR leaseUntil < :now'
-                : 'attribute_not_exists(pk)',
-              ExpressionAttributeValues: takeOverExpired ? { ':now': now } : undefined,
-            }),
-          ),
-        )
-        if (taken) return lock
+        if (await conditionHeld(put.send())) return lock
         const holder = await read()
         // Released between our put and our read: try again.
         if (holder) throw lockedError(holder, now)
@@ -71,31 +55,20 @@ export function createDynamoLockStore({
 
     async renew(owner, leaseUntil) {
       return conditionHeld(
-        documentClient.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: lockKey,
-            UpdateExpression: 'SET leaseUntil = :leaseUntil',
-            ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':leaseUntil': leaseUntil, ':owner': owner },
-          }),
-        ),
+        Lock.build(UpdateItemCommand)
+          .item({ leaseUntil })
+          .options({ condition: { attr: 'owner', eq: owner } })
+          .send(),
       )
     },
 
     async release(owner) {
       // Refused when someone took it over (our lease had expired): theirs now, leave it.
       await conditionHeld(
-        documentClient.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: lockKey,
-            ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': owner },
-          }),
-        ),
+        Lock.build(DeleteItemCommand)
+          .key({})
+          .options({ condition: { attr: 'owner', eq: owner } })
+          .send(),
       )
     },
 

@@ -1,18 +1,18 @@
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb'
+import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { $remove, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
-import { DEPARTURE_ENTITY } from '../entities/index.js'
-import { BASE_SUBSCRIPTION_SHARD, subscriptionKey, subscriptionShardOfPartition } from '../keys.js'
+import { BASE_SUBSCRIPTION_SHARD, subscriptionPartition, subscriptionShardOfPartition } from '../keys.js'
 import { DATA_INDEX } from '../table.js'
 import { mapWithConcurrency } from '../util/concurrency.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
 import { writeInBatches } from './batchWrite.js'
 import { conditionHeld } from './conditionalCheck.js'
-import { allItems, queryPages } from './pager.js'
+import { allItems, type PageKey, pages } from './pager.js'
 import { createPresenceOutbox } from './presenceOutbox.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import { layoutOf, type RoomLayout } from './roomLayout.js'
 import { readRoomSnapshotUpTo } from './roomSnapshot.js'
-import { ENTITY_ATTRIBUTE } from './savedItems.js'
 import { toChatDbError } from './storeErrors.js'
 import type { RemovedSubscription } from './types.js'
 
@@ -26,7 +26,7 @@ import type { RemovedSubscription } from './types.js'
  */
 export function createConnections(context: RepositoryContext) {
   const { documentClient, tableName, table, entities, pageSize, concurrency, readSnapshot, upkeep } = context
-  const { Subscription } = entities
+  const { Subscription, Departure } = entities
   const { layouts, lifecycle } = context
   const outbox = createPresenceOutbox({
     documentClient,
@@ -118,53 +118,50 @@ export function createConnections(context: RepositoryContext) {
    * unconditional delete would take with it. A condition is decided once (the SDK's resend of a
    * delete whose answer was lost fails it: uncounted, low, never high).
    */
-  async function deleteIfStill(key: { pk: string; sk: string }, subscribed: boolean): Promise<boolean> {
-    return conditionHeld(
-      documentClient.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: key,
-          ConditionExpression: '#entity = :entity',
-          ExpressionAttributeNames: { '#entity': ENTITY_ATTRIBUTE },
-          ExpressionAttributeValues: { ':entity': subscribed ? Subscription.entityName : DEPARTURE_ENTITY },
-        }),
-      ),
-    )
+  async function deleteIfStill(item: MembershipItem): Promise<boolean> {
+    const { partition, roomName, connectionId } = item
+    const key = { partition, roomName, connectionId }
+    const delete_ = item.subscribed
+      ? Subscription.build(DeleteItemCommand)
+          .key(key)
+          .options({ condition: { attr: 'entity', eq: Subscription.entityName } })
+      : Departure.build(DeleteItemCommand)
+          .key(key)
+          .options({ condition: { attr: 'entity', eq: Departure.entityName } })
+    return conditionHeld(delete_.send())
   }
 
+  /** Sets or clears `unfinished` on the item while it is what `of` says (its entity stays what it is). */
   async function setUnfinished(
     input: { roomName: string; connectionId: string; of: 'subscription' | 'departure' },
     unfinished: boolean,
   ) {
-    const entity = input.of === 'subscription' ? Subscription.entityName : DEPARTURE_ENTITY
-    await conditionHeld(
-      documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: subscriptionKey(assertRoomName(input.roomName), assertConnectionId(input.connectionId)),
-          UpdateExpression: unfinished ? 'SET #unfinished = :true' : 'REMOVE #unfinished',
-          // Raw, not toolbox: the item's entity must stay what it is.
-          ConditionExpression: '#entity = :entity',
-          ExpressionAttributeNames: { '#unfinished': 'unfinished', '#entity': ENTITY_ATTRIBUTE },
-          ExpressionAttributeValues: unfinished
-            ? { ':true': true, ':entity': entity }
-            : { ':entity': entity },
-        }),
-      ),
-    )
+    const change = {
+      roomName: assertRoomName(input.roomName),
+      connectionId: assertConnectionId(input.connectionId),
+      unfinished: unfinished ? true : $remove(),
+    }
+    const update =
+      input.of === 'subscription'
+        ? Subscription.build(UpdateItemCommand)
+            .item(change)
+            .options({ condition: { attr: 'entity', eq: Subscription.entityName } })
+        : Departure.build(UpdateItemCommand)
+            .item(change)
+            .options({ condition: { attr: 'entity', eq: Departure.entityName } })
+    await conditionHeld(update.send())
   }
 
   return {
     /** Room names a connection is subscribed to, through the GSI (eventually consistent). */
     async roomsOfConnection(connectionId: string): Promise<{ roomName: string; userName: string }[]> {
-      const params = table
+      const query = table
         .build(QueryCommand)
         .entities(Subscription)
         .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
-        .options({ limit: pageSize })
-        .params()
-      const items = await allItems(queryPages(documentClient, params))
-      return items.map((item) => ({ roomName: item.roomName as string, userName: item.userName as string }))
+      const read = (exclusiveStartKey: PageKey | undefined) =>
+        query.options({ limit: pageSize, exclusiveStartKey }).send()
+      return (await allItems(pages(read))).map(({ roomName, userName }) => ({ roomName, userName }))
     },
 
     /**
@@ -180,58 +177,56 @@ export function createConnections(context: RepositoryContext) {
      * read after the delete comes back with `error` set; the others are still settled.
      */
     async removeConnection(connectionId: string): Promise<RemovedSubscription[]> {
-      // Subscriptions and departures, in one GSI query: both go with the connection.
-      const base = table
+      // Subscriptions and departures, in one GSI query: both go with the connection. Each
+      // item's `partition` is the one it has (the GSI projects it), not one computed from the
+      // room: a large room's subscription lives in a shard partition `Subscription|<room>|<k>`.
+      const query = table
         .build(QueryCommand)
-        .entities(Subscription)
+        .entities(Subscription, Departure)
         .query({ index: DATA_INDEX, partition: assertConnectionId(connectionId) })
-        .options({ limit: pageSize, entityAttrFilter: false })
-        .params()
-      const params = {
-        ...base,
-        FilterExpression: '#chatdbEntity IN (:chatdbSubscription, :chatdbDeparture)',
-        ExpressionAttributeNames: { ...base.ExpressionAttributeNames, '#chatdbEntity': ENTITY_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ...base.ExpressionAttributeValues,
-          ':chatdbSubscription': Subscription.entityName,
-          ':chatdbDeparture': DEPARTURE_ENTITY,
-        },
-      }
-      const rooms = (await allItems(queryPages(documentClient, params))).map((item) => ({
-        roomName: item.roomName as string,
-        userName: item.userName as string,
-        subscribed: item[ENTITY_ATTRIBUTE] === Subscription.entityName,
-        // The key the item has (the GSI projects it), not one computed from the room: a large
-        // room's subscription lives in a shard partition `Subscription|<room>|<k>`.
-        key: { pk: item.pk as string, sk: item.sk as string },
-      }))
+      const read = (exclusiveStartKey: PageKey | undefined) =>
+        query.options({ limit: pageSize, exclusiveStartKey, showEntityAttr: true }).send()
+      const rooms = (await allItems(pages(read))).map(
+        ({ entity, roomName, partition = subscriptionPartition(roomName), userName }): MembershipItem => ({
+          roomName,
+          userName,
+          connectionId,
+          partition,
+          subscribed: entity === Subscription.entityName,
+        }),
+      )
       // A large room's items are deleted on their own, each only while it is what the index
       // said: a subscription is counted out when it goes, and only by the call whose delete took
       // it (`$disconnect` and a 410 cleanup of the same connection both read it); a departure
       // may have been written over by a subscribe since, which must stay (and stay counted).
-      const inLargeRoom = ({ roomName, key }: (typeof rooms)[number]) => {
-        const partition = subscriptionShardOfPartition(key.pk, roomName)
+      const inLargeRoom = ({ roomName, partition }: MembershipItem) => {
+        const shard = subscriptionShardOfPartition(partition, roomName)
         return (
-          (partition !== undefined && partition !== BASE_SUBSCRIPTION_SHARD) ||
+          (shard !== undefined && shard !== BASE_SUBSCRIPTION_SHARD) ||
           layouts.remembered(roomName) !== undefined
         )
       }
       const [removedLarge] = await Promise.all([
         mapWithConcurrency(rooms.filter(inLargeRoom), concurrency, async (room) =>
-          (await deleteIfStill(room.key, room.subscribed)) && room.subscribed ? [room] : [],
+          (await deleteIfStill(room)) && room.subscribed ? [room] : [],
         ),
         writeInBatches(
           documentClient,
           tableName,
-          rooms.filter((room) => !inLargeRoom(room)).map(({ key }) => ({ DeleteRequest: { Key: key } })),
+          rooms
+            .filter((room) => !inLargeRoom(room))
+            .map(({ roomName, partition }) =>
+              // The key of a subscription and of a departure are built alike.
+              Subscription.build(BatchDeleteRequest).key({ partition, roomName, connectionId }).params(),
+            ),
           context.batchWrite,
         ),
       ])
       const subscriptions = [...rooms.filter((r) => r.subscribed && !inLargeRoom(r)), ...removedLarge.flat()]
       // Each room on its own: one room that cannot be read must not cost the others their news.
-      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName, key }) => {
+      return mapWithConcurrency(subscriptions, concurrency, async ({ roomName, userName, partition }) => {
         try {
-          return await settleAfterLeaving(roomName, userName, key.pk, connectionId)
+          return await settleAfterLeaving(roomName, userName, partition, connectionId)
         } catch (error) {
           return { layout: 'unknown', roomName, userName, error: toChatDbError(error) }
         }
@@ -258,4 +253,15 @@ export function createConnections(context: RepositoryContext) {
       await setUnfinished({ ...input, of: 'subscription' }, false)
     },
   }
+}
+
+/** A subscription or departure of a connection, as `removeConnection` reads it through the GSI. */
+interface MembershipItem {
+  roomName: string
+  userName: string
+  connectionId: string
+  /** The partition the item is in: the room's, or a large room's shard partition. */
+  partition: string
+  /** A Subscription (else a Departure). */
+  subscribed: boolean
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb'
-import { PRESENCE_OUTBOX_ENTITY } from '../entities/index.js'
-import { presenceOutboxKey } from '../keys.js'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { $add, $get, UpdateItemCommand } from 'dynamodb-toolbox/entity/actions/update'
+import { createPresenceOutboxEntity } from '../entities/presenceOutbox.js'
+import { createTable } from '../table.js'
 import { conditionHeld, ifConditionHeld } from './conditionalCheck.js'
-import { ENTITY_ATTRIBUTE } from './savedItems.js'
 
 /** What a departure from a big room became (see {@link createPresenceOutbox}). */
 export type BurstPart =
@@ -33,6 +34,7 @@ export interface PresenceOutboxOptions {
  * one presence frame per burst, instead of one of each per leaver (docs/data-model.md,
  * "Disconnect storms", has the argument in full).
  *
+ * The outbox is one `PresenceOutbox` entity item per room (src/entities/presenceOutbox.ts).
  * A leaver whose subscription is already deleted adds its user name to the room's outbox item,
  * and the first one of a burst becomes its holder, in one UpdateItem. The holder waits
  * `windowMs`, then deletes the item on condition it still holds it, getting back every name
@@ -46,27 +48,24 @@ export interface PresenceOutboxOptions {
  * if (part.holder) announce(part.userNames, await readSnapshot('general'))
  */
 export function createPresenceOutbox(options: PresenceOutboxOptions) {
-  const { documentClient, tableName, now, windowMs, leaseMs, sleep } = options
+  const { now, windowMs, leaseMs, sleep } = options
+  const Outbox = createPresenceOutboxEntity(
+    createTable({ name: options.tableName, documentClient: options.documentClient }),
+  )
 
   /** ADD the name; the first leaver of a burst becomes its holder. One UpdateItem. */
   async function record(roomName: string, userName: string, token: string) {
-    const { Attributes } = await documentClient.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: presenceOutboxKey(roomName),
-        UpdateExpression:
-          'ADD leavers :leaver SET #et = :entity, holder = if_not_exists(holder, :me), since = if_not_exists(since, :now)',
-        ExpressionAttributeNames: { '#et': ENTITY_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':leaver': new Set([userName]),
-          ':entity': PRESENCE_OUTBOX_ENTITY,
-          ':me': token,
-          ':now': now(),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    )
-    return { holder: Attributes?.holder as string, since: Attributes?.since as number }
+    const { Attributes } = await Outbox.build(UpdateItemCommand)
+      .item({
+        roomName,
+        leavers: $add(new Set([userName])),
+        holder: $get('holder', token),
+        since: $get('since', now()),
+      })
+      .options({ returnValues: 'ALL_NEW' })
+      .send()
+    // ALL_NEW always answers the item; without it, nobody is known to hold the burst.
+    return Attributes && { holder: Attributes.holder, since: Attributes.since }
   }
 
   /**
@@ -78,21 +77,23 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
    */
   async function takeOver(roomName: string, token: string, stale: { holder: string; since: number }) {
     return conditionHeld(
-      documentClient.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: presenceOutboxKey(roomName),
-          UpdateExpression: 'SET holder = :me, since = :now',
-          // `OR holder = :me`: the SDK may resend an update whose answer was lost.
-          ConditionExpression: '(holder = :staleHolder AND since = :staleSince) OR holder = :me',
-          ExpressionAttributeValues: {
-            ':me': token,
-            ':now': now(),
-            ':staleHolder': stale.holder,
-            ':staleSince': stale.since,
+      Outbox.build(UpdateItemCommand)
+        .item({ roomName, holder: token, since: now() })
+        .options({
+          condition: {
+            or: [
+              {
+                and: [
+                  { attr: 'holder', eq: stale.holder },
+                  { attr: 'since', eq: stale.since },
+                ],
+              },
+              // The SDK may resend an update whose answer was lost.
+              { attr: 'holder', eq: token },
+            ],
           },
-        }),
-      ),
+        })
+        .send(),
     )
   }
 
@@ -106,18 +107,13 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
    */
   async function take(roomName: string, token: string): Promise<string[] | undefined> {
     const taken = await ifConditionHeld(
-      documentClient.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: presenceOutboxKey(roomName),
-          ConditionExpression: 'holder = :me',
-          ExpressionAttributeValues: { ':me': token },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
+      Outbox.build(DeleteItemCommand)
+        .key({ roomName })
+        .options({ condition: { attr: 'holder', eq: token }, returnValues: 'ALL_OLD' })
+        .send(),
     )
     if (!taken.held) return undefined
-    return [...((taken.output.Attributes?.leavers as Set<string> | undefined) ?? [])].sort()
+    return [...(taken.output.Attributes?.leavers ?? [])].sort()
   }
 
   return {
@@ -131,8 +127,8 @@ export function createPresenceOutbox(options: PresenceOutboxOptions) {
       // same connection may run at once, and each must know whether it is the holder.
       const token = randomUUID()
       const current = await record(roomName, userName, token)
-      if (current.holder !== token) {
-        if (!(now() - current.since > leaseMs)) return { holder: false }
+      if (current?.holder !== token) {
+        if (!current || !(now() - current.since > leaseMs)) return { holder: false }
         if (!(await takeOver(roomName, token, current))) return { holder: false }
       }
       await sleep(windowMs)

@@ -1,5 +1,5 @@
 import { ChatDbError } from '../errors.js'
-import { DEFAULT_ROOM_LISTING_SHARDS, roomListingPartition, roomSortKey, roomSortKeyPrefix } from '../keys.js'
+import { DEFAULT_ROOM_LISTING_SHARDS, roomListingPartition, roomSortKey } from '../keys.js'
 import { assertRoomName, MAX_ROOM_CURSOR_CHARS, MAX_ROOM_PAGE_SIZE } from '../validation.js'
 import type { ActiveRoom } from './types.js'
 
@@ -20,7 +20,7 @@ export interface ActiveRoomsPage {
 }
 
 /** Where one shard's reading goes on: after the record of this room, or from the start. */
-interface ShardPosition {
+export interface ShardPosition {
   shard: number
   after?: ActiveRoom
 }
@@ -63,23 +63,6 @@ export function compareRooms(a: ActiveRoom, b: ActiveRoom): number {
 /** The Query key to resume a shard after `room` (an ExclusiveStartKey needs only the table's keys). */
 export function listingStartKey(shard: number, room: ActiveRoom): { pk: string; sk: string } {
   return { pk: roomListingPartition(shard), sk: roomSortKey({ ...room, active: true }) }
-}
-
-/** The Query of one shard's active records, from a position, for a page of `limit`. */
-export function listingQueryInput(tableName: string, position: ShardPosition, limit: number) {
-  return {
-    TableName: tableName,
-    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :active)',
-    ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-    ExpressionAttributeValues: {
-      ':pk': roomListingPartition(position.shard),
-      ':active': roomSortKeyPrefix(true),
-    },
-    // One more than the page: a shard that answers more than the page holds certainly has
-    // more, so the last page of a listing carries no `nextCursor` leading to an empty one.
-    Limit: limit + 1,
-    ...(position.after ? { ExclusiveStartKey: listingStartKey(position.shard, position.after) } : {}),
-  }
 }
 
 /** Where a listing starts: every shard from its beginning, or where `cursor` says. */

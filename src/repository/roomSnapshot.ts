@@ -53,7 +53,7 @@ export async function readRoomSnapshotUpTo(
       if (entity === RoomState.entityName) snapshot.state = savedRoomState(item)
       else if (entity === Subscription.entityName) snapshot.subscribers.push(savedSubscriber(item))
       else if (entity === SUBSCRIBER_COUNT_ENTITY) {
-        snapshot.baseCount = item.n as number
+        if (typeof item.n === 'number') snapshot.baseCount = item.n
         if (typeof item.markedAt === 'number') snapshot.markedAt = item.markedAt
         if (typeof item.lastCount === 'string') snapshot.baseCountToken = item.lastCount
       }

@@ -3,8 +3,9 @@ import {
   BatchWriteItemCommand,
   ScanCommand as RawScanCommand,
 } from '@aws-sdk/client-dynamodb'
-import { DeleteCommand, type DynamoDBDocumentClient, type ScanCommandInput } from '@aws-sdk/lib-dynamodb'
+import type { DynamoDBDocumentClient, ScanCommandInput } from '@aws-sdk/lib-dynamodb'
 import { BatchDeleteRequest } from 'dynamodb-toolbox/entity/actions/batchDelete'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
 import { QueryCommand } from 'dynamodb-toolbox/table/actions/query'
 import { ScanCommand } from 'dynamodb-toolbox/table/actions/scan'
 import { checkOption } from '../config/settings.js'
@@ -15,7 +16,6 @@ import {
   roomListingPartition,
   roomListingShard,
   roomListingShardOf,
-  roomSortKey,
 } from '../keys.js'
 import { createTable, DEFAULT_TABLE_NAME } from '../table.js'
 import {
@@ -122,13 +122,14 @@ export function createTableStore({
     /** How many messages a room has: a COUNT Query of its message partition, page by page. */
     async countMessages(roomName: string): Promise<number> {
       let total = 0
-      const input = {
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': messagePartition(roomName) },
-        Select: 'COUNT' as const,
-      }
-      for await (const page of queryPages(documentClient, input)) total += page.count
+      const params = table
+        .build(QueryCommand)
+        .entities(Message)
+        .query({ partition: messagePartition(roomName) })
+        // Only messages live in the partition: every item counts, no filter.
+        .options({ select: 'COUNT', entityAttrFilter: false })
+        .params()
+      for await (const page of queryPages(documentClient, params)) total += page.count
       return total
     },
 
@@ -165,6 +166,8 @@ export function createTableStore({
       // Entity names come from the items: a Map, so any name (even `__proto__`) counts correctly.
       const counts = new Map<string, number>()
       let scannedItems = 0
+      // Raw, not a toolbox Scan: it counts items of every kind, those no entity knows (`(none)`)
+      // included, and toolbox projects only the attributes of the entities it is given.
       const params: ScanCommandInput = {
         TableName: tableName,
         ProjectionExpression: '#et',
@@ -228,18 +231,15 @@ export function createTableStore({
      */
     async deleteRoomListing(roomName: string, record: Omit<RoomListingRecord, 'placed'>): Promise<boolean> {
       return conditionHeld(
-        documentClient.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: {
-              pk: roomListingPartition(record.shard),
-              sk: roomSortKey({ roomName, active: record.active, createdAt: record.createdAt }),
-            },
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': record.version },
-          }),
-        ),
+        Room.build(DeleteItemCommand)
+          .key({
+            partition: roomListingPartition(record.shard),
+            roomName,
+            active: record.active,
+            createdAt: record.createdAt,
+          })
+          .options({ condition: { attr: 'version', eq: record.version } })
+          .send(),
       )
     },
 
@@ -267,18 +267,19 @@ export function createTableStore({
      * request that deletes it.
      */
     async messagesBefore(cutoffMs: number): Promise<{ roomName: string; delete: WriteRequest }[]> {
-      const params = table
-        .build(ScanCommand)
-        .entities(Message)
-        .options({
-          filters: { Message: { attr: 'time', lt: cutoffMs } },
-          attributes: ['roomName', 'time', 'id'],
-        })
-        .params()
-      return (await scanned(params)).map((item) => {
-        const key = { roomName: item.roomName as string, time: item.time as number, id: item.id as string }
-        return { roomName: key.roomName, delete: Message.build(BatchDeleteRequest).key(key).params() }
-      })
+      const scan = table.build(ScanCommand).entities(Message)
+      const read = (exclusiveStartKey: PageKey | undefined) =>
+        scan
+          .options({
+            filters: { Message: { attr: 'time', lt: cutoffMs } },
+            attributes: ['roomName', 'time', 'id'],
+            exclusiveStartKey,
+          })
+          .send()
+      return (await allItems(pages(read))).map(({ roomName, time, id }) => ({
+        roomName,
+        delete: Message.build(BatchDeleteRequest).key({ roomName, time, id }).params(),
+      }))
     },
   }
 }

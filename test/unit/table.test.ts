@@ -1,7 +1,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { DeleteItemCommand } from 'dynamodb-toolbox/entity/actions/delete'
+import { PutItemCommand } from 'dynamodb-toolbox/entity/actions/put'
 import { describe, expect, it } from 'vitest'
-import { createEntities } from '../../src/entities/index.js'
+import {
+  createEntities,
+  createPresenceOutboxEntity,
+  createSubscriberCountEntity,
+} from '../../src/entities/index.js'
+import { createMigrationLedgerEntity } from '../../src/entities/migrationLedger.js'
+import { createMigrationLockEntity } from '../../src/entities/migrationLock.js'
+import {
+  BASE_SUBSCRIPTION_SHARD,
+  presenceOutboxKey,
+  roomKey,
+  roomListingPartition,
+  shardSubscriptionKey,
+  subscriberCountKey,
+  subscriptionKey,
+  subscriptionShardPartition,
+} from '../../src/keys.js'
 import { createTable, DATA_INDEX, tableDefinition } from '../../src/table.js'
 
 describe('table', () => {
@@ -70,6 +88,87 @@ describe('table', () => {
         pk: 'Message|r',
         sk: 'r|1970-01-01T00:00:00.000Z|i',
       })
+    })
+
+    it("addresses the items kept apart from a room's own keys: shards, misplaced records, outbox, counters, the migrator", () => {
+      const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local' }))
+      const table = createTable({ name: 'chat', documentClient })
+      const { Room, Subscription, Departure } = createEntities(table, { roomListingShards: 4 })
+      const keyOf = (params: { Key?: Record<string, unknown> }) => params.Key
+      const member = { roomName: 'r', connectionId: 'c' }
+      expect(keyOf(Subscription.build(DeleteItemCommand).key(member).params())).toStrictEqual(
+        subscriptionKey('r', 'c'),
+      )
+      const inShard = { ...member, partition: subscriptionShardPartition('r', 3) }
+      expect(keyOf(Departure.build(DeleteItemCommand).key(inShard).params())).toStrictEqual(
+        shardSubscriptionKey('r', 'c', 3),
+      )
+      const record = { roomName: 'r', active: true, createdAt: 0 }
+      expect(keyOf(Room.build(DeleteItemCommand).key(record).params())).toStrictEqual(roomKey(record, 4))
+      expect(
+        keyOf(
+          Room.build(DeleteItemCommand)
+            .key({ ...record, partition: roomListingPartition(2) })
+            .params(),
+        ),
+      ).toStrictEqual({ ...roomKey(record, 4), pk: 'Room|2' })
+      expect(
+        keyOf(createPresenceOutboxEntity(table).build(DeleteItemCommand).key({ roomName: 'r' }).params()),
+      ).toStrictEqual(presenceOutboxKey('r'))
+      const counter = createSubscriberCountEntity(table)
+      for (const shard of [BASE_SUBSCRIPTION_SHARD, 0, 7])
+        expect(
+          keyOf(
+            counter
+              .build(DeleteItemCommand)
+              .key({ partition: subscriptionShardPartition('r', shard) })
+              .params(),
+          ),
+        ).toStrictEqual(subscriberCountKey('r', shard))
+      expect(
+        keyOf(createMigrationLedgerEntity(table).build(DeleteItemCommand).key({ version: 42 }).params()),
+      ).toStrictEqual({ pk: 'Migration', sk: 'version|000042' })
+      expect(keyOf(createMigrationLockEntity(table).build(DeleteItemCommand).key({}).params())).toStrictEqual(
+        {
+          pk: 'Migration',
+          sk: '#lock',
+        },
+      )
+    })
+
+    it('writes the items the raw requests wrote: no attribute for a key part, the entity in `_et`', () => {
+      const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'local' }))
+      const table = createTable({ name: 'chat', documentClient })
+      const { Subscription } = createEntities(table)
+      const member = { roomName: 'r', connectionId: 'c', userName: 'u', subscribedAt: 1 }
+      expect(Subscription.build(PutItemCommand).item(member).params().Item).toStrictEqual({
+        ...subscriptionKey('r', 'c'),
+        data: 'c',
+        roomName: 'r',
+        userName: 'u',
+        subscribedAt: 1,
+        _et: 'Subscription',
+      })
+      const outbox = createPresenceOutboxEntity(table)
+      expect(
+        outbox
+          .build(PutItemCommand)
+          .item({ roomName: 'r', leavers: new Set(['u']), holder: 'h', since: 1 })
+          .params().Item,
+      ).toStrictEqual({
+        ...presenceOutboxKey('r'),
+        leavers: new Set(['u']),
+        holder: 'h',
+        since: 1,
+        _et: 'PresenceOutbox',
+      })
+      const counter = createSubscriberCountEntity(table)
+      expect(
+        counter
+          .build(PutItemCommand)
+          .item({ partition: subscriptionShardPartition('r', 2), n: 5 })
+          .params().Item,
+      ).toStrictEqual({ ...subscriberCountKey('r', 2), n: 5, _et: 'SubscriberCount' })
     })
   })
 })

@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb'
 import { describe, expect, it } from 'vitest'
 import { createDynamoLedger, MIGRATION_PARTITION } from '../../../src/migrator/dynamoLedger.js'
 import { createDynamoLockStore, LOCK_SORT_KEY } from '../../../src/migrator/dynamoLockStore.js'
@@ -46,5 +47,29 @@ describe('the ledger and the lock in the table', () => {
       acquiredAt: 5,
       leaseUntil: 15,
     })
+  })
+
+  it('reads a first-release ledger item (no counters, no checkpoints) with them empty', async () => {
+    const tableName = await freshTable()
+    const legacy = {
+      version: 1,
+      name: 'legacy-seed-layout',
+      checksum: 'c',
+      status: 'applied',
+      direction: 'up',
+      startedAt: 1,
+      finishedAt: 2,
+      ranBy: 'ada@host',
+    }
+    await t.documentClient.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: MIGRATION_PARTITION, sk: 'version|000001', _et: 'MigrationLedger', ...legacy },
+      }),
+    )
+    const ledger = createDynamoLedger({ documentClient: t.documentClient, tableName })
+    expect(await ledger.executed()).toStrictEqual([
+      { ...legacy, checkpoints: {}, itemsScanned: 0, itemsChanged: 0 },
+    ])
   })
 })

@@ -337,8 +337,9 @@ describe('$disconnect storms', () => {
 function dyingOnOutboxDelete(documentClient: DynamoDBDocumentClient): DynamoDBDocumentClient {
   documentClient.middlewareStack.add(
     (next) => async (args) => {
-      const input = args.input as { Key?: { sk?: unknown }; ConditionExpression?: string }
-      if (input.Key?.sk === presenceOutboxKey('x').sk && input.ConditionExpression === 'holder = :me') {
+      const input = args.input as { Key?: { sk?: unknown }; UpdateExpression?: string }
+      // The outbox's one DeleteItem: the holder's conditional take.
+      if (input.Key?.sk === presenceOutboxKey('x').sk && input.UpdateExpression === undefined) {
         throw Object.assign(new Error('Task timed out after 3.00 seconds'), { name: 'TimeoutError' })
       }
       return next(args)
@@ -355,12 +356,9 @@ function losingOutboxDeleteAnswer(documentClient: DynamoDBDocumentClient): Dynam
     (next) => async (args) => {
       const result = await next(args)
       // Marshalled by now: `{ S: '#leaving' }`.
-      const input = args.input as { Key?: { sk?: { S?: string } }; ConditionExpression?: string }
-      if (
-        !lost &&
-        input.Key?.sk?.S === PRESENCE_OUTBOX_SORT_KEY &&
-        input.ConditionExpression === 'holder = :me'
-      ) {
+      const input = args.input as { Key?: { sk?: { S?: string } }; UpdateExpression?: string }
+      // The outbox's one DeleteItem: the holder's conditional take.
+      if (!lost && input.Key?.sk?.S === PRESENCE_OUTBOX_SORT_KEY && input.UpdateExpression === undefined) {
         lost = true
         throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} })
       }
