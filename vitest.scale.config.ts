@@ -8,7 +8,8 @@ const proofs = ['test/integration/system/largeRoom.test.ts', 'test/integration/m
 export default defineConfig({
   test: {
     ...sharedTestOptions,
-    maxWorkers: 2,
+    // One proof at a time: each is long and CPU-bound, and alone it keeps well within its timeout.
+    maxWorkers: 1,
     env: { ...sharedTestOptions.env, CHATDB_SCALE: '1' },
     projects: [
       {
