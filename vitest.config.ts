@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-// Data tests run on two engines: dynalite (in process, every test) and DynamoDB Local (AWS's
+// Data tests run on two engines: dynalite (every integration test) and DynamoDB Local (AWS's
 // emulator in Java: every test of the areas listed below but the few under it). `npx vitest run
 // --project dynalite` (or `--project dynamodb-local`) runs one engine alone;
 // test/support/globalSetup.ts starts it.
@@ -45,13 +45,46 @@ export const sharedTestOptions = {
   },
 }
 
+// Browser tests of the chat page and the operator view (Chromium), in their own project: on
+// dynalite only (dynaliteOnly above says why).
+const browser = [
+  'test/integration/cli/gateway/chatPage*.test.ts',
+  'test/integration/cli/gateway/inspectPage.test.ts',
+]
+
+/**
+ * Four projects (`npx vitest run --project <name>`): unit (no engine; one module graph for all
+ * its files, which import much and share nothing), dynalite and dynamodb-local (the integration
+ * tests on each engine), browser (Chromium). Three workers on this 2-core machine: many tests
+ * wait on sockets, subprocesses and timers, so a third worker fills the time the other two wait.
+ */
 export default defineConfig({
   test: {
     ...sharedTestOptions,
+    maxWorkers: 3,
     projects: [
       {
         extends: true,
-        test: { name: 'dynalite', include: ['test/**/*.test.ts'], env: { CHATDB_TEST_ENGINE: 'dynalite' } },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          globalSetup: [],
+          // One module graph for the whole project: a file's spies, stubbed variables and
+          // globals are undone after each of its tests, so the next file finds none of them.
+          isolate: false,
+          restoreMocks: true,
+          unstubEnvs: true,
+          unstubGlobals: true,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'dynalite',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: browser,
+          env: { CHATDB_TEST_ENGINE: 'dynalite' },
+        },
       },
       {
         extends: true,
@@ -61,6 +94,10 @@ export default defineConfig({
           exclude: dynaliteOnly,
           env: { CHATDB_TEST_ENGINE: 'dynamodb-local' },
         },
+      },
+      {
+        extends: true,
+        test: { name: 'browser', include: browser, env: { CHATDB_TEST_ENGINE: 'dynalite' } },
       },
     ],
   },

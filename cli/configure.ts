@@ -7,6 +7,7 @@ import { commands } from './commands/index.js'
 import type { GlobalOptions } from './context.js'
 import { CliError, CommandFailure, EXIT, errorReport } from './errors.js'
 import { createOutput } from './output.js'
+import { type Streams, terminal, useTerminal } from './terminal.js'
 
 // yargs' ESM entry lays help out with cliui's ESM build, which wraps by character count and cuts
 // words in half ("a com|mand"); its CommonJS entry uses wrap-ansi, which wraps between words.
@@ -93,7 +94,7 @@ export function configure(argv: string[]): Argv<GlobalOptions> {
     .help()
     .alias('help', 'h')
     .version(version())
-    .wrap(Math.min(120, process.stdout.columns || 120))
+    .wrap(Math.min(120, terminal().stdout.columns || 120))
     .exitProcess(false)
     .fail((message, error) => {
       // A failure of parsing happens while yargs is still in its command; a handler's comes later,
@@ -125,14 +126,23 @@ const invocation = (path: string) => (path ? `chatdb ${path}` : 'chatdb')
 
 /**
  * Runs `chatdb` with `argv` and returns the exit code: 0 success, 1 failure, 2 usage error.
- * Errors print as `code: message` plus a hint; the stack only with --debug.
+ * Errors print as `code: message` plus a hint; the stack only with --debug. `streams` (default:
+ * the process's) are what the command reads and writes: tests run the CLI in process with theirs.
  */
-export async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[], streams: Streams = process): Promise<number> {
   command = ''
+  useTerminal(streams)
   const cli = configure(argv)
   try {
-    await cli.parseAsync()
-    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok
+    // yargs hands its own text (--help, --version) to this callback rather than to console.log.
+    await cli.parseAsync(argv, {}, (_error, _parsed, text) => {
+      if (text) streams.stdout.write(`${text}\n`)
+    })
+    // A command that printed its result but must still fail sets the exit code (withContext):
+    // taken back here, so the caller (cli/main.ts, or a test running commands in turn) decides.
+    const code = process.exitCode
+    process.exitCode = undefined
+    return typeof code === 'number' ? code : EXIT.ok
   } catch (thrown) {
     const error = thrown instanceof CommandFailure ? thrown.error : thrown
     // Failures outside a command (usage errors) have no parsed options to go by.
@@ -148,7 +158,7 @@ export async function run(argv: string[]): Promise<number> {
     const report =
       flag('debug') && described.code === 'internal' ? { ...described, hint: undefined } : described
     createOutput({ json: flag('json') }).error(report)
-    if (flag('debug') && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+    if (flag('debug') && error instanceof Error && error.stack) streams.stderr.write(`${error.stack}\n`)
     return report.exitCode
   }
 }

@@ -4,6 +4,7 @@ import type { SingleBar } from 'cli-progress'
 import type Table from 'cli-table3'
 import { CliError, type ErrorReport, formatError } from './errors.js'
 import { escapeText, fitTable, tableWidth } from './safeText.js'
+import { type Streams, terminal } from './terminal.js'
 
 export interface Progress {
   /** Moves the bar to `done`; `total` replaces an estimated total. */
@@ -25,12 +26,6 @@ const require = createRequire(import.meta.url)
 const loadTable = () => require('cli-table3') as typeof Table
 const loadBar = () => (require('cli-progress') as { SingleBar: typeof SingleBar }).SingleBar
 
-interface Streams {
-  stdout: NodeJS.WriteStream
-  stderr: NodeJS.WriteStream
-  stdin: NodeJS.ReadStream
-}
-
 /**
  * All terminal I/O of the CLI. With `json`, stdout carries exactly one JSON document per command
  * (or JSON lines, for `export` to stdout) and everything meant for people goes to stderr.
@@ -39,7 +34,7 @@ interface Streams {
  * const output = createOutput({ json: false })
  * output.result(rooms, (rows) => output.table(['room', 'users'], rows.map((r) => [r.roomName, r.users])))
  */
-export function createOutput({ json, streams = process }: { json: boolean; streams?: Streams }) {
+export function createOutput({ json, streams = terminal() }: { json: boolean; streams?: Streams }) {
   const { stdout, stderr, stdin } = streams
   const write = (stream: NodeJS.WriteStream, text: string) =>
     stream.write(text.endsWith('\n') ? text : `${text}\n`)

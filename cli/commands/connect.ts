@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs'
 import type { GlobalOptions } from '../context.js'
 import { CliError } from '../errors.js'
+import { terminal } from '../terminal.js'
 
 interface ConnectArgs extends GlobalOptions {
   url: string
@@ -56,18 +57,19 @@ export const connectCommand: CommandModule<GlobalOptions, ConnectArgs> = {
         process.off('SIGTERM', onSignal)
       }
     })
+    const { stdin, stdout } = terminal()
     try {
       await runConnectSession({
         url,
-        input: process.stdin,
-        print: (line) => process.stdout.write(`${line}\n`),
+        input: stdin,
+        print: (line) => stdout.write(`${line}\n`),
         waitMs: wait,
         stop,
       })
     } finally {
       release()
       // A terminal's stdin would keep the process alive after the session.
-      process.stdin.destroy()
+      stdin.destroy()
     }
   },
 }

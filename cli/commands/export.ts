@@ -5,6 +5,7 @@ import { ChatDbError } from '../../src/errors.js'
 import { writeFileAtomically } from '../atomicFile.js'
 import { type GlobalOptions, withContext } from '../context.js'
 import { type Progress, StdoutClosed } from '../output.js'
+import { terminal } from '../terminal.js'
 
 interface Args extends GlobalOptions {
   out?: string
@@ -38,7 +39,7 @@ export const exportCommand: CommandModule<GlobalOptions, Args> = {
         try {
           const result = await exportTable(store, (line) => output.raw(`${line}\n`), {
             // A bar drawn on the terminal that shows the lines themselves would garble them.
-            onProgress: process.stdout.isTTY ? undefined : onProgress,
+            onProgress: terminal().stdout.isTTY ? undefined : onProgress,
           }).finally(() => bar?.stop())
           output.status(`exported ${result.items} items from "${tableName}"`)
         } catch (error) {

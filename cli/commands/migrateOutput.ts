@@ -4,6 +4,7 @@ import type { RunReport, StatusReport } from '../../src/migrator/migrator.js'
 import type { MigrationStatus } from '../../src/migrator/plan.js'
 import type { MigrationReporter, MigrationRunResult, WriteRateStats } from '../../src/migrator/types.js'
 import { isoTime, type Output } from '../output.js'
+import { terminal } from '../terminal.js'
 
 // How `chatdb migrate` shows its work: live progress while it runs, then the run's report or the
 // status table. Nothing here decides anything; the migrator has, and `--json` prints its objects.
@@ -16,7 +17,8 @@ import { isoTime, type Output } from '../output.js'
  * With `--json` the same figures are in the result's `writeRate`.
  */
 export function createReporter(output: Output): MigrationReporter & { stop(): void } {
-  const tty = Boolean(process.stderr.isTTY) && !output.json
+  const { stderr } = terminal()
+  const tty = Boolean(stderr.isTTY) && !output.json
   let bar: SingleBar | undefined
   let started = 0
   let throttledSeen = 0
@@ -29,7 +31,7 @@ export function createReporter(output: Output): MigrationReporter & { stop(): vo
       started = Date.now()
       if (!tty) return
       bar = new SingleBar({
-        stream: process.stderr,
+        stream: stderr,
         format: `${label(event)} ${event.direction}{resumed} {phase}: {scanned} scanned, {changed} changed, {rate} items/s, {wcu}{throttle}`,
         hideCursor: true,
         clearOnComplete: true,

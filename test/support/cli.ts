@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { resolve } from 'node:path'
+import { Readable, Writable } from 'node:stream'
 import { expect } from 'vitest'
 import { dynamoEndpoint } from './dynamo.js'
 
@@ -36,13 +37,74 @@ function cliEnv({ table, env = {} }: CliOptions): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs `node dist/cli/main.js ...args` to completion. stdin is a pipe, never a terminal, as in CI.
+ * Runs `chatdb ...args` to completion in this process: the built CLI's `run` (dist/cli/configure.js,
+ * what dist/cli/main.js calls) with streams of its own. stdin is never a terminal, as in CI. The
+ * environment (`options.env`, the endpoint, the table) and the working directory are the
+ * command's while it runs; runs take turns, so concurrent calls run one after the other (use
+ * `runBin` for commands that must overlap, and for the bin itself: exit codes, signals).
  *
  * @example
  * const run = await runCli(['inspect', 'rooms', '--json'], { table })
  * expect(run.code).toBe(0)
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const turn = previousRun.then(() => runInProcess(args, options))
+  previousRun = turn.catch(() => {})
+  return turn
+}
+
+let previousRun: Promise<unknown> = Promise.resolve()
+
+const CLI_CONFIGURE = resolve(import.meta.dirname, '../../dist/cli/configure.js')
+
+async function runInProcess(args: string[], options: CliOptions): Promise<CliRun> {
+  const { run } = (await import(CLI_CONFIGURE)) as typeof import('../../cli/configure.js')
+  const stdout = capture()
+  const stderr = capture()
+  const stdin = Readable.from(options.input === undefined ? [] : [options.input]) as NodeJS.ReadStream
+  const savedEnv = { ...process.env }
+  const savedCwd = process.cwd()
+  const env = cliEnv(options)
+  for (const name of Object.keys(process.env)) if (!(name in env)) delete process.env[name]
+  Object.assign(process.env, env)
+  if (options.cwd) process.chdir(options.cwd)
+  try {
+    const code = await run(args, { stdout: stdout.stream, stderr: stderr.stream, stdin })
+    // Writes still buffered in the streams land first.
+    await new Promise((resolve) => setImmediate(resolve))
+    return {
+      code,
+      stdout: stdout.text(),
+      stderr: stderr.text(),
+      json: <T>() => JSON.parse(stdout.text()) as T,
+    }
+  } finally {
+    process.chdir(savedCwd)
+    for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name]
+    Object.assign(process.env, savedEnv)
+  }
+}
+
+/** A stream that keeps what is written to it (not a terminal: no isTTY, no columns). */
+function capture() {
+  const chunks: Buffer[] = []
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, written) {
+      chunks.push(Buffer.from(chunk))
+      written()
+    },
+  })
+  return {
+    stream: stream as unknown as NodeJS.WriteStream,
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  }
+}
+
+/**
+ * Runs `node dist/cli/main.js ...args` to completion, as a process of its own. stdin is a pipe,
+ * never a terminal, as in CI.
+ */
+export function runBin(args: string[], options: CliOptions = {}): Promise<CliRun> {
   return new Promise((done) => {
     const child = execFile(
       process.execPath,

@@ -9,8 +9,11 @@ import type { ChatRepositoryOptions } from '../../src/repository/types.js'
 import { tableDefinition } from '../../src/table.js'
 import { countRequests, type RequestCounter } from '../../src/util/requestCounter.js'
 
+/** This worker's engine (test/support/globalSetup.ts starts one per worker, or one for all). */
 export function dynamoEndpoint(): string {
-  return inject('dynamoEndpoint')
+  const endpoints = inject('dynamoEndpoints')
+  const worker = Number(process.env.VITEST_POOL_ID ?? 1)
+  return endpoints[(worker - 1) % endpoints.length] as string
 }
 
 export function newDocumentClient(options: { maxAttempts?: number } = {}): DynamoDBDocumentClient {

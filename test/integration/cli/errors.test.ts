@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { expectFailure, runCli, STACK_FRAME } from '../../support/cli.js'
+import { expectFailure, runBin, runCli, STACK_FRAME } from '../../support/cli.js'
 import { dynamoEndpoint } from '../../support/dynamo.js'
 
 describe('chatdb errors (built CLI)', () => {
@@ -242,19 +242,20 @@ describe('chatdb errors (built CLI)', () => {
     const dir = join(home, 'stale-lock')
     mkdirSync(dir, { recursive: true })
     const pidFile = join(dir, 'chatdb.pid')
-    // This test's own process: alive, but no dynalite of that directory answers anywhere.
+    // This test's own process: alive, but no dynalite of that directory answers anywhere (the
+    // commands run as processes of their own, which this one is not).
     writeFileSync(pidFile, String(process.pid))
     const minuteAgo = new Date(Date.now() - 60_000)
     utimesSync(pidFile, minuteAgo, minuteAgo)
-    const bare = await runCli(['inspect', 'rooms', `--local=${dir}`])
+    const bare = await runBin(['inspect', 'rooms', `--local=${dir}`])
     // Reaching the embedded dynalite is what matters: its table does not exist yet.
     expectFailure(bare, 'store.tableNotFound')
     // A recorded port that does not answer as DynamoDB does is stale at once.
     writeFileSync(pidFile, JSON.stringify({ pid: process.pid, port: 1 }))
-    expectFailure(await runCli(['inspect', 'rooms', `--local=${dir}`]), 'store.tableNotFound')
+    expectFailure(await runBin(['inspect', 'rooms', `--local=${dir}`]), 'store.tableNotFound')
     // Without a port and freshly written, the holder may still be starting dynalite: refused.
     writeFileSync(pidFile, String(process.pid))
-    const starting = await runCli(['inspect', 'rooms', `--local=${dir}`])
+    const starting = await runBin(['inspect', 'rooms', `--local=${dir}`])
     expectFailure(starting, 'cli.local')
     expect(starting.stderr).toContain(`in use by another chatdb process (pid ${process.pid})`)
     expect(readFileSync(pidFile, 'utf8')).toBe(String(process.pid))
@@ -295,8 +296,8 @@ describe('chatdb errors (built CLI)', () => {
     expectFailure(withoutProfile, 'aws.credentials')
   })
 
-  it('--help lists every command and exits 0', async () => {
-    const help = await runCli(['--help'])
+  it('--help lists every command and exits 0 (the bin)', async () => {
+    const help = await runBin(['--help'])
     expect(help.code).toBe(0)
     for (const command of [
       'create-table',

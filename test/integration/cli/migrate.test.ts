@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest'
 import { createDynamoLedger, MIGRATION_PARTITION } from '../../../src/migrator/dynamoLedger.js'
 import { createDynamoLockStore } from '../../../src/migrator/dynamoLockStore.js'
 import { writeInBatches } from '../../../src/repository/batchWrite.js'
-import { CLI_MAIN, runCli } from '../../support/cli.js'
+import { CLI_MAIN, runBin, runCli } from '../../support/cli.js'
 import { createTestTable, dynamoEndpoint, useTestTable } from '../../support/dynamo.js'
 import { scanAll } from '../../support/scan.js'
 
@@ -278,8 +278,9 @@ describe('chatdb migrate', () => {
     expect(tsc.code, tsc.output).toBe(0)
 
     // The CLI imports the list with Node: the compiled one runs, the .ts one is refused with the fix.
+    // (The bin itself: in this process, vitest's module loader would import the .ts too.)
     const table = await createTestTable(t.documentClient, 'mine')
-    const listed = await runCli(['migrate', 'status', '--migrations', 'dist/migrations/index.js', '--json'], {
+    const listed = await runBin(['migrate', 'status', '--migrations', 'dist/migrations/index.js', '--json'], {
       cwd: project,
       table,
     })
@@ -287,7 +288,7 @@ describe('chatdb migrate', () => {
     expect(listed.json<{ migrations: { version: number }[] }>().migrations.map((m) => m.version)).toEqual([
       1, 2, 3, 4, 5, 6,
     ])
-    const source = await runCli(['migrate', 'status', '--migrations', 'migrations/index.ts'], {
+    const source = await runBin(['migrate', 'status', '--migrations', 'migrations/index.ts'], {
       cwd: project,
       table,
     })
@@ -332,7 +333,7 @@ export const migrations = [{
 `,
     )
     const args = ['migrate', 'up', '--yes', '--json', '--migrations', module]
-    const runs = [runCli(args, { table }), runCli(args, { table })]
+    const runs = [runBin(args, { table }), runBin(args, { table })]
     const first = await Promise.race(runs)
     expect(first.code).toBe(1)
     expect(first.stderr).toMatch(

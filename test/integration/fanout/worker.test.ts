@@ -10,6 +10,7 @@ import { startQueuePoller, toSqsRecord } from '../../../src/queue/queuePoller.js
 import type { ServiceLogger } from '../../../src/service/types.js'
 import { sleep } from '../../../src/util/concurrency.js'
 import { type ConnectionsFake, startConnectionsFake } from '../../support/connectionsFake.js'
+import { queueTime } from '../../support/queueTime.js'
 
 const silent: ServiceLogger = { error: () => {}, warn: () => {} }
 const frame: ServerFrame = {
@@ -32,11 +33,17 @@ afterEach(async () => {
   cleanup = []
 })
 
-async function until(condition: () => boolean, timeoutMs = 20_000) {
+/**
+ * Until `condition` holds; `idle` may move the queue's virtual time on meanwhile, checked after a
+ * timer, when every promise the poller had in hand has moved on (a batch just received is
+ * already in its handler).
+ */
+async function until(condition: () => boolean, idle: () => void, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time')
     await sleep(10)
+    idle()
   }
 }
 
@@ -61,10 +68,15 @@ async function setUp(options: {
     logger: silent,
     onGone: async (connectionId) => removed.push(connectionId),
   })
-  const deadLetters = createMemoryQueue({ name: 'fanout-dlq' })
+  // Virtual time: a job that comes back after its visibility timeout does so once the poller is
+  // idle, without the test waiting the timeout out (test/support/queueTime.ts).
+  const time = queueTime()
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 60_000
+  const deadLetters = createMemoryQueue({ name: 'fanout-dlq', clock: time.clock })
   const queue = createMemoryQueue({
     name: 'fanout',
-    visibilityTimeoutMs: options.visibilityTimeoutMs ?? 60_000,
+    clock: time.clock,
+    visibilityTimeoutMs,
     maxReceiveCount: options.maxReceiveCount ?? 3,
     deadLetterQueue: deadLetters,
   })
@@ -78,7 +90,7 @@ async function setUp(options: {
   const errors: unknown[] = []
   const poller = startQueuePoller({
     queue,
-    handler: worker.handler,
+    handler: time.counted(worker.handler),
     waitTimeMs: 20,
     onError: (e) => errors.push(e),
   })
@@ -87,8 +99,10 @@ async function setUp(options: {
     client.destroy()
     await fake.close()
   })
-  const drained = () => until(() => queue.stats().visible + queue.stats().inFlight === 0)
-  return { fake, queue, deadLetters, removed, errors, drained }
+  const waitFor = (condition: () => boolean) =>
+    until(condition, () => time.skipIdle(queue, visibilityTimeoutMs))
+  const drained = () => waitFor(() => queue.stats().visible + queue.stats().inFlight === 0)
+  return { fake, queue, deadLetters, removed, errors, drained, waitFor }
 }
 
 const received = (fake: ConnectionsFake, id: string) =>
@@ -131,7 +145,7 @@ describe('createFanOutWorker', () => {
     t.fake.markFailing(...failing)
     await publishJobs(t.queue, jobsFor('big'))
     // Each shard job with a failing connection queued one retry job of it, which failed again.
-    await until(() => t.deadLetters.stats().visible >= 2)
+    await t.waitFor(() => t.deadLetters.stats().visible >= 2)
     await t.drained()
     const dead = t.deadLetters.bodies().map((body) => JSON.parse(body) as RetryJob)
     for (const job of dead) expect([job.kind, job.attempt]).toEqual(['retry', 1])
@@ -163,7 +177,7 @@ describe('createFanOutWorker', () => {
       { id: 'bad', body: '{"v":2}' },
       { id: 'good', body: JSON.stringify(jobsFor('big')[0]) },
     ])
-    await until(() => t.deadLetters.stats().visible === 1)
+    await t.waitFor(() => t.deadLetters.stats().visible === 1)
     await t.drained()
     expect(t.deadLetters.bodies()).toEqual(['{"v":2}'])
     for (const id of shards[0] ?? []) expect(received(t.fake, id), id).toBeGreaterThanOrEqual(1)

@@ -8,11 +8,7 @@ import { InjectedCrash, isInjectedCrash } from '../../support/injectedCrash.js'
 import { scanAll } from '../../support/scan.js'
 
 const DAY = 86_400_000
-// The migration's clock, years ahead of the real one: DynamoDB Local's TTL sweeper deletes by the
-// real clock, so every expiresAt these tests write (at most 640 days before NOW) must still be in
-// the real future, or the sweeper deletes messages while a test counts them.
-const YEAR = new Date().getUTCFullYear() + 3
-const NOW = Date.parse(`${YEAR}-06-01T00:00:00.000Z`)
+const NOW = Date.parse('2100-06-01T00:00:00.000Z')
 
 describe('migration 002_message-retention', () => {
   const t = useTestTable()
@@ -62,10 +58,10 @@ describe('migration 002_message-retention', () => {
     const [result] = (await migrator(tableName).up()).results
     expect(result?.notices).toEqual(
       expect.arrayContaining([
-        `12 message(s) considered: 8 given an expiresAt (90 days from the upgrade, ${YEAR}-06-01T00:00:00.000Z, or from a later message time), 4 already had one`,
+        '12 message(s) considered: 8 given an expiresAt (90 days from the upgrade, 2100-06-01T00:00:00.000Z, or from a later message time), 4 already had one',
         // Those the router wrote with a retention of its own before the migration.
         '4 of them are past their expiresAt: TTL will delete them once it is enabled',
-        `the others cannot be deleted before ${YEAR}-08-30T00:00:00.000Z`,
+        'the others cannot be deleted before 2100-08-30T00:00:00.000Z',
       ]),
     )
   })
@@ -98,7 +94,7 @@ describe('migration 002_message-retention', () => {
       expect.arrayContaining([
         "4 message(s) considered: 4 given an expiresAt (90 days from each message's time), 0 already had one",
         '3 of them are past their expiresAt: TTL will delete them once it is enabled',
-        `the others cannot be deleted before ${YEAR}-08-29T00:00:00.000Z`,
+        'the others cannot be deleted before 2100-08-29T00:00:00.000Z',
       ]),
     )
     const env = await tableWith({ old: 1, recent: 0, oldAge: 730 * DAY })
@@ -112,8 +108,8 @@ describe('migration 002_message-retention', () => {
     const [result] = (await migrator(tableName).up({ dryRun: true })).results
     expect(result?.notices).toEqual(
       expect.arrayContaining([
-        `3 message(s) considered: 3 would be given an expiresAt (90 days from the upgrade, ${YEAR}-06-01T00:00:00.000Z, or from a later message time), 0 already had one`,
-        `none of them can be deleted before ${YEAR}-08-30T00:00:00.000Z`,
+        '3 message(s) considered: 3 would be given an expiresAt (90 days from the upgrade, 2100-06-01T00:00:00.000Z, or from a later message time), 0 already had one',
+        'none of them can be deleted before 2100-08-30T00:00:00.000Z',
       ]),
     )
     expect(result?.details.retention).toEqual({
@@ -123,7 +119,7 @@ describe('migration 002_message-retention', () => {
       given: 3,
       alreadyHad: 0,
       deletableOnceTtlIsOn: 0,
-      earliestDeletion: `${YEAR}-08-30T00:00:00.000Z`,
+      earliestDeletion: '2100-08-30T00:00:00.000Z',
     })
     const [byTime] = (
       await migrator(tableName, { migrationOptions: { messageRetentionFrom: 'message-time' } }).up({
@@ -134,7 +130,7 @@ describe('migration 002_message-retention', () => {
       from: 'message-time',
       given: 3,
       deletableOnceTtlIsOn: 2,
-      earliestDeletion: `${YEAR}-08-29T00:00:00.000Z`,
+      earliestDeletion: '2100-08-29T00:00:00.000Z',
     })
     expect(await scanAll(t.documentClient, tableName)).toEqual(before)
   })
@@ -159,7 +155,7 @@ describe('migration 002_message-retention', () => {
     const later = migrator(tableName, { pageSize: 10, now: () => NOW + 10 * DAY })
     // The dry run reads the clock the resume will use.
     const [dry] = (await later.up({ dryRun: true })).results
-    expect(dry?.details.retention).toMatchObject({ earliestDeletion: `${YEAR}-08-30T00:00:00.000Z` })
+    expect(dry?.details.retention).toMatchObject({ earliestDeletion: '2100-08-30T00:00:00.000Z' })
     const [result] = (await later.up()).results
     expect(result?.resumed).toBe(true)
     const messages = await expiries(tableName)

@@ -7,15 +7,20 @@ import { createMigrator, type MigratorOptions } from '../../../src/migrator/migr
 import { writeInBatches } from '../../../src/repository/batchWrite.js'
 import { useTestTable } from '../../support/dynamo.js'
 import { InjectedCrash, isInjectedCrash } from '../../support/injectedCrash.js'
+import { atScale } from '../../support/scale.js'
 import { scanAll } from '../../support/scan.js'
 
 const ROOMS = 20
-// 20 rooms + 40 subscriptions + 19,940 messages = 20,000 items.
-const MESSAGES_PER_ROOM = 997
+// 20 rooms + 40 subscriptions + 19,940 messages = 20,000 items under `npm run test:scale`;
+// 20 + 40 + 3,940 = 4,000 in `npm test`, in pages a fifth the size, so the crash lands after the
+// same share of the scan (10 checkpoints of 40 pages) either way.
+const MESSAGES_PER_ROOM = atScale(997, 197)
+const ITEMS = atScale(20_000, 4_000)
+const PAGE_SIZE = atScale(500, 100)
 const CLOCK = 1_764_000_000_000
 const legacySeedLayout = migrations.slice(0, 1)
 
-/** A legacy (seed-layout) table: 20 rooms, 2 subscriptions each, 997 messages each. */
+/** A legacy (seed-layout) table: 20 rooms, 2 subscriptions each, MESSAGES_PER_ROOM messages each. */
 function legacyItems() {
   const items: Record<string, unknown>[] = []
   for (let r = 0; r < ROOMS; r++) {
@@ -48,13 +53,13 @@ async function chatItems(documentClient: DynamoDBDocumentClient, tableName: stri
 }
 
 // Bound by dynalite's write throughput: generous timeouts for a loaded CI machine.
-describe('a migration over 20,000 items killed halfway', () => {
+describe(`a migration over ${ITEMS.toLocaleString('en')} items killed halfway`, () => {
   const interrupted = useTestTable()
   const uninterrupted = useTestTable()
   const items = legacyItems()
   const options = {
     segments: 4,
-    pageSize: 500,
+    pageSize: PAGE_SIZE,
     now: () => CLOCK,
     batchWrite: { concurrency: 8, baseDelayMs: 1 },
   }
@@ -69,7 +74,7 @@ describe('a migration over 20,000 items killed halfway', () => {
   }, 300_000)
 
   it('resumes from its checkpoints and ends in the same state as an uninterrupted run', async () => {
-    expect(items).toHaveLength(20_000)
+    expect(items).toHaveLength(ITEMS)
     const crashAfter = 10
     const migratorOn = (t: typeof interrupted, hooks?: MigratorOptions['hooks']) =>
       createMigrator({

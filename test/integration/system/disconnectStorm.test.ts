@@ -120,7 +120,9 @@ describe('$disconnect storms', () => {
     // One name on two connections: its leaving connection must not announce it.
     everyone.push({ id: 'storm-twin=', name: 'user-299' })
     const gate = gatedSleep(200)
-    const repository = t.repository({ coalesceFrom: 100, sleep: gate.sleep })
+    // The gate holds the burst until every leaver has come: a lease long enough that a loaded
+    // engine's slow answers (200 departures, seconds on a busy machine) never hand it over.
+    const repository = t.repository({ coalesceFrom: 100, sleep: gate.sleep, coalesceLeaseMs: 120_000 })
     await fillRoom(repository, 'storm', everyone)
     const reads = countRoomReads(t.documentClient, 'stormReads')
     const service = serviceOver(repository)
