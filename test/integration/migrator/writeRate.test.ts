@@ -9,9 +9,10 @@ import { createTestTable, newDocumentClient, useTestTable } from '../../support/
 import { injectDynamoFaults, injectUnprocessedItems } from '../../support/faults.js'
 import { scanAll } from '../../support/scan.js'
 
-// Years ahead of the real clock: the expiresAt 002 writes (NOW + 90 days) stays in the real
-// future, so DynamoDB Local's TTL sweeper never deletes messages while a test counts them.
-const NOW = Date.UTC(new Date().getUTCFullYear() + 3, 5, 1)
+// Far ahead of the real clock (as messageRetention's and legacySeedLayout's): the expiresAt 002
+// writes (NOW + 90 days) stays in the real future, so DynamoDB Local's TTL sweeper never deletes
+// messages while a test counts them.
+const NOW = Date.parse('2100-06-01T00:00:00.000Z')
 
 /**
  * A fake clock for the migrator: `sleep` moves time to the sleeper's wake-up (concurrent
