@@ -5,11 +5,6 @@ import { createLayoutMemory, type LayoutMemory } from './roomLayout.js'
 import { markLarge } from './roomLifecycle.js'
 import type { RoomSnapshot } from './types.js'
 
-export type { LargeRoomSnapshot, PartitionRead, RoomCounts } from './largeRoomReads.js'
-// The rules of a large room's counts, where a reader of the large-room layout looks for them.
-export { countableInBase, counterSortsFirst, MARKING_WINDOW_MS } from './largeRoomReads.js'
-export { OWN_COUNT_SLACK, ROOM_COUNT_SLACK_PER_PARTITION } from './roomLifecycle.js'
-
 /**
  * The data of large rooms apart from membership: the crossing that makes a room large
  * (`markLarge`, from `roomLifecycle.ts`, the state machine), their consistent reads

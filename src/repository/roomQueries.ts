@@ -8,7 +8,7 @@ import {
   subscriptionShardPartition,
 } from '../keys.js'
 import { assertConnectionId, assertRoomName } from '../validation.js'
-import type { LargeRoomSnapshot, RoomCounts } from './largeRooms.js'
+import type { LargeRoomSnapshot, RoomCounts } from './largeRoomReads.js'
 import { allItems, queryPages } from './pager.js'
 import type { RepositoryContext } from './repositoryContext.js'
 import {

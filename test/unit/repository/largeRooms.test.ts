@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { countableInBase, counterSortsFirst, MARKING_WINDOW_MS } from '../../../src/repository/largeRooms.js'
+import {
+  countableInBase,
+  counterSortsFirst,
+  MARKING_WINDOW_MS,
+} from '../../../src/repository/largeRoomReads.js'
 
 describe('largeRooms', () => {
   describe('counterSortsFirst', () => {
