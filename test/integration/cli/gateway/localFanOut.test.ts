@@ -177,32 +177,21 @@ describe('startGateway: the in-process fan-out of large rooms', () => {
       connectionIds: [member?.connectionId as string],
     })
     const frame = { ...newMessage('m-4', 'never delivered'), roomName: 'doomed' } as ServerFrame
-    await publish([
-      {
-        v: 1,
-        kind: 'shard',
-        roomName: 'doomed',
-        shard: 0,
-        frame,
-        attempt: 0,
-        endpoint: 'http://127.0.0.1:9',
-      },
-    ])
+    const doomed = {
+      v: 1,
+      kind: 'shard',
+      roomName: 'doomed',
+      shard: 0,
+      frame,
+      attempt: 0,
+      endpoint: 'http://127.0.0.1:9',
+    } as const
+    await publish([doomed])
     await vi.waitFor(() => expect(gateway.fanOut.deadLetters.stats().visible).toBe(1), {
       timeout: 25_000,
       interval: 100,
     })
-    expect(gateway.fanOut.deadLetters.bodies().map((body) => JSON.parse(body))).toEqual([
-      {
-        v: 1,
-        kind: 'shard',
-        roomName: 'doomed',
-        shard: 0,
-        frame,
-        attempt: 0,
-        endpoint: 'http://127.0.0.1:9',
-      },
-    ])
+    expect(gateway.fanOut.deadLetters.bodies().map((body) => JSON.parse(body))).toEqual([doomed])
     expect(gateway.fanOut.queue.stats()).toEqual({ visible: 0, inFlight: 0 })
     expect(logLines).toContainEqual(
       expect.stringMatching(
