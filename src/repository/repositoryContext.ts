@@ -52,15 +52,7 @@ export function createRepositoryContext(options: ChatRepositoryOptions) {
   const entities = createEntities(table, { roomListingShards })
   const readSnapshot = (roomName: string) => readRoomSnapshot(table, entities, roomName, pageSize)
   const layouts = createLayoutMemory({ documentClient, tableName })
-  const largeRooms = createLargeRooms({
-    documentClient,
-    tableName,
-    readSnapshot,
-    pageSize,
-    concurrency,
-    now,
-    layouts,
-  })
+  const largeRooms = createLargeRooms({ documentClient, tableName, readSnapshot, pageSize, concurrency, now })
   const upkeep = createRoomUpkeep({
     documentClient,
     tableName,

@@ -7,6 +7,7 @@ import { ChatDbError } from '../../../src/errors.js'
 import { roomKey, subscriptionPartition } from '../../../src/keys.js'
 import type { LargeRoomSnapshot } from '../../../src/repository/largeRoomReads.js'
 import { createLargeRooms } from '../../../src/repository/largeRooms.js'
+import { createRepositoryContext } from '../../../src/repository/repositoryContext.js'
 import { createRoomUpkeep } from '../../../src/repository/roomUpkeep.js'
 import { createTableStore } from '../../../src/repository/tableStore.js'
 import type { RoomSnapshot, RoomState } from '../../../src/repository/types.js'
@@ -401,12 +402,12 @@ describe('createRoomUpkeep', () => {
         t.documentClient,
         (input) => input.KeyConditionExpression !== undefined,
         async () => {
-          const marker = createLargeRooms({
+          const marker = createRepositoryContext({
             documentClient: other,
             tableName: t.tableName,
-            readSnapshot: repo.roomSnapshot,
+            largeRoomShards: 2,
           })
-          expect(await marker.markLarge('grown', 2, 1)).toBe(2)
+          expect(await marker.lifecycle.grow(snapshot)).toStrictEqual({ kind: 'large', shards: 2 })
         },
       )
       try {
